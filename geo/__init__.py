@@ -1,0 +1,1 @@
+"""Geographic layers of SchoolPlan: reading, column recognition, CRS, checks, distances, roads."""

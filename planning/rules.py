@@ -1,0 +1,691 @@
+"""The planning rules: every number of the five policy documents, as defaults a county may change.
+
+Sources are cited by seed file and section (see ../shared/POLICY.md); values marked "local
+choice" are not in the documents and are the tool's suggested defaults.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from planning.errors import RulesError
+from planning.params import ParamSpec, param, replace_checked, specs
+
+LEVELS: tuple[str, ...] = ("primary", "junior", "senior")
+LEVEL_ZH = {"primary": "小学", "junior": "初中", "senior": "高中"}
+
+_NAT = "national standard class sizes; 000 §七(五) 按标准班额办学"
+_LOCAL = "local choice (not set by the five documents)"
+
+
+@dataclass(frozen=True)
+class Standards:
+    """Class sizes, oversize threshold and school-age rates shared by every job."""
+
+    class_size_primary: int = param(
+        45,
+        zh="小学标准班额",
+        en="Primary standard class size",
+        unit="人/班",
+        lo=20,
+        hi=70,
+        source=_NAT,
+    )
+    class_size_junior: int = param(
+        50,
+        zh="初中标准班额",
+        en="Junior standard class size",
+        unit="人/班",
+        lo=20,
+        hi=70,
+        source=_NAT,
+    )
+    class_size_senior: int = param(
+        50,
+        zh="高中标准班额",
+        en="Senior standard class size",
+        unit="人/班",
+        lo=20,
+        hi=70,
+        source=_NAT,
+    )
+    oversized_class: int = param(
+        56,
+        zh="大班额下限",
+        en="Oversized class from",
+        unit="人/班",
+        lo=30,
+        hi=100,
+        source="004 §(四)1 大班额 56 人及以上",
+    )
+    rate_primary: float = param(
+        0.085,
+        zh="小学学龄人口比例",
+        en="Primary school-age share of population",
+        unit="比例",
+        lo=0.0,
+        hi=0.5,
+        source=_LOCAL + "; 2020 census: 6 cohorts of ~1.4 %",
+        help_zh="人口数据未给学龄人数时,用此比例估算",
+        help_en="used when the data gives no school-age counts",
+    )
+    rate_junior: float = param(
+        0.043,
+        zh="初中学龄人口比例",
+        en="Junior school-age share of population",
+        unit="比例",
+        lo=0.0,
+        hi=0.5,
+        source=_LOCAL + "; 2020 census: 3 cohorts",
+    )
+    rate_senior: float = param(
+        0.035,
+        zh="高中学龄人口比例",
+        en="Senior school-age share of population",
+        unit="比例",
+        lo=0.0,
+        hi=0.5,
+        source=_LOCAL + "; 3 cohorts × ~90 % gross enrolment",
+    )
+    grades_primary: int = param(
+        6,
+        zh="小学年级数",
+        en="Primary grades",
+        unit="年级",
+        lo=5,
+        hi=6,
+        source="学制 6-3-3",
+        help_zh="九年一贯制等学校按年级数拆分班级与学生",
+        help_en="combined schools split classes and pupils by grades",
+    )
+    grades_junior: int = param(
+        3, zh="初中年级数", en="Junior grades", unit="年级", lo=3, hi=4, source="学制 6-3-3"
+    )
+    grades_senior: int = param(
+        3, zh="高中年级数", en="Senior grades", unit="年级", lo=3, hi=3, source="学制 6-3-3"
+    )
+
+    def class_size(self, level: str) -> int:
+        return int(getattr(self, f"class_size_{level}"))
+
+    def rate(self, level: str) -> float:
+        return float(getattr(self, f"rate_{level}"))
+
+    def grades(self, level: str) -> int:
+        return int(getattr(self, f"grades_{level}"))
+
+
+@dataclass(frozen=True)
+class GroupingParams:
+    """Education groups (集团化办学), POLICY.md §1."""
+
+    radius_km: float = param(
+        20.0,
+        zh="集团辐射半径",
+        en="Group radius",
+        unit="km",
+        lo=0.5,
+        hi=200,
+        source="000 §五.2 辐射半径在20公里左右",
+    )
+    min_members: int = param(
+        1,
+        zh="成员校最少数",
+        en="Fewest members per group",
+        unit="所",
+        lo=1,
+        hi=20,
+        source="000 §四(二) 1-3所",
+    )
+    max_members: int = param(
+        3,
+        zh="成员校最多数",
+        en="Most members per group",
+        unit="所",
+        lo=1,
+        hi=20,
+        source="000 §四(二) 1-3所",
+    )
+    core_min_classes: int = param(
+        12,
+        zh="核心校最少班级数",
+        en="Core school: fewest classes",
+        unit="班",
+        lo=0,
+        hi=200,
+        source="000 §四(一) 具有一定规模 (value: local choice)",
+    )
+    core_min_quality: str = param(
+        "core",
+        zh="核心校办学质量",
+        en="Core school: quality",
+        choices=("core", "ordinary"),
+        source="000 §四(一) 办学规范、质量上乘",
+        help_zh="core=仅优质学校可作核心校;ordinary=一般及以上",
+        help_en="core: only high-quality schools lead; ordinary: ordinary or better",
+    )
+    cross_level: bool = param(
+        False,
+        zh="允许跨学段(向下兼容)",
+        en="Allow cross-level groups (downward)",
+        source="001 §二(二) 向下兼容…跨学段",
+    )
+    member_weak: bool = param(
+        True, zh="薄弱学校可作成员校", en="Weak schools may be members", source="000 §四(四)"
+    )
+    member_rural: bool = param(
+        True,
+        zh="乡村/乡镇学校可作成员校",
+        en="Rural/township schools may be members",
+        source="000 §四(四); 001 §二(一)",
+    )
+    member_new: bool = param(
+        True,
+        zh="新建/待建学校可作成员校",
+        en="New/planned schools may be members",
+        source="000 §四(四); 003 附件1",
+    )
+    member_relocation: bool = param(
+        True,
+        zh="安置点学校可作成员校",
+        en="Relocation-site schools may be members",
+        source="001 §二(一)",
+    )
+    private_may_join: bool = param(
+        True,
+        zh="民办学校可加入",
+        en="Private schools may join",
+        source="000 §四(二) 民办学校可少量参与",
+    )
+    private_max_members: int = param(
+        1,
+        zh="每集团民办成员校最多",
+        en="Most private members per group",
+        unit="所",
+        lo=0,
+        hi=20,
+        source="000 §四(二) (value: local choice)",
+    )
+    coverage_target_pct: float = param(
+        80.0,
+        zh="集团化覆盖率目标",
+        en="Coverage target",
+        unit="%",
+        lo=0,
+        hi=100,
+        source="000 §六 第三阶段 ≥80%",
+    )
+    cycle_years: int = param(
+        3, zh="结对周期", en="Pairing cycle", unit="年", lo=1, hi=10, source="003 §四; 001 §二(四)4"
+    )
+    teacher_exchange_pct: float = param(
+        10.0,
+        zh="年度教师交流比例下限",
+        en="Yearly teacher exchange, at least",
+        unit="%",
+        lo=0,
+        hi=100,
+        source="001 §二(四)2",
+    )
+    backbone_share_pct: float = param(
+        40.0,
+        zh="交流教师中骨干教师比例下限",
+        en="Backbone share of exchanged teachers",
+        unit="%",
+        lo=0,
+        hi=100,
+        source="001 §二(四)3",
+    )
+    funding_entrusted_weak_yuan: float = param(
+        300000.0,
+        zh="每所托管薄弱学校年经费下限",
+        en="Yearly funding per entrusted weak school",
+        unit="元",
+        lo=0,
+        hi=1e8,
+        source="000 §七(二) 不低于30万元",
+    )
+    funding_township_yuan: float = param(
+        100000.0,
+        zh="每所带动乡镇学校年经费下限",
+        en="Yearly funding per township school led",
+        unit="元",
+        lo=0,
+        hi=1e8,
+        source="000 §七(二) 不低于10万元",
+    )
+    tight_max_km: float = param(
+        5.0,
+        zh="紧密型(托管)最大距离",
+        en="Entrusted/tight mode: farthest member",
+        unit="km",
+        lo=0,
+        hi=200,
+        source=_LOCAL + "; 000 §五.1 托管型",
+        help_zh="成员校全部在此距离内且含薄弱校时建议托管型",
+        help_en="suggest entrusted when every member is this close and one is weak",
+    )
+    cooperative_min_km: float = param(
+        15.0,
+        zh="协作型最小距离",
+        en="Cooperative mode from",
+        unit="km",
+        lo=0,
+        hi=200,
+        source=_LOCAL + "; 000 §五.3 协作型",
+    )
+
+
+@dataclass(frozen=True)
+class NewSchoolParams:
+    """New schools from population thresholds and layout status, POLICY.md §2."""
+
+    primary_min_population: int = param(
+        4000,
+        zh="设一所完全小学的最少人口",
+        en="Population for one complete primary school",
+        unit="人",
+        lo=0,
+        hi=1_000_000,
+        source="002 §二.3 4000-10000人设1所6-12班完全小学",
+    )
+    primary_single_max_population: int = param(
+        10000,
+        zh="单所小学人口上限",
+        en="Population up to which one primary suffices",
+        unit="人",
+        lo=0,
+        hi=1_000_000,
+        source="002 §二.3",
+    )
+    primary_small_min_classes: int = param(
+        6,
+        zh="完全小学最少班级",
+        en="Complete primary: fewest classes",
+        unit="班",
+        lo=1,
+        hi=60,
+        source="002 §二.3 6-12班",
+    )
+    primary_small_max_classes: int = param(
+        12,
+        zh="完全小学最多班级",
+        en="Complete primary: most classes",
+        unit="班",
+        lo=1,
+        hi=60,
+        source="002 §二.3 6-12班",
+    )
+    primary_per_population: int = param(
+        10000,
+        zh="每所较大小学服务人口",
+        en="Population per larger primary",
+        unit="人",
+        lo=1000,
+        hi=1_000_000,
+        source="002 §二.3 每1万人设1所18-24班小学",
+    )
+    primary_large_min_classes: int = param(
+        18,
+        zh="较大小学最少班级",
+        en="Larger primary: fewest classes",
+        unit="班",
+        lo=1,
+        hi=90,
+        source="002 §二.3 18-24班",
+    )
+    primary_large_max_classes: int = param(
+        24,
+        zh="较大小学最多班级",
+        en="Larger primary: most classes",
+        unit="班",
+        lo=1,
+        hi=90,
+        source="002 §二.3 18-24班",
+    )
+    junior_per_population: int = param(
+        20000,
+        zh="每所初中服务人口",
+        en="Population per junior middle school",
+        unit="人",
+        lo=1000,
+        hi=1_000_000,
+        source="002 §二.3 每2万人设1所18班以上初中",
+    )
+    junior_min_classes: int = param(
+        18,
+        zh="初中最少班级",
+        en="Junior: fewest classes",
+        unit="班",
+        lo=1,
+        hi=90,
+        source="002 §二.3 18班以上",
+    )
+    junior_max_classes: int = param(
+        36, zh="初中最多班级", en="Junior: most classes", unit="班", lo=1, hi=120, source=_LOCAL
+    )
+    senior_max_students: int = param(
+        3000,
+        zh="新建高中最大规模",
+        en="New senior high school: most students",
+        unit="人",
+        lo=100,
+        hi=10000,
+        source="004 §(四)1 新建普通高中规模不超过3000人",
+    )
+    senior_min_classes: int = param(
+        24,
+        zh="新建高中最少班级",
+        en="New senior high school: fewest classes",
+        unit="班",
+        lo=1,
+        hi=120,
+        source=_LOCAL,
+    )
+    service_km_primary: float = param(
+        3.0,
+        zh="小学服务半径",
+        en="Primary service distance",
+        unit="km",
+        lo=0.1,
+        hi=100,
+        source=_LOCAL,
+        help_zh="此距离内现有学校的学位计入供给",
+        help_en="places of schools within this distance count as supply",
+    )
+    service_km_junior: float = param(
+        6.0,
+        zh="初中服务半径",
+        en="Junior service distance",
+        unit="km",
+        lo=0.1,
+        hi=100,
+        source=_LOCAL,
+    )
+    service_km_senior: float = param(
+        30.0,
+        zh="高中服务半径",
+        en="Senior service distance",
+        unit="km",
+        lo=0.1,
+        hi=300,
+        source=_LOCAL,
+    )
+    planning_unit: str = param(
+        "unit",
+        zh="规划单元",
+        en="Planning unit",
+        choices=("unit", "town"),
+        source=_LOCAL,
+        help_zh="unit=每个村/社区;town=按乡镇汇总",
+        help_en="unit: each village/community; town: per township",
+    )
+    use_candidates: bool = param(
+        True, zh="优先选用候选地块", en="Site at candidate sites", source=_LOCAL
+    )
+    merge_max_students: int = param(
+        30,
+        zh="建议撤并的最大在校生数",
+        en="Merge suggestion: at most students",
+        unit="人",
+        lo=0,
+        hi=1000,
+        source="002 §二.3 撤并 (value: local choice)",
+    )
+    merge_within_km: float = param(
+        3.0,
+        zh="撤并接收学校最远距离",
+        en="Merge: receiving school within",
+        unit="km",
+        lo=0,
+        hi=50,
+        source="002 §二.3 先建后撤 (value: local choice)",
+    )
+    transitional_max_students: int = param(
+        100,
+        zh="过渡性保留的最大在校生数",
+        en="Transitional: at most students",
+        unit="人",
+        lo=0,
+        hi=5000,
+        source="002 §二.3 过渡性保留 (value: local choice)",
+    )
+
+
+@dataclass(frozen=True)
+class CatchmentParams:
+    """Catchment zones for nearby enrolment (划片就近入学), POLICY.md §3."""
+
+    mode: str = param(
+        "capacity",
+        zh="划片方式",
+        en="Assignment mode",
+        choices=("nearest", "capacity"),
+        source="000 §三(二)",
+        help_zh="nearest=最近学校;capacity=不超学位、总距离最短",
+        help_en="nearest school, or least total distance within capacity",
+    )
+    distance: str = param(
+        "auto",
+        zh="距离计算",
+        en="Distance",
+        choices=("auto", "straight", "road"),
+        source=_LOCAL,
+        help_zh="auto=有道路图层时按道路",
+        help_en="auto: by road when the project has roads",
+    )
+    max_km_primary: float = param(
+        3.0,
+        zh="小学最远就学距离",
+        en="Primary: farthest distance",
+        unit="km",
+        lo=0.1,
+        hi=100,
+        source=_LOCAL,
+    )
+    max_km_junior: float = param(
+        6.0,
+        zh="初中最远就学距离",
+        en="Junior: farthest distance",
+        unit="km",
+        lo=0.1,
+        hi=100,
+        source=_LOCAL,
+    )
+    max_km_senior: float = param(
+        30.0,
+        zh="高中最远就学距离",
+        en="Senior: farthest distance",
+        unit="km",
+        lo=0.1,
+        hi=300,
+        source=_LOCAL,
+    )
+    allow_split: bool = param(
+        False, zh="允许拆分村/社区", en="Allow splitting a unit", source=_LOCAL
+    )
+    k_nearest: int = param(
+        10,
+        zh="候选学校数(最近k所)",
+        en="Schools considered per unit (k nearest)",
+        unit="所",
+        lo=1,
+        hi=200,
+        source=_LOCAL + "; widened when infeasible",
+    )
+    grid_cell_m: float = param(
+        1000.0,
+        zh="无人口图层时网格边长",
+        en="Grid cell when no population layer",
+        unit="m",
+        lo=50,
+        hi=10000,
+        source=_LOCAL,
+    )
+    snap_max_m: float = param(
+        5000.0,
+        zh="接入道路最远距离",
+        en="Farthest snap to a road",
+        unit="m",
+        lo=0,
+        hi=100000,
+        source=_LOCAL,
+    )
+
+    def max_km(self, level: str) -> float:
+        return float(getattr(self, f"max_km_{level}"))
+
+
+SECTIONS: dict[str, type] = {
+    "standards": Standards,
+    "groups": GroupingParams,
+    "new_schools": NewSchoolParams,
+    "catchments": CatchmentParams,
+}
+SECTION_LABELS = {
+    "standards": ("办学标准", "Standards"),
+    "groups": ("教育集团", "Education groups"),
+    "new_schools": ("新建学校与布局", "New schools and layout"),
+    "catchments": ("学区划片", "Catchments"),
+}
+
+
+@dataclass(frozen=True)
+class Rules:
+    standards: Standards = field(default_factory=Standards)
+    groups: GroupingParams = field(default_factory=GroupingParams)
+    new_schools: NewSchoolParams = field(default_factory=NewSchoolParams)
+    catchments: CatchmentParams = field(default_factory=CatchmentParams)
+
+    def with_values(self, values: dict[str, dict[str, Any]], where: str = "rules") -> Rules:
+        """A copy with ``{section: {name: value}}`` applied, every value checked."""
+        changes = {}
+        for section, items in values.items():
+            if section not in SECTIONS:
+                raise RulesError(
+                    f"{where}: unknown section [{section}]",
+                    fix="valid sections: " + ", ".join(SECTIONS),
+                )
+            if not isinstance(items, dict):
+                raise RulesError(f"{where}: [{section}] must be a table of name = value")
+            changes[section] = replace_checked(
+                getattr(self, section), items, f"{where} [{section}]"
+            )
+        rules = dataclasses.replace(self, **changes)
+        check_consistency(rules, where)
+        return rules
+
+    def as_dict(self) -> dict[str, dict[str, Any]]:
+        return {s: dataclasses.asdict(getattr(self, s)) for s in SECTIONS}
+
+
+def check_consistency(rules: Rules, where: str = "rules") -> None:
+    """Cross-field checks that a single range cannot express."""
+    pairs = [
+        ("groups", "min_members", "max_members"),
+        ("new_schools", "primary_small_min_classes", "primary_small_max_classes"),
+        ("new_schools", "primary_large_min_classes", "primary_large_max_classes"),
+        ("new_schools", "junior_min_classes", "junior_max_classes"),
+        ("new_schools", "primary_min_population", "primary_single_max_population"),
+    ]
+    for section, lo_name, hi_name in pairs:
+        sec = getattr(rules, section)
+        if getattr(sec, lo_name) > getattr(sec, hi_name):
+            raise RulesError(
+                f"{where} [{section}]: {lo_name} = {getattr(sec, lo_name)} is larger than {hi_name} = {getattr(sec, hi_name)}",
+                fix=f"make {lo_name} ≤ {hi_name}",
+            )
+
+
+def default_rules() -> Rules:
+    return Rules()
+
+
+def load_rules(path: str | Path, base: Rules | None = None) -> Rules:
+    """Read a rules TOML (the format ``schoolplan rules`` prints) over ``base`` or the defaults."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise RulesError(
+            f"rules file not found: {path}",
+            fix="check the path, or run 'schoolplan rules > rules.toml' to make one",
+        ) from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise RulesError(
+            f"{path}: not valid TOML ({exc})", fix="compare with the output of 'schoolplan rules'"
+        ) from None
+    data.pop("schema_version", None)
+    return (base or Rules()).with_values(data, where=str(path))
+
+
+def iter_specs(rules: Rules | None = None):
+    """(section, ParamSpec, current value) for every parameter: the GUI form and CLI use this."""
+    rules = rules or Rules()
+    for section in SECTIONS:
+        obj = getattr(rules, section)
+        for spec in specs(obj):
+            yield section, spec, getattr(obj, spec.name)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def rules_to_toml(rules: Rules | None = None) -> str:
+    """The effective rules as TOML, each value with its label, unit, range and source as comments."""
+    rules = rules or Rules()
+    lines = [
+        "# SchoolPlan rules / 学校布局规划规则",
+        "# Edit values and pass with --rules FILE, or name the file in project.toml.",
+        "schema_version = 1",
+        "",
+    ]
+    current = None
+    for section, spec, value in iter_specs(rules):
+        if section != current:
+            zh, en = SECTION_LABELS[section]
+            lines += ["", f"[{section}]  # {zh} / {en}"]
+            current = section
+        info = spec.info
+        rng = ""
+        if info.choices:
+            rng = "one of " + " | ".join(info.choices)
+        elif info.lo is not None or info.hi is not None:
+            rng = f"range {info.lo}–{info.hi}"
+        unit = f" [{info.unit}]" if info.unit else ""
+        lines.append(
+            f"# {info.zh} / {info.en}{unit}; {rng}; source: {info.source}".replace("; ;", ";")
+        )
+        lines.append(f"{spec.name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def flag_name(section: str, spec: ParamSpec) -> str:
+    return f"--{section}.{spec.name.replace('_', '-')}"
+
+
+__all__ = [
+    "LEVELS",
+    "LEVEL_ZH",
+    "Standards",
+    "GroupingParams",
+    "NewSchoolParams",
+    "CatchmentParams",
+    "Rules",
+    "SECTIONS",
+    "default_rules",
+    "load_rules",
+    "rules_to_toml",
+    "iter_specs",
+    "flag_name",
+    "ParamSpec",
+]
