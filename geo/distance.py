@@ -67,3 +67,71 @@ class StraightLine:
         dist[:, :kk] = np.take_along_axis(dd, order, axis=1)
         idx[:, :kk] = np.take_along_axis(ii, order, axis=1)
         return dist, idx
+
+
+class RoadNetwork:
+    """Distance along the road graph, with each place's straight leg to its nearest road counted.
+
+    Places farther than ``snap_max_m`` from every road, or on a road piece that does not connect
+    to the other place, are unreachable (inf). Build once per project and share it: the graph and
+    the snaps of point sets already seen are kept.
+    """
+
+    kind = "road"
+
+    def __init__(self, graph, snap_max_m: float = np.inf):
+        self.graph = graph
+        self.snap_max_m = float(snap_max_m)
+        self._snaps: dict[bytes, object] = {}
+
+    @classmethod
+    def from_roads(cls, roads, snap_max_m: float = np.inf) -> RoadNetwork:
+        from geo.roads import build_road_graph
+
+        return cls(build_road_graph(roads), snap_max_m)
+
+    def snap(self, xy: np.ndarray):
+        xy = np.ascontiguousarray(np.asarray(xy, float).reshape(-1, 2))
+        key = xy.tobytes()
+        hit = self._snaps.get(key)
+        if hit is None:
+            if len(self._snaps) > 16:  # a plan uses a handful of point sets; bound the memory
+                self._snaps.clear()
+            hit = self._snaps[key] = self.graph.snap(xy, self.snap_max_m)
+        return hit
+
+    def dense_km(self, origins_xy: np.ndarray, dests_xy: np.ndarray) -> np.ndarray:
+        return self.graph.dense(self.snap(origins_xy), self.snap(dests_xy)) / 1000.0
+
+    def knn_km(
+        self, origins_xy: np.ndarray, dests_xy: np.ndarray, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        org, dst = self.snap(origins_xy), self.snap(dests_xy)
+        if k == 1:
+            d, i = self.graph.nearest(org, dst)
+            return d[:, None] / 1000.0, i[:, None]
+        d, i = self.graph.knn(org, dst, k)
+        return d / 1000.0, i
+
+    def unreachable_report(self, origins_xy: np.ndarray) -> dict:
+        """How many places are off the network (beyond snap_max_m)."""
+        s = self.snap(origins_xy)
+        return {"off_network": int((~s.on_network).sum()), "places": len(s)}
+
+
+def make_cost_model(roads=None, kind: str = "auto", snap_max_m: float = np.inf) -> CostModel:
+    """The cost model a project uses: 'road' needs a road layer; 'auto' takes roads when given
+    (and not empty), else the straight line."""
+    has_roads = roads is not None and len(roads) > 0
+    if kind == "straight" or (kind == "auto" and not has_roads):
+        return StraightLine()
+    if kind == "road" and not has_roads:
+        from planning.errors import InputError
+
+        raise InputError(
+            "road distance was asked for but the project has no road layer",
+            fix="add a road layer to the project, or set catchments.distance = 'straight'",
+        )
+    if kind not in ("auto", "road"):
+        raise ValueError(f"unknown distance kind {kind!r}")
+    return RoadNetwork.from_roads(roads, snap_max_m)

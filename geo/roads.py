@@ -1,0 +1,392 @@
+"""Road graph: built once from the road layer; distances along it with scipy.sparse.csgraph.
+
+Every consecutive pair of vertices of a road line is an edge (length in metres). Vertices closer
+than ``node_tol_m`` are one node, so lines that share an end or a vertex connect; lines that only
+cross without a shared vertex do not (bridges and overpasses stay apart, as on the ground).
+
+A place (unit, school) joins the network at the nearest point of the nearest segment; the straight
+leg from the place to that point counts in its distance ("off-road leg"). Places farther than
+``snap_max_m`` from every road are not on the network (distance inf). Pieces of the network that
+do not connect are kept and reported (``components``), never dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.spatial import cKDTree
+
+# Dijkstra rows kept in memory at once: about this many float64 cells (≈ 64 MB).
+_CHUNK_CELLS = 8_000_000
+# Candidate index samples per query point when snapping; more only costs a little time.
+_SNAP_K = 8
+
+
+@dataclass(frozen=True)
+class Snap:
+    """Where each place joins the network. ``seg`` is -1 for places off the network."""
+
+    seg: np.ndarray  # (n,) segment index or -1
+    t: np.ndarray  # (n,) position along the segment, 0 at node a, 1 at node b
+    off_m: np.ndarray  # (n,) straight leg from the place to the road, metres
+    node_a: np.ndarray  # (n,) node index (0 when off network)
+    node_b: np.ndarray
+    cost_a_m: np.ndarray  # off-road leg + along-segment distance to node a (inf when off)
+    cost_b_m: np.ndarray
+
+    @property
+    def on_network(self) -> np.ndarray:
+        return self.seg >= 0
+
+    def __len__(self) -> int:
+        return len(self.seg)
+
+
+class RoadGraph:
+    """Undirected road graph as CSR arrays, with segment geometry for snapping."""
+
+    def __init__(self, node_xy: np.ndarray, seg_a: np.ndarray, seg_b: np.ndarray):
+        self.node_xy = node_xy
+        self.seg_a = seg_a
+        self.seg_b = seg_b
+        self.seg_len = np.hypot(*(node_xy[seg_b] - node_xy[seg_a]).T)
+        n = len(node_xy)
+        rows = np.concatenate([seg_a, seg_b])
+        cols = np.concatenate([seg_b, seg_a])
+        self.csr = csr_matrix((np.concatenate([self.seg_len] * 2), (rows, cols)), shape=(n, n))
+        self.n_components, self.component = connected_components(self.csr, directed=False)
+        self._build_snap_index()
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.node_xy)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.seg_a)
+
+    # ----------------------------------------------------------------- snapping
+    def _build_snap_index(self) -> None:
+        # Sample points along every segment at most ``h`` apart: the segment holding the nearest
+        # road point of a place then has a sample within (its distance + h/2) of the place, which
+        # lets a k-nearest query on samples prove most snaps exact (the rest go to an STRtree).
+        a, b, length = self.node_xy[self.seg_a], self.node_xy[self.seg_b], self.seg_len
+        self._h = float(np.median(length)) if len(length) else 1.0
+        self._h = max(self._h, 1e-6)
+        pieces = np.maximum(np.ceil(length / self._h).astype(np.int64), 1)
+        seg_of = np.repeat(np.arange(len(length)), pieces + 1)
+        starts = np.repeat(np.cumsum(pieces + 1) - (pieces + 1), pieces + 1)
+        frac = (np.arange(len(seg_of)) - starts) / np.repeat(pieces, pieces + 1)
+        pts = a[seg_of] + (b - a)[seg_of] * frac[:, None]
+        self._sample_seg = seg_of
+        self._sample_tree = cKDTree(pts) if len(pts) else None
+        self._seg_tree = None  # STRtree, built on first need
+
+    def snap(self, xy: np.ndarray, max_m: float = np.inf) -> Snap:
+        """Join points (n, 2) to the nearest point of the nearest road segment."""
+        xy = np.asarray(xy, float).reshape(-1, 2)
+        n = len(xy)
+        seg = np.full(n, -1, np.int64)
+        t = np.zeros(n)
+        off = np.full(n, np.inf)
+        if n and self._sample_tree is not None:
+            k = min(_SNAP_K, self._sample_tree.n)
+            dq, iq = self._sample_tree.query(xy, k=k)
+            dq, iq = dq.reshape(n, k), iq.reshape(n, k)
+            cand = self._sample_seg[iq]  # (n, k)
+            d, tt = self._project(xy[:, None, :], cand)
+            best = np.argmin(d, axis=1)
+            rows = np.arange(n)
+            seg, off, t = cand[rows, best], d[rows, best], tt[rows, best]
+            # A better segment would have a sample within off + h/2: unproven when the k-th
+            # sample is nearer than that (only where sample density is high, e.g. junctions).
+            unproven = np.flatnonzero(dq[:, -1] < off + self._h / 2)
+            if len(unproven) and k < self._sample_tree.n:
+                s2, d2, t2 = self._snap_exact(xy[unproven])
+                better = d2 < off[unproven]
+                seg[unproven[better]] = s2[better]
+                off[unproven[better]] = d2[better]
+                t[unproven[better]] = t2[better]
+        far = ~(off <= max_m)
+        seg[far] = -1
+        off[far] = np.inf
+        t[far] = 0.0
+        on = seg >= 0
+        na = np.where(on, self.seg_a[np.maximum(seg, 0)], 0)
+        nb = np.where(on, self.seg_b[np.maximum(seg, 0)], 0)
+        length = np.where(on, self.seg_len[np.maximum(seg, 0)], 0.0)
+        return Snap(seg, t, off, na, nb, off + t * length, off + (1 - t) * length)
+
+    def _project(self, p: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Distance from points p (..., 2) to segments seg (...) and the position t along them."""
+        a, b = self.node_xy[self.seg_a[seg]], self.node_xy[self.seg_b[seg]]
+        ab = b - a
+        ll = np.einsum("...i,...i->...", ab, ab)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            t = np.einsum("...i,...i->...", p - a, ab) / ll
+        t = np.clip(np.nan_to_num(t, nan=0.0), 0.0, 1.0)
+        q = a + ab * t[..., None]
+        return np.hypot(*np.moveaxis(p - q, -1, 0)), t
+
+    def _snap_exact(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        if self._seg_tree is None:
+            lines = shapely.linestrings(
+                np.stack([self.node_xy[self.seg_a], self.node_xy[self.seg_b]], axis=1)
+            )
+            self._seg_tree = shapely.STRtree(lines)
+        pi, si = self._seg_tree.query_nearest(shapely.points(xy), all_matches=False)
+        seg = np.empty(len(xy), np.int64)
+        seg[pi] = si
+        d, t = self._project(xy, seg)
+        return seg, d, t
+
+    # ---------------------------------------------------------------- distances
+    def _augmented(self, dst: Snap) -> tuple[csr_matrix, np.ndarray]:
+        """The graph plus one virtual node per on-network destination (its off-road leg and
+        position on its segment as two edges), and the virtual node ids (-1 when off network)."""
+        n = self.n_nodes
+        on = np.flatnonzero(dst.on_network)
+        vid = np.full(len(dst), -1, np.int64)
+        vid[on] = n + np.arange(len(on))
+        # csgraph reads a stored 0 as "no edge": keep virtual edges strictly positive.
+        wa = np.maximum(dst.cost_a_m[on], 1e-9)
+        wb = np.maximum(dst.cost_b_m[on], 1e-9)
+        v = vid[on]
+        rows = np.concatenate([v, dst.node_a[on], v, dst.node_b[on]])
+        cols = np.concatenate([dst.node_a[on], v, dst.node_b[on], v])
+        w = np.concatenate([wa, wa, wb, wb])
+        base = self.csr.tocoo()
+        m = n + len(on)
+        aug = csr_matrix(
+            (
+                np.concatenate([base.data, w]),
+                (np.concatenate([base.row, rows]), np.concatenate([base.col, cols])),
+            ),
+            shape=(m, m),
+        )
+        return aug, vid
+
+    def _same_segment(self, org: Snap, dst: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(origin, dest, metres) for pairs on one segment: the direct way along it, which the
+        node-based paths miss."""
+        od = np.flatnonzero(dst.on_network)
+        if len(od) == 0:
+            return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
+        order = od[np.argsort(dst.seg[od], kind="stable")]
+        dseg = dst.seg[order]
+        oo = np.flatnonzero(org.on_network)
+        lo = np.searchsorted(dseg, org.seg[oo], "left")
+        hi = np.searchsorted(dseg, org.seg[oo], "right")
+        cnt = hi - lo
+        oi = np.repeat(oo, cnt)
+        pos = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
+        di = order[pos]
+        length = self.seg_len[org.seg[oi]]
+        dist = org.off_m[oi] + dst.off_m[di] + np.abs(org.t[oi] - dst.t[di]) * length
+        return oi, di, dist
+
+    def nearest(self, org: Snap, dst: Snap) -> tuple[np.ndarray, np.ndarray]:
+        """Nearest destination of every origin: (metres, dest index); inf / -1 if unreachable.
+        One multi-source Dijkstra (min_only) over the whole graph."""
+        n = len(org)
+        dist = np.full(n, np.inf)
+        idx = np.full(n, -1, np.int64)
+        if n == 0 or not dst.on_network.any():
+            return dist, idx
+        aug, vid = self._augmented(dst)
+        srcs = vid[vid >= 0]
+        d, _, src = dijkstra(aug, indices=srcs, min_only=True, return_predecessors=True)
+        dest_of_vnode = np.full(aug.shape[0], -1, np.int64)
+        dest_of_vnode[srcs] = np.flatnonzero(vid >= 0)
+        on = org.on_network
+        va = org.cost_a_m + d[org.node_a]
+        vb = org.cost_b_m + d[org.node_b]
+        ia = np.where(np.isfinite(va), dest_of_vnode[np.maximum(src[org.node_a], 0)], -1)
+        ib = np.where(np.isfinite(vb), dest_of_vnode[np.maximum(src[org.node_b], 0)], -1)
+        use_b = (vb < va) | ((vb == va) & (ib >= 0) & ((ib < ia) | (ia < 0)))
+        dist = np.where(on, np.where(use_b, vb, va), np.inf)
+        idx = np.where(on & np.isfinite(dist), np.where(use_b, ib, ia), -1)
+        oi, di, dd = self._same_segment(org, dst)
+        for o, j, v in zip(oi, di, dd, strict=True):
+            if v < dist[o] or (v == dist[o] and j < idx[o]):
+                dist[o], idx[o] = v, j
+        return dist, idx
+
+    def _tables(
+        self, org: Snap, dst: Snap, dests: np.ndarray, limit: float
+    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Yield (dest indices, (n_org, chunk) metres) for the given destinations, searching
+        each no farther than ``limit``; same-segment shortcuts are not included here."""
+        aug, vid = self._augmented(dst)
+        dests = dests[vid[dests] >= 0]
+        step = int(max(4, min(64, _CHUNK_CELLS // max(aug.shape[0], len(org), 1))))
+        for s in range(0, len(dests), step):
+            chunk = dests[s : s + step]
+            d = dijkstra(aug, indices=vid[chunk], limit=limit)
+            va = org.cost_a_m[:, None] + d[:, org.node_a].T
+            vb = org.cost_b_m[:, None] + d[:, org.node_b].T
+            yield chunk, np.minimum(va, vb)
+
+    def knn(self, org: Snap, dst: Snap, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """For each origin its k nearest destinations by road: (metres, dest index), (n, k),
+        sorted by distance then index, padded with inf / -1.
+
+        Bounded Dijkstra from the destinations, widened until exact: with search radius R, an
+        origin whose k-th distance is ≤ R has its true k nearest (any other is beyond R)."""
+        n, m = len(org), len(dst)
+        out_d = np.full((n, k), np.inf)
+        out_i = np.full((n, k), -1, np.int64)
+        if n == 0 or m == 0 or not dst.on_network.any() or not org.on_network.any():
+            return out_d, out_i
+        pending = np.flatnonzero(org.on_network)
+        dest_ok = np.flatnonzero(dst.on_network)
+        radius = self._first_radius(org, dst, k)
+        while len(pending):
+            if np.isfinite(radius):
+                # Road ≥ straight line: only destinations within the radius of some pending
+                # origin (straight) can be within it by road.
+                dd, _ = cKDTree(self._place_xy(org, pending)).query(
+                    self._place_xy(dst, dest_ok), k=1, distance_upper_bound=radius
+                )
+                dests = dest_ok[np.isfinite(dd)]
+            else:
+                dests = dest_ok
+            sub = _take(org, pending)
+            cd = np.full((len(pending), 0), np.inf)
+            ci = np.empty((len(pending), 0), np.int64)
+            for chunk, table in self._tables(sub, dst, dests, radius):
+                cd, ci = _merge_topk(cd, ci, table, np.broadcast_to(chunk, table.shape), k, m)
+            oi, di, dd = self._same_segment(sub, dst)
+            if len(oi):
+                # The same-segment way may be shorter than the node way: overwrite that entry.
+                extra_d = np.full((len(pending), 1), np.inf)
+                extra_i = np.full((len(pending), 1), -1, np.int64)
+                for o, j, v in zip(oi, di, dd, strict=True):
+                    hit = ci[o] == j
+                    if hit.any():
+                        cd[o, hit] = np.minimum(cd[o, hit], v)
+                    elif v < extra_d[o, 0]:
+                        extra_d[o, 0], extra_i[o, 0] = v, j
+                cd, ci = _merge_topk(cd, ci, extra_d, extra_i, k, m)
+            if not np.isfinite(radius):
+                done = np.ones(len(pending), bool)
+            elif cd.shape[1] >= k:
+                done = cd[:, k - 1] <= radius
+            else:
+                done = np.zeros(len(pending), bool)
+            kk = cd.shape[1]
+            out_d[pending[done], :kk] = cd[done]
+            out_i[pending[done], :kk] = ci[done]
+            pending = pending[~done]
+            radius = radius * 2 if radius * 2 < self._diameter_bound() else np.inf
+        return out_d, out_i
+
+    def dense(self, org: Snap, dst: Snap) -> np.ndarray:
+        """Full (n_org, n_dst) metres; Dijkstra from the smaller side (the graph is undirected)."""
+        n, m = len(org), len(dst)
+        if n < m:
+            return self.dense(dst, org).T
+        out = np.full((n, m), np.inf)
+        if n == 0 or m == 0:
+            return out
+        for chunk, table in self._tables(org, dst, np.arange(m), np.inf):
+            out[:, chunk] = table
+        oi, di, dd = self._same_segment(org, dst)
+        np.minimum.at(out, (oi, di), dd)
+        return out
+
+    # ------------------------------------------------------------------ helpers
+    def _place_xy(self, s: Snap, idx: np.ndarray) -> np.ndarray:
+        # Points on the road where the places join; straight distance between them bounds the
+        # road distance from below, which is all the radius filter needs.
+        a, b = self.node_xy[s.node_a[idx]], self.node_xy[s.node_b[idx]]
+        return a + (b - a) * s.t[idx, None]
+
+    def _first_radius(self, org: Snap, dst: Snap, k: int) -> float:
+        ok_o, ok_d = np.flatnonzero(org.on_network), np.flatnonzero(dst.on_network)
+        kk = min(k, len(ok_d))
+        dd, _ = cKDTree(self._place_xy(dst, ok_d)).query(self._place_xy(org, ok_o), k=kk)
+        dd = np.asarray(dd).reshape(len(ok_o), kk)[:, -1]
+        # Roads wind: start at 1.5× the straight k-th distance of most places plus their legs.
+        legs = np.quantile(org.off_m[ok_o], 0.9) + np.quantile(dst.off_m[ok_d], 0.9)
+        return float(1.5 * np.quantile(dd, 0.9) + legs + self._h)
+
+    def _diameter_bound(self) -> float:
+        return float(self.seg_len.sum()) if len(self.seg_len) else 0.0
+
+    def components(self) -> list[dict]:
+        """Connected pieces of the network, largest first: nodes, edges and length km."""
+        if self.n_nodes == 0:
+            return []
+        comp_len = np.bincount(self.component[self.seg_a], self.seg_len, self.n_components)
+        comp_edges = np.bincount(self.component[self.seg_a], minlength=self.n_components)
+        comp_nodes = np.bincount(self.component, minlength=self.n_components)
+        order = np.lexsort((np.arange(self.n_components), -comp_len))
+        return [
+            {
+                "component": int(c),
+                "nodes": int(comp_nodes[c]),
+                "edges": int(comp_edges[c]),
+                "length_km": float(comp_len[c] / 1000.0),
+            }
+            for c in order
+        ]
+
+
+def _take(s: Snap, idx: np.ndarray) -> Snap:
+    return Snap(*(getattr(s, f)[idx] for f in Snap.__dataclass_fields__))
+
+
+def _merge_topk(cd, ci, nd, ni, k, m):
+    """Keep the k smallest of two candidate sets per row, ties by dest index."""
+    d = np.concatenate([cd, nd], axis=1)
+    i = np.concatenate([ci, ni], axis=1)
+    # One exact int64 key: distance in mm, then index, so ties break by index.
+    with np.errstate(invalid="ignore"):
+        key = np.where(np.isfinite(d), np.rint(d * 1000.0) * (m + 1) + np.maximum(i, 0), np.inf)
+    kk = min(k, d.shape[1])
+    if d.shape[1] > kk:
+        part = np.argpartition(key, kk - 1, axis=1)[:, :kk]
+        key = np.take_along_axis(key, part, 1)
+        d, i = np.take_along_axis(d, part, 1), np.take_along_axis(i, part, 1)
+    order = np.argsort(key, axis=1, kind="stable")
+    d, i = np.take_along_axis(d, order, 1), np.take_along_axis(i, order, 1)
+    i = np.where(np.isfinite(d), i, -1)
+    return d, i
+
+
+def build_road_graph(roads, *, node_tol_m: float = 0.5) -> RoadGraph:
+    """Road graph from a GeoDataFrame/GeoSeries/array of (Multi)LineStrings in a metric CRS.
+
+    ``node_tol_m`` is a technical tolerance (digitising noise), not a planning rule."""
+    geoms = roads.geometry.values if hasattr(roads, "geometry") else np.asarray(roads)
+    geoms = np.asarray(geoms, dtype=object)
+    geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
+    parts = shapely.get_parts(geoms)
+    parts = parts[shapely.get_type_id(parts) == 1]  # LineString
+    coords, part_of = shapely.get_coordinates(parts, return_index=True)
+    if len(coords) < 2:
+        return RoadGraph(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64))
+    # Merge vertices on a tolerance grid: one int64 key per cell, np.unique is fast on 1-D keys.
+    g = np.floor((coords - coords.min(axis=0)) / node_tol_m).astype(np.int64)
+    key = g[:, 0] * (int(g[:, 1].max()) + 1) + g[:, 1]
+    uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    node_xy = coords[first]
+    same_line = part_of[1:] == part_of[:-1]
+    a, b = inv[:-1][same_line], inv[1:][same_line]
+    keep = a != b
+    a, b = a[keep], b[keep]
+    # Duplicate edges (digitised twice): keep the shortest, once, in a canonical direction.
+    lo, hi = np.minimum(a, b), np.maximum(a, b)
+    length = np.hypot(*(node_xy[hi] - node_xy[lo]).T)
+    ekey = lo * len(node_xy) + hi
+    order = np.lexsort((length, ekey))
+    ekey_sorted = ekey[order]
+    first_e = np.concatenate([[True], ekey_sorted[1:] != ekey_sorted[:-1]])
+    sel = order[first_e]
+    return RoadGraph(node_xy, lo[sel], hi[sel])
