@@ -278,6 +278,53 @@ class GroupingParams:
         hi=200,
         source=_LOCAL + "; 000 §五.3 协作型",
     )
+    private_may_lead: bool = param(
+        False,
+        zh="民办学校可作核心校",
+        en="Private schools may lead a group",
+        source="000 §四(二) 以公办学校为主、民办学校为辅",
+    )
+    central_may_lead: bool = param(
+        False,
+        zh="乡镇中心校可带领农村学校",
+        en="Township central schools may lead rural schools",
+        source="001 §二(一) 1所乡镇中心校+N所农村学校",
+        help_zh="开启后,达到核心校规模、非薄弱的乡镇中心校作核心校带领农村学校,不再作成员校",
+        help_en="on: a central school of core size that is not weak leads rural schools and is no longer a member",
+    )
+    central_max_members: int = param(
+        6,
+        zh="乡镇中心校带领农村学校最多",
+        en="Most rural schools a central school leads",
+        unit="所",
+        lo=1,
+        hi=30,
+        source="001 §二(一) 乡镇中心校+N所农村学校 (N: local choice)",
+    )
+    mode_central_rural: str = param(
+        "cooperative",
+        zh="中心校+农村学校的建议模式",
+        en="Suggested mode: central school + rural schools",
+        choices=("entrusted", "alliance", "cooperative", "bundled"),
+        source="001 §二(一) 组建协作型教育集团",
+    )
+    mode_private: str = param(
+        "bundled",
+        zh="含民办成员校的建议模式",
+        en="Suggested mode when a member is private",
+        choices=("entrusted", "alliance", "cooperative", "bundled"),
+        source=_LOCAL + "; 000 §五.4 捆绑型 签订捆绑协议",
+        help_zh="民办学校法人不同,不宜托管,默认按协议捆绑",
+        help_en="a private school is a separate legal person: an agreement, not a merger",
+    )
+    pattern_priority: str = param(
+        "core_relocation,core_new,urban_township_central,township_central_rural,core_weak,core_rural",
+        zh="集团模式判定顺序",
+        en="Pattern priority",
+        source=_LOCAL + "; patterns from 000 §四(四), 001 §二(一)",
+        help_zh="逗号分隔;集团按第一个符合的模式命名",
+        help_en="comma-separated; a group takes the first pattern that fits",
+    )
 
 
 @dataclass(frozen=True)
