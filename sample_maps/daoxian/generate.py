@@ -27,6 +27,7 @@ import shapely
 import shapely.affinity
 from scipy.spatial import Delaunay, cKDTree
 from shapely.geometry import LineString, Point
+from shapely.geometry.base import BaseGeometry
 from shapely.ops import unary_union
 
 SEED = 20200701
@@ -167,7 +168,7 @@ def allocate(
     return out
 
 
-def sample_in(geom, n: int, rng: np.random.Generator) -> np.ndarray:
+def sample_in(geom: BaseGeometry, n: int, rng: np.random.Generator) -> np.ndarray:
     """n uniform points inside geom (rejection on the bounding box)."""
     x0, y0, x1, y1 = geom.bounds
     out: list[np.ndarray] = []
@@ -282,7 +283,7 @@ def main() -> None:
         lab = cKDTree(centres).query(cloud)[1]
         for k in range(1, len(centres)):
             centres[k] = cloud[lab == k].mean(axis=0)
-    # snap to a real interior point and pull inward a little so the town centre is not on a cell edge
+    # a cell mean can fall outside a concave county; snap it to the nearest interior sample
     centres[1:] = cloud[cKDTree(cloud).query(centres[1:])[1]]
     lab = cKDTree(centres).query(cloud)[1]
     # the mountain Yao townships take the cells farthest from the seat; the others go round clockwise
@@ -415,7 +416,7 @@ def main() -> None:
     factor = np.array([0.6 if town_of[k] in YAO else 1.0 for k in town_ids])
     area = np.array([(lab == k).sum() for k in town_ids], dtype=float)
     centre_pop = allocate(
-        round(rural_total * 0.22), area * factor * rng.uniform(0.8, 1.2, len(town_ids)), 2500, 9000
+        round(rural_total * 0.22), area * factor * rng.uniform(0.8, 1.2, len(town_ids)), 3000, 9000
     )
     village_pop_total = rural_total - int(centre_pop.sum())
     n_villages = 240
@@ -603,7 +604,10 @@ def main() -> None:
         kind: str = "普通",
     ) -> None:
         students = 0 if status == "待建" else int(round(classes * rng.uniform(*per_class)))
-        teachers = 0 if status == "待建" else max(1, int(round(students / rng.uniform(13, 17))))
+        # a small school still needs a teacher per class, whatever its pupil count
+        teachers = (
+            0 if status == "待建" else max(classes, int(round(students / rng.uniform(13, 17))))
+        )
         p = host_spot(host)
         cls = "城市道路" if location == "城区" else "村道"
         roads.add(np.array([host, p]), cls, 30)
@@ -641,8 +645,8 @@ def main() -> None:
         ("道县第三完全小学", 45, (52, 57), "优质"),
         ("道县濂溪小学", 42, (52, 57), "优质"),
         ("道县第四完全小学", 42, (50, 55), "优质"),
-        ("道县第五完全小学", 36, (48, 54), "一般"),
-        ("道县第六完全小学", 36, (47, 53), "一般"),
+        ("道县第五完全小学", 42, (48, 54), "一般"),
+        ("道县第六完全小学", 42, (47, 53), "一般"),
         ("道县第七完全小学", 30, (46, 52), "一般"),
         ("道县第八完全小学", 30, (45, 50), "一般"),
         ("道县西洲小学", 30, (46, 52), "一般"),
@@ -699,7 +703,7 @@ def main() -> None:
             continue
         pc = int(np.clip(round(tp * 0.085 * 0.5 / 44 / 6) * 6, 12, 36))
         q = "优质" if t == "寿雁镇" else ("薄弱" if t in weak_towns else "一般")
-        add_school(f"{t}中心小学", "小学", pc, (40, 50), q, "镇区", loc, kind="中心校")
+        add_school(f"{t}中心小学", "小学", pc, (44, 54), q, "镇区", loc, kind="中心校")
         jc = int(np.clip(round(tp * 0.043 * 0.75 / 48 / 3) * 3, 9, 30))
         add_school(
             f"{t}中学", "初中", jc, (42, 52), "薄弱" if t in weak_towns else "一般", "镇区", loc
@@ -715,9 +719,9 @@ def main() -> None:
     # villages: complete primaries at the larger villages, teaching points at remote small ones
     vil_units = [u for u in units if u["类型"] == "村"]
     for k in range(len(centres)):
-        t_units = [u for u in vil_units if u["乡镇"] == (town_of[k] if k else u["乡镇"])]
-        if k == 0:
-            t_units = [u for u in vil_units if u["乡镇"] in STREETS]
+        # the seat's own rural cell is split among the five 街道
+        towns_here = set(STREETS) if k == 0 else {town_of[k]}
+        t_units = [u for u in vil_units if u["乡镇"] in towns_here]
         if not t_units:
             continue
         c = centres[k]
@@ -735,7 +739,7 @@ def main() -> None:
                 f"{u['乡镇']}{vname}小学",
                 "小学",
                 6,
-                (8, 14) if weak else (18, 34),
+                (8, 14) if weak else (22, 38),
                 "薄弱" if weak else "一般",
                 "乡村",
                 u["xy"],
@@ -814,7 +818,7 @@ def write(
     schools: list[dict],
     cands: list[dict],
     roads: Roads,
-    rivers: list,
+    rivers: list[LineString],
     total_pop: int,
     urban_share: float,
 ) -> None:
