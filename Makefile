@@ -1,0 +1,44 @@
+# SchoolPlan: `make run` sets everything up and plans the sample county; `make test` sets up and runs the tests.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export QT_QPA_PLATFORM ?= offscreen
+export QTWEBENGINE_DISABLE_SANDBOX ?= 1
+export QTWEBENGINE_CHROMIUM_FLAGS ?= --disable-gpu
+
+.PHONY: run test setup system-deps lint bench gui clean
+
+run: setup
+	$(BIN)/schoolplan plan sample_maps/daoxian --out out/daoxian
+
+gui: setup
+	QT_QPA_PLATFORM= $(BIN)/schoolplan gui sample_maps/daoxian
+
+test: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q
+
+lint: setup
+	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
+
+bench: setup
+	$(BIN)/python bench/run_all.py
+
+setup: $(STAMP)
+
+# Qt's wheels need a few system libraries and a CJK font that a bare Debian lacks.
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml scripts/system-deps.sh
+	@bash scripts/system-deps.sh
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -e '.[test,bench]'
+	touch $(STAMP)
+
+clean:
+	rm -rf $(VENV) out

@@ -1,0 +1,279 @@
+"""Shared symbology and wording of every export: the HTML map, the print map and the tables.
+
+One place decides colours, symbols and bilingual labels so the meeting printout, the offline
+HTML and the GUI show the same thing.
+"""
+
+from __future__ import annotations
+
+import math
+
+import geopandas as gpd
+import numpy as np
+import shapely
+
+LEVELS: tuple[str, ...] = ("primary", "junior", "senior")
+
+# Level colours: colour-blind-safe (Okabe-Ito) and distinct from the zone palette's pastels.
+LEVEL_COLOR = {"primary": "#0072B2", "junior": "#D55E00", "senior": "#009E73"}
+NEW_COLOR = "#CC79A7"
+CORE_RING = "#000000"
+OVER_CAPACITY = "#D7191C"
+UNSERVED_COLOR = {"too_far": "#E66101", "unserved": "#B2182B"}
+BOUNDARY_COLOR = "#333333"
+
+# Symbol by level, shared by Leaflet (SVG path names) and matplotlib (marker codes).
+LEVEL_SHAPE = {"primary": "circle", "junior": "square", "senior": "triangle"}
+MPL_MARKER = {"circle": "o", "square": "s", "triangle": "^", "star": "*"}
+
+# Qualitative pastel palette for zones (ColorBrewer Set3 + Pastel1): 12+9 colours, so a greedy
+# colouring of the zone adjacency graph almost never has to reuse a colour next to itself.
+ZONE_PALETTE = (
+    "#8DD3C7", "#FFFFB3", "#BEBADA", "#FB8072", "#80B1D3", "#FDB462",
+    "#B3DE69", "#FCCDE5", "#D9D9D9", "#BC80BD", "#CCEBC5", "#FFED6F",
+    "#FBB4AE", "#B3CDE3", "#CCEBC5", "#DECBE4", "#FED9A6", "#E5D8BD",
+    "#FDDAEC", "#F2F2F2", "#FFFFCC",
+)  # fmt: skip
+
+TEXT = {
+    "zh": {
+        "title_suffix": "学校布局规划图",
+        "primary": "小学",
+        "junior": "初中",
+        "senior": "高中",
+        "boundary": "县域边界",
+        "schools": "学校",
+        "zones": "学区",
+        "links": "集团结对",
+        "radius": "集团辐射半径",
+        "new_schools": "新建学校",
+        "new_school": "新建学校",
+        "core": "核心校",
+        "member": "成员校",
+        "unserved": "未覆盖人口",
+        "too_far": "距离过远人口",
+        "not_served": "无学位人口",
+        "over_capacity": "超出容量学区",
+        "students": "学生数",
+        "capacity": "容量",
+        "classes": "班级数",
+        "utilization": "利用率",
+        "mean_km": "平均距离",
+        "max_km": "最远距离",
+        "oversized": "大班额",
+        "yes": "是",
+        "no": "否",
+        "group": "集团",
+        "group_reason": "分组理由",
+        "layout_status": "布局",
+        "permanent": "永久性保留",
+        "transitional": "过渡性保留",
+        "to_merge": "撤并",
+        "new": "新建",
+        "quality": "办学质量",
+        "core_q": "优质",
+        "ordinary": "一般",
+        "weak": "薄弱",
+        "population": "人口",
+        "pupils": "学龄人数",
+        "distance": "距离",
+        "rule": "依据",
+        "members": "成员校",
+        "pattern": "共建形式",
+        "mode": "办学模式",
+        "legend": "图例",
+        "scale": "比例尺",
+        "north": "北",
+        "date": "制图日期",
+        "source": "数据来源",
+        "made_with": "SchoolPlan 学校布局规划",
+        "scenario": "方案",
+        "km": "公里",
+        "size_note": "符号大小表示学生数",
+        "level_sym": "学段",
+        "school_word": "所",
+    },
+    "en": {
+        "title_suffix": "school layout plan",
+        "primary": "Primary",
+        "junior": "Junior middle",
+        "senior": "Senior high",
+        "boundary": "County boundary",
+        "schools": "schools",
+        "zones": "zones",
+        "links": "Group links",
+        "radius": "Group radius",
+        "new_schools": "New schools",
+        "new_school": "New school",
+        "core": "Core school",
+        "member": "Member school",
+        "unserved": "Unserved population",
+        "too_far": "Too far",
+        "not_served": "No place",
+        "over_capacity": "Zone over capacity",
+        "students": "Students",
+        "capacity": "Capacity",
+        "classes": "Classes",
+        "utilization": "Utilisation",
+        "mean_km": "Mean distance",
+        "max_km": "Max distance",
+        "oversized": "Oversized classes",
+        "yes": "yes",
+        "no": "no",
+        "group": "Group",
+        "group_reason": "Reason",
+        "layout_status": "Layout",
+        "permanent": "permanent",
+        "transitional": "transitional",
+        "to_merge": "to merge",
+        "new": "new",
+        "quality": "Quality",
+        "core_q": "high",
+        "ordinary": "ordinary",
+        "weak": "weak",
+        "population": "Population",
+        "pupils": "School-age",
+        "distance": "Distance",
+        "rule": "Rule",
+        "members": "Members",
+        "pattern": "Pattern",
+        "mode": "Mode",
+        "legend": "Legend",
+        "scale": "Scale",
+        "north": "N",
+        "date": "Date",
+        "source": "Source",
+        "made_with": "SchoolPlan",
+        "scenario": "Scenario",
+        "km": "km",
+        "size_note": "symbol size: students",
+        "level_sym": "Level",
+        "school_word": "",
+    },
+}
+
+
+def texts(lang: str) -> dict[str, str]:
+    """Wording for ``lang`` ("zh" or "en"); unknown languages get Chinese, the users' language."""
+    return TEXT["en"] if lang == "en" else TEXT["zh"]
+
+
+def level_order(levels) -> list[str]:
+    present = {str(v) for v in levels}
+    return [lv for lv in LEVELS if lv in present]
+
+
+def marker_size_px(students, lo: float = 7.0, hi: float = 26.0, ref: float = 3000.0) -> np.ndarray:
+    """Symbol diameter in pixels: area grows with students (sqrt), clipped so tiny schools show."""
+    s = np.clip(np.asarray(students, dtype=float), 0, None)
+    s = np.nan_to_num(s)
+    return np.clip(lo + (hi - lo) * np.sqrt(s / ref), lo, hi)
+
+
+def zone_colors(zones: gpd.GeoDataFrame, key: str = "school_id") -> dict[str, str]:
+    """A palette colour per zone such that touching zones of the same level differ.
+
+    Greedy colouring of the adjacency graph in (level, school_id) order: deterministic, and zones
+    that share a border never share a colour while the palette lasts.
+    """
+    out: dict[str, str] = {}
+    if zones is None or len(zones) == 0:
+        return out
+    n_pal = len(ZONE_PALETTE)
+    for level in level_order(zones["level"].unique()):
+        sub = zones[zones["level"] == level].sort_values(key)
+        geoms = sub.geometry.values
+        ids = [str(v) for v in sub[key]]
+        tree = shapely.STRtree(geoms)
+        # A tiny buffer makes zones that meet at a shared edge count as neighbours.
+        pairs = tree.query(shapely.buffer(geoms, 1.0), predicate="intersects")
+        nbrs: dict[int, set[int]] = {i: set() for i in range(len(ids))}
+        for a, b in zip(*pairs):
+            if a != b:
+                nbrs[int(a)].add(int(b))
+        used: dict[int, int] = {}
+        for i in range(len(ids)):
+            taken = {used[j] for j in nbrs[i] if j in used}
+            c = next((k for k in range(n_pal) if k not in taken), i % n_pal)
+            used[i] = c
+            out[f"{level}|{ids[i]}"] = ZONE_PALETTE[c]
+    return out
+
+
+def fmt_num(value, digits: int = 0) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    if math.isnan(v):
+        return "—"
+    return f"{v:,.{digits}f}"
+
+
+def fmt_pct(value) -> str:
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        return ""
+    return "—" if math.isnan(v) else f"{v * 100:.0f}%"
+
+
+def plan_title(meta: dict, lang: str) -> str:
+    t = texts(lang)
+    project = str(meta.get("project") or meta.get("project_name") or "").strip()
+    scenario = str(meta.get("scenario") or "").strip()
+    parts = [p for p in (project, t["title_suffix"]) if p]
+    title = (" " if lang == "en" else "").join(parts)
+    if scenario:
+        title += (
+            f" — {t['scenario']}: {scenario}" if lang == "en" else f"({t['scenario']}:{scenario})"
+        )
+    return title
+
+
+def plan_date(meta: dict) -> str:
+    created = str(meta.get("created") or "")
+    return created[:10] if created else ""
+
+
+def symbol_svg(shape: str, color: str, size: float = 14, ring: bool = False) -> str:
+    """A small inline SVG of a map symbol (legend swatches; same geometry as the map script)."""
+    s, h = float(size), float(size) / 2
+    if shape == "square":
+        body = f"<rect x='1.5' y='1.5' width='{s - 3:g}' height='{s - 3:g}'"
+    elif shape == "triangle":
+        body = f"<polygon points='{h:g},1 {s - 1:g},{s - 1:g} 1,{s - 1:g}'"
+    elif shape == "star":
+        pts = []
+        for i in range(10):
+            r = h * 0.45 if i % 2 else h - 1
+            pts.append(
+                f"{h + r * math.sin(math.pi * i / 5):.1f},{h - r * math.cos(math.pi * i / 5):.1f}"
+            )
+        body = f"<polygon points='{' '.join(pts)}'"
+    else:
+        body = f"<circle cx='{h:g}' cy='{h:g}' r='{h - 1.5:g}'"
+    if ring:
+        return (
+            f"<svg width='{s:g}' height='{s:g}'><circle cx='{h:g}' cy='{h:g}' r='{h - 1:g}' "
+            f"fill='{color}' stroke='{CORE_RING}' stroke-width='2'/></svg>"
+        )
+    return f"<svg width='{s:g}' height='{s:g}'>{body} fill='{color}' stroke='#ffffff' stroke-width='1'/></svg>"
+
+
+def group_vocab(lang: str) -> tuple[dict[str, str], dict[str, str]]:
+    """Display names of group patterns and modes, from planning.grouping when it provides them.
+
+    The only place that reaches into the grouping engine's vocabulary: it is written in
+    parallel, so a missing name falls back to the raw code rather than breaking an export.
+    """
+    try:
+        from planning import grouping
+    except Exception:  # engine not there yet, or failing to import: show codes
+        return {}, {}
+    suffix = "EN" if lang == "en" else "ZH"
+    patterns = (
+        getattr(grouping, f"PATTERN_{suffix}", None) or getattr(grouping, "PATTERN_ZH", {}) or {}
+    )
+    modes = getattr(grouping, f"MODE_{suffix}", None) or getattr(grouping, "MODE_ZH", {}) or {}
+    return dict(patterns), dict(modes)

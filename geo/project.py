@@ -1,0 +1,306 @@
+"""A project: which files hold which layer, the CRS and the rules; loading and checking them.
+
+``load_project`` never raises for bad data: it returns a ``CheckReport`` listing every problem,
+and the layers when they are usable, so ``schoolplan check`` can show all problems at once.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import geopandas as gpd
+
+from geo import checks
+from geo.layers import LAYER_KEYS, LAYER_ZH, OPTIONAL_LAYERS, Layers, LayerSource
+from geo.read import read_layer
+from planning.errors import InputError, Problem, ProjectError, SchoolPlanError
+from planning.rules import Rules, load_rules
+
+SAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "sample_maps" / "daoxian"
+COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
+
+
+@dataclass
+class ProjectConfig:
+    path: Path | None  # the project.toml, None when layers come from the command line
+    name: str = ""
+    name_en: str = ""
+    crs: str | None = None
+    rules_file: Path | None = None
+    sources: dict[str, LayerSource] = field(default_factory=dict)
+
+
+@dataclass
+class CheckReport:
+    problems: list[Problem] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+    crs: str = ""
+
+    @property
+    def errors(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        return [p for p in self.problems if p.severity == "warning"]
+
+    @property
+    def usable(self) -> bool:
+        return not self.errors
+
+    def to_dict(self) -> dict:
+        return {
+            "usable": self.usable,
+            "errors": len(self.errors),
+            "warnings": len(self.warnings),
+            "counts": self.counts,
+            "crs": self.crs,
+            "problems": [p.__dict__ for p in self.problems],
+        }
+
+
+def find_project_file(project: str | Path | None) -> Path:
+    path = Path(project) if project else SAMPLE_PROJECT
+    if path.is_dir():
+        path = path / "project.toml"
+    if not path.exists():
+        raise ProjectError(
+            f"project file not found: {path}",
+            fix="give a project.toml or a folder holding one, or the layers with --schools/--population/--boundary",
+        )
+    return path
+
+
+def parse_layer_arg(key: str, text: str, base: Path | None = None) -> LayerSource:
+    """'file.gpkg:layer' or 'file.csv' from the command line."""
+    file, layer = text, None
+    head, sep, tail = text.rpartition(":")
+    if (
+        sep
+        and head
+        and not (len(head) == 1 and head.isalpha())
+        and "/" not in tail
+        and "\\" not in tail
+    ):
+        file, layer = head, tail
+    path = Path(file)
+    if base is not None and not path.is_absolute():
+        path = base / path
+    return LayerSource(key=key, file=path, layer=layer)
+
+
+def read_project_file(path: Path) -> ProjectConfig:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProjectError(
+            f"{path}: not valid TOML ({exc})", fix="compare with sample_maps/daoxian/project.toml"
+        ) from None
+    base = path.parent
+    proj = data.get("project", {})
+    cfg = ProjectConfig(
+        path=path,
+        name=str(proj.get("name", "")),
+        name_en=str(proj.get("name_en", "")),
+        crs=(str(proj.get("crs")) or None) if proj.get("crs") else None,
+    )
+    if proj.get("rules"):
+        cfg.rules_file = base / str(proj["rules"])
+    layers = data.get("layers", {})
+    unknown = [k for k in layers if k not in LAYER_KEYS]
+    if unknown:
+        raise ProjectError(
+            f"{path}: unknown layer(s) {', '.join(unknown)}",
+            fix=f"layers are: {', '.join(LAYER_KEYS)}",
+        )
+    for key, spec in layers.items():
+        if not isinstance(spec, dict) or "file" not in spec:
+            raise ProjectError(
+                f'{path}: [layers.{key}] needs file = "..."', fix='e.g. file = "schools.gpkg"'
+            )
+        coords = str(spec.get("coords", "wgs84")).lower()
+        if coords not in COORD_SYSTEMS:
+            raise ProjectError(
+                f"{path}: [layers.{key}] coords = '{coords}' is unknown",
+                fix=f"use one of {', '.join(COORD_SYSTEMS)}",
+            )
+        cfg.sources[key] = LayerSource(
+            key=key,
+            file=base / str(spec["file"]),
+            layer=spec.get("layer") or None,
+            columns={str(k): str(v) for k, v in dict(spec.get("columns", {})).items()},
+            x=spec.get("x"),
+            y=spec.get("y"),
+            coords=coords,
+            crs=spec.get("crs") or None,
+            sheet=spec.get("sheet"),
+        )
+    return cfg
+
+
+def make_config(
+    project: str | Path | None = None, layer_args: dict[str, str] | None = None
+) -> ProjectConfig:
+    """Project from a project.toml (default: the sample county) or from --schools/... arguments."""
+    layer_args = {k: v for k, v in (layer_args or {}).items() if v}
+    if layer_args and project is None:
+        cfg = ProjectConfig(path=None, name="")
+    else:
+        cfg = read_project_file(find_project_file(project))
+    for key, text in layer_args.items():
+        cfg.sources[key] = parse_layer_arg(key, text)
+    return cfg
+
+
+def load_rules_for(cfg: ProjectConfig, rules_path: str | Path | None = None) -> Rules:
+    rules = Rules()
+    if cfg.rules_file:
+        rules = load_rules(cfg.rules_file, rules)
+    if rules_path:
+        rules = load_rules(rules_path, rules)
+    return rules
+
+
+def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckReport]:
+    """Read, check and normalise every layer; layers is None when an error makes the data unusable."""
+    from geo.crs import choose_metric_crs, convert_points
+
+    report = CheckReport()
+    problems = report.problems
+    for key in ("schools", "population", "boundary"):
+        if key not in cfg.sources:
+            problems.append(
+                Problem(
+                    f"no {key} ({LAYER_ZH[key]}) layer given",
+                    code="missing_layer",
+                    fix=f"add [layers.{key}] to project.toml or pass --{key} FILE",
+                )
+            )
+    raw: dict[str, gpd.GeoDataFrame] = {}
+    for key, src in cfg.sources.items():
+        try:
+            gdf = read_layer(src, problems)
+        except SchoolPlanError as exc:
+            problems.append(
+                Problem(
+                    exc.message,
+                    fix=exc.fix,
+                    file=src.file.name,
+                    layer=src.layer or key,
+                    code="unreadable",
+                )
+            )
+            problems.extend(exc.problems)
+            continue
+        if len(gdf) == 0:
+            sev = "warning" if key in OPTIONAL_LAYERS else "error"
+            problems.append(
+                Problem(
+                    f"the {key} layer is empty",
+                    fix="check you named the right file and layer",
+                    file=src.file.name,
+                    layer=src.layer or key,
+                    severity=sev,
+                    code="empty_layer",
+                )
+            )
+            continue
+        if src.coords != "wgs84":
+            try:
+                gdf = convert_points(
+                    gdf.to_crs("EPSG:4326") if gdf.crs and not gdf.crs.is_geographic else gdf,
+                    src.coords,
+                )
+            except InputError as exc:
+                problems.append(
+                    Problem(
+                        exc.message,
+                        fix=exc.fix,
+                        file=src.file.name,
+                        layer=src.layer or key,
+                        code="coords",
+                    )
+                )
+        raw[key] = gdf
+    if "boundary" not in raw:
+        return None, report
+
+    try:
+        crs = choose_metric_crs(raw["boundary"].to_crs("EPSG:4326"), cfg.crs)
+    except SchoolPlanError as exc:
+        problems.append(Problem(exc.message, fix=exc.fix, code="crs"))
+        return None, report
+    report.crs = crs.to_string()
+    metric = {k: g.to_crs(crs) if g.crs is not None else g for k, g in raw.items()}
+    for k in metric:
+        metric[k].attrs.update(raw[k].attrs)
+
+    src = cfg.sources
+    boundary = checks.normalise_boundary(metric["boundary"], src["boundary"], problems)
+    if len(boundary) == 0:
+        problems.append(
+            Problem(
+                "the boundary has no usable polygon",
+                fix="give the county polygon",
+                file=src["boundary"].file.name,
+                code="empty_layer",
+            )
+        )
+    schools = units = roads = candidates = None
+    if "schools" in metric:
+        schools = checks.normalise_schools(
+            metric["schools"], src["schools"], problems, rules.standards
+        )
+        checks.check_inside(schools, boundary, src["schools"], problems)
+    if "population" in metric:
+        units = checks.normalise_units(metric["population"], src["population"], problems)
+        checks.check_inside(units, boundary, src["population"], problems)
+    if "roads" in metric:
+        roads = checks.normalise_roads(metric["roads"], src["roads"], problems)
+    if "candidates" in metric:
+        candidates = checks.normalise_candidates(metric["candidates"], src["candidates"], problems)
+        checks.check_inside(candidates, boundary, src["candidates"], problems)
+
+    for name, gdf in (
+        ("schools", schools),
+        ("population", units),
+        ("roads", roads),
+        ("candidates", candidates),
+    ):
+        if gdf is not None:
+            report.counts[name] = int(len(gdf))
+    if not report.usable or schools is None or units is None:
+        return None, report
+    layers = Layers(
+        schools=schools,
+        units=units,
+        boundary=boundary,
+        crs=crs,
+        roads=roads,
+        candidates=candidates,
+        sources=dict(cfg.sources),
+        name=cfg.name,
+        name_en=cfg.name_en,
+    )
+    return layers, report
+
+
+def load_project(
+    project: str | Path | None = None,
+    *,
+    layer_args: dict[str, str] | None = None,
+    rules_path: str | Path | None = None,
+) -> tuple[Layers, Rules, CheckReport]:
+    """Load a project for planning; raises ``InputError`` listing every error when unusable."""
+    cfg = make_config(project, layer_args)
+    rules = load_rules_for(cfg, rules_path)
+    layers, report = load_layers(cfg, rules)
+    if layers is None:
+        raise InputError(
+            f"the input data cannot be used: {len(report.errors)} error(s)",
+            problems=report.errors,
+            fix="run 'schoolplan check' for the full report",
+        )
+    return layers, rules, report

@@ -1,0 +1,115 @@
+"""Validation helpers shared by the loaders, the rules and the engines.
+
+Each helper reports problems with file, layer, row and fix instead of raising on the first one,
+so a planner sees every problem of a file at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from planning.errors import InputError, Problem
+
+
+def numeric_column(
+    values: pd.Series,
+    *,
+    where: dict,
+    column: str,
+    problems: list[Problem],
+    row_numbers: np.ndarray,
+    required: bool = True,
+    allow_negative: bool = False,
+    integer: bool = False,
+) -> pd.Series:
+    """Parse numbers; report non-numeric, missing (when required) and negative cells by row."""
+    raw = values.astype("object")
+    text = raw.where(raw.isna(), raw.astype(str).str.strip().str.replace(",", "", regex=False))
+    text = text.replace("", np.nan)
+    num = pd.to_numeric(text, errors="coerce")
+    bad = num.isna() & text.notna()
+    for i in np.flatnonzero(bad.to_numpy()):
+        problems.append(
+            Problem(
+                f"'{raw.iloc[i]}' is not a number",
+                fix="write a plain number, e.g. 12",
+                row=int(row_numbers[i]),
+                column=column,
+                code="not_numeric",
+                **where,
+            )
+        )
+    if required:
+        for i in np.flatnonzero((text.isna()).to_numpy()):
+            problems.append(
+                Problem(
+                    "value is missing",
+                    fix="fill in a number",
+                    row=int(row_numbers[i]),
+                    column=column,
+                    code="missing_value",
+                    **where,
+                )
+            )
+    if not allow_negative:
+        for i in np.flatnonzero((num < 0).to_numpy()):
+            problems.append(
+                Problem(
+                    f"{num.iloc[i]:g} is negative",
+                    fix="counts cannot be negative; correct the value",
+                    row=int(row_numbers[i]),
+                    column=column,
+                    code="negative",
+                    **where,
+                )
+            )
+    if integer:
+        frac = num.notna() & (num != np.round(num))
+        for i in np.flatnonzero(frac.to_numpy()):
+            problems.append(
+                Problem(
+                    f"{num.iloc[i]:g} is not a whole number",
+                    fix="use a whole number",
+                    row=int(row_numbers[i]),
+                    column=column,
+                    code="not_integer",
+                    **where,
+                )
+            )
+    return num
+
+
+def duplicates(
+    ids: pd.Series, *, where: dict, column: str, row_numbers: np.ndarray, problems: list[Problem]
+) -> None:
+    dup = ids.duplicated(keep=False) & ids.notna()
+    for value, idx in ids[dup].groupby(ids[dup]).groups.items():
+        rows = [int(row_numbers[ids.index.get_loc(i)]) for i in idx]
+        problems.append(
+            Problem(
+                f"id '{value}' appears {len(rows)} times (rows {', '.join(map(str, rows))})",
+                fix="give each feature its own id",
+                row=rows[0],
+                column=column,
+                code="duplicate_id",
+                **where,
+            )
+        )
+
+
+def require_finite(name: str, array: np.ndarray) -> None:
+    """Engines call this on their numeric inputs: a NaN here is a loader bug or a bad edit."""
+    arr = np.asarray(array, dtype=float)
+    if arr.size and not np.isfinite(arr).all():
+        raise InputError(
+            f"{name} has missing or infinite values",
+            fix="run 'schoolplan check' and correct the rows it names",
+        )
+
+
+def require_positive(name: str, value: float, fix: str = "") -> None:
+    if not value > 0:
+        raise InputError(
+            f"{name} must be positive (got {value})", fix=fix or "give a positive number"
+        )
