@@ -398,9 +398,24 @@ class PlanLayers(MacroElement):
     sp.layers[key] = layer; sp.overlays[name] = layer;
     if (show) layer.addTo(map);
   }
-  L.geoJSON(D.boundary, { interactive: false, className: "sp-boundary",
+  // Own panes keep the stacking fixed whatever order layers are switched on in.
+  [["spLinks", 420], ["spBoundary", 430], ["spUnserved", 440]].forEach(function (p) {
+    map.createPane(p[0]).style.zIndex = p[1]; });
+  map.getPane("spBoundary").style.pointerEvents = "none";
+  L.geoJSON(D.boundary, { interactive: false, className: "sp-boundary", pane: "spBoundary",
     style: { color: "{{ this.boundary_color }}", weight: 2.5, fill: false } }).addTo(map);
+  var schoolLayers = {};
+  D.schools.forEach(function (s) {
+    var g = schoolLayers[s.lv] || (schoolLayers[s.lv] = L.layerGroup());
+    var m = L.marker([s.lat, s.lng], { icon: icon(s), schoolId: s.id, level: s.lv, layoutStatus: s.status,
+      groupRole: s.role, riseOnHover: true, keyboard: false });
+    m.bindTooltip(s.tip, { direction: "top", offset: [0, -s.size / 2] });
+    m.bindPopup(s.popup);
+    m.addTo(g);
+    sp.markers[s.lv + "|" + s.id] = m; sp.counts.schools += 1;
+  });
   D.levels.forEach(function (lv, k) {
+    if (schoolLayers[lv]) overlay("schools_" + lv, T[lv] + " " + T.schools, schoolLayers[lv], true);
     if (D.zones[lv]) {
       var zl = L.geoJSON(D.zones[lv], { className: "sp-zone sp-zone-" + lv,
         style: function (f) { var p = f.properties;
@@ -413,7 +428,7 @@ class PlanLayers(MacroElement):
       overlay("zones_" + lv, T[lv] + " " + T.zones, zl, k === 0);
     }
     if (D.links[lv]) {
-      var ll = L.geoJSON(D.links[lv], { className: "sp-link sp-link-" + lv,
+      var ll = L.geoJSON(D.links[lv], { className: "sp-link sp-link-" + lv, pane: "spLinks",
         style: { color: D.levelColor[lv], weight: 2, opacity: 0.85, dashArray: "6 4" },
         onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.tip, { sticky: true });
           layer.bindPopup(f.properties.popup); sp.counts.links += 1; } });
@@ -422,29 +437,16 @@ class PlanLayers(MacroElement):
     if (D.unserved[lv]) {
       var ul = L.layerGroup();
       D.unserved[lv].forEach(function (u) {
-        L.circleMarker([u.lat, u.lng], { radius: 4, className: "sp-unserved", color: D.unservedColor[u.st],
+        L.circleMarker([u.lat, u.lng], { radius: 4, className: "sp-unserved", pane: "spUnserved", color: D.unservedColor[u.st],
           weight: 1, fillOpacity: 0.9 }).bindTooltip(u.tip).addTo(ul);
         sp.counts.unserved += 1; });
       overlay("unserved_" + lv, T[lv] + " " + T.unserved, ul, k === 0);
     }
   });
-  var schoolLayers = {};
-  D.schools.forEach(function (s) {
-    var g = schoolLayers[s.lv] || (schoolLayers[s.lv] = L.layerGroup());
-    var m = L.marker([s.lat, s.lng], { icon: icon(s), schoolId: s.id, level: s.lv, layoutStatus: s.status,
-      groupRole: s.role, riseOnHover: true, keyboard: false });
-    m.bindTooltip(s.tip, { direction: "top", offset: [0, -s.size / 2] });
-    m.bindPopup(s.popup);
-    m.addTo(g);
-    sp.markers[s.lv + "|" + s.id] = m; sp.counts.schools += 1;
-  });
-  D.levels.forEach(function (lv) {
-    if (schoolLayers[lv]) overlay("schools_" + lv, T[lv] + " " + T.schools, schoolLayers[lv], true);
-  });
   if (D.radius.length) {
     var rl = L.layerGroup();
     D.radius.forEach(function (c) {
-      var circle = L.circle([c.lat, c.lng], { radius: c.r, className: "sp-radius", color: D.levelColor[c.lv],
+      var circle = L.circle([c.lat, c.lng], { radius: c.r, className: "sp-radius", pane: "spLinks", color: D.levelColor[c.lv],
         weight: 1.5, dashArray: "3 5", fill: false, interactive: false });
       circle.addTo(rl); sp.radius[c.lv + "|" + c.id] = circle;
       var m = sp.markers[c.lv + "|" + c.id];
@@ -460,9 +462,7 @@ class PlanLayers(MacroElement):
   legend.onAdd = function () { var d = L.DomUtil.create("div", "sp-legend"); d.innerHTML = D.legendHtml; return d; };
   legend.addTo(map);
   L.control.scale({ imperial: false, metric: true, maxWidth: 160, position: "bottomleft" }).addTo(map);
-  var base = {};
-  if (sp.tiles) base = {};
-  sp.control = L.control.layers(base, sp.overlays, { collapsed: D.collapsed, position: "topright" }).addTo(map);
+  sp.control = L.control.layers({}, sp.overlays, { collapsed: D.collapsed, position: "topright" }).addTo(map);
   if (D.bounds) map.fitBounds(D.bounds);
   sp.ready = true;
 })();

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from planning.errors import SchoolPlanError
@@ -58,7 +58,7 @@ def _pkg_dir(name: str) -> Path:
     return Path(pkg.BASE_DIR)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _asset(pkg: str, fname: str) -> str:
     path = _pkg_dir(pkg) / fname
     if not path.exists():
@@ -74,7 +74,7 @@ def _data_uri(path: Path) -> str:
     return f"data:{mime};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-@lru_cache(maxsize=None)
+@cache
 def leaflet_css_inline() -> str:
     """leaflet.css with its images as data URIs."""
     base = _pkg_dir("leaflet")
@@ -88,7 +88,7 @@ def leaflet_css_inline() -> str:
     return _CSS_URL.sub(repl, _asset("leaflet", "leaflet.css"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _default_icon_script() -> str:
     # Leaflet guesses the marker image folder from the CSS; with data URIs there is no folder,
     # so hand it the images directly (only used if someone adds a default L.marker).
