@@ -501,6 +501,46 @@ class NewSchoolParams:
         hi=5000,
         source="002 §二.3 过渡性保留 (value: local choice)",
     )
+    count_rounding: str = param(
+        "round",
+        zh="按人口折算学校数的取整方式",
+        en="Rounding of schools per population",
+        choices=("round", "ceil", "floor"),
+        source=_LOCAL + "; 002 §二.3 每1万人/每2万人",
+        help_zh="round=四舍五入(每校服务人口最接近标准);ceil=进一;floor=去尾。学龄儿童超出各校最多班级时自动增校",
+        help_en="round: each school nearest the norm's population; ceil: round up; floor: round "
+        "down. More schools are added whenever the children exceed the largest allowed size",
+    )
+    junior_min_population: int = param(
+        20000,
+        zh="设一所初中的最少人口",
+        en="Population for one junior middle school",
+        unit="人",
+        lo=0,
+        hi=1_000_000,
+        source="002 §二.3 每2万人设1所初中 (minimum: local choice)",
+    )
+    senior_planning_unit: str = param(
+        "county",
+        zh="高中规划单元",
+        en="Senior high: planning unit",
+        choices=("county", "town", "unit"),
+        source="004 §(四)1 县中 (value: local choice)",
+        help_zh="高中通常全县统筹;county=全县汇总缺口",
+        help_en="senior high schools are usually planned county-wide",
+    )
+    min_fill_share: float = param(
+        0.5,
+        zh="新建学校的最低生源比例",
+        en="New school only when the gap fills this share",
+        unit="比例",
+        lo=0.0,
+        hi=1.0,
+        source=_LOCAL,
+        help_zh="缺口学位不足规则最小学校规模的此比例时,不新建,建议附近学校扩容",
+        help_en="a smaller gap than this share of the rule's smallest school is left to "
+        "expanding nearby schools",
+    )
 
 
 @dataclass(frozen=True)
