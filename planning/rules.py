@@ -613,6 +613,17 @@ class CatchmentParams:
         hi=10000,
         source=_LOCAL,
     )
+    zone_cell_m: float = param(
+        200.0,
+        zh="学区图绘制网格",
+        en="Zone drawing cell",
+        unit="m",
+        lo=10,
+        hi=5000,
+        source=_LOCAL,
+        help_zh="点状人口单元(村/社区点)按此网格划出学区边界;越小越细、越慢",
+        help_en="zones of point units are traced on a raster of this cell; smaller is finer and slower",
+    )
     snap_max_m: float = param(
         5000.0,
         zh="接入道路最远距离",

@@ -1,0 +1,123 @@
+"""Zone polygons: one (Multi)Polygon per label, gap-free and non-overlapping inside the boundary.
+
+- Polygon units: dissolve by label (``method="coverage"`` when the units form a valid coverage,
+  else a plain union), overlaps removed in label order, clipped to the boundary; holes the units
+  leave inside the boundary go to the touching zone with the longest shared border (else the
+  nearest zone).
+- Point units (villages, grid cells): a label raster, each cell inside the boundary taking the
+  label of its nearest unit (a raster Voronoi), traced with ``rasterio.features.shapes`` and
+  clipped to the exact boundary. The cell size sets how fine the zone edges are.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import rasterio.features
+import shapely
+from rasterio.transform import from_origin
+from scipy.spatial import cKDTree
+
+from geo.grid import grid_origin
+
+
+def _boundary_geom(boundary):
+    geoms = getattr(boundary, "geometry", None)
+    if geoms is None:
+        return boundary
+    return shapely.union_all(np.asarray(geoms.values, dtype=object))
+
+
+def zones_from_points(
+    xy: np.ndarray, labels: np.ndarray, boundary, cell_m: float
+) -> dict[int, shapely.Geometry]:
+    """{label: polygon} from point units. ``labels`` < 0 are left out (their area goes to the
+    nearest labelled unit)."""
+    geom = _boundary_geom(boundary)
+    keep = labels >= 0
+    xy, labels = np.asarray(xy, float)[keep], np.asarray(labels)[keep]
+    if len(xy) == 0 or geom.is_empty:
+        return {}
+    minx, miny, maxx, maxy = geom.bounds
+    x0, y0 = grid_origin((minx, miny, maxx, maxy), cell_m)
+    width = max(int(np.ceil((maxx - x0) / cell_m)), 1)
+    height = max(int(np.ceil((maxy - y0) / cell_m)), 1)
+    transform = from_origin(x0, y0 + height * cell_m, cell_m, cell_m)
+    # all_touched: every pixel the boundary reaches is labelled, so the clip leaves no gap.
+    inside = rasterio.features.geometry_mask(
+        [geom], (height, width), transform, all_touched=True, invert=True
+    )
+    rows, cols = np.nonzero(inside)
+    px = x0 + (cols + 0.5) * cell_m
+    py = y0 + (height - rows - 0.5) * cell_m
+    _, nearest = cKDTree(xy).query(np.column_stack([px, py]))
+    raster = np.full((height, width), -1, np.int32)
+    raster[rows, cols] = labels[nearest]
+    pieces: dict[int, list] = {}
+    for g, v in rasterio.features.shapes(raster, mask=inside, transform=transform):
+        pieces.setdefault(int(v), []).append(shapely.geometry.shape(g))
+    keys = sorted(pieces)
+    merged = [p[0] if len(p) == 1 else shapely.MultiPolygon(p) for p in (pieces[k] for k in keys)]
+    clipped = shapely.intersection(np.asarray(merged, dtype=object), geom)
+    return {k: g for k, g in zip(keys, clipped, strict=True) if not g.is_empty}
+
+
+def zones_from_polygons(polys, labels: np.ndarray, boundary) -> dict[int, shapely.Geometry]:
+    """{label: polygon} from polygon units; ``labels`` < 0 are left out (their area fills in as
+    a hole, see the module note)."""
+    geom = _boundary_geom(boundary)
+    polys = np.asarray(getattr(polys, "values", polys), dtype=object)
+    labels = np.asarray(labels)
+    keep = labels >= 0
+    polys, labels = polys[keep], labels[keep]
+    if len(polys) == 0 or geom.is_empty:
+        return {}
+    keys = np.unique(labels)
+    coverage = bool(shapely.coverage_is_valid(polys))
+    zones = []
+    for k in keys:
+        part = polys[labels == k]
+        zones.append(shapely.coverage_union_all(part) if coverage else shapely.union_all(part))
+    zones = np.asarray(zones, dtype=object)
+    if not coverage:
+        # Overlapping units would give overlapping zones: earlier labels keep the shared area.
+        taken = None
+        for i in range(len(zones)):
+            if taken is not None:
+                zones[i] = shapely.difference(zones[i], taken)
+            taken = zones[i] if taken is None else shapely.union(taken, zones[i])
+    zones = shapely.intersection(zones, geom)
+    holes = shapely.get_parts(shapely.difference(geom, shapely.union_all(zones)))
+    holes = holes[shapely.area(holes) > 0]
+    if len(holes):
+        zones = _fill_holes(zones, holes)
+    return {int(k): g for k, g in zip(keys, zones, strict=True) if not g.is_empty}
+
+
+def _fill_holes(zones: np.ndarray, holes: np.ndarray) -> np.ndarray:
+    tree = shapely.STRtree(zones)
+    add: dict[int, list] = {}
+    for h in holes:
+        near = tree.query(h, predicate="intersects")
+        if len(near):
+            shared = shapely.length(shapely.intersection(zones[near], h.boundary))
+            best = int(near[np.lexsort((near, -shared))[0]])
+        else:
+            best = int(tree.query_nearest(h, all_matches=False)[0])
+        add.setdefault(best, []).append(h)
+    zones = zones.copy()
+    for i, hs in add.items():
+        zones[i] = shapely.union_all([zones[i], *hs])
+    return zones
+
+
+def zone_polygons(units_geometry, labels: np.ndarray, boundary, cell_m: float) -> dict:
+    """Zones of point or polygon units (decided by the first geometry type)."""
+    geoms = np.asarray(getattr(units_geometry, "values", units_geometry), dtype=object)
+    if len(geoms) == 0:
+        return {}
+    types = shapely.get_type_id(geoms)
+    if np.all(types == 0):
+        return zones_from_points(shapely.get_coordinates(geoms), labels, boundary, cell_m)
+    # Mixed layers: treat each unit by its area; points get a small cell-size square.
+    polys = np.where(types == 0, shapely.buffer(geoms, cell_m / 2, cap_style="square"), geoms)
+    return zones_from_polygons(polys, labels, boundary)
