@@ -1,0 +1,81 @@
+"""Exports of a plan for meetings with no internet: offline HTML map, print map, Excel tables.
+
+``export_all`` writes every requested format into one folder; plan.gpkg and summary.json are
+written by ``planning.outputs.write_plan`` (this package adds QGIS styles to plan.gpkg when it
+is there).
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+FORMATS = ("html", "png", "pdf", "xlsx")
+
+
+def export_all(
+    result,
+    out_dir: str | Path,
+    *,
+    lang: str = "zh",
+    paper: str = "A3",
+    formats: tuple[str, ...] = FORMATS,
+    online_basemap: bool = False,
+    timings: dict[str, float] | None = None,
+) -> dict[str, Path]:
+    """Write map.html, map.png, map.pdf and tables.xlsx (those in ``formats``) to ``out_dir``.
+
+    Returns {format: path}; adds "styles" when plan.gpkg in ``out_dir`` received QGIS styles.
+    ``timings`` (optional) receives seconds per format, for the benchmark.
+    """
+    from planning.errors import SchoolPlanError
+
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise SchoolPlanError(
+            f"未知的导出格式 / unknown export format: {', '.join(unknown)}",
+            fix="可选 / choose from: " + ",".join(FORMATS),
+        )
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files: dict[str, Path] = {}
+    t = timings if timings is not None else {}
+
+    if "html" in formats:
+        t0 = time.perf_counter()
+        from app.export.mapbuilder import DEFAULT_TILES, build_map
+        from app.export.offline import save_offline
+
+        fmap = build_map(result, lang=lang, online_basemap=online_basemap)
+        allow = (DEFAULT_TILES,) if online_basemap else ()
+        files["html"] = save_offline(fmap, out / "map.html", allow=allow)
+        t["html"] = time.perf_counter() - t0
+    if "png" in formats or "pdf" in formats:
+        t0 = time.perf_counter()
+        from app.export.printmap import render_print
+
+        files.update(
+            render_print(
+                result,
+                png=out / "map.png" if "png" in formats else None,
+                pdf=out / "map.pdf" if "pdf" in formats else None,
+                lang=lang,
+                paper=paper,
+            )
+        )
+        t["print"] = time.perf_counter() - t0
+    if "xlsx" in formats:
+        t0 = time.perf_counter()
+        from app.export.tables import write_tables
+
+        files["xlsx"] = write_tables(result, out / "tables.xlsx", lang=lang)
+        t["xlsx"] = time.perf_counter() - t0
+    gpkg = out / "plan.gpkg"
+    if gpkg.exists():
+        t0 = time.perf_counter()
+        from app.export.styles import write_qgis_styles
+
+        if write_qgis_styles(gpkg, result, lang=lang):
+            files["styles"] = gpkg
+        t["styles"] = time.perf_counter() - t0
+    return files
