@@ -216,6 +216,25 @@ def check_geometry(
                 **where,
             )
         )
+    # Coordinates that do not survive projection (latitude beyond 90°, text read as numbers)
+    # become inf: report them and drop the shape rather than let GEOS fail on it later.
+    bounds = np.asarray(geom.bounds, dtype=float).reshape(len(gdf), 4)
+    broken = ~empty & ~np.isfinite(bounds).all(axis=1)
+    if broken.any():
+        gdf = gdf.copy()
+        for i in np.flatnonzero(broken.to_numpy()):
+            problems.append(
+                Problem(
+                    "coordinates are out of range for the layer's coordinate system",
+                    fix="check the coordinates and the layer's CRS (longitude −180–180°, latitude −90–90°)",
+                    row=int(rows[i]),
+                    code="bad_coordinates",
+                    **where,
+                )
+            )
+        gdf.loc[broken.to_numpy(), gdf.geometry.name] = None
+        geom = gdf.geometry
+        empty = empty | broken
     ok = ~empty
     invalid = ok & ~geom.is_valid
     if invalid.any():

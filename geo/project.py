@@ -91,6 +91,10 @@ def parse_layer_arg(key: str, text: str, base: Path | None = None) -> LayerSourc
     return LayerSource(key=key, file=path, layer=layer)
 
 
+PROJECT_KEYS = ("name", "name_en", "crs", "rules")
+LAYER_SPEC_KEYS = ("file", "layer", "columns", "x", "y", "coords", "crs", "sheet")
+
+
 def read_project_file(path: Path) -> ProjectConfig:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -98,8 +102,15 @@ def read_project_file(path: Path) -> ProjectConfig:
         raise ProjectError(
             f"{path}: not valid TOML ({exc})", fix="compare with sample_maps/daoxian/project.toml"
         ) from None
+    except OSError as exc:
+        raise ProjectError(
+            f"{path}: cannot be read ({exc.strerror or exc})", fix="check the file's permissions"
+        ) from None
     base = path.parent
-    proj = data.get("project", {})
+    # A misspelt key would otherwise be ignored without a word and its setting silently lost.
+    _known_keys(path, "the top level", data, ("project", "layers"))
+    proj = _table(path, "[project]", data.get("project", {}))
+    _known_keys(path, "[project]", proj, PROJECT_KEYS)
     cfg = ProjectConfig(
         path=path,
         name=str(proj.get("name", "")),
@@ -108,7 +119,7 @@ def read_project_file(path: Path) -> ProjectConfig:
     )
     if proj.get("rules"):
         cfg.rules_file = base / str(proj["rules"])
-    layers = data.get("layers", {})
+    layers = _table(path, "[layers]", data.get("layers", {}))
     unknown = [k for k in layers if k not in LAYER_KEYS]
     if unknown:
         raise ProjectError(
@@ -116,10 +127,12 @@ def read_project_file(path: Path) -> ProjectConfig:
             fix=f"layers are: {', '.join(LAYER_KEYS)}",
         )
     for key, spec in layers.items():
-        if not isinstance(spec, dict) or "file" not in spec:
+        if not isinstance(spec, dict) or not isinstance(spec.get("file"), str):
             raise ProjectError(
                 f'{path}: [layers.{key}] needs file = "..."', fix='e.g. file = "schools.gpkg"'
             )
+        _known_keys(path, f"[layers.{key}]", spec, LAYER_SPEC_KEYS)
+        columns = _table(path, f"[layers.{key}.columns]", spec.get("columns", {}))
         coords = str(spec.get("coords", "wgs84")).lower()
         if coords not in COORD_SYSTEMS:
             raise ProjectError(
@@ -128,16 +141,38 @@ def read_project_file(path: Path) -> ProjectConfig:
             )
         cfg.sources[key] = LayerSource(
             key=key,
-            file=base / str(spec["file"]),
-            layer=spec.get("layer") or None,
-            columns={str(k): str(v) for k, v in dict(spec.get("columns", {})).items()},
-            x=spec.get("x"),
-            y=spec.get("y"),
+            file=base / spec["file"],
+            layer=_opt_str(spec.get("layer")),
+            columns={str(k): str(v) for k, v in columns.items()},
+            x=_opt_str(spec.get("x")),
+            y=_opt_str(spec.get("y")),
             coords=coords,
-            crs=spec.get("crs") or None,
-            sheet=spec.get("sheet"),
+            crs=_opt_str(spec.get("crs")),
+            sheet=_opt_str(spec.get("sheet")),
         )
     return cfg
+
+
+def _table(path: Path, name: str, value) -> dict:
+    if not isinstance(value, dict):
+        raise ProjectError(
+            f"{path}: {name} must be a table of name = value",
+            fix="compare with sample_maps/daoxian/project.toml",
+        )
+    return value
+
+
+def _known_keys(path: Path, where: str, table: dict, known: tuple[str, ...]) -> None:
+    unknown = [k for k in table if k not in known]
+    if unknown:
+        raise ProjectError(
+            f"{path}: unknown key(s) in {where}: {', '.join(unknown)}",
+            fix=f"keys allowed there: {', '.join(known)}",
+        )
+
+
+def _opt_str(value) -> str | None:
+    return str(value) if value not in (None, "") else None
 
 
 def make_config(

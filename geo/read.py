@@ -6,15 +6,18 @@ column names beyond longitude/latitude.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
+import pyproj
+import shapely
 
 from geo.columns import match_lonlat
-from geo.layers import LayerSource
+from geo.layers import LAYER_ZH, LayerSource
 from planning.errors import InputError, Problem
 
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml"}
@@ -29,16 +32,16 @@ def read_layer(src: LayerSource, problems: list[Problem]) -> gpd.GeoDataFrame:
     path = Path(src.file)
     if not path.exists():
         raise InputError(
-            f"{path}: file not found ({src.key} layer)",
+            f"file not found: {path}",
             fix="check the file name in project.toml or on the command line",
         )
     suffix = path.suffix.lower()
     if suffix in TABLE_SUFFIXES:
         return _read_table(src, path, problems)
     if suffix in VECTOR_SUFFIXES or path.is_dir():
-        return _read_vector(src, path)
+        return _read_vector(src, path, problems)
     raise InputError(
-        f"{path}: unsupported file type '{suffix}'",
+        f"unsupported file type '{suffix}' ({path.name})",
         fix="use GeoPackage (.gpkg), Shapefile (.shp), GeoJSON (.geojson), CSV or Excel (.xlsx)",
     )
 
@@ -50,34 +53,185 @@ def list_layers(path: Path) -> list[str]:
         return []
 
 
-def _read_vector(src: LayerSource, path: Path) -> gpd.GeoDataFrame:
+def _read_vector(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.GeoDataFrame:
     layers = list_layers(path)
-    if src.layer and layers and src.layer not in layers:
+    layer = src.layer
+    if layer and layers and layer not in layers:
         raise InputError(
-            f"{path}: has no layer '{src.layer}' ({src.key})",
+            f"the file has no layer '{layer}'",
             fix=f"use one of its layers: {', '.join(layers)}",
         )
-    try:
-        gdf = pyogrio.read_dataframe(path, layer=src.layer)
-    except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; all mean "cannot read"
-        raise InputError(
-            f"{path}: cannot be read as a {src.key} layer ({_short(exc)})",
-            fix="open it in QGIS to check it is not damaged, or export it again as GeoPackage",
-        ) from None
+    if not layer and len(layers) > 1:
+        # A GeoPackage often holds every layer: take the one named like the key, never guess.
+        named = [n for n in layers if n.lower() in (src.key, LAYER_ZH.get(src.key, ""))]
+        if not named:
+            raise InputError(
+                f"the file holds {len(layers)} layers; which one is the {src.key} layer?",
+                fix=f'name it as FILE:LAYER on the command line or layer = "..." in project.toml; '
+                f"its layers: {', '.join(layers)}",
+            )
+        layer = named[0]
+    gdf = _read_ogr(src, path, layer, problems)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise InputError(
-            f"{src.label()}: has no geometry column",
+            "the layer has no geometry column",
             fix="give a spatial layer, or a table with 经度/纬度 columns",
         )
     if gdf.crs is None:
         if src.crs:
-            gdf = gdf.set_crs(src.crs)
+            gdf = gdf.set_crs(_declared_crs(src))
         else:
             raise InputError(
-                f"{src.label()}: the layer has no coordinate reference system (CRS)",
+                "the layer has no coordinate reference system (CRS)",
                 fix=f'declare it in project.toml: [layers.{src.key}] crs = "EPSG:4326" (or the CRS the data was '
                 "made in, e.g. EPSG:4490 CGCS2000), or add the missing .prj file",
             )
+    if gdf.crs.is_geographic and len(gdf):
+        gdf = _unswap_vector(gdf, src, path, problems)
+    return gdf
+
+
+def _read_ogr(
+    src: LayerSource, path: Path, layer: str | None, problems: list[Problem]
+) -> gpd.GeoDataFrame:
+    """Read with GDAL; a Shapefile without a .cpg is decoded as UTF-8 or GBK, whichever fits."""
+    shp = path.suffix.lower() == ".shp"
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on laundered names
+            gdf = pyogrio.read_dataframe(path, layer=layer)
+        if shp and not path.with_suffix(".cpg").exists() and _has_high_latin1(gdf):
+            enc = _guess_encoding(gdf)
+            if enc:
+                gdf = pyogrio.read_dataframe(path, layer=layer, encoding=enc)
+                problems.append(
+                    Problem(
+                        f"the Shapefile has no .cpg file; its text was read as {enc.upper()}",
+                        fix="check the names look right; save a .cpg file (e.g. containing GBK) beside it",
+                        file=path.name,
+                        layer=src.key,
+                        severity="info",
+                        code="encoding_guessed",
+                    )
+                )
+        return gdf
+    except UnicodeDecodeError:
+        if shp:
+            # Field names cut at 10 bytes break UTF-8 mid-character: keep the whole characters.
+            gdf = pyogrio.read_dataframe(path, layer=layer, encoding="latin1")
+            gdf = gdf.rename(columns=lambda c: _latin1_to_utf8(c) if isinstance(c, str) else c)
+            for c in gdf.columns:
+                if gdf[c].dtype == object and c != gdf.geometry.name:
+                    gdf[c] = gdf[c].map(lambda v: _latin1_to_utf8(v) if isinstance(v, str) else v)
+            problems.append(
+                Problem(
+                    "some Shapefile text was cut inside a character (field names hold 10 bytes); "
+                    "the broken characters were dropped",
+                    fix="use GeoPackage, which keeps full Chinese column names, or map the "
+                    "shortened names in project.toml",
+                    file=path.name,
+                    layer=src.key,
+                    severity="warning",
+                    code="encoding_repaired",
+                )
+            )
+            return gdf
+        raise InputError(
+            "text is not in a known encoding",
+            fix="save the layer again as GeoPackage or as UTF-8",
+        ) from None
+    except Exception as exc:  # noqa: BLE001 - GDAL raises many kinds; all mean "cannot read"
+        raise InputError(
+            f"cannot be read as a {src.key} layer ({_short(exc)})",
+            fix="open it in QGIS to check it is not damaged, or export it again as GeoPackage",
+        ) from None
+
+
+def _texts(gdf: pd.DataFrame) -> list[str]:
+    out = [str(c) for c in gdf.columns]
+    for c in gdf.columns:
+        if gdf[c].dtype == object and c != getattr(gdf.geometry, "name", None):
+            out += [v for v in gdf[c].head(200) if isinstance(v, str)]
+    return out
+
+
+def _has_high_latin1(gdf: pd.DataFrame) -> bool:
+    return any(any("\x80" <= ch <= "\xff" for ch in t) for t in _texts(gdf))
+
+
+def _guess_encoding(gdf: pd.DataFrame) -> str | None:
+    """GDAL read the bytes as Latin-1: the real encoding is the first that decodes them all."""
+    try:
+        raw = [t.encode("latin1") for t in _texts(gdf)]
+    except UnicodeEncodeError:
+        return None  # GDAL used some other encoding: leave its result alone
+    for enc in ("utf-8", "gb18030"):
+        try:
+            for b in raw:
+                b.decode(enc)
+            return enc
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
+def _latin1_to_utf8(text: str) -> str:
+    return text.encode("latin1").decode("utf-8", errors="ignore")
+
+
+def _declared_crs(src: LayerSource) -> pyproj.CRS:
+    try:
+        return pyproj.CRS.from_user_input(src.crs)
+    except pyproj.exceptions.CRSError:
+        raise InputError(
+            f"the declared crs '{src.crs}' is not a known coordinate system",
+            fix='use an EPSG code such as "EPSG:4326" (longitude/latitude) or "EPSG:4547" '
+            "(CGCS2000 / 3-degree Gauss-Krüger 114°E)",
+        ) from None
+
+
+def _unswap_vector(
+    gdf: gpd.GeoDataFrame, src: LayerSource, path: Path, problems: list[Problem]
+) -> gpd.GeoDataFrame:
+    """Longitude/latitude exchanged in a lon/lat layer: points row by row, other shapes whole."""
+    geom = gdf.geometry
+    present = ~(geom.isna() | geom.is_empty)
+    if not present.any():
+        return gdf
+    if (geom[present].geom_type == "Point").all():
+        x = pd.Series(np.nan, index=gdf.index)
+        y = pd.Series(np.nan, index=gdf.index)
+        x[present], y[present] = geom[present].x, geom[present].y
+        swapped = _swapped(x, y)
+        if swapped.any():
+            rows = np.flatnonzero(swapped.to_numpy())
+            gdf = gdf.copy()
+            gdf.loc[swapped, gdf.geometry.name] = gpd.points_from_xy(y[swapped], x[swapped])
+            fix = "check the points: x must be longitude (73–136°E), y latitude (3–54°N)"
+            _report_swapped(rows, 1, src, path, fix, problems)
+        return gdf
+    minx, miny, maxx, maxy = geom[present].total_bounds
+    if (
+        CHINA_LAT[0] <= minx <= maxx <= CHINA_LAT[1]
+        and CHINA_LON[0] <= miny <= maxy <= CHINA_LON[1]
+        and not (CHINA_LON[0] <= minx and maxx <= CHINA_LON[1])
+    ):
+        gdf = gdf.copy()
+        gdf[gdf.geometry.name] = gpd.GeoSeries(
+            shapely.transform(np.asarray(geom.values), lambda c: c[:, ::-1]),
+            index=gdf.index,
+            crs=gdf.crs,
+        )
+        problems.append(
+            Problem(
+                "longitude and latitude look swapped in the whole layer; they were exchanged",
+                fix="export the layer again with x = longitude (73–136°E) and y = latitude (3–54°N)",
+                file=path.name,
+                layer=src.key,
+                severity="warning",
+                code="lonlat_swapped",
+            )
+        )
     return gdf
 
 
@@ -87,7 +241,9 @@ def _read_csv(path: Path) -> pd.DataFrame:
             return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""])
         except UnicodeDecodeError:
             continue
-    raise InputError(f"{path}: text encoding is neither UTF-8 nor GBK", fix="save the CSV as UTF-8")
+    raise InputError(
+        f"{path.name}: text encoding is neither UTF-8 nor GBK", fix="save the CSV as UTF-8"
+    )
 
 
 def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.GeoDataFrame:
@@ -100,7 +256,7 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
         raise
     except Exception as exc:  # noqa: BLE001 - pandas/openpyxl raise many kinds
         raise InputError(
-            f"{path}: cannot be read as a table ({_short(exc)})",
+            f"cannot be read as a table ({_short(exc)})",
             fix="check the file opens in Excel; save as .xlsx or UTF-8 .csv",
         ) from None
     df.columns = [str(c).strip() for c in df.columns]
@@ -110,7 +266,7 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
         lon_col, lat_col = lon_col or found[0], lat_col or found[1]
     if not lon_col or not lat_col or lon_col not in df.columns or lat_col not in df.columns:
         raise InputError(
-            f"{path}: no longitude/latitude columns found (columns: {', '.join(df.columns)})",
+            f"no longitude/latitude columns found (columns: {', '.join(df.columns)})",
             fix=f'name them 经度 and 纬度 (or lon/lat), or set x = "..." and y = "..." under [layers.{src.key}] in project.toml',
         )
     lon = pd.to_numeric(df[lon_col], errors="coerce")
@@ -128,9 +284,8 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
                 code="bad_coordinates",
             )
         )
-    crs = src.crs or "EPSG:4326"
-    geographic = crs.upper() in ("EPSG:4326", "EPSG:4490", "EPSG:4214", "EPSG:4610")
-    if geographic:
+    crs = _declared_crs(src) if src.crs else pyproj.CRS.from_epsg(4326)
+    if crs.is_geographic:
         lon, lat = _unswap(lon, lat, src, path, lon_col, lat_col, problems)
     geom = gpd.points_from_xy(lon.fillna(0), lat.fillna(0))
     gdf = gpd.GeoDataFrame(df.drop(columns=[lon_col, lat_col]), geometry=geom, crs=crs)
@@ -140,26 +295,35 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
     return gdf
 
 
+def _swapped(lon: pd.Series, lat: pd.Series) -> pd.Series:
+    """Rows whose values only make sense in China with longitude and latitude exchanged."""
+    in_place = lon.between(*CHINA_LON) & lat.between(*CHINA_LAT)
+    return lon.between(*CHINA_LAT) & lat.between(*CHINA_LON) & ~in_place
+
+
+def _report_swapped(rows, offset, src, path, fix, problems) -> None:
+    shown = ", ".join(str(r + offset) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
+    problems.append(
+        Problem(
+            f"longitude and latitude look swapped in {len(rows)} row(s) ({shown}); they were exchanged",
+            fix=fix,
+            file=path.name,
+            layer=src.key,
+            row=int(rows[0]) + offset,
+            severity="warning",
+            code="lonlat_swapped",
+        )
+    )
+
+
 def _unswap(lon, lat, src, path, lon_col, lat_col, problems):
-    """Swap rows whose longitude and latitude are clearly exchanged (China's ranges)."""
-    in_lon = lon.between(*CHINA_LON)
-    in_lat = lat.between(*CHINA_LAT)
-    swapped = lon.between(*CHINA_LAT) & lat.between(*CHINA_LON) & ~(in_lon & in_lat)
+    """Swap table rows whose longitude and latitude are clearly exchanged (China's ranges)."""
+    swapped = _swapped(lon, lat)
     if swapped.any():
         rows = np.flatnonzero(swapped.to_numpy())
         lon, lat = lon.where(~swapped, lat), lat.where(~swapped, lon)
-        shown = ", ".join(str(r + 2) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
-        problems.append(
-            Problem(
-                f"longitude and latitude look swapped in {len(rows)} row(s) ({shown}); they were exchanged",
-                fix=f"check columns '{lon_col}' (longitude, 73–136°E) and '{lat_col}' (latitude, 3–54°N)",
-                file=path.name,
-                layer=src.key,
-                row=int(rows[0]) + 2,
-                severity="warning",
-                code="lonlat_swapped",
-            )
-        )
+        fix = f"check columns '{lon_col}' (longitude, 73–136°E) and '{lat_col}' (latitude, 3–54°N)"
+        _report_swapped(rows, 2, src, path, fix, problems)
     return lon, lat
 
 
