@@ -46,6 +46,7 @@ class Assignment:
     flow_unit: np.ndarray  # every (unit, school, pupils) arc with pupils > 0
     flow_school: np.ndarray
     flow_pupils: np.ndarray
+    flow_km: np.ndarray  # distance of each flow arc
     load: np.ndarray  # (m,) pupils per school
     pupil_km: float  # objective: Σ pupils × km of placed pupils
     lower_bound_pupil_km: float | None  # LP bound (whole units); None when exact or nearest
@@ -81,6 +82,7 @@ def _result(demand, fu, fs, fp, dist_of, m, **kw) -> Assignment:
         flow_unit=fu,
         flow_school=fs,
         flow_pupils=fp,
+        flow_km=np.asarray(dist_of, float),
         load=load,
         pupil_km=float(np.dot(fp, dist_of)) if len(fp) else 0.0,
         **kw,
@@ -149,6 +151,7 @@ def assign_capacity(
     m: int,
     *,
     allow_split: bool = False,
+    split_large: bool = False,
     progress: Progress | None = None,
 ) -> Assignment:
     """Least total pupil-km within capacity on the k nearest schools, widened when needed.
@@ -184,11 +187,14 @@ def assign_capacity(
         demand, capacity, cand_d, cand_i, fu, fs, fp, fd, progress
     )
     notes += rnotes
+    if split_large:
+        fu, fs, fp, fd, snotes = _split_leftovers(demand, capacity, cand_d, cand_i, fu, fs, fp, fd)
+        notes += snotes
     fu, fs, fp, fd = _zero_units(demand, cand_d, cand_i, fu, fs, fp, fd)
     return _result(
         demand, fu, fs, fp, fd, m,
         lower_bound_pupil_km=lp_bound, k_used=k,
-        method="min-cost flow + iterative rounding (whole units)",
+        method="min-cost flow + MILP repair + ejection (whole units)",
         solve_seconds=time.perf_counter() - t0, notes=notes,
     )  # fmt: skip
 
@@ -216,7 +222,8 @@ def _repair_whole(demand, capacity, cand_d, cand_i, fu, fs, fp, fd, progress=Non
         short = np.flatnonzero((school < 0) & (demand > 0) & (cand_i[:, 0] >= 0))
         if len(short):
             moved = _eject(demand, capacity, cand_d, cand_i, school, dist, short)
-            notes.append(f"{moved} units without a place were placed by moving others")
+            if moved:
+                notes.append(f"{moved} units without a place were placed by moving others")
     got = np.flatnonzero(school >= 0)
     return got, school[got], demand[got].astype(float), dist[got], notes
 
@@ -313,6 +320,27 @@ def _eject(demand, capacity, cand_d, cand_i, school, dist, short) -> int:
             placed += 1
             break
     return placed
+
+
+def _split_leftovers(demand, capacity, cand_d, cand_i, fu, fs, fp, fd):
+    """Units no school could take whole are shared among schools with room (a flow on the room
+    left), e.g. a town community with more pupils than any one school has places."""
+    n, m = len(demand), len(capacity)
+    placed = np.bincount(fu, fp, n)
+    left = np.where(placed == 0, demand, 0)
+    if not left.any():
+        return fu, fs, fp, fd, []
+    room = capacity - np.bincount(fs, fp, m).astype(np.int64)
+    u2, s2, p2, d2 = _solve_flow(left, np.maximum(room, 0), cand_d, cand_i)
+    n_split = len(np.unique(u2))
+    note = [f"{n_split} units no single school could take whole were shared among schools"]
+    return (
+        np.concatenate([fu, u2]),
+        np.concatenate([fs, s2]),
+        np.concatenate([fp, p2]),
+        np.concatenate([fd, d2]),
+        note if n_split else [],
+    )
 
 
 def _zero_units(demand, cand_d, cand_i, fu, fs, fp, fd):

@@ -595,6 +595,15 @@ class CatchmentParams:
     allow_split: bool = param(
         False, zh="允许拆分村/社区", en="Allow splitting a unit", source=_LOCAL
     )
+    split_large_units: bool = param(
+        True,
+        zh="无法整体安置时拆分",
+        en="Split a unit no school can take whole",
+        source=_LOCAL,
+        help_zh="不允许拆分时,若一个村/社区整体放不进任何一所学校,仍按学位分到多所学校,而非记为无学位",
+        help_en="without splitting, a unit that fits whole in no school is still shared among "
+        "schools with room instead of being left unserved",
+    )
     k_nearest: int = param(
         10,
         zh="候选学校数(最近k所)",
