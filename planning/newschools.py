@@ -175,20 +175,26 @@ def requirement(
     return Requirement(level, rule, n, lo, hi, classes, zh, en)
 
 
-def size_new_schools(req: Requirement, unserved: float, min_fill_share: float, class_size: int):
-    """Classes of each new school for a gap of ``unserved`` children (empty list: none).
+def size_new_schools(
+    req: Requirement, unserved: float, children: float, min_fill_share: float, class_size: int
+) -> list[int]:
+    """Classes of each new school for a gap of ``unserved`` of ``children`` (empty: none).
 
     No school where the rule requires none; none either when the gap is under
     ``min_fill_share`` of the rule's smallest school (expanding a nearby school is the answer
-    then). Otherwise as few schools as hold the gap (at most what the rule requires), the gap's
-    classes split evenly, each clamped to the rule's class range.
+    then). Otherwise the rule's count of schools in proportion to the unserved share of the
+    children (all of them when nothing nearby serves the area; at least one; more if the gap
+    needs more classes than that many schools may hold), the gap's classes split evenly and each
+    school clamped to the rule's class range.
     """
     if req.schools <= 0 or unserved <= 0:
         return []
     if unserved < min_fill_share * req.min_classes * class_size:
         return []
     need = math.ceil(unserved / class_size - 1e-9)
-    k = min(req.schools, max(1, math.ceil(need / req.max_classes - 1e-9)))
+    share = unserved / children if children > 0 else 1.0
+    k = max(1, min(req.schools, _count(req.schools * share, "round")))
+    k = max(k, math.ceil(need / req.max_classes - 1e-9)) if req.rule != "primary_small" else 1
     base, extra = divmod(need, k)
     sizes = [base + (1 if i < extra else 0) for i in range(k)]
     return [min(max(c, req.min_classes), req.max_classes) for c in sizes]
@@ -506,7 +512,7 @@ def run_new_schools(
             absorbed = _absorb(gap_units, uxy[members], new_sites, service, costs)
             gap = float(gap_units.sum())
             req = requirement(level, a_pop, a_kids, params, standards)
-            sizes = size_new_schools(req, gap, params.min_fill_share, cs)
+            sizes = size_new_schools(req, gap, a_kids, params.min_fill_share, cs)
             supplied = float(served[members].sum())
             note_zh, note_en = "", ""
             if req.schools > 0 and gap > 0 and not sizes:
@@ -702,6 +708,18 @@ def _site(
     site_xy = np.vstack([cand_xy[elig], dxy]) if elig.size < k else cand_xy[elig]
     sol = solve_pmedian(costs.dense_km(dxy, site_xy), dw, k)
     out = []
+    if sol.open.size < k:
+        # Fewer distinct places than schools (a point unit needing several): the extra
+        # schools share the weighted centre, and the text says so.
+        cx, cy = np.average(dxy, axis=0, weights=dw)
+        out += [
+            (
+                cx,
+                cy,
+                "人口加权中心(同址,需细化选址)",
+                "population-weighted centre (shared; site to be refined)",
+            )
+        ] * (k - sol.open.size)
     for col in sol.open:
         x, y = site_xy[col]
         if col < elig.size:
