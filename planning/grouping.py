@@ -191,36 +191,43 @@ def _check_schools(schools: gpd.GeoDataFrame) -> None:
             fix="load the schools through geo.project.load_project, which fills the canonical columns",
         )
     probs: list[Problem] = []
-    bad_level = ~schools["level"].isin(LEVELS)
-    for idx in schools.index[bad_level][:20]:
+    # Positions, not labels: the index may repeat in a badly built layer.
+    src = schools["src_row"].to_numpy() if "src_row" in schools.columns else None
+    sid = schools["school_id"].astype(str).to_numpy()
+    lvl = schools["level"].astype(str).to_numpy()
+
+    def row(k: int) -> int | None:
+        return int(src[k]) if src is not None and pd.notna(src[k]) else None
+
+    for k in np.flatnonzero(~np.isin(lvl, LEVELS))[:20]:
         probs.append(
             Problem(
-                f"level '{schools.at[idx, 'level']}' is not primary/junior/senior",
+                f"level '{lvl[k]}' is not primary/junior/senior",
                 layer="schools",
-                row=_src_row(schools, idx),
+                row=row(k),
                 column="level",
                 fix="use primary, junior or senior",
             )
         )
-    dup = schools.duplicated(["school_id", "level"], keep="first")
-    for idx in schools.index[dup][:20]:
+    dup = pd.Series(list(zip(sid, lvl))).duplicated(keep="first").to_numpy()
+    for k in np.flatnonzero(dup)[:20]:
         probs.append(
             Problem(
-                f"school {schools.at[idx, 'school_id']} appears twice at level {schools.at[idx, 'level']}",
+                f"school {sid[k]} appears twice at level {lvl[k]}",
                 layer="schools",
-                row=_src_row(schools, idx),
+                row=row(k),
                 column="school_id",
                 fix="give each school one row per level",
             )
         )
     geom = schools.geometry
-    bad_geom = geom.isna() | geom.is_empty | (geom.geom_type != "Point")
-    for idx in schools.index[bad_geom][:20]:
+    bad_geom = (geom.isna() | geom.is_empty | (geom.geom_type != "Point")).to_numpy()
+    for k in np.flatnonzero(bad_geom)[:20]:
         probs.append(
             Problem(
-                f"school {schools.at[idx, 'school_id']} has no point location",
+                f"school {sid[k]} has no point location",
                 layer="schools",
-                row=_src_row(schools, idx),
+                row=row(k),
                 fix="give the school a point geometry",
             )
         )
@@ -231,12 +238,6 @@ def _check_schools(schools: gpd.GeoDataFrame) -> None:
             "schools are in degrees (geographic CRS); grouping needs metres",
             fix="reproject to the project's metric CRS (geo.project.load_project does this)",
         )
-
-
-def _src_row(schools: pd.DataFrame, idx) -> int | None:
-    if "src_row" in schools.columns and pd.notna(schools.at[idx, "src_row"]):
-        return int(schools.at[idx, "src_row"])
-    return None
 
 
 def _check_params(params: GroupingParams) -> list[str]:
@@ -558,7 +559,7 @@ def run_grouping(
         role_of,
         group_of,
     )
-    school_groups = pd.DataFrame(
+    work_sg = pd.DataFrame(
         {
             "group_id": [group_of.get(k, "") for k in range(n)],
             "group_role": [role_of.get(k, "none") for k in range(n)],
@@ -566,15 +567,16 @@ def run_grouping(
             "group_reason_en": [r[1] for r in reasons],
             "group_reason_code": [r[2] for r in reasons],
         },
-        index=orig_index,
-    ).reindex(schools.index)
+    )
+    # Back to the caller's row order and index (positions, so a repeated label cannot misalign).
+    school_groups = work_sg.iloc[np.argsort(order, kind="stable")].set_index(schools.index)
     summary = _summary(
         df,
         params,
         roles,
         groups,
         details,
-        school_groups.loc[orig_index],
+        work_sg,
         sol,
         costs,
         time.perf_counter() - t_start,

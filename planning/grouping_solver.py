@@ -181,7 +181,9 @@ def solve_flow(p: GroupingProblem) -> Solution:
     t0 = time.perf_counter()
     n_arcs = len(p.arc_member)
     if n_arcs == 0 or p.n_members == 0:
-        return Solution.from_arcs(p, np.zeros(n_arcs, bool), time.perf_counter() - t0, "flow")
+        return Solution.from_arcs(
+            p, np.zeros(n_arcs, bool), time.perf_counter() - t0, "ortools-flow"
+        )
     tails, heads, caps, costs, _ = _network(p)
     mcf = min_cost_flow.SimpleMinCostFlow()
     mcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
@@ -202,7 +204,7 @@ def solve_networkx(p: GroupingProblem) -> Solution:
     t0 = time.perf_counter()
     n_arcs = len(p.arc_member)
     if n_arcs == 0 or p.n_members == 0:
-        return Solution.from_arcs(p, np.zeros(n_arcs, bool), time.perf_counter() - t0, "nx")
+        return Solution.from_arcs(p, np.zeros(n_arcs, bool), time.perf_counter() - t0, "networkx")
     tails, heads, caps, costs, n_nodes = _network(p)
     # One more member placed may reroute every other member: at most n × the largest arc cost.
     big = int(p.n_members) * (int(np.max(p.arc_cost)) + 1) + 1
