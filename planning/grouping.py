@@ -444,10 +444,9 @@ def run_grouping(
     progress.update(0.0, "教育集团:检查学校 / groups: checking schools")
 
     # Work on positions in (level, school_id) order so every tie is broken the same way.
-    order = sorted(
-        range(len(schools)),
-        key=lambda k: (_RANK.get(schools["level"].iat[k], 9), str(schools["school_id"].iat[k])),
-    )
+    lv_in = schools["level"].astype(str).to_numpy()
+    id_in = schools["school_id"].astype(str).to_numpy()
+    order = sorted(range(len(schools)), key=lambda k: (_RANK.get(lv_in[k], 9), id_in[k]))
     df = schools.iloc[order].reset_index(drop=True)
     df["school_id"] = df["school_id"].astype(str)
     orig_index = schools.index[order]
@@ -638,6 +637,7 @@ def _build_outputs(df, orig_index, crs, params, roles, links, pattern_order, xy,
     for c, m, d, locked in links:
         by_core.setdefault(c, []).append((m, d, locked))
     sid = df["school_id"].to_numpy()
+    lvl = df["level"].to_numpy()
     teachers = pd.to_numeric(df["teachers"], errors="coerce").to_numpy(float)
     cores = sorted(by_core, key=lambda c: (level_rank[c], sid[c]))
     width = max(3, len(str(len(cores))))
@@ -669,7 +669,7 @@ def _build_outputs(df, orig_index, crs, params, roles, links, pattern_order, xy,
                 "group_id": gid,
                 "core_id": sid[c],
                 "member_ids": ",".join(sid[m] for m in mpos),
-                "level": df["level"].iat[c],
+                "level": lvl[c],
                 "pattern": pattern,
                 "mode": mode,
                 "n_members": len(mpos),
@@ -699,9 +699,9 @@ def _build_outputs(df, orig_index, crs, params, roles, links, pattern_order, xy,
                 {
                     "group_id": gid,
                     "core_id": sid[c],
-                    "core_level": df["level"].iat[c],
+                    "core_level": lvl[c],
                     "member_id": sid[m],
-                    "member_level": df["level"].iat[m],
+                    "member_level": lvl[m],
                     "distance_km": d,
                     "locked": locked,
                     "core_index": orig_index[c],
@@ -764,7 +764,10 @@ def _reasons(
     names = df["name"].astype(str).to_numpy()
     r = params.radius_km
     out: list[tuple[str, str, str]] = [("", "", "")] * n
-    gi = groups.set_index("group_id") if len(groups) else None
+    pattern_of = dict(zip(groups["group_id"], groups["pattern"]))
+    mode_of = dict(zip(groups["group_id"], groups["mode"]))
+    quality = df["quality"].astype(str).to_numpy()
+    classes = pd.to_numeric(df["classes"], errors="coerce").fillna(0).astype(int).to_numpy()
     link_of = {m: (c, d, lk) for c, m, d, lk in links}
     n_led: dict[int, int] = {}
     for c, _, _, _ in links:
@@ -783,10 +786,10 @@ def _reasons(
     core_has_arc[problem.arc_core] = True
     for k in range(n):
         if role_of.get(k) == "core":
-            row = gi.loc[group_of[k]]
+            pat, mode = pattern_of[group_of[k]], mode_of[group_of[k]]
             out[k] = (
-                f"核心校:带领{n_led[k]}所成员校({PATTERN_ZH[row['pattern']]},{MODE_ZH[row['mode']]})",
-                f"core: leads {n_led[k]} member(s) ({PATTERN_EN[row['pattern']]}, {MODE_EN[row['mode']]})",
+                f"核心校:带领{n_led[k]}所成员校({PATTERN_ZH[pat]},{MODE_ZH[mode]})",
+                f"core: leads {n_led[k]} member(s) ({PATTERN_EN[pat]}, {MODE_EN[mode]})",
                 "core",
             )
             continue
@@ -881,11 +884,11 @@ def _reasons(
                     "cores_full",
                 )
         else:
-            q = {"core": "优质", "ordinary": "一般", "weak": "薄弱"}.get(df["quality"].iat[k], "")
+            q = {"core": "优质", "ordinary": "一般", "weak": "薄弱"}.get(quality[k], "")
             out[k] = (
-                f"不属于成员校类型(薄弱/乡村乡镇/新建/安置点),也不具备核心校条件({q},{int(df['classes'].iat[k])}班)",
+                f"不属于成员校类型(薄弱/乡村乡镇/新建/安置点),也不具备核心校条件({q},{classes[k]}班)",
                 "not a member type (weak, rural/township, new, relocation site) and does not qualify "
-                f"to lead (quality {df['quality'].iat[k]}, {int(df['classes'].iat[k])} classes)",
+                f"to lead (quality {quality[k]}, {classes[k]} classes)",
                 "not_eligible",
             )
     return out

@@ -135,43 +135,38 @@ def _private_nodes(p: GroupingProblem) -> dict[int, int]:
 
 
 def _network(p: GroupingProblem):
-    """(tails, heads, caps, costs, n_arcs_before_member_arcs): the flow model's arc list."""
+    """(tails, heads, caps, costs, n_nodes) of the flow model; the member → core arcs come first,
+    in the problem's arc order, so their flows are the first ``len(arc_member)`` entries."""
     m0 = 2
     c0 = m0 + p.n_members
     side = _private_nodes(p)
-    tails, heads, caps, costs = [], [], [], []
-    # member → core arcs first so that their flows are the first len(arc_member) entries.
-    priv = p.private
-    for a in range(len(p.arc_member)):
-        i, c = int(p.arc_member[a]), int(p.arc_core[a])
-        tails.append(m0 + i)
-        heads.append(side[c] if priv[i] else c0 + c)
-        caps.append(1)
-        costs.append(int(p.arc_cost[a]))
-    for i in range(p.n_members):
-        tails.append(SOURCE)
-        heads.append(m0 + i)
-        caps.append(1)
-        costs.append(0)
-    pcap = p.private_cap
-    for c, node in side.items():
-        tails.append(node)
-        heads.append(c0 + c)
-        caps.append(int(pcap[c]))
-        costs.append(0)
-    for c in range(p.n_cores):
-        tails.append(c0 + c)
-        heads.append(SINK)
-        caps.append(int(p.core_cap[c]))
-        costs.append(0)
-    n_nodes = c0 + p.n_cores + len(side)
-    return (
-        np.asarray(tails, np.int32),
-        np.asarray(heads, np.int32),
-        np.asarray(caps, np.int64),
-        np.asarray(costs, np.int64),
-        n_nodes,
+    am = np.asarray(p.arc_member, np.int64)
+    ac = np.asarray(p.arc_core, np.int64)
+    heads_mc = c0 + ac
+    priv_arc = p.private[am]
+    if side:
+        side_of = np.full(p.n_cores, -1, np.int64)
+        side_of[list(side)] = list(side.values())
+        heads_mc = np.where(priv_arc, side_of[ac], heads_mc)
+    side_cores = np.fromiter(side.keys(), np.int64, len(side))
+    side_nodes = np.fromiter(side.values(), np.int64, len(side))
+    members = np.arange(p.n_members, dtype=np.int64)
+    cores = np.arange(p.n_cores, dtype=np.int64)
+    tails = np.concatenate([m0 + am, np.full(p.n_members, SOURCE), side_nodes, c0 + cores])
+    heads = np.concatenate([heads_mc, m0 + members, c0 + side_cores, np.full(p.n_cores, SINK)])
+    caps = np.concatenate(
+        [
+            np.ones(len(am), np.int64),
+            np.ones(p.n_members, np.int64),
+            p.private_cap[side_cores] if len(side_cores) else np.zeros(0, np.int64),
+            np.asarray(p.core_cap, np.int64),
+        ]
     )
+    costs = np.concatenate(
+        [np.asarray(p.arc_cost, np.int64), np.zeros(p.n_members + len(side) + p.n_cores, np.int64)]
+    )
+    n_nodes = c0 + p.n_cores + len(side)
+    return tails.astype(np.int32), heads.astype(np.int32), caps, costs, n_nodes
 
 
 def solve_flow(p: GroupingProblem) -> Solution:
