@@ -360,10 +360,13 @@ def _merge_topk(cd, ci, nd, ni, k, m):
     return d, i
 
 
-def build_road_graph(roads, *, node_tol_m: float = 0.5) -> RoadGraph:
+def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) -> RoadGraph:
     """Road graph from a GeoDataFrame/GeoSeries/array of (Multi)LineStrings in a metric CRS.
 
-    ``node_tol_m`` is a technical tolerance (digitising noise), not a planning rule."""
+    Lines connect where they share a vertex; with ``join_ends`` also where a line *ends* on
+    another line's segment (a T-junction digitised without a vertex on the through road). Two
+    lines that merely cross stay apart (bridges, overpasses). ``node_tol_m`` is a technical
+    tolerance for digitising noise, not a planning rule."""
     geoms = roads.geometry.values if hasattr(roads, "geometry") else np.asarray(roads)
     geoms = np.asarray(geoms, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
@@ -375,12 +378,16 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5) -> RoadGraph:
     # Merge vertices on a tolerance grid: one int64 key per cell, np.unique is fast on 1-D keys.
     g = np.floor((coords - coords.min(axis=0)) / node_tol_m).astype(np.int64)
     key = g[:, 0] * (int(g[:, 1].max()) + 1) + g[:, 1]
-    uniq, first, inv = np.unique(key, return_index=True, return_inverse=True)
+    _, first, inv = np.unique(key, return_index=True, return_inverse=True)
     node_xy = coords[first]
     same_line = part_of[1:] == part_of[:-1]
     a, b = inv[:-1][same_line], inv[1:][same_line]
     keep = a != b
     a, b = a[keep], b[keep]
+    if join_ends and len(a):
+        is_end = np.ones(len(coords), bool)
+        is_end[1:-1] = (part_of[1:-1] != part_of[:-2]) | (part_of[1:-1] != part_of[2:])
+        a, b = _join_ends(node_xy, a, b, np.unique(inv[is_end]), node_tol_m)
     # Duplicate edges (digitised twice): keep the shortest, once, in a canonical direction.
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     length = np.hypot(*(node_xy[hi] - node_xy[lo]).T)
@@ -390,3 +397,37 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5) -> RoadGraph:
     first_e = np.concatenate([[True], ekey_sorted[1:] != ekey_sorted[:-1]])
     sel = order[first_e]
     return RoadGraph(node_xy, lo[sel], hi[sel])
+
+
+def _join_ends(node_xy, a, b, ends, tol):
+    """Split segments at line ends that lie on their interior (within ``tol``)."""
+    segs = shapely.linestrings(np.stack([node_xy[a], node_xy[b]], axis=1))
+    pi, si = shapely.STRtree(segs).query(
+        shapely.points(node_xy[ends]), predicate="dwithin", distance=tol
+    )
+    node = ends[pi]
+    inner = (a[si] != node) & (b[si] != node)
+    node, si = node[inner], si[inner]
+    if len(node) == 0:
+        return a, b
+    p, pa, pb = node_xy[node], node_xy[a[si]], node_xy[b[si]]
+    ab = pb - pa
+    t = np.einsum("ij,ij->i", p - pa, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-300)
+    ok = (t > 0) & (t < 1)
+    node, si, t = node[ok], si[ok], t[ok]
+    if len(node) == 0:
+        return a, b
+    # Each split segment becomes a chain through its joined ends, ordered along it.
+    order = np.lexsort((node, t, si))
+    node, si = node[order], si[order]
+    new_a, new_b = [], []
+    for s in np.unique(si):
+        chain = np.concatenate([[a[s]], node[si == s], [b[s]]])
+        new_a.append(chain[:-1])
+        new_b.append(chain[1:])
+    split = np.zeros(len(a), bool)
+    split[si] = True
+    a2 = np.concatenate([a[~split], *new_a])
+    b2 = np.concatenate([b[~split], *new_b])
+    keep = a2 != b2
+    return a2[keep], b2[keep]

@@ -1,0 +1,245 @@
+"""Catchments: the river-with-one-bridge fixture, modes, statuses, figures, grid fallback, zones."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import geopandas as gpd
+import numpy as np
+import pytest
+import shapely
+from shapely.geometry import LineString, Point, box
+
+from planning.catchments import cost_model, run_catchments
+from planning.errors import InputError
+from planning.rules import CatchmentParams, Standards
+
+CRS = "EPSG:32649"
+X0, Y0 = 500_000.0, 3_000_000.0  # a place in UTM 49N; fixtures are relative to it
+
+
+def gdf(rows, geoms):
+    geoms = list(geoms)
+    return gpd.GeoDataFrame(rows, geometry=geoms, crs=CRS, index=range(len(geoms)))
+
+
+def schools(specs):
+    """specs: (school_id, level, x, y, capacity, classes, students)."""
+    ids, lv, xs, ys, cap, cl, st = zip(*specs, strict=True)
+    return gdf(
+        {
+            "school_id": ids,
+            "name": ids,
+            "level": lv,
+            "capacity": cap,
+            "classes": cl,
+            "students": st,
+            "status": "existing",
+        },  # fmt: skip
+        [Point(X0 + x, Y0 + y) for x, y in zip(xs, ys, strict=True)],
+    )
+
+
+def units(points, pupils, level="primary"):
+    n = len(points)
+    return gdf(
+        {
+            "unit_id": [f"u{i}" for i in range(n)],
+            "population": np.full(n, 1000.0),
+            "kind": "village",
+            f"students_{level}": pupils,
+        },  # fmt: skip
+        [Point(X0 + x, Y0 + y) for x, y in points],
+    )
+
+
+def boundary(w=10_000, h=10_000):
+    return gdf({"name": ["county"]}, [box(X0, Y0, X0 + w, Y0 + h)])
+
+
+# --- the river with a single bridge ------------------------------------------------------------
+# A river runs north-south at x = 5 km. West bank road x = 4.5 km, east bank road x = 5.5 km,
+# the only bridge at y = 9 km. School W stands just west of the river at y = 1 km, school E
+# 3.5 km east of the river at y = 1 km. Villages on the east bank near y = 1 km are 0.4–1 km from
+# W in a straight line but ~17 km by road (up to the bridge and back), ~3 km from E by road.
+def river_roads():
+    lines = [
+        LineString([(4500, 0), (4500, 10_000)]),  # west bank
+        LineString([(5500, 0), (5500, 10_000)]),  # east bank
+        LineString([(4500, 9000), (5500, 9000)]),  # the bridge
+        LineString([(0, 1000), (4500, 1000)]),  # west village road
+        LineString([(5500, 1000), (10_000, 1000)]),  # east village road
+    ]
+    return gdf({"road_class": ""}, [shapely.affinity.translate(g, X0, Y0) for g in lines])
+
+
+def river_case(distance):
+    sch = schools(
+        [("W", "primary", 4700, 1000, 10_000, 10, 0), ("E", "primary", 9000, 1000, 10_000, 10, 0)]
+    )
+    east = [(5300, 800), (5300, 1200), (5800, 1000), (6200, 1100)]
+    west = [(3000, 1000), (4200, 1500), (1000, 5000)]
+    u = units(east + west, np.full(len(east) + len(west), 30.0))
+    p = CatchmentParams(mode="nearest", distance=distance, max_km_primary=5.0, zone_cell_m=100.0)
+    return run_catchments(sch, u, boundary(), p, Standards(), roads=river_roads()), len(east)
+
+
+def test_bridge_decides_the_zone_not_the_straight_line():
+    road, n_east = river_case("road")
+    straight, _ = river_case("straight")
+    d_road, d_str = road.demand, straight.demand
+    # east-bank villages go to E by road, to W by straight line
+    assert list(d_road["school_id_primary"][:n_east]) == ["E"] * n_east
+    assert d_str["school_id_primary"].iloc[0] == "W"
+    assert list(d_road["school_id_primary"][n_east:]) == ["W"] * 3
+    # the zone polygons follow: the east-bank point next to the river is in E's zone by road
+    probe = Point(X0 + 5300, Y0 + 1000)
+    zr = road.catchments.set_index("school_id").geometry
+    zs = straight.catchments.set_index("school_id").geometry
+    assert zr["E"].contains(probe) and not zr["W"].contains(probe)
+    assert zs["W"].contains(probe)
+    # road distances: along the east village road, not across the river
+    assert d_road["distance_primary_km"].iloc[2] == pytest.approx(3.2, abs=0.01)
+    assert (d_road["distance_primary_km"] >= d_str["distance_primary_km"] - 1e-9).all()
+    assert road.summary["distance"] == "road" and straight.summary["distance"] == "straight"
+
+
+def test_capacity_mode_never_overfills_and_reports_unserved():
+    sch = schools([("A", "primary", 1000, 1000, 100, 2, 0), ("B", "primary", 8000, 8000, 50, 1, 0)])
+    pts = [(1100, 1000), (1200, 1100), (900, 900), (7000, 7000), (5000, 5000)]
+    u = units(pts, np.array([60, 30, 30, 40, 20]))
+    p = CatchmentParams(
+        mode="capacity", distance="straight", max_km_primary=3.0, split_large_units=False
+    )
+    r = run_catchments(sch, u, boundary(), p, Standards())
+    c = r.catchments.set_index("school_id")
+    assert (c["students"] <= c["capacity"]).all()
+    s = r.summary["primary"]
+    assert s["students"] == 180
+    assert s["assigned"] + s["too_far"] + s["unserved"] == pytest.approx(180)
+    assert s["unserved"] == 30  # 180 pupils, 150 places, whole units
+    assert s["over_capacity_schools"] == 0
+    st = r.demand["status_primary"]
+    assert (st == "unserved").sum() == 1
+    assert r.demand.loc[st == "unserved", "school_id_primary"].iloc[0] == ""
+    # too_far: assigned, yet beyond max_km_primary
+    far = r.demand["distance_primary_km"] > 3.0
+    assert (st[far] == "too_far").all()
+
+
+def test_split_allowed_places_every_pupil_when_room_exists():
+    sch = schools([("A", "primary", 1000, 1000, 50, 1, 0), ("B", "primary", 3000, 1000, 50, 1, 0)])
+    u = units([(1000, 1200)], np.array([90]))
+    p = CatchmentParams(mode="capacity", distance="straight", allow_split=True)
+    r = run_catchments(sch, u, boundary(), p, Standards())
+    c = r.catchments.set_index("school_id")
+    assert c.loc["A", "students"] == 50 and c.loc["B", "students"] == 40
+    assert r.demand["school_id_primary"].iloc[0] == "A"  # the school taking most of it
+    assert r.summary["primary"]["unserved"] == 0
+
+
+def test_a_unit_too_big_for_any_school_is_shared_when_allowed_by_the_rule():
+    sch = schools([("A", "primary", 1000, 1000, 50, 1, 0), ("B", "primary", 3000, 1000, 50, 1, 0)])
+    u = units([(1000, 1200)], np.array([90]))
+    strict = CatchmentParams(mode="capacity", distance="straight", split_large_units=False)
+    share = CatchmentParams(mode="capacity", distance="straight", split_large_units=True)
+    assert (
+        run_catchments(sch, u, boundary(), strict, Standards()).summary["primary"]["unserved"] == 90
+    )
+    assert (
+        run_catchments(sch, u, boundary(), share, Standards()).summary["primary"]["unserved"] == 0
+    )
+
+
+def test_figures_oversized_and_classes_needed():
+    sch = schools(
+        [("A", "primary", 1000, 1000, 1000, 2, 0), ("B", "primary", 9000, 9000, 1000, 0, 0)]
+    )
+    u = units([(1000, 1100), (9000, 8800)], np.array([120, 100]))
+    p = CatchmentParams(mode="nearest", distance="straight")
+    c = run_catchments(sch, u, boundary(), p, Standards()).catchments.set_index("school_id")
+    assert c.loc["A", "students"] == 120 and bool(c.loc["A", "oversized"])  # 60 per class ≥ 56
+    assert not bool(c.loc["B", "oversized"])  # a school without classes yet
+    assert c.loc["B", "classes_needed"] == 3  # 100 / 45
+    assert c.loc["A", "utilization"] == pytest.approx(0.12)
+    assert c.loc["A", "mean_distance_km"] == pytest.approx(0.1)
+
+
+def test_estimated_pupils_and_levels_without_schools():
+    sch = schools([("A", "primary", 1000, 1000, 1000, 10, 0)])
+    u = units([(1000, 1100)], np.array([np.nan]))
+    r = run_catchments(sch, u, boundary(), CatchmentParams(distance="straight"), Standards())
+    assert r.demand["students_primary"].iloc[0] == round(1000 * Standards().rate_primary)
+    assert r.demand["status_junior"].iloc[0] == "unserved"
+    assert r.summary["junior"]["note"] == "no school of this level"
+
+
+def test_grid_fallback_draws_zones_over_the_whole_boundary():
+    sch = schools(
+        [("A", "primary", 2000, 2000, 500, 5, 0), ("B", "primary", 8000, 7000, 500, 5, 0)]
+    )
+    b = gdf(
+        {"name": ["c"]}, [shapely.Polygon([(X0, Y0), (X0 + 10_000, Y0), (X0 + 6000, Y0 + 9000)])]
+    )
+    r = run_catchments(sch, None, b, CatchmentParams(grid_cell_m=500), Standards())
+    assert r.summary["demand_source"] == "uniform_grid"
+    z = r.catchments.geometry
+    assert z.area.sum() == pytest.approx(b.area.iloc[0], rel=1e-9)
+    assert shapely.intersection(z.iloc[0], z.iloc[1]).area == pytest.approx(0, abs=1e-6)
+    assert (r.catchments["students"] == 0).all()
+    assert r.demand["unit_id"].str.startswith("grid_").all()
+
+
+def test_polygon_units_dissolve_into_zones_covering_the_boundary():
+    sch = schools(
+        [("A", "primary", 2500, 5000, 500, 5, 0), ("B", "primary", 7500, 5000, 500, 5, 0)]
+    )
+    cells = [box(X0 + x, Y0 + y, X0 + x + 2500, Y0 + y + 2500) for x in range(0, 10000, 2500)
+             for y in range(0, 10000, 2500)]  # fmt: skip
+    cells[5] = cells[5].buffer(-100)  # a gap between units, inside the boundary
+    u = gdf({"unit_id": [f"c{i}" for i in range(16)], "population": 1000.0,
+             "students_primary": 20.0}, cells)  # fmt: skip
+    r = run_catchments(sch, u, boundary(), CatchmentParams(distance="straight"), Standards())
+    z = r.catchments.geometry
+    assert z.area.sum() == pytest.approx(1e8, rel=1e-9)
+    assert shapely.intersection(z.iloc[0], z.iloc[1]).area == pytest.approx(0, abs=1e-6)
+    assert r.catchments["students"].sum() == 320
+
+
+def test_bad_inputs_raise_input_error():
+    sch = schools([("A", "primary", 1000, 1000, 100, 2, 0)]).to_crs("EPSG:4326")
+    with pytest.raises(InputError):
+        run_catchments(sch, None, boundary(), CatchmentParams(), Standards())
+    sch2 = schools([("A", "primary", 1000, 1000, 100, 2, 0)]).drop(columns="level")
+    with pytest.raises(InputError):
+        run_catchments(sch2, None, boundary(), CatchmentParams(), Standards())
+
+
+def test_shared_cost_model_and_pieces_reported():
+    roads = river_roads()
+    island = gdf({"road_class": ""}, [LineString([(X0 + 100, Y0 + 9500), (X0 + 900, Y0 + 9500)])])
+    roads = gpd.GeoDataFrame(
+        gpd.pd.concat([roads, island], ignore_index=True), geometry="geometry", crs=CRS
+    )
+    p = CatchmentParams(mode="nearest", distance="road", snap_max_m=300)
+    costs = cost_model(roads, p)
+    sch = schools([("W", "primary", 4700, 1000, 500, 5, 0)])
+    u = units([(500, 9400), (4000, 1000)], np.array([10, 10]))
+    r = run_catchments(sch, u, boundary(), p, Standards(), costs=costs)
+    assert r.summary["road_network"]["pieces"] == 2
+    assert list(r.demand["status_primary"]) == ["unserved", "assigned"]
+    # unserved units are still drawn in some zone: the zones cover the boundary
+    assert r.catchments.geometry.area.sum() == pytest.approx(1e8, rel=1e-9)
+    assert any("separate pieces" in n for n in r.notes)
+
+
+def test_deterministic():
+    a, _ = river_case("road")
+    b, _ = river_case("road")
+    assert a.demand.drop(columns="geometry").equals(b.demand.drop(columns="geometry"))
+    assert a.catchments.geometry.equals(b.catchments.geometry)
+
+
+def test_params_replace_checked():
+    p = dataclasses.replace(CatchmentParams(), zone_cell_m=50.0)
+    assert p.zone_cell_m == 50.0
