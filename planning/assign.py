@@ -167,42 +167,40 @@ def assign_capacity(
     notes: list[str] = []
     k = max(1, min(k, m)) if m else 1
     while True:
-        check_canceled(progress)
-        cand_d, cand_i = candidates(k)
-        fu, fs, fp, fd = _solve_flow(demand, capacity, cand_d, cand_i)
-        placed = np.bincount(fu, fp, len(demand))
-        short = placed < demand
-        # Widen only when some unit left short had every one of its k slots filled: a school
-        # beyond them might still have room.
-        more = short & (cand_i[:, -1] >= 0)
-        if not more.any() or k >= m:
+        k, cand_d, cand_i, (fu, fs, fp, fd) = _flow_widening(
+            demand, capacity, candidates, k, m, notes, progress
+        )
+        lp_bound = float(np.dot(fp, fd))
+        if allow_split:
+            fu, fs, fp, fd = _zero_units(demand, cand_d, cand_i, fu, fs, fp, fd)
+            return _result(
+                demand, fu, fs, fp, fd, m,
+                lower_bound_pupil_km=None, k_used=k, method="min-cost flow (split allowed)",
+                solve_seconds=time.perf_counter() - t0, notes=notes,
+            )  # fmt: skip
+        fu, fs, fp, fd, rnotes = _repair_whole(
+            demand, capacity, cand_d, cand_i, fu, fs, fp, fd, progress
+        )
+        notes += rnotes
+        if np.count_nonzero(cand_i >= 0) <= _EXACT_MAX_ARCS:
+            # Small model: the exact whole-unit MILP, kept when it places more pupils or as
+            # many nearer (it does at least as well unless stopped by its time limit).
+            pos = demand > 0
+            s_, d_ = _milp_place(demand[pos], cand_d[pos], cand_i[pos], capacity)
+            got = s_ >= 0
+            e_fu, e_fs = np.flatnonzero(pos)[got], s_[got]
+            e_fp, e_fd = demand[e_fu].astype(float), d_[got]
+            if (e_fp.sum(), -np.dot(e_fp, e_fd)) > (fp.sum(), -np.dot(fp, fd)):
+                fu, fs, fp, fd = e_fu, e_fs, e_fp, e_fd
+                notes.append("small model: exact whole-unit MILP used")
+        # A whole unit left out while a school beyond its k has room for it: widen and redo.
+        room = capacity - np.bincount(fs, fp, m)
+        out = np.flatnonzero((np.bincount(fu, fp, len(demand)) == 0) & (demand > 0))
+        out = out[cand_i[out, -1] >= 0]
+        if k >= m or not len(out) or room.max(initial=0) < demand[out].min():
             break
         k = min(2 * k, m)
-        notes.append(f"widened to the {k} nearest schools: pupils were left without a place")
-    lp_bound = float(np.dot(fp, fd))
-    if allow_split:
-        fu, fs, fp, fd = _zero_units(demand, cand_d, cand_i, fu, fs, fp, fd)
-        return _result(
-            demand, fu, fs, fp, fd, m,
-            lower_bound_pupil_km=None, k_used=k, method="min-cost flow (split allowed)",
-            solve_seconds=time.perf_counter() - t0, notes=notes,
-        )  # fmt: skip
-    fu, fs, fp, fd, rnotes = _repair_whole(
-        demand, capacity, cand_d, cand_i, fu, fs, fp, fd, progress
-    )
-    notes += rnotes
-    if np.count_nonzero(cand_i >= 0) <= _EXACT_MAX_ARCS:
-        # Small model: the exact whole-unit MILP, kept when it places more pupils or as many
-        # nearer (it always does at least as well unless stopped by its time limit).
-        pos = demand > 0
-        s_, d_ = _milp_place(demand[pos], cand_d[pos], cand_i[pos], capacity)
-        got = s_ >= 0
-        e_fu, e_fs = np.flatnonzero(pos)[got], s_[got]
-        e_fp, e_fd = demand[e_fu].astype(float), d_[got]
-        better = (e_fp.sum(), -np.dot(e_fp, e_fd)) > (fp.sum(), -np.dot(fp, fd))
-        if better:
-            fu, fs, fp, fd = e_fu, e_fs, e_fp, e_fd
-            notes.append("small model: exact whole-unit MILP used")
+        notes.append(f"widened to the {k} nearest schools: a whole unit found no place")
     if split_large:
         fu, fs, fp, fd, snotes = _split_leftovers(demand, capacity, cand_d, cand_i, fu, fs, fp, fd)
         notes += snotes
@@ -213,6 +211,21 @@ def assign_capacity(
         method="min-cost flow + MILP repair + ejection (whole units)",
         solve_seconds=time.perf_counter() - t0, notes=notes,
     )  # fmt: skip
+
+
+def _flow_widening(demand, capacity, candidates, k, m, notes, progress):
+    """Min-cost flow on the k nearest, k doubled while pupils stay short and a unit left short
+    had every one of its k slots filled (a school beyond them might have room)."""
+    while True:
+        check_canceled(progress)
+        cand_d, cand_i = candidates(k)
+        flows = _solve_flow(demand, capacity, cand_d, cand_i)
+        placed = np.bincount(flows[0], flows[2], len(demand))
+        more = (placed < demand) & (cand_i[:, -1] >= 0)
+        if not more.any() or k >= m:
+            return k, cand_d, cand_i, flows
+        k = min(2 * k, m)
+        notes.append(f"widened to the {k} nearest schools: pupils were left without a place")
 
 
 def _repair_whole(demand, capacity, cand_d, cand_i, fu, fs, fp, fd, progress=None):
