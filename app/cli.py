@@ -98,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gui", help="open the desktop window")
     p.add_argument("project", nargs="?", default=None)
+
+    from app import cli_batch
+
+    cli_batch.add_parser(sub)
+
+    from app import cli_compare
+
+    cli_compare.add_parser(sub)
     return parser
 
 
@@ -278,6 +286,9 @@ COMMANDS = {
     "rules": cmd_rules,
     "export": cmd_export,
     "gui": cmd_gui,
+    "batch": lambda args: __import__("app.cli_batch").cli_batch.run(args),
+    "compare": lambda args: __import__("app.cli_compare").cli_compare.run(args),
+    "scenario": lambda args: __import__("app.cli_compare").cli_compare.run(args),
 }
 
 
