@@ -579,7 +579,7 @@ def run_grouping(
         sol,
         costs,
         time.perf_counter() - t_start,
-        locked_count,
+        cap_full,
     )
     status = "ok" if (roles.core | roles.member).any() else "empty"
     summary["status"] = status
@@ -894,7 +894,7 @@ def _reasons(
     return out
 
 
-def _summary(df, params, roles, groups, details, sg, sol: Solution, costs, seconds, locked_count):
+def _summary(df, params, roles, groups, details, sg, sol: Solution, costs, seconds, cap_full):
     eligible = roles.core | roles.member
     in_group = (sg["group_role"] != "none").to_numpy()
     n_elig = int(eligible.sum())
@@ -921,6 +921,26 @@ def _summary(df, params, roles, groups, details, sg, sol: Solution, costs, secon
     ]
     codes = sg.loc[sg["group_role"] == "none", "group_reason_code"].value_counts()
     coverage = round(100.0 * n_in / n_elig, 1) if n_elig else 0.0
+    # Whatever the distances, coverage cannot beat every core full: tells the planner whether the
+    # radius or the number of cores/places is what holds coverage down.
+    n_cores = int(roles.core.sum())
+    bound = n_cores + min(members_elig, int(np.sum(cap_full)))
+    bound_pct = round(100.0 * min(bound, n_elig) / n_elig, 1) if n_elig else 0.0
+    note_zh = note_en = ""
+    if coverage < params.coverage_target_pct:
+        if bound_pct < params.coverage_target_pct:
+            note_zh = (
+                f"覆盖率未达目标:{n_cores}所可作核心校的学校全部满员也只能覆盖{bound_pct}%;"
+                "可增加核心校、提高每集团成员校上限或允许乡镇中心校带领农村学校"
+            )
+            note_en = (
+                f"below target: even with all {n_cores} possible cores full, coverage is at most "
+                f"{bound_pct} %; add cores, raise the members per group, or let township central "
+                "schools lead rural schools"
+            )
+        else:
+            note_zh = "覆盖率未达目标:主要受集团辐射半径限制(见未入集团学校的理由)"
+            note_en = "below target: mostly limited by the group radius (see the reasons of schools left out)"
     return {
         "count": int(len(groups)),
         "coverage_pct": coverage,
@@ -950,6 +970,9 @@ def _summary(df, params, roles, groups, details, sg, sol: Solution, costs, secon
         "unplaced_reasons": {k: int(v) for k, v in codes.sort_index().items()},
         "groups_below_min": below_min,
         "by_level": by_level,
+        "coverage_bound_pct": bound_pct,
+        "note_zh": note_zh,
+        "note_en": note_en,
     }
 
 

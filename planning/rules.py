@@ -285,7 +285,7 @@ class GroupingParams:
         source="000 §四(二) 以公办学校为主、民办学校为辅",
     )
     central_may_lead: bool = param(
-        False,
+        True,
         zh="乡镇中心校可带领农村学校",
         en="Township central schools may lead rural schools",
         source="001 §二(一) 1所乡镇中心校+N所农村学校",

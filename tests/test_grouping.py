@@ -354,8 +354,10 @@ def test_township_central_leads_rural_schools():
         member("R4", 4, 0),
         {"id": "U", "x": 1, "y": 1, "quality": "weak", "location": "urban"},
     ]
-    schools, res = run(rows)
-    assert len(res.groups) == 0  # off by default: the central school is a member type, no core
+    off = dataclasses.replace(P, central_may_lead=False)
+    schools, res = run(rows, off)
+    assert len(res.groups) == 0  # off: the central school is only a member type, no core
+    assert role(res, schools, "T").group_reason_code == "no_core_in_reach"
     params = dataclasses.replace(P, central_may_lead=True, central_max_members=4)
     schools, res = run(rows, params)
     g = res.groups.iloc[0]
@@ -555,3 +557,15 @@ def test_repeated_index_labels_stay_aligned():
     schools.index = [7, 7, 7]
     res = run_grouping(schools, P, STD)
     assert res.school_groups["group_role"].tolist() == ["core", "member", "none"]
+
+
+def test_summary_says_what_holds_coverage_down():
+    rows = [core("C", 0, 0)] + [member(f"M{k}", k + 1, 0) for k in range(5)]
+    _, res = run(rows)
+    assert res.summary["coverage_bound_pct"] == pytest.approx(round(100 * 4 / 6, 1))
+    assert "核心校" in res.summary["note_zh"] and "cores" in res.summary["note_en"]
+    _, res = run([core("C", 0, 0), member("M", 40, 0)])
+    assert res.summary["coverage_bound_pct"] == 100.0 and res.summary["coverage_pct"] == 0.0
+    assert "半径" in res.summary["note_zh"]
+    _, res = run([core("C", 0, 0), member("M", 4, 0)])
+    assert res.summary["meets_target"] and res.summary["note_zh"] == ""

@@ -85,11 +85,13 @@ def rule_violations(
     params: GroupingParams,
     choices: GroupChoices | None = None,
     summary: dict | None = None,
+    costs=None,
 ) -> list[str]:
     """Every rule of POLICY §1 and of the planner's choices that the output breaks.
 
     ``schools`` must carry group_id, group_role, group_reason (the plan's schools layer or the
-    input joined with ``school_groups``).
+    input joined with ``school_groups``). ``costs``: the distance model the plan used (straight
+    line when None).
     """
     choices = choices or GroupChoices()
     bad: list[str] = []
@@ -167,7 +169,11 @@ def rule_violations(
                 bad.append(f"{gid}: member {mk} level vs core {ck}")
             if mk in excluded:
                 bad.append(f"{gid}: member {mk} is excluded")
-            d = float(np.hypot(ms.geometry.x - core_xy[0], ms.geometry.y - core_xy[1])) / 1000
+            if costs is None:
+                d = float(np.hypot(ms.geometry.x - core_xy[0], ms.geometry.y - core_xy[1])) / 1000
+            else:
+                m_xy = np.array([[ms.geometry.x, ms.geometry.y]])
+                d = float(np.asarray(costs.dense_km(m_xy, core_xy[None, :]))[0, 0])
             dists.append(d)
             is_locked = locked.get(mk) == ck
             n_locked += is_locked
