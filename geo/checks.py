@@ -206,7 +206,15 @@ def check_geometry(
     where = _where(src)
     geom = gdf.geometry
     empty = geom.isna() | geom.is_empty
+    # Rows whose coordinates the reader already refused have no point; say so once, not twice.
+    told = {
+        p.row
+        for p in problems
+        if p.code == "bad_coordinates" and p.file == where["file"] and p.layer == src.key
+    }
     for i in np.flatnonzero(empty.to_numpy()):
+        if int(rows[i]) in told:
+            continue
         problems.append(
             Problem(
                 "geometry is empty or missing",
