@@ -452,15 +452,21 @@ def test_summary_is_json():
 
 
 # ----------------------------------------------------------------------------- optimum (hypothesis)
-def brute_force(schools: gpd.GeoDataFrame, p: GroupingParams) -> tuple[int, float]:
+def brute_force(
+    schools: gpd.GeoDataFrame, p: GroupingParams, excluded=(), forced=()
+) -> tuple[int, float]:
     """Most members placed, then least total km, over every assignment; roles by the test's own
-    reading of the rules."""
+    reading of the rules. ``excluded``/``forced``: positions."""
     rows = list(schools.itertuples(index=False))
     cores, members = [], []
     for k, s in enumerate(rows):
+        if k in excluded:
+            continue
         ser = schools.iloc[k]
         la, lr = may_lead(ser, p)
-        if la or lr:
+        if k in forced:
+            cores.append((k, False))
+        elif la or lr:
             cores.append((k, lr and not la))
         elif is_member_type(ser, p) and not (s.ownership == "private" and not p.private_may_join):
             members.append(k)
@@ -537,15 +543,23 @@ grouping_params = st.builds(
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.lists(school_row, min_size=1, max_size=10), grouping_params)
-def test_random_maps_are_optimal_and_keep_every_rule(rows, params):
+@given(st.lists(school_row, min_size=1, max_size=10), grouping_params, st.data())
+def test_random_maps_are_optimal_and_keep_every_rule(rows, params, data):
     for k, r in enumerate(rows):
         r["id"] = f"S{k}"
     schools = make_schools(rows)
-    res = run_grouping(schools, params, STD)
-    bad = rule_violations(res.groups, joined(schools, res), params, None, res.summary)
+    n = len(rows)
+    excluded = data.draw(st.sets(st.integers(0, n - 1), max_size=2))
+    forced = data.draw(st.sets(st.integers(0, n - 1), max_size=1)) - excluded
+    key = list(zip(schools["school_id"], schools["level"]))
+    choices = GroupChoices(
+        excluded=tuple(key[k] for k in sorted(excluded)),
+        forced_cores=tuple(key[k] for k in sorted(forced)),
+    )
+    res = run_grouping(schools, params, STD, choices=choices)
+    bad = rule_violations(res.groups, joined(schools, res), params, choices, res.summary)
     assert bad == [], bad
-    placed, total = brute_force(schools, params)
+    placed, total = brute_force(schools, params, excluded, forced)
     assert res.summary["members_placed"] == placed
     # The engine minimises whole metres: allow half a metre per member for rounding.
     assert res.summary["total_distance_km"] == pytest.approx(total, abs=0.0005 * placed + 1e-6)
