@@ -15,7 +15,7 @@ import geopandas as gpd
 from geo import checks
 from geo.layers import LAYER_KEYS, LAYER_ZH, OPTIONAL_LAYERS, Layers, LayerSource
 from geo.read import read_layer
-from planning.errors import InputError, Problem, ProjectError, SchoolPlanError
+from planning.errors import InputError, Problem, ProjectError, RulesError, SchoolPlanError
 from planning.rules import Rules, load_rules
 
 SAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "sample_maps" / "daoxian"
@@ -191,10 +191,23 @@ def make_config(
 
 def load_rules_for(cfg: ProjectConfig, rules_path: str | Path | None = None) -> Rules:
     rules = Rules()
-    if cfg.rules_file:
-        rules = load_rules(cfg.rules_file, rules)
-    if rules_path:
-        rules = load_rules(rules_path, rules)
+    for path in (cfg.rules_file, rules_path):
+        if not path:
+            continue
+        path = Path(path)
+        # load_rules reads the file itself; a folder or an unreadable file must not crash it.
+        if path.exists() and not path.is_file():
+            raise RulesError(
+                f"rules file {path} is a folder, not a file",
+                fix="name the TOML file, e.g. --rules my_rules.toml",
+            )
+        try:
+            rules = load_rules(path, rules)
+        except OSError as exc:
+            raise RulesError(
+                f"rules file {path} cannot be read ({exc.strerror or exc})",
+                fix="check the file's permissions",
+            ) from None
     return rules
 
 

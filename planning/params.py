@@ -7,6 +7,7 @@ parameter never has two definitions.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,9 +95,13 @@ def coerce(spec: ParamSpec, value: Any, where: str) -> Any:
             if isinstance(value, bool):
                 raise ValueError(value)
             value = float(value)
+            if not math.isfinite(value):  # NaN passes every range comparison
+                raise ValueError(value)
         elif spec.kind is str:
-            value = str(value)
-    except (TypeError, ValueError):
+            # CLI values arrive as text already; a number or list in the file is a mistake.
+            if not isinstance(value, str):
+                raise TypeError(value)
+    except (TypeError, ValueError, OverflowError):
         raise RulesError(
             f"{where}: '{value}' is not a valid {spec.kind.__name__} ({spec.info.en} / {spec.info.zh})",
             fix=f"give a {spec.kind.__name__}, e.g. {spec.default!r}",
