@@ -49,9 +49,18 @@ def _covers(path: str, text: str = PROBE) -> bool:
         return False
 
 
+def _weight(w) -> int:
+    if isinstance(w, int):
+        return w
+    return font_manager.weight_dict.get(str(w), 400)
+
+
 def _from_system() -> CJKFont | None:
     by_family: dict[str, str] = {}
-    for entry in font_manager.fontManager.ttflist:
+    # Prefer the regular face's file (weights of one family share the name).
+    for entry in sorted(
+        font_manager.fontManager.ttflist, key=lambda e: abs(_weight(e.weight) - 400)
+    ):
         by_family.setdefault(entry.name, entry.fname)
     for fam in CJK_FAMILIES:
         path = by_family.get(fam)

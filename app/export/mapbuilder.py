@@ -437,7 +437,7 @@ class PlanLayers(MacroElement):
     if (D.unserved[lv]) {
       var ul = L.layerGroup();
       D.unserved[lv].forEach(function (u) {
-        L.circleMarker([u.lat, u.lng], { radius: 4, className: "sp-unserved", pane: "spUnserved", color: D.unservedColor[u.st],
+        L.circleMarker([u.lat, u.lng], { radius: 3.5, className: "sp-unserved", pane: "spUnserved", color: D.unservedColor[u.st],
           weight: 1, fillOpacity: 0.9 }).bindTooltip(u.tip).addTo(ul);
         sp.counts.unserved += 1; });
       overlay("unserved_" + lv, T[lv] + " " + T.unserved, ul, k === 0);
@@ -539,7 +539,7 @@ def build_map(
     payload = build_payload(result, lang=lang, title=title, collapsed=collapsed_layers)
     b = payload["bounds"] or [[0, 0], [0, 0]]
     center = [(b[0][0] + b[1][0]) / 2, (b[0][1] + b[1][1]) / 2]
-    m = folium.Map(location=center, zoom_start=10, tiles=None, control_scale=False)
+    m = folium.Map(location=center, zoom_start=10, tiles=None, control_scale=False, zoom_snap=0.25)
     if online_basemap:
         name = "在线底图" if lang != "en" else "Online base map"
         folium.TileLayer(

@@ -19,7 +19,8 @@ LEVEL_COLOR = {"primary": "#0072B2", "junior": "#D55E00", "senior": "#009E73"}
 NEW_COLOR = "#CC79A7"
 CORE_RING = "#000000"
 OVER_CAPACITY = "#D7191C"
-UNSERVED_COLOR = {"too_far": "#E66101", "unserved": "#B2182B"}
+# Unserved places: purple and dark red, away from the level colours (junior is orange).
+UNSERVED_COLOR = {"too_far": "#7B3294", "unserved": "#B2182B"}
 BOUNDARY_COLOR = "#333333"
 
 # Symbol by level, shared by Leaflet (SVG path names) and matplotlib (marker codes).
