@@ -90,7 +90,20 @@ def run_plan(
         schools[col] = gr.school_groups[col].reindex(schools.index)
     schools["group_id"] = schools["group_id"].fillna("")
     schools["group_role"] = schools["group_role"].fillna("none")
-    schools["group_reason"] = schools["group_reason"].fillna("")
+    # Schools suggested for merging were kept out of grouping on purpose; say so.
+    merging = schools["layout_status"] == "to_merge"
+    schools["group_reason"] = (
+        schools["group_reason"].where(~merging, "建议撤并,不参与集团化").fillna("")
+    )
+    if "group_reason_en" in schools.columns:
+        reason_en = "suggested for merging; not grouped"
+        schools["group_reason_en"] = (
+            schools["group_reason_en"].where(~merging, reason_en).fillna("")
+        )
+    if "group_reason_code" in schools.columns:
+        schools["group_reason_code"] = (
+            schools["group_reason_code"].where(~merging, "to_merge").fillna("")
+        )
 
     t = time.perf_counter()
     progress.update(0.5, "学区划片 / catchments")
