@@ -198,7 +198,12 @@ def _schools_payload(result, t, lang) -> list[dict]:
         ]
         if role in ("core", "member"):
             rows.append((t["group"], f"{esc(r.get('group_id', ''))} · {esc(t[role])}"))
-            rows.append((t["group_reason"], esc(r.get("group_reason", ""))))
+            reason = (
+                r.get("group_reason_en")
+                if lang == "en" and "group_reason_en" in r
+                else r.get("group_reason", "")
+            )
+            rows.append((t["group_reason"], esc(reason)))
         if z is not None:
             rows.append(
                 (

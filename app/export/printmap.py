@@ -387,10 +387,10 @@ def _draw_page(
 
     title = sym.plan_title(result.meta, lang)
     subtitle = t[level] if level else (f"{t[zone_level]}{t['zones']}" if zone_level else "")
-    fig.text(0.025, 0.955, title, fontsize=17, weight="bold", va="center")
+    fig.text(0.025, 0.955, title, fontsize=17, weight="bold", va="center", parse_math=False)
     date = sym.plan_date(result.meta)
     right = " · ".join(p for p in (subtitle, f"{t['date']}: {date}" if date else "") if p)
-    fig.text(0.98, 0.955, right, fontsize=10, ha="right", va="center")
+    fig.text(0.98, 0.955, right, fontsize=10, ha="right", va="center", parse_math=False)
 
     handles = []
     shown_levels = [level] if level else sym.level_order(schools["level"].unique())
@@ -492,7 +492,7 @@ def _draw_page(
         result.meta.get("crs") or (result.schools.crs.to_string() if result.schools.crs else "")
     )
     note = f"{t['source']}: {project} {t['schools']}/{t['population']} · {t['made_with']} · {crs}"
-    fig.text(0.025, 0.03, note, fontsize=7.5, color="#444444")
+    fig.text(0.025, 0.03, note, fontsize=7.5, color="#444444", parse_math=False)
     fig.add_artist(
         Line2D([0.025, 0.98], [0.925, 0.925], color="#333333", lw=0.8, transform=fig.transFigure)
     )

@@ -83,6 +83,7 @@ SCHOOL_COLS = (
     Col("group_id", "集团编号", "Group", width=10),
     Col("group_role", "集团角色", "Group role", width=9, codes="group_role"),
     Col("group_reason", "分组理由", "Grouping reason", width=36),
+    Col("layout_reason", "布局理由", "Layout reason", width=36),
 )
 GROUP_COLS = (
     Col("pattern", "共建形式", "Form", width=20),
@@ -332,6 +333,10 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
     _sheet(wb, "catchments", CATCH_COLS, cf, lang)
 
     sf = pd.DataFrame(result.schools.drop(columns="geometry", errors="ignore"))
+    if lang == "en":  # engines give English reasons beside the Chinese ones
+        for col in ("group_reason", "layout_reason"):
+            if f"{col}_en" in sf:
+                sf[col] = sf[f"{col}_en"]
     cap = pd.to_numeric(sf["capacity"], errors="coerce")
     sf["utilization"] = pd.to_numeric(sf["students"], errors="coerce") / cap.where(cap > 0)
     _sheet(wb, "schools", SCHOOL_COLS, sf, lang)
