@@ -292,7 +292,8 @@ def _write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], save_id: str) -
         pyogrio.write_dataframe(out, path, layer=layer, driver="GPKG", **kwargs)
         schema[layer] = {
             "rows": int(len(gdf)),
-            "columns": [str(c) for c in gdf.columns if c != gdf.geometry.name],
+            "columns": [str(c) for c in gdf.columns],  # with the geometry, in place
+            "geometry": str(gdf.geometry.name),
             "dtypes": {str(c): str(gdf[c].dtype) for c in gdf.columns if c != gdf.geometry.name},
         }
     with open(path, "rb+") as fh:
@@ -648,13 +649,18 @@ def _read_layer(gp: Path, layer: str, names: set[str], schema: dict | None) -> g
 
 def _restore_types(gdf: gpd.GeoDataFrame, schema: dict, gp: Path, layer: str) -> gpd.GeoDataFrame:
     """The saved column order and types, so a reloaded layer equals the one saved."""
+    geom = str(schema.get("geometry", "geometry"))
+    if geom != "geometry":
+        gdf = gdf.rename_geometry(geom)
     cols = list(schema.get("columns", []))
+    if geom not in cols:
+        cols.append(geom)
     missing = [c for c in cols if c not in gdf.columns]
     if missing:
         raise ScenarioError(
             f"{gp}: layer '{layer}' lacks column(s) {', '.join(missing)}", fix=_FIX_DAMAGED
         )
-    gdf = gdf[cols + ["geometry"]]
+    gdf = gdf[cols]
     for col, dtype in (schema.get("dtypes") or {}).items():
         if col in gdf.columns and str(gdf[col].dtype) != dtype:
             try:
