@@ -34,3 +34,16 @@ def sample_layers():
 
     layers, rules, report = load_project(SAMPLE)
     return layers, rules, report
+
+
+@pytest.fixture(scope="session")
+def sample_plan(sample_layers, tmp_path_factory):
+    """The whole plan of the sample county, run once per session and written to plan.gpkg."""
+    from planning.outputs import write_plan
+    from planning.pipeline import run_plan
+
+    layers, rules, _ = sample_layers
+    result = run_plan(layers, rules, meta={"project": "道县学校布局规划(示例)"})
+    out = tmp_path_factory.mktemp("sample_plan")
+    write_plan(result, out)
+    return result, out
