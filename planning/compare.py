@@ -199,7 +199,7 @@ def plan_metrics(plan: Any, levels: Sequence[str] | None = None) -> dict[str, fl
     over, oversized, engine = 0.0, 0.0, True
     for lv in levels:
         figs = cs.get(lv) if isinstance(cs, dict) else None
-        if isinstance(figs, dict) and "students" in figs:
+        if isinstance(figs, dict) and "assigned" in figs:
             m.update(_engine_figures(figs, lv))
             over += float(figs.get("over_capacity_schools") or 0)
             oversized += float(figs.get("oversized_schools") or 0)
