@@ -1,0 +1,102 @@
+"""Map a file's columns to SchoolPlan's fields when they are not recognised automatically."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PyQt6.QtCore import QCoreApplication
+from PyQt6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QLabel,
+    QVBoxLayout,
+)
+
+from geo.columns import COLUMNS, REQUIRED, match_column
+
+_NONE = "—"
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("column_mapping", text)
+
+
+def file_headings(path: Path, layer: str | None = None) -> list[str]:
+    """Column headings of a vector file or table (no geometry column)."""
+    suffix = path.suffix.lower()
+    if suffix == ".csv":
+        import pandas as pd
+
+        for enc in ("utf-8-sig", "gb18030"):
+            try:
+                return [str(c) for c in pd.read_csv(path, nrows=0, encoding=enc).columns]
+            except UnicodeDecodeError:
+                continue
+        return []
+    if suffix in (".xlsx", ".xls"):
+        import pandas as pd
+
+        return [str(c) for c in pd.read_excel(path, nrows=0).columns]
+    import pyogrio
+
+    info = pyogrio.read_info(path, layer=layer)
+    return [str(c) for c in info["fields"]]
+
+
+def auto_mapping(kind: str, headings: list[str]) -> dict[str, str]:
+    out = {}
+    for canonical in COLUMNS[kind]:
+        found = match_column(kind, canonical, headings)
+        if found:
+            out[canonical] = found
+    return out
+
+
+def missing_required(kind: str, headings: list[str]) -> list[str]:
+    found = auto_mapping(kind, headings)
+    return [c for c in REQUIRED[kind] if c not in found]
+
+
+class ColumnMappingDialog(QDialog):
+    """One combo box per field of the layer, prefilled with the recognised heading."""
+
+    def __init__(self, kind: str, headings: list[str], file_name: str = "", parent=None):
+        super().__init__(parent)
+        self.kind = kind
+        self.setWindowTitle(_tr("Match columns"))
+        layout = QVBoxLayout(self)
+        intro = QLabel(
+            _tr(
+                "Choose which column of %1 holds each field. Fields marked * are required."
+            ).replace("%1", file_name or _tr("the file"))
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.boxes: dict[str, QComboBox] = {}
+        found = auto_mapping(kind, headings)
+        for canonical in COLUMNS[kind]:
+            box = QComboBox()
+            box.addItems([_NONE, *headings])
+            if canonical in found:
+                box.setCurrentText(found[canonical])
+            star = " *" if canonical in REQUIRED[kind] else ""
+            form.addRow(canonical + star, box)
+            self.boxes[canonical] = box
+        layout.addLayout(form)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def mapping(self) -> dict[str, str]:
+        """canonical field -> heading, for LayerSource.columns."""
+        return {c: b.currentText() for c, b in self.boxes.items() if b.currentText() != _NONE}
+
+    def missing(self) -> list[str]:
+        m = self.mapping()
+        return [c for c in REQUIRED[self.kind] if c not in m]

@@ -1,0 +1,79 @@
+"""Start the desktop planner: ``schoolplan`` (with a display) or ``schoolplan gui PROJECT``."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+
+def _prepare_env() -> None:
+    # QtWebEngine refuses to start as root without this (containers, some lab PCs).
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        os.environ.setdefault("QTWEBENGINE_DISABLE_SANDBOX", "1")
+
+
+def create_app(argv: list[str] | None = None):
+    """The QApplication (created once), with WebEngine imported first as Qt requires."""
+    _prepare_env()
+    import PyQt6.QtWebEngineWidgets  # noqa: F401 - must precede the QApplication
+    from PyQt6.QtWidgets import QApplication
+
+    app = QApplication.instance()
+    if app is None:
+        # Chromium needs a program name in argv.
+        app = QApplication(list(argv) if argv else [sys.argv[0] or "schoolplan"])
+        app.setApplicationName("SchoolPlan")
+        app.setOrganizationName("SchoolPlan")
+        app.setStyle("Fusion")
+    return app
+
+
+class Launcher:
+    """Owns the window; rebuilds it (same document and undo history) when the language changes."""
+
+    def __init__(self, lang: str | None = None, autosave_ms: int = 60000):
+        from app.gui.i18n import install_language, saved_language
+
+        self.lang = install_language(lang or saved_language())
+        self.autosave_ms = autosave_ms
+        self.window = None
+        self.doc = None
+
+    def open(self, project=None, *, show: bool = True):
+        self.window = self._make_window()
+        if show:
+            self.window.show()
+        self.window.open_path(project)
+        return self.window
+
+    def _make_window(self):
+        from app.gui.window import MainWindow
+
+        w = MainWindow(self.doc, lang=self.lang, autosave_ms=self.autosave_ms)
+        self.doc = w.doc
+        w.languageRequested.connect(self.switch_language)
+        return w
+
+    def switch_language(self, lang: str):
+        from app.gui.i18n import install_language, save_language
+
+        if lang == self.lang:
+            return self.window
+        save_language(lang)
+        self.lang = install_language(lang)
+        old = self.window
+        self.window = self._make_window()
+        self.window.setGeometry(old.geometry())
+        self.window.show()
+        old.closing_for_switch = True
+        old.close()
+        old.deleteLater()
+        return self.window
+
+
+def run_gui(project: str | None = None) -> int:
+    """Open the planner on ``project`` (None: the sample county) and run until it closes."""
+    app = create_app()
+    launcher = Launcher()
+    launcher.open(project)
+    return int(app.exec())

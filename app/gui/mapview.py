@@ -1,0 +1,224 @@
+"""The map: the exports' Leaflet page in a QWebEngineView, wired to Python by a QWebChannel.
+
+The page is the same self-contained HTML as ``map.html`` (``app.export.mapbuilder``), loaded
+from a file (``setHtml`` fails silently over 2 MB). Interaction is added from outside the page:
+``qwebchannel.js`` and a small script of ours are injected with ``QWebEngineScript``s, so the
+exported file holds no Qt code. The script makes school markers draggable and calls the bridge
+slots below; tests call the same slots to act as the map would.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from PyQt6.QtCore import QFile, QIODevice, QObject, QUrl, pyqtSignal, pyqtSlot
+from PyQt6.QtWebChannel import QWebChannel
+from PyQt6.QtWebEngineCore import QWebEngineScript
+from PyQt6.QtWebEngineWidgets import QWebEngineView
+
+
+def write_map_html(result, path: str | Path, lang: str = "zh") -> Path:
+    """Build the plan map and write it as one offline HTML file (callable off the GUI thread)."""
+    from app.export.mapbuilder import build_map
+    from app.export.offline import save_offline
+
+    fmap = build_map(result, lang=lang, collapsed_layers=True)
+    return save_offline(fmap, path)
+
+
+# Runs in every page load, after the page's own scripts (DocumentReady).
+_BRIDGE_JS = r"""
+(function () {
+  function setup() {
+    var sp = window.schoolplan;
+    if (!sp || !sp.ready || typeof QWebChannel === "undefined" || !window.qt) {
+      setTimeout(setup, 30); return;
+    }
+    new QWebChannel(qt.webChannelTransport, function (channel) {
+      var bridge = channel.objects.bridge, map = sp.map, addMode = false;
+      var mark = L.layerGroup().addTo(map);
+      window.spBridge = bridge;
+      Object.keys(sp.markers).forEach(function (key) {
+        var m = sp.markers[key];
+        m.on("click", function () { bridge.schoolClicked(m.options.schoolId, m.options.level); });
+        if (m.options.layoutStatus === "new") return;  // planned by the optimiser, not an input
+        m.options.draggable = true;
+        if (m.dragging) m.dragging.enable();
+        m.on("dragend", function (e) {
+          var ll = e.target.getLatLng();
+          bridge.schoolMoved(m.options.schoolId, m.options.level, ll.lat, ll.lng);
+        });
+      });
+      Object.keys(sp.zones).forEach(function (key) {
+        var z = sp.zones[key];
+        z.on("click", function () { bridge.schoolClicked(z.options.schoolId, z.options.level); });
+      });
+      map.on("click", function (e) { if (addMode) bridge.mapClicked(e.latlng.lat, e.latlng.lng); });
+      map.on("moveend", function () {
+        var c = map.getCenter(); bridge.viewChanged(c.lat, c.lng, map.getZoom());
+      });
+      window.spAddMode = function (on) {
+        addMode = !!on; map.getContainer().style.cursor = on ? "crosshair" : "";
+      };
+      window.spHighlight = function (keys, pan) {
+        mark.clearLayers();
+        var pts = [];
+        keys.forEach(function (key) {
+          var m = sp.markers[key];
+          if (!m) return;
+          pts.push(m.getLatLng());
+          L.circleMarker(m.getLatLng(), { radius: 16, color: "#00e5ff", weight: 4, fill: false,
+            interactive: false, className: "sp-highlight" }).addTo(mark);
+        });
+        if (pan && pts.length === 1 && !map.getBounds().contains(pts[0])) map.panTo(pts[0]);
+        if (pan && pts.length > 1) map.fitBounds(L.latLngBounds(pts).pad(0.3));
+        return pts.length;
+      };
+      window.spZoomTo = function (lat, lng, zoom) {
+        mark.clearLayers();
+        L.circleMarker([lat, lng], { radius: 18, color: "#ff1744", weight: 4, fill: false,
+          interactive: false }).addTo(mark);
+        map.setView([lat, lng], zoom || Math.max(map.getZoom(), 13));
+      };
+      window.spSetVisible = function (key, on) {
+        var layer = sp.layers[key];
+        if (!layer) return false;
+        if (on && !map.hasLayer(layer)) layer.addTo(map);
+        if (!on && map.hasLayer(layer)) map.removeLayer(layer);
+        return true;
+      };
+      window.spOrder = function (keys) {  // first key ends on top
+        keys.slice().reverse().forEach(function (k) {
+          var layer = sp.layers[k];
+          if (layer && map.hasLayer(layer) && layer.bringToFront) layer.bringToFront();
+        });
+      };
+      var layers = Object.keys(sp.layers).map(function (k) {
+        var name = k;
+        Object.keys(sp.overlays).forEach(function (n) { if (sp.overlays[n] === sp.layers[k]) name = n; });
+        return { key: k, name: name, visible: map.hasLayer(sp.layers[k]) };
+      });
+      bridge.pageReady(JSON.stringify({ layers: layers, counts: sp.counts }));
+    });
+  }
+  setup();
+})();
+"""
+
+
+def _qwebchannel_js() -> str:
+    f = QFile(":/qtwebchannel/qwebchannel.js")
+    if not f.open(QIODevice.OpenModeFlag.ReadOnly):
+        raise RuntimeError("qwebchannel.js is missing from the Qt WebEngine resources")
+    try:
+        return bytes(f.readAll()).decode("utf-8")
+    finally:
+        f.close()
+
+
+class MapBridge(QObject):
+    """Slots the page calls; they turn into signals for the window."""
+
+    moved = pyqtSignal(str, str, float, float)  # school_id, level, lat, lng
+    clicked = pyqtSignal(str, str)  # school_id, level
+    mapClickedAt = pyqtSignal(float, float)  # lat, lng
+    ready = pyqtSignal(dict)  # {"layers": [...], "counts": {...}}
+    viewMoved = pyqtSignal(float, float, int)
+
+    @pyqtSlot(str, str, float, float)
+    def schoolMoved(self, school_id: str, level: str, lat: float, lng: float) -> None:
+        self.moved.emit(school_id, level, lat, lng)
+
+    @pyqtSlot(str, str)
+    def schoolClicked(self, school_id: str, level: str) -> None:
+        self.clicked.emit(school_id, level)
+
+    @pyqtSlot(float, float)
+    def mapClicked(self, lat: float, lng: float) -> None:
+        self.mapClickedAt.emit(lat, lng)
+
+    @pyqtSlot(str)
+    def pageReady(self, info: str) -> None:
+        self.ready.emit(json.loads(info))
+
+    @pyqtSlot(float, float, int)
+    def viewChanged(self, lat: float, lng: float, zoom: int) -> None:
+        self.viewMoved.emit(lat, lng, zoom)
+
+
+class MapView(QWebEngineView):
+    """Shows a map file and keeps the view (centre, zoom) across reloads."""
+
+    layersListed = pyqtSignal(list)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.bridge = MapBridge(self)
+        self.channel = QWebChannel(self.page())
+        self.channel.registerObject("bridge", self.bridge)
+        self.page().setWebChannel(self.channel)
+        scripts = self.page().scripts()
+        for name, source in (("qwebchannel", _qwebchannel_js()), ("schoolplan-bridge", _BRIDGE_JS)):
+            s = QWebEngineScript()
+            s.setName(name)
+            s.setSourceCode(source)
+            s.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentReady)
+            s.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+            s.setRunsOnSubFrames(False)
+            scripts.insert(s)
+        self.is_ready = False
+        self.loads = 0  # pages fully wired (for tests and the status bar)
+        self.info: dict = {}
+        self._view: tuple[float, float, int] | None = None
+        self._hidden: set[str] = set()
+        self._order: list[str] = []
+        self._add_mode = False
+        self.bridge.ready.connect(self._on_ready)
+        self.bridge.viewMoved.connect(lambda lat, lng, z: setattr(self, "_view", (lat, lng, z)))
+
+    def show_file(self, path: str | Path) -> None:
+        self.is_ready = False
+        self.load(QUrl.fromLocalFile(str(Path(path).resolve())))
+
+    def _on_ready(self, info: dict) -> None:
+        self.info = info
+        if self._view is not None:
+            lat, lng, zoom = self._view
+            self.js(f"schoolplanMap.setView([{lat}, {lng}], {int(zoom)}, {{animate: false}});")
+        for layer in info.get("layers", []):
+            if layer["key"] in self._hidden:
+                self.set_visible(layer["key"], False)
+                layer["visible"] = False
+        if self._order:
+            self.set_order(self._order)
+        self.set_add_mode(self._add_mode)
+        self.is_ready = True
+        self.loads += 1
+        self.layersListed.emit(info.get("layers", []))
+
+    def js(self, code: str, callback=None) -> None:
+        if callback is None:
+            self.page().runJavaScript(code)
+        else:
+            self.page().runJavaScript(code, callback)
+
+    def set_visible(self, key: str, on: bool) -> None:
+        (self._hidden.discard if on else self._hidden.add)(key)
+        self.js(f"window.spSetVisible && spSetVisible({json.dumps(key)}, {str(bool(on)).lower()});")
+
+    def set_order(self, keys: list[str]) -> None:
+        self._order = list(keys)
+        self.js(f"window.spOrder && spOrder({json.dumps(keys)});")
+
+    def set_add_mode(self, on: bool) -> None:
+        self._add_mode = bool(on)
+        self.js(f"window.spAddMode && spAddMode({str(bool(on)).lower()});")
+
+    def highlight(self, keys: list[tuple[str, str]], pan: bool = True) -> None:
+        ids = [f"{level}|{sid}" for sid, level in keys]
+        self.js(f"window.spHighlight && spHighlight({json.dumps(ids)}, {str(pan).lower()});")
+
+    def zoom_to(self, lat: float, lng: float, zoom: int | None = None) -> None:
+        z = "null" if zoom is None else str(int(zoom))
+        self.js(f"window.spZoomTo && spZoomTo({lat}, {lng}, {z});")

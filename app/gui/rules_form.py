@@ -1,0 +1,192 @@
+"""The rules form, generated from the declared parameters (``planning.rules.iter_specs``).
+
+Each parameter gets an editor of its type with its declared range and unit, a label in the
+window's language and a tooltip with the help text and the policy source it comes from.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PyQt6.QtCore import QCoreApplication, pyqtSignal
+from PyQt6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSpinBox,
+    QToolBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from planning.rules import SECTION_LABELS, Rules, iter_specs
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("rules_form", text)
+
+
+def _decimals(spec) -> int:
+    d = spec.default
+    if abs(d) >= 1000 or float(d).is_integer():
+        return 1 if abs(d) < 1000 else 0
+    text = f"{d:.6f}".rstrip("0")
+    return max(1, min(4, len(text.split(".")[1]) + 1))
+
+
+class RulesForm(QWidget):
+    """Editors for every parameter; ``applied`` sends {section: {name: value}} of changed ones."""
+
+    applied = pyqtSignal(dict)
+
+    def __init__(self, lang: str = "zh", parent=None):
+        super().__init__(parent)
+        self.lang = lang
+        self.editors: dict[tuple[str, str], tuple[Any, QWidget]] = {}
+        self._rules = Rules()
+        self._defaults = Rules()
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(4, 4, 4, 4)
+        self.toolbox = QToolBox()
+        outer.addWidget(self.toolbox, 1)
+        forms: dict[str, QFormLayout] = {}
+        for section, spec, _value in iter_specs():
+            if section not in forms:
+                page = QWidget()
+                forms[section] = QFormLayout(page)
+                forms[section].setFieldGrowthPolicy(
+                    QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow
+                )
+                scroll = QScrollArea()
+                scroll.setWidgetResizable(True)
+                scroll.setWidget(page)
+                zh, en = SECTION_LABELS[section]
+                self.toolbox.addItem(scroll, zh if lang == "zh" else en)
+            editor = self._editor(spec)
+            label = QLabel(spec.info.label(lang))
+            label.setWordWrap(True)
+            tip = self._tooltip(spec)
+            label.setToolTip(tip)
+            editor.setToolTip(tip)
+            forms[section].addRow(label, editor)
+            self.editors[(section, spec.name)] = (spec, editor)
+        buttons = QHBoxLayout()
+        self.reset_button = QPushButton(_tr("Reset to defaults"))
+        self.revert_button = QPushButton(_tr("Revert"))
+        self.apply_button = QPushButton(_tr("Apply"))
+        self.apply_button.setDefault(True)
+        buttons.addWidget(self.reset_button)
+        buttons.addStretch(1)
+        buttons.addWidget(self.revert_button)
+        buttons.addWidget(self.apply_button)
+        outer.addLayout(buttons)
+        self.reset_button.clicked.connect(lambda: self.show_rules(self._defaults, keep=True))
+        self.revert_button.clicked.connect(lambda: self.show_rules(self._rules))
+        self.apply_button.clicked.connect(self.apply)
+
+    def _tooltip(self, spec) -> str:
+        info = spec.info
+        parts = [f"<b>{html.escape(info.zh)}</b> / {html.escape(info.en)}"]
+        help_text = info.help(self.lang)
+        if help_text:
+            parts.append(html.escape(help_text))
+        if info.choices:
+            parts.append(_tr("One of: %1").replace("%1", ", ".join(info.choices)))
+        elif info.lo is not None or info.hi is not None:
+            rng = f"{info.lo:g} – {info.hi:g} {info.unit}".strip()
+            parts.append(_tr("Range: %1").replace("%1", html.escape(rng)))
+        parts.append(_tr("Default: %1").replace("%1", html.escape(str(spec.default))))
+        if info.source:
+            parts.append(_tr("Source: %1").replace("%1", html.escape(info.source)))
+        return "<br>".join(parts)
+
+    def _editor(self, spec) -> QWidget:
+        info = spec.info
+        if spec.kind is bool:
+            return QCheckBox()
+        if info.choices:
+            box = QComboBox()
+            box.addItems(list(info.choices))
+            return box
+        if spec.kind is int:
+            box = QSpinBox()
+            box.setRange(int(info.lo if info.lo is not None else -(10**9)),
+                         int(info.hi if info.hi is not None else 10**9))  # fmt: skip
+        elif spec.kind is float:
+            box = QDoubleSpinBox()
+            box.setDecimals(_decimals(spec))
+            box.setRange(float(info.lo if info.lo is not None else -1e12),
+                         float(info.hi if info.hi is not None else 1e12))  # fmt: skip
+            step = 10 ** (-box.decimals() + 1) if box.decimals() > 1 else 1.0
+            box.setSingleStep(step)
+        else:
+            from PyQt6.QtWidgets import QLineEdit
+
+            return QLineEdit()
+        if info.unit:
+            box.setSuffix(f" {info.unit}")
+        box.setGroupSeparatorShown(True)
+        return box
+
+    def set_rules(self, rules: Rules, defaults: Rules | None = None) -> None:
+        self._rules = rules
+        if defaults is not None:
+            self._defaults = defaults
+        self.show_rules(rules)
+
+    def show_rules(self, rules: Rules, keep: bool = False) -> None:
+        for section, spec, value in iter_specs(rules):
+            _, editor = self.editors[(section, spec.name)]
+            if isinstance(editor, QCheckBox):
+                editor.setChecked(bool(value))
+            elif isinstance(editor, QComboBox):
+                editor.setCurrentText(str(value))
+            elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+                editor.setValue(value)
+            else:
+                editor.setText(str(value))
+
+    def value(self, section: str, name: str) -> Any:
+        _, editor = self.editors[(section, name)]
+        if isinstance(editor, QCheckBox):
+            return editor.isChecked()
+        if isinstance(editor, QComboBox):
+            return editor.currentText()
+        if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            return editor.value()
+        return editor.text()
+
+    def set_value(self, section: str, name: str, value: Any) -> None:
+        _, editor = self.editors[(section, name)]
+        if isinstance(editor, QCheckBox):
+            editor.setChecked(bool(value))
+        elif isinstance(editor, QComboBox):
+            editor.setCurrentText(str(value))
+        elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
+            editor.setValue(value)
+        else:
+            editor.setText(str(value))
+
+    def changes(self) -> dict[str, dict[str, Any]]:
+        """Values that differ from the rules in force."""
+        out: dict[str, dict[str, Any]] = {}
+        for section, spec, value in iter_specs(self._rules):
+            new = self.value(section, spec.name)
+            if spec.kind is float:
+                same = abs(float(new) - float(value)) <= 1e-9 * max(1.0, abs(float(value)))
+            else:
+                same = new == value
+            if not same:
+                out.setdefault(section, {})[spec.name] = new
+        return out
+
+    def apply(self) -> None:
+        changes = self.changes()
+        if changes:
+            self.applied.emit(changes)

@@ -1,0 +1,273 @@
+"""Result tables (schools, groups, new schools, catchments) linked with the map by selection."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+from PyQt6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QItemSelectionModel,
+    QModelIndex,
+    QSortFilterProxyModel,
+    Qt,
+    pyqtSignal,
+)
+from PyQt6.QtGui import QColor
+from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWidget
+
+SchoolKey = tuple[str, str]
+_ROOT = QModelIndex()
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("tables", text)
+
+
+def value_labels() -> dict[str, dict[str, str]]:
+    """Display names of coded values, per column (``core`` is a quality and a group role)."""
+    level = {"primary": _tr("Primary"), "junior": _tr("Junior"), "senior": _tr("Senior")}
+    return {
+        "level": level,
+        "quality": {"core": _tr("Core"), "ordinary": _tr("Ordinary"), "weak": _tr("Weak")},
+        "group_role": {"core": _tr("Core school"), "member": _tr("Member"), "none": ""},
+        "status": {"existing": _tr("Existing"), "planned": _tr("Planned")},
+        "layout_status": {
+            "new": _tr("New"),
+            "permanent": _tr("Keep"),
+            "transitional": _tr("Transitional"),
+            "to_merge": _tr("To merge"),
+        },
+    }
+
+
+def table_columns() -> dict[str, list[tuple[str, str]]]:
+    """(column, header) per table, in display order."""
+    return {
+        "schools": [
+            ("school_id", _tr("ID")),
+            ("name", _tr("Name")),
+            ("level", _tr("Level")),
+            ("classes", _tr("Classes")),
+            ("students", _tr("Pupils")),
+            ("capacity", _tr("Places")),
+            ("quality", _tr("Quality")),
+            ("status", _tr("Status")),
+            ("layout_status", _tr("Layout")),
+            ("group_id", _tr("Group")),
+            ("group_role", _tr("Role")),
+        ],
+        "groups": [
+            ("group_id", _tr("Group")),
+            ("level", _tr("Level")),
+            ("core_id", _tr("Core school")),
+            ("member_ids", _tr("Members")),
+            ("n_members", _tr("Members (n)")),
+            ("pattern", _tr("Pattern")),
+            ("mode", _tr("Mode")),
+            ("max_distance_km", _tr("Farthest (km)")),
+        ],
+        "new_schools": [
+            ("school_id", _tr("ID")),
+            ("name", _tr("Name")),
+            ("level", _tr("Level")),
+            ("classes", _tr("Classes")),
+            ("capacity", _tr("Places")),
+            ("unit_id", _tr("Unit")),
+            ("rule", _tr("Rule")),
+        ],
+        "catchments": [
+            ("school_id", _tr("School")),
+            ("level", _tr("Level")),
+            ("students", _tr("Pupils")),
+            ("capacity", _tr("Places")),
+            ("utilization", _tr("Use")),
+            ("mean_distance_km", _tr("Mean (km)")),
+            ("max_distance_km", _tr("Farthest (km)")),
+            ("oversized", _tr("Over capacity")),
+        ],
+    }
+
+
+def _fmt(col: str, value) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if isinstance(value, bool) or type(value).__name__ == "bool_":
+        return _tr("yes") if value else ""
+    if col == "utilization":
+        return f"{float(value):.0%}"
+    if isinstance(value, float):
+        return f"{value:,.1f}" if not value.is_integer() or col.endswith("_km") else f"{value:,.0f}"
+    if isinstance(value, int) or type(value).__name__.startswith("int"):
+        return f"{int(value):,}"
+    return str(value)
+
+
+class FrameModel(QAbstractTableModel):
+    """A read-only view of a DataFrame's chosen columns; sorts on raw values."""
+
+    def __init__(self, columns: list[tuple[str, str]], parent=None):
+        super().__init__(parent)
+        self.columns = columns
+        self.frame = pd.DataFrame()
+        self.labels = value_labels()
+
+    def set_frame(self, frame: pd.DataFrame | None, names: dict[str, str] | None = None) -> None:
+        self.beginResetModel()
+        frame = pd.DataFrame() if frame is None else pd.DataFrame(frame).reset_index(drop=True)
+        if names and "school_id" in frame and "name" not in frame:
+            frame = frame.assign(name=frame["school_id"].astype(str).map(names))
+        self.frame = frame
+        self.endResetModel()
+
+    def rowCount(self, parent=_ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.frame)
+
+    def columnCount(self, parent=_ROOT) -> int:  # noqa: N802
+        return 0 if parent.isValid() else len(self.columns)
+
+    def raw(self, row: int, col: str):
+        return self.frame[col].iloc[row] if col in self.frame else None
+
+    def data(self, index: QModelIndex, role=Qt.ItemDataRole.DisplayRole):
+        if not index.isValid():
+            return None
+        col = self.columns[index.column()][0]
+        value = self.raw(index.row(), col)
+        if role == Qt.ItemDataRole.DisplayRole:
+            text = _fmt(col, value)
+            return self.labels.get(col, {}).get(text, text) if isinstance(value, str) else text
+        if role == Qt.ItemDataRole.UserRole:  # sort key
+            if value is None or (isinstance(value, float) and math.isnan(value)):
+                return -math.inf
+            return value.item() if hasattr(value, "item") else value
+        if role == Qt.ItemDataRole.TextAlignmentRole and not isinstance(value, str):
+            return int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.ForegroundRole and col == "utilization":
+            if value is not None and not pd.isna(value) and float(value) > 1.0:
+                return QColor("#c62828")
+        return None
+
+    def headerData(self, section, orientation, role=Qt.ItemDataRole.DisplayRole):  # noqa: N802
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return self.columns[section][1]
+        return None
+
+    def keys(self, row: int) -> list[SchoolKey]:
+        """The schools a row stands for (a group row: its core and members)."""
+        f = self.frame
+        if "core_id" in f:
+            level = str(f["level"].iloc[row])
+            ids = [str(f["core_id"].iloc[row])]
+            ids += [m.strip() for m in str(f["member_ids"].iloc[row]).split(",") if m.strip()]
+            return [(i, level) for i in ids]
+        if "school_id" in f and "level" in f:
+            return [(str(f["school_id"].iloc[row]), str(f["level"].iloc[row]))]
+        return []
+
+    def find(self, key: SchoolKey) -> int:
+        f = self.frame
+        if "school_id" not in f or "level" not in f:
+            return -1
+        hit = (f["school_id"].astype(str) == key[0]) & (f["level"].astype(str) == key[1])
+        rows = hit.to_numpy().nonzero()[0]
+        return int(rows[0]) if len(rows) else -1
+
+
+class TablesPanel(QTabWidget):
+    """Four linked tables; ``selected`` carries the schools of the selected row."""
+
+    selected = pyqtSignal(list)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.models: dict[str, FrameModel] = {}
+        self.views: dict[str, QTableView] = {}
+        titles = {
+            "schools": _tr("Schools"),
+            "groups": _tr("Groups"),
+            "new_schools": _tr("New schools"),
+            "catchments": _tr("Catchments"),
+        }
+        self._quiet = False
+        for name, cols in table_columns().items():
+            model = FrameModel(cols, self)
+            proxy = QSortFilterProxyModel(self)
+            proxy.setSourceModel(model)
+            proxy.setSortRole(Qt.ItemDataRole.UserRole)
+            view = QTableView()
+            view.setModel(proxy)
+            view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+            view.setSortingEnabled(True)  # starts in data order: level, then school id
+            view.setAlternatingRowColors(True)
+            view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+            view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+            view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+            view.verticalHeader().setDefaultSectionSize(22)
+            view.verticalHeader().hide()
+            view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+            view.horizontalHeader().setStretchLastSection(False)
+            view.selectionModel().selectionChanged.connect(lambda *_, n=name: self._on_selection(n))
+            self.models[name], self.views[name] = model, view
+            self.addTab(view, titles[name])
+
+    def set_data(self, layers, result) -> None:
+        schools = result.schools if result is not None and len(result.schools) else None
+        if schools is None and layers is not None:
+            schools = layers.schools
+        names = (
+            {str(a): str(b) for a, b in zip(schools["school_id"], schools["name"])}
+            if schools is not None
+            else {}
+        )
+        empty = result is None or result.status == "empty"
+        frames = {
+            "schools": schools,
+            "groups": None if empty else result.groups,
+            "new_schools": None if empty else result.new_schools,
+            "catchments": None if empty else result.catchments,
+        }
+        for name, frame in frames.items():
+            if frame is not None and "geometry" in frame:
+                frame = pd.DataFrame(frame.drop(columns="geometry"))
+            self.models[name].set_frame(frame, names if name == "catchments" else None)
+            self.views[name].resizeColumnsToContents()
+
+    def _on_selection(self, name: str) -> None:
+        if self._quiet:
+            return
+        view = self.views[name]
+        rows = view.selectionModel().selectedRows()
+        if not rows:
+            return
+        src = view.model().mapToSource(rows[0]).row()
+        self.selected.emit(self.models[name].keys(src))
+
+    def select_school(self, key: SchoolKey) -> bool:
+        """Select a school's row in the schools table (from a map click) without echoing back."""
+        row = self.models["schools"].find(key)
+        if row < 0:
+            return False
+        view = self.views["schools"]
+        proxy_index = view.model().mapFromSource(self.models["schools"].index(row, 0))
+        self._quiet = True
+        try:
+            self.setCurrentWidget(view)
+            view.selectionModel().select(
+                proxy_index,
+                QItemSelectionModel.SelectionFlag.ClearAndSelect
+                | QItemSelectionModel.SelectionFlag.Rows,
+            )
+            view.scrollTo(proxy_index)
+        finally:
+            self._quiet = False
+        return True
+
+    def selected_key(self) -> SchoolKey | None:
+        view = self.views["schools"]
+        rows = view.selectionModel().selectedRows()
+        if not rows:
+            return None
+        keys = self.models["schools"].keys(view.model().mapToSource(rows[0]).row())
+        return keys[0] if keys else None
