@@ -495,7 +495,10 @@ def run_new_schools(
         children_int = np.rint(demand)
         unserved = np.maximum(children_int - served, 0.0)
 
-        mode = params.senior_planning_unit if level == "senior" else params.planning_unit
+        mode = {
+            "senior": params.senior_planning_unit,
+            "junior": params.junior_planning_unit,
+        }.get(level, params.planning_unit)
         keys, names = _areas(units, mode)
         order_keys = sorted(set(keys))
         area_members = {k: np.nonzero(keys == k)[0] for k in order_keys}

@@ -520,6 +520,15 @@ class NewSchoolParams:
         hi=1_000_000,
         source="002 §二.3 每2万人设1所初中 (minimum: local choice)",
     )
+    junior_planning_unit: str = param(
+        "town",
+        zh="初中规划单元",
+        en="Junior middle school: planning unit",
+        choices=("county", "town", "unit"),
+        source="002 §二.3 每2万人设1所初中 (unit: local choice)",
+        help_zh="初中服务2万人,通常以乡镇/街道汇总;unit=每个村/社区单独计算",
+        help_en="a junior school serves 20,000 people, usually a township; unit: each village/community alone",
+    )
     senior_planning_unit: str = param(
         "county",
         zh="高中规划单元",
