@@ -381,7 +381,8 @@ def write_compare_xlsx(
 # --------------------------------------------------------------------------- maps
 def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 110) -> bytes | None:
     """A PNG of what changed from the baseline to scenario ``index`` (1-based in ``cmp.plans``):
-    the county with the changed area framed, and that area enlarged. None when nothing changed."""
+    the county, and when the changes sit in a part of it, that part framed and enlarged beside it.
+    None when nothing changed."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -403,8 +404,12 @@ def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 11
     pad = max(2000.0, 0.15 * max(x1 - x0, y1 - y0))
     box = (x0 - pad, y0 - pad, x1 + pad, y1 + pad)
 
+    cx0, cy0, cx1, cy1 = plan.boundary.total_bounds
+    # A zoomed panel only helps when the changes sit in a part of the county.
+    zoom = (box[2] - box[0]) * (box[3] - box[1]) < 0.4 * (cx1 - cx0) * (cy1 - cy0)
     with plt.rc_context({"font.family": font_families("zh" if zh else "en")}):
-        fig, axes = plt.subplots(1, 2, figsize=(12, 6), dpi=dpi)
+        fig, axes = plt.subplots(1, 2 if zoom else 1, figsize=(12 if zoom else 7, 6), dpi=dpi)
+        axes = list(np.atleast_1d(axes))
         for k, ax in enumerate(axes):
             plan.boundary.boundary.plot(ax=ax, color="#333333", linewidth=0.8)
             s = plan.schools
@@ -418,7 +423,7 @@ def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 11
                     color=LEVEL_COLOR.get(lv, "#666666"),
                     zorder=3,
                     label=f"{lab['villages_changed']}: {_level(lv, 'zh' if zh else 'en')}"
-                    if k == 1
+                    if k == len(axes) - 1
                     else None,
                 )
             g = d.groups
@@ -431,7 +436,7 @@ def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 11
                     edgecolors="#7B3294",
                     linewidths=1.4,
                     zorder=4,
-                    label=lab["groups_changed"] if k == 1 else None,
+                    label=lab["groups_changed"] if k == len(axes) - 1 else None,
                 )
             sc = d.schools
             styles = {
@@ -449,7 +454,7 @@ def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 11
                         zorder=5,
                         edgecolors="black",
                         linewidths=0.5,
-                        label=f"{lab['schools']}: {lab[change]}" if k == 1 else None,
+                        label=f"{lab['schools']}: {lab[change]}" if k == len(axes) - 1 else None,
                         **st,
                     )
             for r in sc[sc["change"] == "moved"].itertuples(index=False):
@@ -463,19 +468,22 @@ def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 11
             ax.set_aspect("equal")
             ax.set_xticks([])
             ax.set_yticks([])
-        axes[0].add_patch(
-            Rectangle(
-                (box[0], box[1]),
-                box[2] - box[0],
-                box[3] - box[1],
-                fill=False,
-                edgecolor="#D7191C",
-                linewidth=1.2,
+            ax.set_xlabel("")
+            ax.set_ylabel("")
+        if zoom:
+            axes[0].add_patch(
+                Rectangle(
+                    (box[0], box[1]),
+                    box[2] - box[0],
+                    box[3] - box[1],
+                    fill=False,
+                    edgecolor="#D7191C",
+                    linewidth=1.2,
+                )
             )
-        )
-        axes[1].set_xlim(box[0], box[2])
-        axes[1].set_ylim(box[1], box[3])
-        axes[1].legend(loc="best", fontsize=8, framealpha=0.9)
+            axes[1].set_xlim(box[0], box[2])
+            axes[1].set_ylim(box[1], box[3])
+        axes[-1].legend(loc="best", fontsize=8, framealpha=0.9)
         fig.suptitle(f"{lab['map']}: {d.base} → {d.other}")
         fig.tight_layout()
         buf = io.BytesIO()
