@@ -89,6 +89,7 @@ class RulesForm(QWidget):
         self.reset_button.clicked.connect(lambda: self.show_rules(self._defaults, keep=True))
         self.revert_button.clicked.connect(lambda: self.show_rules(self._rules))
         self.apply_button.clicked.connect(self.apply)
+        self.show_rules(self._rules)
 
     def _tooltip(self, spec) -> str:
         info = spec.info
