@@ -37,6 +37,9 @@ def _where(src: LayerSource) -> dict:
 
 def row_numbers(raw: pd.DataFrame) -> np.ndarray:
     """Spreadsheet row (header = 1) for tables, feature number (from 1) for vector files."""
+    rows = raw.attrs.get("row_numbers")
+    if rows is not None and len(rows) == len(raw):
+        return np.asarray(rows, dtype=np.int64)
     return np.arange(len(raw)) + int(raw.attrs.get("row_offset", 1))
 
 
@@ -282,6 +285,25 @@ def check_geometry(
             gdf = gdf.copy()
             sel = multi.index[multi.to_numpy()]
             gdf.loc[sel, gdf.geometry.name] = gdf.loc[sel].geometry.centroid
+    elif kind == "population":
+        # A unit is a point or an area; a line (a street traced for a community) is neither.
+        other = ~types.isin(["Point", "Polygon", "MultiPolygon"])
+        if other.any():
+            gdf = gdf.copy()
+            sel = other.index[other.to_numpy()]
+            gdf.loc[sel, gdf.geometry.name] = gdf.loc[sel].geometry.representative_point()
+            problems.append(
+                Problem(
+                    f"{int(other.sum())} unit(s) are lines or collections; a point on each is used",
+                    fix="give population units as points or polygons",
+                    row=int(
+                        rows[np.flatnonzero(ok.to_numpy())[np.flatnonzero(other.to_numpy())[0]]]
+                    ),
+                    severity="warning",
+                    code="not_point",
+                    **where,
+                )
+            )
     elif kind in LINE_LAYERS:
         bad = ~types.isin(["LineString", "MultiLineString"])
         for i in np.flatnonzero(bad.to_numpy()):

@@ -6,6 +6,7 @@ column names beyond longitude/latitude.
 
 from __future__ import annotations
 
+import unicodedata
 import warnings
 from pathlib import Path
 
@@ -208,7 +209,7 @@ def _unswap_vector(
             gdf = gdf.copy()
             gdf.loc[swapped, gdf.geometry.name] = gpd.points_from_xy(y[swapped], x[swapped])
             fix = "check the points: x must be longitude (73–136°E), y latitude (3–54°N)"
-            _report_swapped(rows, 1, src, path, fix, problems)
+            _report_swapped([int(i) + 1 for i in rows], src, path, fix, problems)
         return gdf
     minx, miny, maxx, maxy = geom[present].total_bounds
     if (
@@ -238,20 +239,46 @@ def _unswap_vector(
 def _read_csv(path: Path) -> pd.DataFrame:
     for enc in ("utf-8-sig", "gb18030"):
         try:
-            return pd.read_csv(path, encoding=enc, dtype=str, keep_default_na=False, na_values=[""])
+            return pd.read_csv(
+                path, encoding=enc, dtype=str, header=None, keep_default_na=False, na_values=[""]
+            )
         except UnicodeDecodeError:
             continue
-    raise InputError(
-        f"{path.name}: text encoding is neither UTF-8 nor GBK", fix="save the CSV as UTF-8"
-    )
+    raise InputError("the text encoding is neither UTF-8 nor GBK", fix="save the CSV as UTF-8")
+
+
+def _read_excel(src: LayerSource, path: Path) -> pd.DataFrame:
+    sheets = pd.ExcelFile(path).sheet_names
+    sheet: str | int = src.sheet or 0
+    if isinstance(sheet, str) and sheet not in sheets:
+        if sheet.isdigit() and int(sheet) < len(sheets):
+            sheet = int(sheet)  # sheet = 1 in project.toml: the second sheet
+        else:
+            raise InputError(
+                f"the workbook has no sheet '{sheet}'",
+                fix=f'set sheet = "..." under [layers.{src.key}] to one of: {", ".join(sheets)}',
+            )
+    return pd.read_excel(path, sheet_name=sheet, dtype=str, header=None)
+
+
+def _header_row(raw: pd.DataFrame, src: LayerSource) -> int:
+    """Index of the heading row: Chinese tables often start with a title row or two."""
+    for r in range(min(10, len(raw))):
+        cells = [str(v).strip() for v in raw.iloc[r] if isinstance(v, str) and v.strip()]
+        if src.x and src.y:
+            if src.x in cells and src.y in cells:
+                return r
+        elif all(match_lonlat(cells)):
+            return r
+    return 0
 
 
 def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.GeoDataFrame:
     try:
         if path.suffix.lower() in (".csv", ".txt"):
-            df = _read_csv(path)
+            raw = _read_csv(path)
         else:
-            df = pd.read_excel(path, sheet_name=src.sheet or 0, dtype=str)
+            raw = _read_excel(src, path)
     except InputError:
         raise
     except Exception as exc:  # noqa: BLE001 - pandas/openpyxl raise many kinds
@@ -259,7 +286,26 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
             f"cannot be read as a table ({_short(exc)})",
             fix="check the file opens in Excel; save as .xlsx or UTF-8 .csv",
         ) from None
-    df.columns = [str(c).strip() for c in df.columns]
+    raw = raw.reset_index(drop=True)
+    head = _header_row(raw, src)
+    df = raw.iloc[head + 1 :].copy()
+    df.columns = _headings(raw.iloc[head] if len(raw) else [])
+    # Rows where every cell is blank (Excel's formatted tail) are not features.
+    blank = df.apply(lambda c: c.isna() | (c.astype(str).str.strip() == "")).all(axis=1)
+    df = df[~blank.to_numpy()]
+    file_rows = (df.index.to_numpy() + 1).tolist()  # spreadsheet row of each feature
+    df = df.reset_index(drop=True)
+    if head:
+        problems.append(
+            Problem(
+                f"the headings are in row {head + 1}; the row(s) above were skipped as a title",
+                fix="nothing to do if that is right",
+                file=path.name,
+                layer=src.key,
+                severity="info",
+                code="header_row",
+            )
+        )
     lon_col, lat_col = src.x, src.y
     if not (lon_col and lat_col):
         found = match_lonlat(list(df.columns))
@@ -269,8 +315,8 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
             f"no longitude/latitude columns found (columns: {', '.join(df.columns)})",
             fix=f'name them 经度 and 纬度 (or lon/lat), or set x = "..." and y = "..." under [layers.{src.key}] in project.toml',
         )
-    lon = pd.to_numeric(df[lon_col], errors="coerce")
-    lat = pd.to_numeric(df[lat_col], errors="coerce")
+    lon = pd.to_numeric(df[lon_col].map(_number_text), errors="coerce")
+    lat = pd.to_numeric(df[lat_col].map(_number_text), errors="coerce")
     bad = lon.isna() | lat.isna()
     for i in np.flatnonzero(bad.to_numpy()):
         problems.append(
@@ -279,20 +325,35 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
                 fix="give decimal degrees, e.g. 111.60 and 25.52",
                 file=path.name,
                 layer=src.key,
-                row=int(i) + 2,
+                row=file_rows[i],
                 column=f"{lon_col}/{lat_col}",
                 code="bad_coordinates",
             )
         )
     crs = _declared_crs(src) if src.crs else pyproj.CRS.from_epsg(4326)
     if crs.is_geographic:
-        lon, lat = _unswap(lon, lat, src, path, lon_col, lat_col, problems)
+        lon, lat = _unswap(lon, lat, src, path, lon_col, lat_col, file_rows, problems)
     geom = gpd.points_from_xy(lon.fillna(0), lat.fillna(0))
     gdf = gpd.GeoDataFrame(df.drop(columns=[lon_col, lat_col]), geometry=geom, crs=crs)
     gdf.loc[bad.to_numpy(), "geometry"] = None
-    # Row numbers in messages are spreadsheet rows: the header is row 1.
-    gdf.attrs["row_offset"] = 2
+    # Row numbers in messages are spreadsheet rows (a tuple: attrs are compared on copy).
+    gdf.attrs["row_numbers"] = tuple(file_rows)
     return gdf
+
+
+def _headings(cells) -> list[str]:
+    out: list[str] = []
+    for j, v in enumerate(cells):
+        name = str(v).strip() if isinstance(v, str) and str(v).strip() else f"列{j + 1}"
+        while name in out:  # two columns with one heading: keep both, distinguishable
+            name += "_2"
+        out.append(name)
+    return out
+
+
+def _number_text(v):
+    """Full-width digits and signs (１１１．６) as typed with a Chinese input method."""
+    return unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
 
 
 def _swapped(lon: pd.Series, lat: pd.Series) -> pd.Series:
@@ -301,29 +362,29 @@ def _swapped(lon: pd.Series, lat: pd.Series) -> pd.Series:
     return lon.between(*CHINA_LAT) & lat.between(*CHINA_LON) & ~in_place
 
 
-def _report_swapped(rows, offset, src, path, fix, problems) -> None:
-    shown = ", ".join(str(r + offset) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
+def _report_swapped(rows: list[int], src, path, fix, problems) -> None:
+    shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
     problems.append(
         Problem(
             f"longitude and latitude look swapped in {len(rows)} row(s) ({shown}); they were exchanged",
             fix=fix,
             file=path.name,
             layer=src.key,
-            row=int(rows[0]) + offset,
+            row=int(rows[0]),
             severity="warning",
             code="lonlat_swapped",
         )
     )
 
 
-def _unswap(lon, lat, src, path, lon_col, lat_col, problems):
+def _unswap(lon, lat, src, path, lon_col, lat_col, file_rows, problems):
     """Swap table rows whose longitude and latitude are clearly exchanged (China's ranges)."""
     swapped = _swapped(lon, lat)
     if swapped.any():
         rows = np.flatnonzero(swapped.to_numpy())
         lon, lat = lon.where(~swapped, lat), lat.where(~swapped, lon)
         fix = f"check columns '{lon_col}' (longitude, 73–136°E) and '{lat_col}' (latitude, 3–54°N)"
-        _report_swapped(rows, 2, src, path, fix, problems)
+        _report_swapped([file_rows[i] for i in rows], src, path, fix, problems)
     return lon, lat
 
 

@@ -6,6 +6,8 @@ so a planner sees every problem of a file at once.
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pandas as pd
 
@@ -25,7 +27,14 @@ def numeric_column(
 ) -> pd.Series:
     """Parse numbers; report non-numeric, missing (when required) and negative cells by row."""
     raw = values.astype("object")
-    text = raw.where(raw.isna(), raw.astype(str).str.strip().str.replace(",", "", regex=False))
+    # NFKC: full-width digits and commas typed with a Chinese input method (１，２００) are numbers.
+    text = raw.where(
+        raw.isna(),
+        raw.astype(str)
+        .map(lambda s: unicodedata.normalize("NFKC", s) if isinstance(s, str) else s)
+        .str.strip()
+        .str.replace(",", "", regex=False),
+    )
     text = text.replace("", np.nan)
     num = pd.to_numeric(text, errors="coerce")
     bad = num.isna() & text.notna()

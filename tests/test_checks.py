@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from shapely.geometry import Point, Polygon
+from shapely.geometry import LineString, Point, Polygon
 
 from app.cli import main
 from tests import mini_county as mc
@@ -185,6 +185,25 @@ def _bowtie_village(tmp: Path) -> list[str]:
 def _empty_village_geometry(tmp: Path) -> list[str]:
     p = mc.population()
     p.geometry = [*p.geometry[:2], Point()]
+    return [str(mc.write_project(tmp, population_gdf=p))]
+
+
+def _missing_sheet(tmp: Path) -> list[str]:
+    gpkg = mc.write_layers(tmp)
+    _lonlat_table().to_excel(tmp / "schools.xlsx", sheet_name="学校", index=False)
+    toml = tmp / "project.toml"
+    spec = {
+        "schools": {"file": "schools.xlsx", "sheet": "小学"},
+        "population": {"file": gpkg.name, "layer": "population"},
+        "boundary": {"file": gpkg.name, "layer": "boundary"},
+    }
+    toml.write_text(mc.project_toml(spec), encoding="utf-8")
+    return [str(toml)]
+
+
+def _village_as_line(tmp: Path) -> list[str]:
+    p = mc.population()
+    p.geometry = [LineString([(111.59, 25.50), (111.61, 25.51)]), *p.geometry[1:]]
     return [str(mc.write_project(tmp, population_gdf=p))]
 
 
@@ -405,6 +424,31 @@ CASES = [
         "unreadable",
         file="county.gpkg",
         words=("学校", "schools, population, boundary"),
+    ),
+    Case(
+        "mapping of a field that does not exist",
+        _project(specs={"schools": {"columns": {"pupils": "在校生数"}}}),
+        2,
+        "unknown_field",
+        file="county.gpkg",
+        words=("pupils", "students"),
+    ),
+    Case(
+        "missing sheet in a workbook",
+        _missing_sheet,
+        2,
+        "unreadable",
+        file="schools.xlsx",
+        words=("小学", "学校"),
+    ),
+    Case(
+        "village drawn as a line",
+        _village_as_line,
+        0,
+        "not_point",
+        severity="warning",
+        file="county.gpkg",
+        row=1,
     ),
     Case("project.toml with bad TOML", _bad_toml, 2, words=("not valid TOML", "project.toml")),
     Case(

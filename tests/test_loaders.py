@@ -426,3 +426,44 @@ def test_gcj02_conversion_round_trips_at_dao_county(tmp_path, county):
         (tmp_path / "project.toml").write_text(mc.project_toml(spec), encoding="utf-8")
         layers, _ = load(tmp_path / "project.toml")
         assert_mini_schools(layers, first_row=2)
+
+
+def test_xlsx_title_rows_blank_rows_and_full_width_digits(tmp_path, county):
+    # As bureaus send them: a title above the headings, blank formatted rows at the end,
+    # numbers typed with a Chinese input method.
+    df = table_of(mc.schools())
+    df["班级数"] = ["２４", "18", "3", "30"]
+    df["在校生数"] = ["1，080", "900", "60", "1500"]
+    path = tmp_path / "学校.xlsx"
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame([["道县中小学基本情况表(2024年)"], ["填报单位: 教育局"]]).to_excel(
+            xl, sheet_name="Sheet1", index=False, header=False
+        )
+        df.to_excel(xl, sheet_name="Sheet1", index=False, startrow=3)
+        pd.DataFrame([[None] * 3] * 3).to_excel(
+            xl, sheet_name="Sheet1", index=False, header=False, startrow=3 + len(df) + 1
+        )
+    layers, report = load(
+        schools=path, population=f"{county}:population", boundary=f"{county}:boundary"
+    )
+    # headings in spreadsheet row 4, so S01 is row 5
+    assert_mini_schools(layers, first_row=5)
+    assert [p.code for p in report.problems if p.file == "学校.xlsx"] == ["header_row"]
+
+
+def test_xlsx_sheet_by_number_and_rows_after_a_blank_row(tmp_path, county):
+    df = table_of(mc.schools())
+    with_gap = pd.concat([df.iloc[:2], pd.DataFrame([{}]), df.iloc[2:]], ignore_index=True)
+    path = tmp_path / "s.xlsx"
+    with pd.ExcelWriter(path) as xl:
+        pd.DataFrame({"a": [1]}).to_excel(xl, sheet_name="说明", index=False)
+        with_gap.to_excel(xl, sheet_name="数据", index=False)
+    spec = {
+        "schools": {"file": "s.xlsx", "sheet": 1},
+        "population": {"file": county.name, "layer": "population"},
+        "boundary": {"file": county.name, "layer": "boundary"},
+    }
+    (tmp_path / "project.toml").write_text(mc.project_toml(spec), encoding="utf-8")
+    layers, _ = load(tmp_path / "project.toml")
+    rows = dict(zip(layers.schools["school_id"], layers.schools["src_row"]))
+    assert rows == {"S01": 2, "S02": 3, "S03": 5, "S04": 6}  # row 4 is blank
