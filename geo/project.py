@@ -272,13 +272,26 @@ def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckR
                     )
                 )
         raw[key] = gdf
-    if "boundary" not in raw:
+    # Without a readable boundary the other layers are still checked (in a CRS chosen from
+    # their own extent) so the planner sees every problem in one run.
+    extent_key = next(
+        (k for k in ("boundary", "schools", "population", "candidates", "roads") if k in raw), None
+    )
+    if extent_key is None:
         return None, report
-
     try:
-        crs = choose_metric_crs(raw["boundary"].to_crs("EPSG:4326"), cfg.crs)
+        crs = choose_metric_crs(raw[extent_key].to_crs("EPSG:4326"), cfg.crs)
     except SchoolPlanError as exc:
-        problems.append(Problem(exc.message, fix=exc.fix, code="crs"))
+        if extent_key == "boundary":
+            problems.append(
+                Problem(
+                    exc.message,
+                    fix=exc.fix,
+                    file=cfg.sources["boundary"].file.name,
+                    layer=cfg.sources["boundary"].layer or "boundary",
+                    code="crs",
+                )
+            )
         return None, report
     report.crs = crs.to_string()
     metric = {k: g.to_crs(crs) if g.crs is not None else g for k, g in raw.items()}
@@ -286,16 +299,19 @@ def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckR
         metric[k].attrs.update(raw[k].attrs)
 
     src = cfg.sources
-    boundary = checks.normalise_boundary(metric["boundary"], src["boundary"], problems)
-    if len(boundary) == 0:
-        problems.append(
-            Problem(
-                "the boundary has no usable polygon",
-                fix="give the county polygon",
-                file=src["boundary"].file.name,
-                code="empty_layer",
+    boundary = None
+    if "boundary" in metric:
+        boundary = checks.normalise_boundary(metric["boundary"], src["boundary"], problems)
+        if len(boundary) == 0:
+            problems.append(
+                Problem(
+                    "the boundary has no usable polygon",
+                    fix="give the county polygon",
+                    file=src["boundary"].file.name,
+                    layer=src["boundary"].layer or "boundary",
+                    code="empty_layer",
+                )
             )
-        )
     schools = units = roads = candidates = None
     if "schools" in metric:
         schools = checks.normalise_schools(
@@ -319,7 +335,7 @@ def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckR
     ):
         if gdf is not None:
             report.counts[name] = int(len(gdf))
-    if not report.usable or schools is None or units is None:
+    if not report.usable or schools is None or units is None or boundary is None:
         return None, report
     layers = Layers(
         schools=schools,

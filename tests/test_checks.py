@@ -580,3 +580,17 @@ def test_plan_refuses_unusable_data_without_traceback(tmp_path, capsys):
     assert rc == 2
     assert "在校生数" in err and "Traceback" not in err
     assert not (tmp_path / "out" / "plan.gpkg").exists()
+
+
+def test_other_layers_are_checked_when_the_boundary_is_unreadable(tmp_path, capsys):
+    toml = mc.write_project(
+        tmp_path,
+        schools_gdf=_with(mc.schools(), 在校生数={2: -5}),
+        specs={"boundary": {"file": "县界.gpkg"}},
+    )
+    rc, out, _ = _run(capsys, ["check", str(toml), "--json"])
+    report = json.loads(out)
+    found = {(p["code"], p["file"]) for p in report["problems"] if p["severity"] == "error"}
+    assert rc == 2
+    assert found == {("unreadable", "县界.gpkg"), ("negative", "county.gpkg")}
+    assert report["counts"] == {"schools": 4, "population": 3}
