@@ -35,6 +35,10 @@ from planning.progress import Progress, check_canceled
 # Whole-unit models up to this many (unit, school) arcs are also solved exactly by MILP (HiGHS
 # takes well under a second there; at 30,000 arcs it did not finish in 60 s).
 _EXACT_MAX_ARCS = 3000
+# Time limits of the MILPs (seconds): tight capacities make them bin-packing hard to *prove*;
+# the best solution found by then is used (and is never worse than the flow-based one).
+_EXACT_SECONDS = 2.0
+_REPAIR_SECONDS = 5.0
 
 # Candidate generator: k -> (dist_km (n, k), school index (n, k)), sorted, padded inf / -1.
 Candidates = Callable[[int], tuple[np.ndarray, np.ndarray]]
@@ -186,7 +190,7 @@ def assign_capacity(
             # Small model: the exact whole-unit MILP, kept when it places more pupils or as
             # many nearer (it does at least as well unless stopped by its time limit).
             pos = demand > 0
-            s_, d_ = _milp_place(demand[pos], cand_d[pos], cand_i[pos], capacity)
+            s_, d_ = _milp_place(demand[pos], cand_d[pos], cand_i[pos], capacity, _EXACT_SECONDS)
             got = s_ >= 0
             e_fu, e_fs = np.flatnonzero(pos)[got], s_[got]
             e_fp, e_fd = demand[e_fu].astype(float), d_[got]
@@ -257,7 +261,7 @@ def _repair_whole(demand, capacity, cand_d, cand_i, fu, fs, fp, fd, progress=Non
     return got, school[got], demand[got].astype(float), dist[got], notes
 
 
-def _milp_place(w, cd, ci, room):
+def _milp_place(w, cd, ci, room, seconds=_REPAIR_SECONDS):
     """Place units (demand w, candidates cd/ci) whole into schools with ``room``; most pupils
     placed first, then least pupil-km. Returns (school, km) per unit, -1 / inf when unplaced."""
     w = w.astype(float)
@@ -283,7 +287,7 @@ def _milp_place(w, cd, ci, room):
             LinearConstraint(a_one, 1, 1),
             LinearConstraint(a_cap, -np.inf, room[rows].astype(float)),
         ],
-        options={"time_limit": 20.0},
+        options={"time_limit": seconds},
     )
     out_s = np.full(t, -1, np.int64)
     out_d = np.full(t, np.inf)

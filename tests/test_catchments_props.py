@@ -21,10 +21,10 @@ def instance(seed, n, m, tight):
     return u, s, demand, cap
 
 
-@settings(max_examples=40, deadline=None)
+@settings(max_examples=30, deadline=None)
 @given(
     seed=st.integers(0, 10**6),
-    n=st.integers(1, 60),
+    n=st.integers(1, 40),
     m=st.integers(1, 12),
     k=st.integers(1, 6),
     tight=st.floats(0.3, 2.0),
