@@ -56,7 +56,7 @@ def export_formats(result, out_dir: Path, formats: tuple[str, ...]) -> dict:
     """Runs on the worker: the per-county exports (a module-level function, so it pickles)."""
     from app.export import export_all
 
-    return export_all(result, out_dir, formats=tuple(formats))
+    return export_all(result, out_dir, lang=result.meta.get("lang", "zh"), formats=tuple(formats))
 
 
 def run(args) -> int:
@@ -86,6 +86,7 @@ def run(args) -> int:
         scheduler=args.scheduler,
         formats=formats,
         export=export_formats if formats else None,
+        lang=args.lang,
         force=args.force,
         on_outcome=echo,
     )

@@ -48,7 +48,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / "out" / "instances"
 WGS84 = "EPSG:4326"
 CODE_COL = "县代码"
-GENERATOR_VERSION = 1  # bump when the output changes, so cached instances are rebuilt
+GENERATOR_VERSION = 2  # bump when the output changes, so cached instances are rebuilt
 SEED = 20240901
 PREFECTURE = (431124, 431125, 431126, 431127, 431128)  # 道县 and four neighbours in 永州
 PROVINCE = "43"  # 湖南
@@ -79,7 +79,7 @@ class CountySize:
 
 
 BENCH_COUNTY = CountySize()
-TEST_COUNTY = CountySize(units=120, schools=30, road_edges=3000, candidates=20)
+TEST_COUNTY = CountySize(units=200, schools=150, road_edges=4000, candidates=30)
 
 
 # ---------------------------------------------------------------- real counties
@@ -255,7 +255,7 @@ def county_layers(code: int, size: CountySize = BENCH_COUNTY, seed: int = SEED) 
         return "优质" if r < p_core else ("薄弱" if r < p_core + p_weak else "一般")
 
     s = size.schools
-    n_sen, n_jun, n_pri = max(2, s // 80), max(3, s // 25), max(4, s // 12)
+    n_sen, n_jun, n_pri = max(3, s // 50), max(3, s // 25), max(4, s // 12)
     for i in range(n_sen):
         school(f"{name}第{i + 1}高级中学", "高中", int(rng.integers(36, 72)), (48, 56),
                quality(0.4, 0.1), "城区", comm_xy[i % n_comm])  # fmt: skip
@@ -294,6 +294,7 @@ def county_layers(code: int, size: CountySize = BENCH_COUNTY, seed: int = SEED) 
                int(rng.integers(1, 5)), (3, 12), "薄弱" if rng.random() < 0.2 else "一般",
                "乡村", vil_xy[i], kind="教学点")  # fmt: skip
     sch = pd.DataFrame(rows)
+    _calibrate_capacity(sch, total_pop)
     digit = {"小学": 1, "初中": 2, "高中": 3, "九年一贯制": 4, "完全中学": 5}
     sch.insert(0, "学校代码", [f"{code}{digit[lv]}{i + 1:04d}" for i, lv in enumerate(sch["学段"])])
 
@@ -338,6 +339,30 @@ def county_layers(code: int, size: CountySize = BENCH_COUNTY, seed: int = SEED) 
         "roads": rd,
         "candidates": gdf(cands, cand_xy),
     }
+
+
+def _calibrate_capacity(sch: pd.DataFrame, total_pop: int) -> None:
+    """Grow the town and seat schools' classes until each level has ~10 % more places than the
+    default school-age rates ask for, as a real county roughly has; pupils per class are kept."""
+    from planning.rules import Standards
+
+    std = Standards()
+    for level, zh in (("primary", "小学"), ("junior", "初中"), ("senior", "高中")):
+        need = total_pop * std.rate(level) / std.class_size(level) * 1.1
+        single = sch["学段"] == zh
+        grow = single & sch["城乡类别"].isin(["城区", "镇区"]) & (sch["状态"] == "现有")
+        have = float(sch.loc[single, "班级数"].sum())
+        base = float(sch.loc[grow, "班级数"].sum())
+        if have >= need or base == 0:
+            continue
+        f = (need - (have - base)) / base
+        per_class = sch.loc[grow, "在校生数"] / sch.loc[grow, "班级数"]
+        classes = np.ceil(sch.loc[grow, "班级数"] * f).astype(int)
+        sch.loc[grow, "班级数"] = classes
+        sch.loc[grow, "在校生数"] = np.round(classes * per_class).astype(int)
+        sch.loc[grow, "教师数"] = np.maximum(
+            classes, np.round(sch.loc[grow, "在校生数"] / 15)
+        ).astype(int)
 
 
 def _grid_roads(inner, seat: np.ndarray, n_edges: int, rng: np.random.Generator) -> dict:

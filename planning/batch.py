@@ -63,6 +63,7 @@ class CountyTask:
     input_hash: str
     formats: tuple[str, ...] = ()
     export: Callable | None = None  # export(result, out_dir, formats) -> dict, run on the worker
+    lang: str = "zh"
 
 
 @dataclass
@@ -334,6 +335,7 @@ def make_tasks(
     *,
     formats: tuple[str, ...] = (),
     export: Callable | None = None,
+    lang: str = "zh",
     on_error: Callable[[CountyJob, SchoolPlanError], None] | None = None,
 ) -> Iterator[CountyTask]:
     """One task per county, built lazily (a province's bundles need not all sit in memory).
@@ -360,7 +362,7 @@ def make_tasks(
                 on_error(job, exc)
                 continue
             cfg = dataclasses.replace(cfg, name=cfg.name or job.name)
-            yield CountyTask(job.code, job.name, cfg, files, rules, digest, formats, export)
+            yield CountyTask(job.code, job.name, cfg, files, rules, digest, formats, export, lang)
 
 
 # ---------------------------------------------------------------- the worker
@@ -393,7 +395,14 @@ def plan_county(task: CountyTask) -> CountyOutcome:
                 return out
             if not out.name and "name" in layers.boundary.columns and len(layers.boundary):
                 out.name = str(layers.boundary["name"].iloc[0])
-            meta = {"project": cfg.name or out.name, "county_code": task.code}
+            # the same meta as `schoolplan plan`, so a county's outputs equal a single run's
+            meta = {
+                "project": cfg.name or out.name,
+                "project_en": cfg.name_en,
+                "project_file": "",
+                "lang": task.lang,
+                "county_code": task.code,
+            }
             result = run_plan(layers, task.rules, meta=meta)
             od = base / "_out"
             write_plan(result, od)
@@ -497,6 +506,7 @@ def run_batch(
     client: Any = None,
     formats: tuple[str, ...] = (),
     export: Callable | None = None,
+    lang: str = "zh",
     force: bool = False,
     on_outcome: Callable[[CountyOutcome, int, int], None] | None = None,
 ) -> BatchReport:
@@ -524,7 +534,7 @@ def run_batch(
 
     def pending() -> Iterator[CountyTask]:
         for task in make_tasks(
-            jobs, rules_path, formats=formats, export=export, on_error=bad_input
+            jobs, rules_path, formats=formats, export=export, lang=lang, on_error=bad_input
         ):
             if not force and is_done(out, task.code, task.input_hash):
                 finish(_skipped(out, task))
