@@ -72,19 +72,25 @@ class RoadGraph:
 
     # ----------------------------------------------------------------- snapping
     def _build_snap_index(self) -> None:
-        # Sample points along every segment at most ``h`` apart: the segment holding the nearest
-        # road point of a place then has a sample within (its distance + h/2) of the place, which
-        # lets a k-nearest query on samples prove most snaps exact (the rest go to an STRtree).
+        # Samples along every segment at most ``h`` apart (its two nodes, each stored once, plus
+        # interior points): the segment holding the nearest road point of a place then has a
+        # sample within (its distance + h/2) of the place, which lets a k-nearest query on the
+        # samples prove most snaps exact (the few others go to an STRtree).
         a, b, length = self.node_xy[self.seg_a], self.node_xy[self.seg_b], self.seg_len
-        self._h = float(np.median(length)) if len(length) else 1.0
-        self._h = max(self._h, 1e-6)
-        pieces = np.maximum(np.ceil(length / self._h).astype(np.int64), 1)
-        seg_of = np.repeat(np.arange(len(length)), pieces + 1)
-        starts = np.repeat(np.cumsum(pieces + 1) - (pieces + 1), pieces + 1)
-        frac = (np.arange(len(seg_of)) - starts) / np.repeat(pieces, pieces + 1)
-        pts = a[seg_of] + (b - a)[seg_of] * frac[:, None]
-        self._sample_seg = seg_of
-        self._sample_tree = cKDTree(pts) if len(pts) else None
+        self._h = max(float(np.median(length)) if len(length) else 1.0, 1e-6)
+        inner = np.maximum(np.ceil(length / self._h).astype(np.int64), 1) - 1
+        seg_of = np.repeat(np.arange(len(length)), inner)
+        first = np.repeat(np.cumsum(inner) - inner, inner)
+        frac = (np.arange(len(seg_of)) - first + 1) / np.repeat(inner + 1, inner)
+        pts = np.concatenate([self.node_xy, a[seg_of] + (b - a)[seg_of] * frac[:, None]])
+        # sample -> segment: interior samples name theirs; node samples are coded -1 - node.
+        self._sample_seg = np.concatenate([-1 - np.arange(self.n_nodes), seg_of])
+        # node -> incident segments, CSR style
+        ends = np.concatenate([self.seg_a, self.seg_b])
+        order = np.argsort(ends, kind="stable")
+        self._inc_seg = np.concatenate([np.arange(len(length))] * 2)[order]
+        self._inc_ptr = np.concatenate([[0], np.cumsum(np.bincount(ends, minlength=self.n_nodes))])
+        self._sample_tree = cKDTree(pts) if len(length) else None
         self._seg_tree = None  # STRtree, built on first need
 
     def snap(self, xy: np.ndarray, max_m: float = np.inf) -> Snap:
@@ -98,13 +104,20 @@ class RoadGraph:
             k = min(_SNAP_K, self._sample_tree.n)
             dq, iq = self._sample_tree.query(xy, k=k)
             dq, iq = dq.reshape(n, k), iq.reshape(n, k)
-            cand = self._sample_seg[iq]  # (n, k)
-            d, tt = self._project(xy[:, None, :], cand)
-            best = np.argmin(d, axis=1)
-            rows = np.arange(n)
-            seg, off, t = cand[rows, best], d[rows, best], tt[rows, best]
-            # A better segment would have a sample within off + h/2: unproven when the k-th
-            # sample is nearer than that (only where sample density is high, e.g. junctions).
+            code = self._sample_seg[iq].ravel()
+            row = np.repeat(np.arange(n), k)
+            # interior samples -> their segment; node samples -> every incident segment
+            node = -1 - code[code < 0]
+            cnt = self._inc_ptr[node + 1] - self._inc_ptr[node]
+            pos = np.repeat(self._inc_ptr[node] - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
+            p_row = np.concatenate([row[code >= 0], np.repeat(row[code < 0], cnt)])
+            p_seg = np.concatenate([code[code >= 0], self._inc_seg[pos]])
+            d, tt = self._project(xy[p_row], p_seg)
+            order = np.lexsort((p_seg, d, p_row))
+            firsts = order[np.r_[True, p_row[order][1:] != p_row[order][:-1]]]
+            seg[p_row[firsts]] = p_seg[firsts]
+            off[p_row[firsts]] = d[firsts]
+            t[p_row[firsts]] = tt[firsts]
             unproven = np.flatnonzero(dq[:, -1] < off + self._h / 2)
             if len(unproven) and k < self._sample_tree.n:
                 s2, d2, t2 = self._snap_exact(xy[unproven])
@@ -370,8 +383,10 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) 
     geoms = roads.geometry.values if hasattr(roads, "geometry") else np.asarray(roads)
     geoms = np.asarray(geoms, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
-    parts = shapely.get_parts(geoms)
-    parts = parts[shapely.get_type_id(parts) == 1]  # LineString
+    tid = shapely.get_type_id(geoms)
+    parts = geoms[tid == 1]  # LineString; MultiLineStrings are exploded (get_parts is slow)
+    if (tid == 5).any():
+        parts = np.concatenate([parts, shapely.get_parts(geoms[tid == 5])])
     coords, part_of = shapely.get_coordinates(parts, return_index=True)
     if len(coords) < 2:
         return RoadGraph(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64))
@@ -387,7 +402,10 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) 
     if join_ends and len(a):
         is_end = np.ones(len(coords), bool)
         is_end[1:-1] = (part_of[1:-1] != part_of[:-2]) | (part_of[1:-1] != part_of[2:])
-        a, b = _join_ends(node_xy, a, b, np.unique(inv[is_end]), node_tol_m)
+        ends = np.unique(inv[is_end])
+        # Only a dead end (one edge) can be a T-junction that lacks its vertex.
+        deg = np.bincount(np.concatenate([a, b]), minlength=len(node_xy))
+        a, b = _join_ends(node_xy, a, b, ends[deg[ends] == 1], node_tol_m)
     # Duplicate edges (digitised twice): keep the shortest, once, in a canonical direction.
     lo, hi = np.minimum(a, b), np.maximum(a, b)
     length = np.hypot(*(node_xy[hi] - node_xy[lo]).T)
@@ -401,10 +419,22 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) 
 
 def _join_ends(node_xy, a, b, ends, tol):
     """Split segments at line ends that lie on their interior (within ``tol``)."""
-    segs = shapely.linestrings(np.stack([node_xy[a], node_xy[b]], axis=1))
-    pi, si = shapely.STRtree(segs).query(
-        shapely.points(node_xy[ends]), predicate="dwithin", distance=tol
+    if len(ends) == 0:
+        return a, b
+    # Candidate segments by midpoint: within half the longest segment (+ tol) of the end.
+    mid = (node_xy[a] + node_xy[b]) / 2
+    half = float(np.hypot(*(node_xy[b] - node_xy[a]).T).max()) / 2 + tol
+    near = cKDTree(mid).query_ball_point(node_xy[ends], half)
+    cnt = np.fromiter((len(x) for x in near), np.int64, len(near))
+    pi = np.repeat(np.arange(len(ends)), cnt)
+    si = np.fromiter((j for x in near for j in x), np.int64, int(cnt.sum()))
+    pa, pb, p = node_xy[a[si]], node_xy[b[si]], node_xy[ends[pi]]
+    ab = pb - pa
+    tt = np.clip(
+        np.einsum("ij,ij->i", p - pa, ab) / np.maximum(np.einsum("ij,ij->i", ab, ab), 1e-300), 0, 1
     )
+    close = np.hypot(*(p - pa - ab * tt[:, None]).T) <= tol
+    pi, si = pi[close], si[close]
     node = ends[pi]
     inner = (a[si] != node) & (b[si] != node)
     node, si = node[inner], si[inner]

@@ -1,0 +1,259 @@
+"""Benchmark catchments on a generated county and a 5× prefecture; peers measured in the same run.
+
+    .venv/bin/python bench/bench_catchments.py [--county-only]
+
+Prints times and ratios against the targets of issue 5 (compute only, no file reading):
+road-distance nearest (graph + snap + shortest paths), capacity assignment (min-cost flow on the
+10 nearest vs networkx network_simplex on the same model, same objective), zone polygons (label
+raster vs geopandas dissolve), and run_catchments end to end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import geopandas as gpd  # noqa: E402
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+import shapely  # noqa: E402
+
+from geo.distance import RoadNetwork, StraightLine  # noqa: E402
+from geo.roads import build_road_graph  # noqa: E402
+from geo.zones import zones_from_points  # noqa: E402
+from planning.assign import _solve_flow, assign_capacity  # noqa: E402
+from planning.catchments import run_catchments  # noqa: E402
+from planning.rules import CatchmentParams, Standards  # noqa: E402
+
+CRS = "EPSG:32649"
+TARGETS = {  # seconds: county, prefecture (issue 5)
+    "road_nearest": (0.15, 1.0),
+    "capacity_flow": (0.05, 0.5),
+    "zones": (0.1, 0.3),
+}
+RATIO_TARGETS = {"road_nearest": 30, "capacity_flow": 50}
+
+
+def timed(f, *a, repeat=1, **kw):
+    best, out = np.inf, None
+    for _ in range(repeat):
+        t = time.perf_counter()
+        out = f(*a, **kw)
+        best = min(best, time.perf_counter() - t)
+    return best, out
+
+
+def county(scale: int, seed: int = 0):
+    """A jittered road lattice (~200,000 edges × scale), villages, 100 m cells, schools."""
+    rng = np.random.default_rng(seed)
+    side = 50_000.0 * np.sqrt(scale)
+    n = int(round(np.sqrt(100_000 * scale)))  # nodes per side: 2 n² ≈ 200k × scale edges
+    step = side / n
+    xs, ys = np.meshgrid(np.arange(n) * step, np.arange(n) * step)
+    p = np.stack([xs, ys], -1) + rng.normal(0, step / 6, (n, n, 2))
+    right = np.stack([p[:, :-1], p[:, 1:]], 2).reshape(-1, 2, 2)
+    up = np.stack([p[:-1, :], p[1:, :]], 2).reshape(-1, 2, 2)
+    segs = np.concatenate([right, up])
+    segs = segs[rng.random(len(segs)) < 0.995]  # a few gaps
+    roads = gpd.GeoDataFrame(geometry=shapely.linestrings(segs), crs=CRS)
+    villages = rng.uniform(0, side, (3000 * scale, 2))
+    pupils = rng.integers(20, 400, len(villages)).astype(float)
+    cell = 100.0
+    k = int(np.sqrt(100_000 * scale))
+    cx, cy = np.meshgrid((np.arange(k) + 0.5) * cell, (np.arange(k) + 0.5) * cell)
+    cells = np.column_stack([cx.ravel(), cy.ravel()]) * (side / (k * cell))
+    schools = rng.uniform(0, side, (300 * scale, 2))
+    cap = np.full(len(schools), int(pupils.sum() / len(schools) * 1.15))
+    boundary = shapely.box(0, 0, side, side)
+    return dict(roads=roads, villages=villages, pupils=pupils, cells=cells, schools=schools,
+                cap=cap, boundary=boundary, side=side)  # fmt: skip
+
+
+def bench_road(c):
+    t_graph, g = timed(build_road_graph, c["roads"])
+    rn = RoadNetwork(g, snap_max_m=5000)
+
+    def nearest(points):
+        return g.nearest(g.snap(points, 5000), g.snap(c["schools"], 5000))
+
+    t_near_v, (dv, _) = timed(nearest, c["villages"])
+    t_near_c, (dc, _) = timed(nearest, c["cells"])
+    t_knn, _ = timed(rn.knn_km, c["villages"], c["schools"], 10)
+    # networkx on the same graph: multi-source Dijkstra from the schools' nearest nodes.
+    G = nx.Graph()
+    G.add_weighted_edges_from(zip(g.seg_a.tolist(), g.seg_b.tolist(), g.seg_len.tolist()))
+    sn = g.snap(c["schools"])
+    src = set(np.where(sn.cost_a_m <= sn.cost_b_m, sn.node_a, sn.node_b).tolist())
+    t_nx, _ = timed(nx.multi_source_dijkstra_path_length, G, src)
+    return {
+        "graph_s": t_graph,
+        "nearest_villages_s": t_near_v,
+        "nearest_cells_s": t_near_c,
+        "road_nearest_s": t_graph + t_near_v,
+        "road_nearest_cells_s": t_graph + t_near_c,
+        "knn10_villages_s": t_knn,
+        "networkx_s": t_nx,
+        "nodes": g.n_nodes,
+        "edges": g.n_edges,
+        "pieces": g.n_components,
+    }
+
+
+def nx_simplex(demand, capacity, cd, ci):
+    n, m = len(demand), len(capacity)
+    G = nx.DiGraph()
+    for i in range(n):
+        G.add_node(("u", i), demand=-int(demand[i]))
+        G.add_edge(("u", i), "over", weight=10**9, capacity=int(demand[i]))
+        for j in range(cd.shape[1]):
+            if ci[i, j] >= 0:
+                G.add_edge(("u", i), ("s", int(ci[i, j])), weight=int(round(cd[i, j] * 1000)),
+                           capacity=int(demand[i]))  # fmt: skip
+    for j in range(m):
+        G.add_edge(("s", j), "sink", weight=0, capacity=int(capacity[j]))
+    G.add_edge("over", "sink", weight=0)
+    G.add_node("sink", demand=int(demand.sum()))
+    cost, flow = nx.network_simplex(G)
+    placed_cost = sum(
+        f * G.edges[("u", i), ("s", j)]["weight"]
+        for (kind, i), out in ((k, v) for k, v in flow.items() if isinstance(k, tuple))
+        if kind == "u"
+        for (_, j), f in ((t, f) for t, f in out.items() if isinstance(t, tuple))
+    )
+    return placed_cost
+
+
+def bench_capacity(c):
+    sl = StraightLine()
+    cd, ci = sl.knn_km(c["villages"], c["schools"], 10)
+    demand = c["pupils"].astype(np.int64)
+    t_flow, (fu, fs, fp, fd) = timed(_solve_flow, demand, c["cap"], cd, ci, repeat=3)
+    ours = int(np.dot(fp, np.rint(fd * 1000)))
+    t_nx, theirs = timed(nx_simplex, demand, c["cap"], cd, ci)
+    t_whole, a = timed(
+        assign_capacity,
+        demand,
+        c["cap"],
+        lambda k: sl.knn_km(c["villages"], c["schools"], k),
+        10,
+        len(c["schools"]),
+    )  # noqa: E501
+    return {
+        "capacity_flow_s": t_flow,
+        "networkx_s": t_nx,
+        "objective_equal": ours == theirs,
+        "objective_m": ours,
+        "whole_units_s": t_whole,
+        "whole_gap_pct": 100 * (a.pupil_km / a.lower_bound_pupil_km - 1),
+        "whole_unserved": float(a.unserved.sum()),
+        "flow_unserved": float(demand.sum() - fp.sum()),
+    }
+
+
+def bench_zones(c):
+    _, lab = StraightLine().knn_km(c["cells"], c["schools"], 1)
+    lab = lab[:, 0]
+    t_r, z = timed(
+        zones_from_points,
+        c["cells"],
+        lab,
+        c["boundary"],
+        100.0 * np.sqrt(len(c["cells"]) / 100_000 / (len(c["schools"]) / 300))
+        if False
+        else c["side"] / np.sqrt(len(c["cells"])),
+    )  # noqa: E501
+    cell = c["side"] / np.sqrt(len(c["cells"]))
+    boxes = shapely.box(c["cells"][:, 0] - cell / 2, c["cells"][:, 1] - cell / 2,
+                        c["cells"][:, 0] + cell / 2, c["cells"][:, 1] + cell / 2)  # fmt: skip
+    g = gpd.GeoDataFrame({"label": lab}, geometry=boxes, crs=CRS)
+    t_cov, _ = timed(g.dissolve, "label", method="coverage")
+    t_dis, _ = timed(g.dissolve, "label")
+    return {"zones_s": t_r, "zones": len(z), "dissolve_coverage_s": t_cov, "dissolve_s": t_dis}
+
+
+def bench_end_to_end(c):
+    sch = gpd.GeoDataFrame(
+        {
+            "school_id": [f"s{i:04d}" for i in range(len(c["schools"]))],
+            "level": "primary",
+            "capacity": c["cap"],
+            "classes": c["cap"] // 45,
+            "students": 0,
+        },  # fmt: skip
+        geometry=gpd.points_from_xy(*c["schools"].T),
+        crs=CRS,
+    )
+    units = gpd.GeoDataFrame(
+        {
+            "unit_id": [f"v{i}" for i in range(len(c["villages"]))],
+            "population": 0.0,
+            "students_primary": c["pupils"],
+        },  # fmt: skip
+        geometry=gpd.points_from_xy(*c["villages"].T),
+        crs=CRS,
+    )
+    b = gpd.GeoDataFrame({"name": ["b"]}, geometry=[c["boundary"]], crs=CRS)
+    out = {}
+    for mode in ("nearest", "capacity"):
+        p = CatchmentParams(mode=mode, distance="road", zone_cell_m=200.0)
+        t, r = timed(run_catchments, sch, units, b, p, Standards(), roads=c["roads"])
+        out[f"run_catchments_{mode}_road_s"] = t
+        out[f"{mode}_unserved"] = r.summary["primary"]["unserved"]
+    return out
+
+
+def report(name, res, which):
+    def line(label, ours, peer=None, target=None, ratio_target=None):
+        s = f"  {label:<44} {ours:8.3f} s"
+        if target is not None:
+            s += f"   target < {target:g} s {'OK' if ours < target else 'MISSED'}"
+        if peer is not None:
+            ratio = peer / ours if ours > 0 else np.inf
+            s += f"   peer {peer:7.3f} s  ×{ratio:6.1f}"
+            if ratio_target:
+                s += f" (target ≥ ×{ratio_target} {'OK' if ratio >= ratio_target else 'MISSED'})"
+        print(s)
+
+    r, q, z, e = res
+    print(f"\n== {name}: {r['nodes']:,} nodes, {r['edges']:,} road edges, {r['pieces']} pieces")
+    line("road graph build", r["graph_s"])
+    line("road nearest, villages (graph+snap+paths)", r["road_nearest_s"], r["networkx_s"],
+         TARGETS["road_nearest"][which], RATIO_TARGETS["road_nearest"])  # fmt: skip
+    line("road nearest, 100 m cells (graph+snap+paths)", r["road_nearest_cells_s"])
+    line("road 10 nearest, villages (bounded Dijkstra)", r["knn10_villages_s"])
+    line("capacity min-cost flow, k=10", q["capacity_flow_s"], q["networkx_s"],
+         TARGETS["capacity_flow"][which], RATIO_TARGETS["capacity_flow"])  # fmt: skip
+    print(
+        f"  {'':<44} same objective as networkx: {q['objective_equal']} ({q['objective_m']:,} pupil-m)"
+    )  # noqa: E501
+    line("whole units (flow + MILP repair + ejection)", q["whole_units_s"])
+    print(f"  {'':<44} gap to flow bound {q['whole_gap_pct']:.2f} %, unserved whole "
+          f"{q['whole_unserved']:.0f} vs split {q['flow_unserved']:.0f} pupils")  # fmt: skip
+    line(f"zone polygons ({z['zones']} zones, label raster)", z["zones_s"], z["dissolve_s"],
+         TARGETS["zones"][which])  # fmt: skip
+    line("geopandas dissolve(method='coverage')", z["dissolve_coverage_s"])
+    for k, v in e.items():
+        if k.endswith("_s"):
+            line(k, v)
+        else:
+            print(f"  {k:<44} {v}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--county-only", action="store_true")
+    args = ap.parse_args()
+    for which, (name, scale) in enumerate([("county", 1), ("prefecture (5×)", 5)]):
+        if which and args.county_only:
+            break
+        c = county(scale)
+        res = (bench_road(c), bench_capacity(c), bench_zones(c), bench_end_to_end(c))
+        report(name, res, which)
+
+
+if __name__ == "__main__":
+    main()
