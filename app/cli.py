@@ -56,7 +56,8 @@ def _add_rule_flags(p: argparse.ArgumentParser) -> None:
             flag_name(section, spec),
             dest=f"rule:{section}:{spec.name}",
             metavar="V",
-            help=f"{info.zh} / {info.en}{unit}{choices} (default {value})",
+            # argparse formats help with %: a unit like [%] must be escaped.
+            help=f"{info.zh} / {info.en}{unit}{choices} (default {value})".replace("%", "%%"),
         )
 
 

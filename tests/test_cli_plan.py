@@ -131,3 +131,11 @@ def test_plan_refuses_unusable_data_with_exit_2(tmp_path):
     assert run.returncode == 2
     assert "abc" in run.stderr and "Traceback" not in run.stderr
     assert not (tmp_path / "o" / "plan.gpkg").exists()
+
+
+@pytest.mark.parametrize("command", ["check", "plan", "rules", "export", "compare", "gui"])
+def test_help_of_every_command(command, capsys):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--help"])
+    assert exc.value.code == 0
+    assert "usage" in capsys.readouterr().out
