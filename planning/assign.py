@@ -34,11 +34,11 @@ from planning.progress import Progress, check_canceled
 
 # Whole-unit models up to this many (unit, school) arcs are also solved exactly by MILP (HiGHS
 # takes well under a second there; at 30,000 arcs it did not finish in 60 s).
-_EXACT_MAX_ARCS = 3000
+_EXACT_MAX_ARCS = 1000
 # Time limits of the MILPs (seconds): tight capacities make them bin-packing hard to *prove*;
 # the best solution found by then is used (and is never worse than the flow-based one).
-_EXACT_SECONDS = 2.0
-_REPAIR_SECONDS = 5.0
+_EXACT_SECONDS = 1.0
+_REPAIR_SECONDS = 1.0
 
 # Candidate generator: k -> (dist_km (n, k), school index (n, k)), sorted, padded inf / -1.
 Candidates = Callable[[int], tuple[np.ndarray, np.ndarray]]
