@@ -27,16 +27,9 @@ def numeric_column(
 ) -> pd.Series:
     """Parse numbers; report non-numeric, missing (when required) and negative cells by row."""
     raw = values.astype("object")
-    # NFKC: full-width digits and commas typed with a Chinese input method (１，２００) are numbers.
-    text = raw.where(
-        raw.isna(),
-        raw.astype(str)
-        .map(lambda s: unicodedata.normalize("NFKC", s) if isinstance(s, str) else s)
-        .str.strip()
-        .str.replace(",", "", regex=False),
-    )
-    text = text.replace("", np.nan)
-    num = pd.to_numeric(text, errors="coerce")
+    text = raw.map(_clean_number_text)
+    num = pd.to_numeric(text, errors="coerce").astype(float)
+    num = num.where(np.isfinite(num))  # "inf" parses but is no count
     bad = num.isna() & text.notna()
     for i in np.flatnonzero(bad.to_numpy()):
         problems.append(
@@ -87,6 +80,18 @@ def numeric_column(
                 )
             )
     return num
+
+
+def _clean_number_text(v):
+    """Cell text as a number parser wants it; None/NaN/blank become NaN.
+
+    NFKC turns full-width digits and commas typed with a Chinese input method (１，２００) into
+    ASCII; thousands separators are dropped.
+    """
+    if v is None or (not isinstance(v, str) and pd.isna(v)):
+        return np.nan
+    s = unicodedata.normalize("NFKC", str(v)).strip().replace(",", "")
+    return s if s else np.nan
 
 
 def duplicates(

@@ -18,12 +18,18 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from shapely.geometry import LineString, Point, Polygon
 
 from app.cli import main
+from geo.checks import normalise_schools, normalise_units
+from geo.layers import LayerSource
+from planning.rules import Standards
 from tests import mini_county as mc
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -594,3 +600,56 @@ def test_other_layers_are_checked_when_the_boundary_is_unreadable(tmp_path, caps
     assert rc == 2
     assert found == {("unreadable", "县界.gpkg"), ("negative", "county.gpkg")}
     assert report["counts"] == {"schools": 4, "population": 3}
+
+
+CELL = st.one_of(
+    st.none(),
+    st.integers(-50, 5000),
+    st.floats(allow_nan=True, allow_infinity=True),
+    st.text(max_size=6),
+    st.sampled_from(
+        ["小学", "九年一贯制", "完中", "１２", "1,200", " 24 ", "薄弱", "乡村", "", "nan"]
+    ),
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(cells=st.lists(st.tuples(CELL, CELL, CELL, CELL, CELL, CELL), min_size=1, max_size=6))
+def test_any_cell_values_give_problems_not_exceptions(cells):
+    """Whatever a spreadsheet holds, normalising reports problems; it never raises."""
+    cols = ["学校代码", "学段", "班级数", "在校生数", "学位数", "办学质量"]
+    raw = gpd.GeoDataFrame(
+        pd.DataFrame(cells, columns=cols, dtype=object),
+        geometry=[Point(500000 + i, 2800000) for i in range(len(cells))],
+        crs="EPSG:32649",
+    )
+    raw["学校名称"] = "某校"
+    src = LayerSource(key="schools", file=Path("s.gpkg"), layer="schools")
+    problems: list = []
+    out = normalise_schools(raw, src, problems, Standards())
+    rows = set(range(1, len(cells) + 1))
+    for p in problems:
+        assert p.fix and p.file == "s.gpkg"
+        assert p.row is None or p.row in rows
+    assert set(out["level"]) <= {"primary", "junior", "senior"}
+    if not [p for p in problems if p.severity == "error"]:
+        assert (out[["classes", "students", "capacity"]] >= 0).all().all()
+
+
+@settings(max_examples=100, deadline=None)
+@given(cells=st.lists(st.tuples(CELL, CELL, CELL, CELL), min_size=1, max_size=6))
+def test_any_population_cells_give_problems_not_exceptions(cells):
+    raw = gpd.GeoDataFrame(
+        pd.DataFrame(cells, columns=["编号", "人口", "类型", "小学学龄人数"], dtype=object),
+        geometry=[Point(500000 + i, 2800000) for i in range(len(cells))],
+        crs="EPSG:32649",
+    )
+    src = LayerSource(key="population", file=Path("p.gpkg"), layer="population")
+    problems: list = []
+    out = normalise_units(raw, src, problems)
+    assert len(out) == len(cells)
+    for p in problems:
+        assert p.fix and p.file == "p.gpkg"
+    if not [p for p in problems if p.severity == "error"]:
+        assert (out["population"] >= 0).all()
+        assert set(out["kind"]) <= {"village", "community", "new_community", "relocation_site"}
