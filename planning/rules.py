@@ -7,6 +7,7 @@ choice" are not in the documents and are the tool's suggested defaults.
 from __future__ import annotations
 
 import dataclasses
+import json
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -687,7 +688,10 @@ class Rules:
                     fix="valid sections: " + ", ".join(SECTIONS),
                 )
             if not isinstance(items, dict):
-                raise RulesError(f"{where}: [{section}] must be a table of name = value")
+                raise RulesError(
+                    f"{where}: [{section}] must be a table of name = value",
+                    fix=f"write [{section}] on its own line, then one 'name = value' per line",
+                )
             changes[section] = replace_checked(
                 getattr(self, section), items, f"{where} [{section}]"
             )
@@ -753,7 +757,8 @@ def _toml_value(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, (int, float)):
         return repr(value)
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    # json.dumps writes a valid TOML basic string (escapes quotes, backslashes and newlines).
+    return json.dumps(str(value), ensure_ascii=False)
 
 
 def rules_to_toml(rules: Rules | None = None) -> str:
