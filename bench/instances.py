@@ -13,7 +13,8 @@ Sizes (issue 5's county: ≈ 3,000 villages, 300 schools, 200,000 road edges):
     prefecture  5 counties of 永州 with the same per-county sizes (5×)
     province    30 counties of 湖南 (30×) — per-county road edges cut to 20k, or the GeoPackage
                 would hold 6 million road segments (≈ 1.5 GB) for a stage table that times reading it
-    real        per-county sizes scaled from the census population (for the province batch demo)
+    hunan       every county of 湖南, sizes scaled from its census population (the batch demo)
+    small       道县 at the test size (200 units, 150 schools, 4,000 road edges) for --quick
 
 Everything is drawn from ``numpy.random.default_rng(seed)`` keyed on (seed, county code), so an
 instance is identical on every run and a county looks the same alone or inside a province.
@@ -416,6 +417,8 @@ def concat(parts: list[dict]) -> dict:
 def instance_spec(kind: str) -> tuple[list[int], list[CountySize]]:
     if kind == "county":
         return [PREFECTURE[0]], [BENCH_COUNTY]
+    if kind == "small":
+        return [PREFECTURE[0]], [TEST_COUNTY]
     if kind == "prefecture":
         return list(PREFECTURE), [BENCH_COUNTY] * len(PREFECTURE)
     if kind == "province":
@@ -424,7 +427,7 @@ def instance_spec(kind: str) -> tuple[list[int], list[CountySize]]:
     if kind == "hunan":
         codes = province_codes()
         return codes, [real_size(c) for c in codes]
-    raise ValueError(f"unknown instance {kind!r}: county, prefecture, province or hunan")
+    raise ValueError(f"unknown instance {kind!r}: small, county, prefecture, province or hunan")
 
 
 def build(kind: str, seed: int = SEED) -> dict:
