@@ -20,6 +20,7 @@ Modelling choices (say them to the planner, they are the "rules" the optimum is 
 from __future__ import annotations
 
 import math
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -86,6 +87,7 @@ GROUP_COLUMNS = [
     "n_members",
     "max_distance_km",
     "teacher_exchange_min",
+    "teacher_backbone_min",
     "funding_min_yuan",
 ]
 SCHOOL_GROUP_COLUMNS = [
@@ -675,6 +677,8 @@ def _build_outputs(df, orig_index, crs, params, roles, links, pattern_order, xy,
                 "n_members": len(mpos),
                 "max_distance_km": round(max_km, 3),
                 "teacher_exchange_min": exchange,
+                # Also in ``details``; kept on the layer so a saved plan can rebuild the 附件1 form.
+                "teacher_backbone_min": backbone,
                 "funding_min_yuan": funding,
             }
         )
@@ -712,7 +716,12 @@ def _build_outputs(df, orig_index, crs, params, roles, links, pattern_order, xy,
         pd.DataFrame(rows, columns=GROUP_COLUMNS), geometry=gpd.GeoSeries(geoms, crs=crs), crs=crs
     )
     groups["n_members"] = groups["n_members"].astype(np.int64)
-    for col in ("max_distance_km", "teacher_exchange_min", "funding_min_yuan"):
+    for col in (
+        "max_distance_km",
+        "teacher_exchange_min",
+        "teacher_backbone_min",
+        "funding_min_yuan",
+    ):
         groups[col] = groups[col].astype(float)
     pairs = pd.DataFrame(
         pair_rows,
@@ -977,25 +986,44 @@ def _summary(df, params, roles, groups, details, sg, sol: Solution, costs, secon
 
 
 # --------------------------------------------------------------------------- tables
-def pairing_table(result: GroupingResult, schools: pd.DataFrame) -> pd.DataFrame:
-    """The pairing arrangement table (seed 003 附件1: 共建形式 | 牵头学校 | 成员学校), one row per
-    group, with the quota and funding columns; headers in Chinese for tables.xlsx sheet ``groups``."""
-    cols = [
-        "集团编号",
-        "学段",
-        "共建形式",
-        "牵头学校",
-        "成员学校",
-        "成员校数",
-        "最远距离(km)",
-        "年度交流教师不少于(人)",
-        "其中骨干教师不少于(人)",
-        "年度经费不少于(元)",
-    ]
-    if result.groups is None or len(result.groups) == 0:
-        return pd.DataFrame(columns=cols)
+PAIRING_COLUMNS = [
+    "集团编号",
+    "学段",
+    "共建形式",
+    "牵头学校",
+    "成员学校",
+    "成员校数",
+    "最远距离(km)",
+    "年度交流教师不少于(人)",
+    "其中骨干教师不少于(人)",
+    "年度经费不少于(元)",
+]
+_PLANNED_MARK = {"zh": "(待建)", "en": " (to be built)"}
+_MARKED = re.compile(r"[(（]\s*(待建|规划|新建|拟建|planned|to be built)\s*[)）]\s*$", re.I)
+_LEVEL_EN = {"primary": "primary", "junior": "junior middle", "senior": "senior high"}
+
+
+def _int_or_none(v) -> int | None:
+    return None if v is None or pd.isna(v) else int(v)
+
+
+def _pairing_rows(
+    groups: pd.DataFrame,
+    schools: pd.DataFrame,
+    member_level: dict[tuple[str, str], str],
+    backbone: dict[str, float],
+    lang: str,
+) -> pd.DataFrame:
+    """One row per group in ``groups`` order; ``member_level`` maps (group_id, member_id) to the
+    member's level (a cross-level member is named with its level), ``backbone`` group_id → quota."""
+    if groups is None or len(groups) == 0:
+        return pd.DataFrame(columns=PAIRING_COLUMNS)
+    en = lang == "en"
+    patterns, modes = (PATTERN_EN, MODE_EN) if en else (PATTERN_ZH, MODE_ZH)
+    level_name = _LEVEL_EN if en else LEVEL_ZH
+    mark = _PLANNED_MARK["en" if en else "zh"]
     names = {
-        (str(s), lv): (str(nm), st)
+        (str(s), str(lv)): (str(nm), str(st))
         for s, lv, nm, st in zip(
             schools["school_id"], schools["level"], schools["name"], schools["status"]
         )
@@ -1003,38 +1031,84 @@ def pairing_table(result: GroupingResult, schools: pd.DataFrame) -> pd.DataFrame
 
     def label(sid: str, lv: str, group_level: str) -> str:
         nm, st = names.get((sid, lv), (sid, ""))
-        if st == "planned":
-            nm += "(待建)"
+        # New schools are often named "…(规划)" already: one mark is enough.
+        if st == "planned" and not _MARKED.search(nm):
+            nm += mark
         if lv != group_level:
-            nm += f"({LEVEL_ZH.get(lv, lv)})"
+            nm += f" ({level_name.get(lv, lv)})" if en else f"({level_name.get(lv, lv)})"
         return nm
 
     rows = []
-    for g in result.groups.itertuples(index=False):
-        links = result.pairs[result.pairs["group_id"] == g.group_id]
-        members = "、".join(
-            label(m, ml, g.level) for m, ml in zip(links["member_id"], links["member_level"])
+    for g in groups.itertuples(index=False):
+        gid, glv = str(g.group_id), str(g.level)
+        ids = [m.strip() for m in str(g.member_ids).split(",") if m.strip()]
+        members = (", " if en else "、").join(
+            label(m, member_level.get((gid, m), glv), glv) for m in ids
         )
-        backbone = (
-            result.details.at[g.group_id, "teacher_backbone_min"]
-            if g.group_id in result.details.index
-            else float("nan")
-        )
+        pattern, mode = str(g.pattern), str(g.mode)
+        form = f"{patterns.get(pattern, pattern)}"
+        form += f" ({modes.get(mode, mode)})" if en else f"({modes.get(mode, mode)})"
         rows.append(
             [
-                g.group_id,
-                LEVEL_ZH.get(g.level, g.level),
-                f"{PATTERN_ZH[g.pattern]}({MODE_ZH[g.mode]})",
-                label(g.core_id, g.level, g.level),
+                gid,
+                level_name.get(glv, glv),
+                form,
+                label(str(g.core_id), glv, glv),
                 members,
                 int(g.n_members),
                 round(float(g.max_distance_km), 1),
-                None if pd.isna(g.teacher_exchange_min) else int(g.teacher_exchange_min),
-                None if pd.isna(backbone) else int(backbone),
+                _int_or_none(g.teacher_exchange_min),
+                _int_or_none(backbone.get(gid)),
                 float(g.funding_min_yuan),
             ]
         )
-    return pd.DataFrame(rows, columns=cols)
+    return pd.DataFrame(rows, columns=PAIRING_COLUMNS)
+
+
+def pairing_table(result: GroupingResult, schools: pd.DataFrame) -> pd.DataFrame:
+    """The pairing arrangement table (seed 003 附件1: 共建形式 | 牵头学校 | 成员学校), one row per
+    group, with the quota and funding columns; headers in Chinese for tables.xlsx sheet ``groups``."""
+    if result.groups is None or len(result.groups) == 0:
+        return pd.DataFrame(columns=PAIRING_COLUMNS)
+    member_level = {
+        (str(g), str(m)): str(lv)
+        for g, m, lv in zip(
+            result.pairs["group_id"], result.pairs["member_id"], result.pairs["member_level"]
+        )
+    }
+    backbone = result.details["teacher_backbone_min"].to_dict() if len(result.details) else {}
+    return _pairing_rows(result.groups, schools, member_level, backbone, "zh")
+
+
+def pairing_table_from_layers(
+    groups: pd.DataFrame, schools: pd.DataFrame, *, lang: str = "zh"
+) -> pd.DataFrame:
+    """``pairing_table`` from a plan's layers alone (``PlanResult`` or a re-read plan.gpkg).
+
+    ``groups``: the groups layer (``GROUP_COLUMNS``; a plan written before
+    ``teacher_backbone_min`` existed gives an empty quota). ``schools``: the plan's schools layer
+    (school_id, level, name, status; group_id and group_role, when present, give the level of a
+    cross-level member). Column names are the form's Chinese headers whatever ``lang``; the cell
+    texts (pattern, mode, level, the planned-school mark) follow ``lang``.
+    """
+    if groups is None or len(groups) == 0:
+        return pd.DataFrame(columns=PAIRING_COLUMNS)
+    member_level: dict[tuple[str, str], str] = {}
+    if {"group_id", "group_role"} <= set(schools.columns):
+        is_member = (schools["group_role"].astype(str) == "member").to_numpy()
+        for g, m, lv in zip(
+            schools["group_id"].to_numpy()[is_member],
+            schools["school_id"].to_numpy()[is_member],
+            schools["level"].to_numpy()[is_member],
+        ):
+            member_level[(str(g), str(m))] = str(lv)
+    if "teacher_backbone_min" in groups.columns:
+        backbone = dict(
+            zip(groups["group_id"].astype(str), pd.to_numeric(groups["teacher_backbone_min"]))
+        )
+    else:
+        backbone = {}
+    return _pairing_rows(groups, schools, member_level, backbone, lang)
 
 
 __all__ = [
@@ -1042,6 +1116,8 @@ __all__ = [
     "GroupingResult",
     "run_grouping",
     "pairing_table",
+    "pairing_table_from_layers",
+    "PAIRING_COLUMNS",
     "PATTERNS",
     "PATTERN_ZH",
     "PATTERN_EN",

@@ -92,7 +92,7 @@ def make_plan(
         [
             dict(
                 school_id="N001",
-                name="城南新区小学(新建)",
+                name="城南新区小学",
                 level="primary",
                 classes=24,
                 capacity=24 * 45,
@@ -122,7 +122,11 @@ def make_plan(
         if len(sub) < 2:
             continue
         core = sub.iloc[0]
-        members = sub.iloc[1:4]
+        # The primary group takes the planned school as a member (core + new school), so the
+        # groups sheet has a "(待建)" member as in a real plan.
+        members = sub.iloc[1:3] if level == "primary" else sub.iloc[1:4]
+        if level == "primary":
+            members = pd.concat([members, sub[sub["layout_status"] == "new"]])
         gid = f"G-{level[0].upper()}1"
         schools.loc[core.name, ["group_id", "group_role", "group_reason"]] = [
             gid,
@@ -142,11 +146,12 @@ def make_plan(
                 core_id=core.school_id,
                 member_ids=",".join(members["school_id"]),
                 level=level,
-                pattern="core_weak",
+                pattern="core_new" if level == "primary" else "core_weak",
                 mode="alliance",
                 n_members=len(members),
                 max_distance_km=round(max(dists), 2),
                 teacher_exchange_min=3,
+                teacher_backbone_min=2,
                 funding_min_yuan=100000.0 * len(members),
                 geometry=MultiLineString(
                     [[core.geometry.coords[0], g.coords[0]] for g in members.geometry]

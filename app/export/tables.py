@@ -85,17 +85,31 @@ SCHOOL_COLS = (
     Col("group_reason", "分组理由", "Grouping reason", width=36),
     Col("layout_reason", "布局理由", "Layout reason", width=36),
 )
+# The seed 003 附件1 form, built by planning.grouping.pairing_table_from_layers (keys are its
+# Chinese column names): pattern with mode, lead, members ((待建) marks planned schools), quotas.
 GROUP_COLS = (
-    Col("pattern", "共建形式", "Form", width=20),
-    Col("core_name", "牵头学校", "Lead school", width=26),
-    Col("member_names", "成员学校", "Member schools", width=48),
-    Col("group_id", "集团编号", "Group", width=10),
-    Col("level", "学段", "Level", width=8, codes="level"),
-    Col("mode", "办学模式", "Mode", width=14),
-    Col("n_members", "成员校数", "Members", INT, 9),
-    Col("max_distance_km", "最远距离(公里)", "Max distance (km)", DEC1, 13),
-    Col("teacher_exchange_min", "年度交流教师下限(人)", "Teachers exchanged / year, min", INT, 18),
-    Col("funding_min_yuan", "年度经费下限(元)", "Yearly funding, min (yuan)", YUAN, 16),
+    Col("共建形式", "共建形式", "Form", width=30),
+    Col("牵头学校", "牵头学校", "Lead school", width=26),
+    Col("成员学校", "成员学校", "Member schools", width=56),
+    Col("集团编号", "集团编号", "Group", width=10),
+    Col("学段", "学段", "Level", width=8),
+    Col("成员校数", "成员校数", "Members", INT, 9),
+    Col("最远距离(km)", "最远距离(公里)", "Max distance (km)", DEC1, 13),
+    Col(
+        "年度交流教师不少于(人)",
+        "年度交流教师不少于(人)",
+        "Teachers exchanged / year, min",
+        INT,
+        18,
+    ),
+    Col(
+        "其中骨干教师不少于(人)",
+        "其中骨干教师不少于(人)",
+        "of which backbone teachers, min",
+        INT,
+        18,
+    ),
+    Col("年度经费不少于(元)", "年度经费不少于(元)", "Yearly funding, min (yuan)", YUAN, 16),
 )
 NEW_COLS = (
     Col("school_id", "学校编号", "School id", width=11),
@@ -184,24 +198,19 @@ def _names(result) -> dict[str, str]:
 
 
 def groups_frame(result, lang: str = "zh") -> pd.DataFrame:
-    """The pairing arrangement table (seed 003 附件1) with quotas and funding, one row per group."""
+    """The pairing arrangement table (seed 003 附件1) with quotas and funding, one row per group,
+    in (level, group_id) order; derived from the plan's layers alone, so a re-read plan.gpkg
+    gives the same sheet as the run that wrote it."""
+    from planning.grouping import pairing_table_from_layers
+
     g = result.groups
     if g is None or len(g) == 0:
         return pd.DataFrame(columns=[c.key for c in GROUP_COLS])
-    names = _names(result)
-    patterns, modes = sym.group_vocab(lang)
-    sep = ", " if lang == "en" else "、"
-    df = pd.DataFrame(g.drop(columns="geometry", errors="ignore"))
-    df["core_name"] = [names.get(str(c), str(c)) for c in df["core_id"]]
-    df["member_names"] = [
-        sep.join(names.get(m.strip(), m.strip()) for m in str(ids).split(",") if m.strip())
-        for ids in df["member_ids"]
-    ]
-    df["pattern"] = [patterns.get(str(p), str(p)) for p in df.get("pattern", "")]
-    df["mode"] = [modes.get(str(p), str(p)) for p in df.get("mode", "")]
     lv = {k: i for i, k in enumerate(sym.LEVELS)}
-    df["_o"] = df["level"].map(lambda v: lv.get(str(v), 9))
-    return df.sort_values(["_o", "group_id"]).drop(columns="_o")
+    order = sorted(
+        range(len(g)), key=lambda i: (lv.get(str(g["level"].iat[i]), 9), str(g["group_id"].iat[i]))
+    )
+    return pairing_table_from_layers(g.iloc[order], result.schools, lang=lang)
 
 
 def _summary_rows(result, lang: str) -> list[tuple[str, Any, str | None]]:
