@@ -115,6 +115,7 @@ def run_plan(
         rules.catchments,
         rules.standards,
         roads=layers.roads,
+        costs=costs,
         progress=sub(progress, 0.5, 0.95),
     )
     timings["catchments"] = time.perf_counter() - t
