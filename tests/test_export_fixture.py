@@ -32,13 +32,20 @@ def _boundary(size_m: float) -> Polygon:
 
 
 def make_plan(
-    n_per_level=(6, 3, 2), *, seed: int = 6, size_km: float = 40.0, zone_vertices: int = 0
+    n_per_level=(6, 3, 2),
+    *,
+    seed: int = 6,
+    size_km: float = 40.0,
+    zone_vertices: int = 0,
+    seat: int = 0,
 ) -> PlanResult:
     """Build a PlanResult with ``n_per_level`` schools per level (primary, junior, senior).
 
     The first primary school is named like an XSS attack and the second like an Excel formula;
     one zone per level is over capacity; a few demand units are too far or unserved.
     ``zone_vertices`` densifies zone outlines to mimic real raster-derived zones (for benches).
+    ``seat`` puts that many schools of each level in a county seat 3 km across (a crowded place,
+    as in a real county).
     """
     rng = np.random.default_rng(seed)
     county = _boundary(size_km * 1000)
@@ -46,7 +53,10 @@ def make_plan(
 
     rows = []
     for level, n in zip(LEVELS, n_per_level):
-        pts = []
+        pts = [
+            Point(X0 + 4000 + rng.uniform(-1500, 1500), Y0 + 2000 + rng.uniform(-1500, 1500))
+            for _ in range(min(seat, n))
+        ]
         while len(pts) < n:
             p = Point(
                 X0 + rng.uniform(-0.4, 0.4) * size_km * 1000,

@@ -3,12 +3,20 @@
 Page 1 (also map.png) is the overview: all schools, group links, new schools and the zones of
 the first level; the PDF adds one page per level. Every page has a title with scenario and date,
 legend, scale bar, north arrow and source note; school names are placed so they never overlap.
-Drawn in the plan's metric CRS, so the scale bar is true.
+Where names cannot all be placed (a county seat is crowded) the page gets an inset: an enlarged,
+framed view of the crowded area (referenced on the main map by a frame with the same letter)
+where those names are placed again. Drawn in the plan's metric CRS, so the scale bars are true.
+
+Pages are laid out at ``LAYOUT_DPI`` (every size is in points, so nothing moves with the dpi) and
+the PNG is rendered at 300 dpi from the same figure that goes into the PDF; the PNG is encoded
+in a thread while the PDF pages are drawn.
 """
 
 from __future__ import annotations
 
 import math
+import threading
+from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
@@ -24,6 +32,7 @@ from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
+from scipy.spatial import cKDTree
 
 from app.export import symbology as sym
 from app.export.fonts import cjk_font_or_raise
@@ -31,9 +40,24 @@ from app.export.fonts import cjk_font_or_raise
 MM = 1 / 25.4
 PAPER_MM = {"A3": (420.0, 297.0), "A4": (297.0, 210.0)}
 DPI = 300
+# Layout (and label measuring) resolution; output resolution is independent of it.
+LAYOUT_DPI = 100
 # Marker diameter on paper (points): small schools stay visible, big ones do not hide the map.
 SIZE_PT = {"A3": (4.0, 13.0), "A4": (3.0, 10.0)}
 LABEL_PT = {"A3": 6.5, "A4": 5.0}
+# Legend items and title, summary text (points): A4 is 0.7 times A3, its panel too.
+PANEL_PT = {"A3": (9.0, 10.0, 8.5), "A4": (7.0, 8.0, 7.0)}
+# Page frame (figure fractions): map on the left, legend panel on the right.
+MAP_RECT = (0.025, 0.07, 0.75, 0.80)
+PANEL_RECT = (0.795, 0.07, 0.185, 0.80)
+# Inset: shown when at least this many names could not be placed within INSET_RADIUS (share of
+# the map's larger side) of one another; the column right of the map takes it when it is at least
+# INSET_MIN_W of the paper's width wide, else the legend panel does if it has INSET_MIN_H of the
+# paper's height below the legend (shares, so A3 and A4 behave alike).
+INSET_MIN_MISSING = 3
+INSET_RADIUS = 0.04
+INSET_MIN_W = 0.19
+INSET_MIN_H = 0.13
 
 
 def _paper(paper: str) -> tuple[float, float]:
@@ -104,7 +128,7 @@ def _nice_length(span_m: float) -> float:
     return exp
 
 
-def _scale_bar(ax, t) -> None:
+def _scale_bar(ax, t, fontsize: float = 7) -> None:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     length = _nice_length(x1 - x0)
@@ -120,8 +144,15 @@ def _scale_bar(ax, t) -> None:
     km = length / 1000
     for frac, label in ((0, "0"), (1, f"{km:g} {t['km']}")):
         ax.text(
-            bx + frac * length, by + 1.8 * h, label, ha="center", va="bottom", fontsize=7, zorder=20
+            bx + frac * length,
+            by + 1.8 * h,
+            label,
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+            zorder=20,
         )
+    return (bx - 0.02 * length, by - h, bx + 1.2 * length, by + 5 * h)
 
 
 def _north_arrow(ax, t) -> None:
@@ -156,6 +187,31 @@ def _north_arrow(ax, t) -> None:
     )
 
 
+def _free(b, boxes: np.ndarray) -> bool:
+    if not len(boxes):
+        return True
+    return not np.any(
+        (b[0] < boxes[:, 2]) & (boxes[:, 0] < b[2]) & (b[1] < boxes[:, 3]) & (boxes[:, 1] < b[3])
+    )
+
+
+def _measure(fig, names: list[str], fontsize: float) -> np.ndarray:
+    """Width and height (display pixels, incl. the white backing box) of every name."""
+    renderer = fig.canvas.get_renderer()
+    prop = FontProperties(size=fontsize)
+    scale = fig.dpi / 72.0
+    out = np.zeros((len(names), 2))
+    seen: dict[str, tuple[float, float]] = {}
+    for i, name in enumerate(names):
+        if not name:
+            continue
+        if name not in seen:
+            w, h, _ = renderer.get_text_width_height_descent(name, prop, ismath=False)
+            seen[name] = (w + 0.1 * fontsize * scale, h + 0.1 * fontsize * scale)
+        out[i] = seen[name]
+    return out
+
+
 def _place_labels(
     fig,
     ax,
@@ -164,96 +220,151 @@ def _place_labels(
     sizes_pt: np.ndarray,
     order: list[int],
     fontsize: float,
-) -> int:
+    *,
+    only: np.ndarray | None = None,
+    avoid: np.ndarray | None = None,
+    wh: np.ndarray | None = None,
+    draw: bool = True,
+) -> tuple[list[int], int]:
     """Greedy label placement: each name tries four spots around its symbol and is dropped if
-    every spot overlaps a placed label, another symbol or the map edge. Returns the number placed.
+    every spot overlaps a placed label, another symbol, a box of ``avoid`` (display pixels) or
+    the map edge. ``only`` (mask) limits which schools get a name. Returns the indices named
+    (a combined school's second level at the same spot shares the first one's name) and the
+    number of names drawn; with ``draw=False`` nothing is added to the axes (a trial run).
 
-    Each name is measured once with the renderer; the four spots are then plain arithmetic, and
-    only accepted names become Text artists (measuring Text artists per try is 4x slower)."""
-    renderer = fig.canvas.get_renderer()
+    Each name is measured once (``wh``, from ``_measure``); the four spots are then plain
+    arithmetic, and only accepted names become Text artists."""
+    if wh is None:
+        wh = _measure(fig, names, fontsize)
     disp = ax.transData.transform(xy) if len(xy) else np.zeros((0, 2))
     scale = fig.dpi / 72.0
     px = sizes_pt * scale
     sym_boxes = (
         np.c_[disp - px[:, None] / 2, disp + px[:, None] / 2] if len(xy) else np.zeros((0, 4))
     )
-    axbox = ax.get_window_extent(renderer)
-    prop = FontProperties(size=fontsize)
+    axbox = ax.get_window_extent()
     pad = 1.5 * scale
-    placed = np.zeros((0, 4))
-    n = 0
-
-    def free(b, boxes):
-        if not len(boxes):
-            return True
-        return not np.any(
-            (b[0] < boxes[:, 2])
-            & (boxes[:, 0] < b[2])
-            & (b[1] < boxes[:, 3])
-            & (boxes[:, 1] < b[3])
-        )
-
+    placed = np.zeros((0, 4)) if avoid is None else np.asarray(avoid, float).reshape(-1, 4)
+    # Symbols outside the axes cannot collide with a label inside it.
+    near = (
+        (sym_boxes[:, 2] >= axbox.x0)
+        & (sym_boxes[:, 0] <= axbox.x1)
+        & (sym_boxes[:, 3] >= axbox.y0)
+        & (sym_boxes[:, 1] <= axbox.y1)
+    )
+    done: list[int] = []
+    drawn = 0
+    named: dict[str, list[tuple[float, float]]] = {}
     for i in order:
-        name = names[i]
-        if not name:
+        if not names[i] or (only is not None and not only[i]) or not near[i]:
             continue
-        w, h, _ = renderer.get_text_width_height_descent(name, prop, ismath=False)
-        w, h = w + 0.1 * fontsize * scale, h + 0.1 * fontsize * scale  # the white backing box
+        w, h = wh[i]
         x, y = disp[i]
         gap = (sizes_pt[i] / 2 + 1.5) * scale
+        if any(abs(px_ - x) + abs(py_ - y) < 2 * scale for px_, py_ in named.get(names[i], ())):
+            done.append(i)  # a combined school's other level at the same spot: one name is enough
+            continue
+        d = gap * 0.7
         spots = (
             ((x + gap, y - h / 2), (gap, 0), "left", "center"),
             ((x - gap - w, y - h / 2), (-gap, 0), "right", "center"),
             ((x - w / 2, y + gap), (0, gap), "center", "bottom"),
             ((x - w / 2, y - gap - h), (0, -gap), "center", "top"),
+            # Diagonal spots: a name at the edge of a crowded place still finds room.
+            ((x + d, y + d), (d, d), "left", "bottom"),
+            ((x - d - w, y + d), (-d, d), "right", "bottom"),
+            ((x + d, y - d - h), (d, -d), "left", "top"),
+            ((x - d - w, y - d - h), (-d, -d), "right", "top"),
         )
-        others = np.delete(sym_boxes, i, axis=0)
+        others = sym_boxes[near & (np.arange(len(sym_boxes)) != i)]
         for (bx, by), (ox, oy), ha, va in spots:
             b = (bx - pad, by - pad, bx + w + pad, by + h + pad)
             inside = bx >= axbox.x0 and bx + w <= axbox.x1 and by >= axbox.y0 and by + h <= axbox.y1
-            if inside and free(b, placed) and free(b, others):
+            if inside and _free(b, placed) and _free(b, others):
                 placed = np.vstack([placed, b])
-                txt = ax.annotate(
-                    name, tuple(xy[i]), xytext=(ox / scale, oy / scale), textcoords="offset points",
-                    fontsize=fontsize, ha=ha, va=va, zorder=15, annotation_clip=True,
-                    bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.65),
-                )  # fmt: skip
-                txt.set_parse_math(False)
-                n += 1
+                done.append(i)
+                named.setdefault(names[i], []).append((x, y))
+                if draw:
+                    drawn += 1
+                    txt = ax.annotate(
+                        names[i], tuple(xy[i]), xytext=(ox / scale, oy / scale),
+                        textcoords="offset points", fontsize=fontsize, ha=ha, va=va, zorder=15,
+                        annotation_clip=True,
+                        bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.65),
+                    )  # fmt: skip
+                    txt.set_parse_math(False)
                 break
-    return n
+    return done, drawn
 
 
-def _draw_page(
-    fig, result, *, lang: str, paper: str, level: str | None, zone_level: str | None
-) -> dict:
-    t = sym.texts(lang)
-    schools = result.schools
-    if level is not None:
-        schools = schools[schools["level"] == level]
-    ax = fig.add_axes([0.025, 0.07, 0.70, 0.80])
-    ax.set_axis_off()
-    ax.set_aspect("equal")
-    panel = fig.add_axes([0.745, 0.07, 0.235, 0.80])
-    panel.set_axis_off()
-    stats: dict = {}
+@dataclass
+class _Schools:
+    """School symbols of one page, computed once and drawn on the map and on the inset."""
 
+    frame: gpd.GeoDataFrame
+    xy: np.ndarray
+    d_pt: np.ndarray  # symbol diameter (points)
+    box_pt: np.ndarray  # symbol footprint for label collisions (ring / star included)
+    level: np.ndarray
+    is_new: np.ndarray
+    core: np.ndarray
+    names: list[str]
+    order: list[int]  # label priority
+
+
+def _school_symbols(schools: gpd.GeoDataFrame, paper: str) -> _Schools:
+    lo, hi = SIZE_PT[paper]
+    xy = _points(schools) if len(schools) else np.zeros((0, 2))
+    status = (
+        schools["layout_status"].astype(str).to_numpy()
+        if "layout_status" in schools
+        else np.array([""] * len(schools))
+    )
+    load = pd.to_numeric(schools["students"], errors="coerce").fillna(0).to_numpy(dtype=float)
+    load = np.where(
+        status == "new", pd.to_numeric(schools["capacity"], errors="coerce").fillna(0), load
+    )
+    d_pt = np.clip(lo + (hi - lo) * np.sqrt(np.clip(load, 0, None) / 3000.0), lo, hi)
+    role = (
+        schools["group_role"].astype(str).to_numpy()
+        if "group_role" in schools
+        else np.array(["none"] * len(schools))
+    )
+    level = schools["level"].astype(str).to_numpy()
+    is_new = status == "new"
+    core = role == "core"
+    ids = schools["school_id"].astype(str).to_numpy()
+    # Label priority: new schools, cores, senior before junior before primary, then by size.
+    lv_rank = {lv: k for k, lv in enumerate(("senior", "junior", "primary"))}
+    order = sorted(
+        range(len(schools)),
+        key=lambda i: (0 if is_new[i] else 1, 0 if core[i] else 1, lv_rank.get(level[i], 3), -load[i], ids[i]),
+    )  # fmt: skip
+    return _Schools(
+        frame=schools,
+        xy=xy,
+        d_pt=d_pt,
+        box_pt=np.where(is_new, d_pt * 1.5, d_pt + np.where(core, 5, 0)),
+        level=level,
+        is_new=is_new,
+        core=core,
+        names=[str(v) for v in schools["name"].fillna("")],
+        order=order,
+    )
+
+
+def _draw_features(ax, result, sc: _Schools, *, level, zone_level, cache: dict, stats: dict):
+    """Boundary, zones (over capacity hatched), group links, unserved places and school symbols."""
     boundary = result.boundary
     if boundary is not None and len(boundary):
         _add_polygons(
             ax, boundary.geometry, edgecolors=sym.BOUNDARY_COLOR, linewidths=1.4, zorder=5
         )
-        extent = boundary.total_bounds
-    else:
-        extent = schools.total_bounds
-    w, s, e, n = extent
-    mx, my = (e - w) * 0.04 + 1, (n - s) * 0.04 + 1
-    ax.set_xlim(w - mx, e + mx)
-    ax.set_ylim(s - my, n + my)
-
     zones = result.catchments
     if zone_level is not None and zones is not None and len(zones):
-        colors = sym.zone_colors(zones)
+        if "zone_colors" not in cache:
+            cache["zone_colors"] = sym.zone_colors(zones)
+        colors = cache["zone_colors"]
         z = zones[zones["level"] == zone_level]
         if len(z):
             fills = [
@@ -308,39 +419,19 @@ def _draw_page(
                 )
                 stats[st] = len(d)
 
-    lo, hi = SIZE_PT[paper]
-    xy = _points(schools) if len(schools) else np.zeros((0, 2))
-    status = (
-        schools["layout_status"].astype(str).to_numpy()
-        if "layout_status" in schools
-        else np.array([""] * len(schools))
-    )
-    load = pd.to_numeric(schools["students"], errors="coerce").fillna(0).to_numpy(dtype=float)
-    load = np.where(
-        status == "new", pd.to_numeric(schools["capacity"], errors="coerce").fillna(0), load
-    )
-    d_pt = lo + (hi - lo) * np.sqrt(np.clip(load, 0, None) / 3000.0)
-    d_pt = np.clip(d_pt, lo, hi)
-    role = (
-        schools["group_role"].astype(str).to_numpy()
-        if "group_role" in schools
-        else np.array(["none"] * len(schools))
-    )
-    levels_arr = schools["level"].astype(str).to_numpy()
-    is_new = status == "new"
-    core = role == "core"
-    if core.any():
+    xy, d_pt = sc.xy, sc.d_pt
+    if sc.core.any():
         ax.scatter(
-            xy[core, 0],
-            xy[core, 1],
-            s=(d_pt[core] + 5) ** 2,
+            xy[sc.core, 0],
+            xy[sc.core, 1],
+            s=(d_pt[sc.core] + 5) ** 2,
             facecolors="none",
             edgecolors=sym.CORE_RING,
             linewidths=1.1,
             zorder=9,
         )
     for lv in sym.LEVELS:
-        m = (levels_arr == lv) & ~is_new
+        m = (sc.level == lv) & ~sc.is_new
         if m.any():
             ax.scatter(
                 xy[m, 0],
@@ -352,11 +443,11 @@ def _draw_page(
                 linewidths=0.5,
                 zorder=10,
             )
-    if is_new.any():
+    if sc.is_new.any():
         ax.scatter(
-            xy[is_new, 0],
-            xy[is_new, 1],
-            s=(d_pt[is_new] * 1.5) ** 2,
+            xy[sc.is_new, 0],
+            xy[sc.is_new, 1],
+            s=(d_pt[sc.is_new] * 1.5) ** 2,
             marker="*",
             color=sym.NEW_COLOR,
             edgecolors="black",
@@ -364,36 +455,229 @@ def _draw_page(
             zorder=11,
         )
 
-    # Label priority: new schools, cores, senior before junior before primary, then by size.
-    lv_rank = {lv: k for k, lv in enumerate(("senior", "junior", "primary"))}
-    order = sorted(
-        range(len(schools)),
-        key=lambda i: (0 if is_new[i] else 1, 0 if core[i] else 1, lv_rank.get(levels_arr[i], 3), -load[i], str(schools["school_id"].iloc[i])),
-    )  # fmt: skip
-    names = [str(v) for v in schools["name"].fillna("")]
-    stats["labels"] = _place_labels(
-        fig,
-        ax,
-        xy,
-        names,
-        np.where(is_new, d_pt * 1.5, d_pt + np.where(core, 5, 0)),
-        order,
-        LABEL_PT[paper],
+
+def _crowded_window(xy: np.ndarray, missing: np.ndarray, span: float):
+    """(x0, y0, x1, y1) around the densest group of schools whose names found no place, or None.
+
+    The centre is the unnamed school with most unnamed neighbours within ``INSET_RADIUS`` of the
+    map's span (first in label order on ties); the window holds the unnamed schools within twice
+    that distance, with a margin for their names."""
+    idx = np.flatnonzero(missing)
+    if len(idx) < INSET_MIN_MISSING:
+        return None
+    r = INSET_RADIUS * span
+    pts = xy[idx]
+    counts = np.array([len(c) for c in cKDTree(pts).query_ball_point(pts, r)])
+    if counts.max() < INSET_MIN_MISSING:
+        return None
+    c = pts[int(np.argmax(counts))]
+    near = pts[np.hypot(pts[:, 0] - c[0], pts[:, 1] - c[1]) <= 2 * r]
+    (x0, y0), (x1, y1) = near.min(axis=0), near.max(axis=0)
+    pad = 0.12 * max(x1 - x0, y1 - y0)
+    # At least 2r across: a handful of schools is not blown up to a street plan.
+    half = max((x1 - x0) / 2 + pad, (y1 - y0) / 2 + pad, r)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    return (cx - half, cy - half, cx + half, cy + half)
+
+
+def _inset_space(fig, ax, legend) -> tuple[float, float, float, float] | None:
+    """The largest box the inset may take (figure fractions): the empty column right of the map
+    (anchored left) when the county is narrow enough to leave one, else the legend panel below
+    the legend."""
+    fw, fh = fig.get_size_inches() / MM
+    pos = ax.get_position()
+    right = MAP_RECT[0] + MAP_RECT[2]
+    free_w = (right - pos.x1) * fw - 8.0
+    if free_w >= INSET_MIN_W * fw:
+        w = min(free_w, 0.45 * MAP_RECT[2] * fw) / fw
+        return (right - w, MAP_RECT[1], w, MAP_RECT[3] * 0.85)
+    top = legend.get_window_extent().transformed(fig.transFigure.inverted()).y0 - 10.0 / fh
+    bottom = PANEL_RECT[1] + 0.34 * PANEL_RECT[3]
+    if top - bottom < INSET_MIN_H:
+        return None
+    return (PANEL_RECT[0], bottom, PANEL_RECT[2], top - bottom)
+
+
+def _fit_inset(fig, window, space):
+    """Window and box (figure fractions) of the same shape: the window grows along one side to
+    fill the box's width or height, and the box is bottom-right in ``space``."""
+    fw, fh = fig.get_size_inches() / MM
+    x0, y0, x1, y1 = window
+    sw, sh = space[2] * fw, space[3] * fh  # mm
+    ww, wh = x1 - x0, y1 - y0
+    a = ww / wh
+    # Keep a sensible shape: a very flat or tall cluster gets a taller or wider window.
+    a = min(max(a, 0.6 * sw / sh), 1.6 * sw / sh) if sh else a
+    bw, bh = (sw, sw / a) if a > sw / sh else (sh * a, sh)
+    scale = max(ww / bw, wh / bh)  # metres per mm of the box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    win = (cx - bw * scale / 2, cy - bh * scale / 2, cx + bw * scale / 2, cy + bh * scale / 2)
+    rect = (space[0] + space[2] - bw / fw, space[1], bw / fw, bh / fh)
+    return win, rect
+
+
+def _add_inset(fig, ax, result, sc, window, rect, *, level, zone_level, cache, t, fontsize):
+    """The enlarged view: same layers, framed, its own scale bar, names placed again."""
+    ix = fig.add_axes(rect, label="inset")
+    x0, y0, x1, y1 = window
+    ix.set_xlim(x0, x1)
+    ix.set_ylim(y0, y1)
+    ix.set_aspect("equal")  # the box was cut to the window's shape: nothing moves
+    ix.set_xticks([])
+    ix.set_yticks([])
+    for spine in ix.spines.values():
+        spine.set_linewidth(1.2)
+        spine.set_edgecolor("#222222")
+        spine.set_zorder(30)
+    ix.set_facecolor("white")
+    _draw_features(ix, result, sc, level=level, zone_level=zone_level, cache=cache, stats={})
+    ix.apply_aspect()
+    wx0, wx1 = ix.get_xlim()
+    wy0, wy1 = ix.get_ylim()
+    # The frame on the main map shows exactly what the inset shows.
+    ax.add_patch(
+        Rectangle((wx0, wy0), wx1 - wx0, wy1 - wy0, fill=False, ec="#222222", lw=1.0, zorder=16)
     )
+    ax.text(wx0, wy1, " A", ha="left", va="bottom", fontsize=9, weight="bold", zorder=16)
+    mag = (ix.get_position().width / (wx1 - wx0)) / (
+        ax.get_position().width / np.diff(ax.get_xlim())[0]
+    )
+    ix.text(
+        0.0, 1.01, f"A  {t['inset']} (×{mag:.1f})",
+        transform=ix.transAxes, ha="left", va="bottom", fontsize=9, weight="bold", parse_math=False,
+    )  # fmt: skip
+    bar = _scale_bar(ix, t, fontsize=6.5)
+    inside = (
+        (sc.xy[:, 0] >= wx0) & (sc.xy[:, 0] <= wx1) & (sc.xy[:, 1] >= wy0) & (sc.xy[:, 1] <= wy1)
+    )
+    (bx0, by0), (bx1, by1) = ix.transData.transform([bar[:2], bar[2:]])
+    placed = _place_labels(
+        fig, ix, sc.xy, sc.names, sc.box_pt, sc.order, fontsize, only=inside,
+        avoid=np.array([[bx0, by0, bx1, by1]]),
+    )  # fmt: skip
+    return ix, inside, placed, mag
+
+
+def _draw_page(
+    fig, result, *, lang: str, paper: str, level: str | None, zone_level: str | None
+) -> dict:
+    t = sym.texts(lang)
+    schools = result.schools
+    if level is not None:
+        schools = schools[schools["level"] == level]
+    ax = fig.add_axes(MAP_RECT, label="map")
+    ax.set_axis_off()
+    ax.set_aspect("equal")
+    panel = fig.add_axes(PANEL_RECT, label="panel")
+    panel.set_axis_off()
+    stats: dict = {}
+    cache = fig.__dict__.setdefault("_schoolplan_cache", {})
+
+    boundary = result.boundary
+    extent = (
+        boundary.total_bounds if boundary is not None and len(boundary) else schools.total_bounds
+    )
+    w, s, e, n = extent
+    mx, my = (e - w) * 0.04 + 1, (n - s) * 0.04 + 1
+    ax.set_xlim(w - mx, e + mx)
+    ax.set_ylim(s - my, n + my)
+    ax.apply_aspect()  # the box the page really gets: labels are measured against it
+
+    sc = _school_symbols(schools, paper)
+    _draw_features(ax, result, sc, level=level, zone_level=zone_level, cache=cache, stats=stats)
+    fontsize = LABEL_PT[paper]
+    wh = _measure(fig, sc.names, fontsize)
+    legend = _legend(panel, t, sc, level, zone_level, lang, stats, result.groups, paper)
+
+    # A trial placement tells whether some crowded area needs an enlarged view.
+    trial, _ = _place_labels(
+        fig, ax, sc.xy, sc.names, sc.box_pt, sc.order, fontsize, wh=wh, draw=False
+    )
+    missing = np.array([bool(nm) for nm in sc.names], bool)
+    missing[trial] = False
+    stats["unlabelled_without_inset"] = int(missing.sum())
+    window = _crowded_window(sc.xy, missing, max(e - w, n - s))
+    stats["inset"] = None
+    only, avoid = None, None
+    inset_labels: list[int] = []
+    inset_drawn = 0
+    if window is not None:
+        ax.set_anchor("W")
+        ax.apply_aspect()
+        space = _inset_space(fig, ax, legend)
+        if space is None or space[0] >= PANEL_RECT[0]:
+            ax.set_anchor("C")  # the map keeps the middle when the inset is not beside it
+            ax.apply_aspect()
+        if space is not None:
+            window, rect = _fit_inset(fig, window, space)
+            _ix, inside, (inset_labels, inset_drawn), mag = _add_inset(
+                fig, ax, result, sc, window, rect, level=level, zone_level=zone_level,
+                cache=cache, t=t, fontsize=fontsize,
+            )  # fmt: skip
+            wx0, wx1 = _ix.get_xlim()
+            wy0, wy1 = _ix.get_ylim()
+            only = ~inside
+            (bx0, by0), (bx1, by1) = ax.transData.transform([(wx0, wy0), (wx1, wy1)])
+            tag = 14 * fig.dpi / 72  # the frame's letter above its top-left corner
+            avoid = np.array([[bx0, by0, bx1, by1 + tag], [bx0 - tag, by1, bx0 + tag, by1 + tag]])
+            stats["inset"] = {
+                "window": (wx0, wy0, wx1, wy1),
+                "schools": int(inside.sum()),
+                "labels": inset_drawn,
+                "magnification": float(mag),
+                "in_panel": bool(space[0] >= PANEL_RECT[0] - 1e-9),
+            }
+    main_labels, main_drawn = _place_labels(
+        fig, ax, sc.xy, sc.names, sc.box_pt, sc.order, fontsize, only=only, avoid=avoid, wh=wh
+    )
+    stats["labels_main"] = main_drawn
+    stats["labels"] = main_drawn + inset_drawn  # name texts drawn on the page
+    named = np.zeros(len(sc.names), bool)
+    named[main_labels] = True
+    named[inset_labels] = True
+    stats["unlabelled"] = int(sum(1 for i, nm in enumerate(sc.names) if nm and not named[i]))
     stats["schools"] = len(schools)
 
     _scale_bar(ax, t)
     _north_arrow(ax, t)
 
     title = sym.plan_title(result.meta, lang)
-    subtitle = t[level] if level else (f"{t[zone_level]}{t['zones']}" if zone_level else "")
+    subtitle = t[level] if level else (_zone_label(t, zone_level, lang) if zone_level else "")
     fig.text(0.025, 0.955, title, fontsize=17, weight="bold", va="center", parse_math=False)
     date = sym.plan_date(result.meta)
     right = " · ".join(p for p in (subtitle, f"{t['date']}: {date}" if date else "") if p)
     fig.text(0.98, 0.955, right, fontsize=10, ha="right", va="center", parse_math=False)
 
+    panel.text(
+        0.02,
+        0.30,
+        _summary_lines(result, t, level, lang),
+        fontsize=PANEL_PT[paper][2],
+        va="top",
+        linespacing=1.6,
+        transform=panel.transAxes,
+    )
+    panel.text(0.02, 0.02, t["size_note"], fontsize=7.5, color="#555555", transform=panel.transAxes)
+
+    project = str(result.meta.get("project") or "")
+    crs = str(
+        result.meta.get("crs") or (result.schools.crs.to_string() if result.schools.crs else "")
+    )
+    note = f"{t['source']}: {project} {t['schools']}/{t['population']} · {t['made_with']} · {crs}"
+    fig.text(0.025, 0.03, note, fontsize=7.5, color="#444444", parse_math=False)
+    fig.add_artist(
+        Line2D([0.025, 0.98], [0.925, 0.925], color="#333333", lw=0.8, transform=fig.transFigure)
+    )
+    return stats
+
+
+def _zone_label(t, zone_level: str, lang: str) -> str:
+    return f"{t[zone_level]} {t['zones']}" if lang == "en" else f"{t[zone_level]}{t['zones']}"
+
+
+def _legend(panel, t, sc: _Schools, level, zone_level, lang, stats, groups, paper):
     handles = []
-    shown_levels = [level] if level else sym.level_order(schools["level"].unique())
+    shown_levels = [level] if level else sym.level_order(sc.level)
     for lv in shown_levels:
         handles.append(
             Line2D(
@@ -406,7 +690,7 @@ def _draw_page(
                 label=f"{t[lv]}{t['schools'] if lang == 'zh' else ' ' + t['schools']}",
             )
         )
-    if core.any():
+    if sc.core.any():
         handles.append(
             Line2D(
                 [],
@@ -419,7 +703,7 @@ def _draw_page(
                 label=t["core"],
             )
         )
-    if is_new.any():
+    if sc.is_new.any():
         handles.append(
             Line2D(
                 [],
@@ -434,13 +718,13 @@ def _draw_page(
         )
     if groups is not None and len(groups):
         handles.append(Line2D([], [], color="#555555", ls=(0, (4, 2)), lw=1, label=t["links"]))
-    if stats.get("zones"):
+    if stats.get("zones") and zone_level:
         handles.append(
             Patch(
                 facecolor=sym.ZONE_PALETTE[0],
                 alpha=0.6,
                 edgecolor="#666666",
-                label=f"{t[zone_level]}{t['zones']}",
+                label=_zone_label(t, zone_level, lang),
             )
         )
         handles.append(
@@ -469,34 +753,14 @@ def _draw_page(
         handles=handles,
         loc="upper left",
         title=t["legend"],
-        fontsize=9,
-        title_fontsize=10,
+        fontsize=PANEL_PT[paper][0],
+        title_fontsize=PANEL_PT[paper][1],
         frameon=True,
         borderpad=0.8,
-        labelspacing=0.9,
+        labelspacing=0.9 if paper == "A3" else 0.7,
     )
     leg.get_frame().set_edgecolor("#999999")
-    panel.text(
-        0.02,
-        0.30,
-        _summary_lines(result, t, level, lang),
-        fontsize=8.5,
-        va="top",
-        linespacing=1.6,
-        transform=panel.transAxes,
-    )
-    panel.text(0.02, 0.02, t["size_note"], fontsize=7.5, color="#555555", transform=panel.transAxes)
-
-    project = str(result.meta.get("project") or "")
-    crs = str(
-        result.meta.get("crs") or (result.schools.crs.to_string() if result.schools.crs else "")
-    )
-    note = f"{t['source']}: {project} {t['schools']}/{t['population']} · {t['made_with']} · {crs}"
-    fig.text(0.025, 0.03, note, fontsize=7.5, color="#444444", parse_math=False)
-    fig.add_artist(
-        Line2D([0.025, 0.98], [0.925, 0.925], color="#333333", lw=0.8, transform=fig.transFigure)
-    )
-    return stats
+    return leg
 
 
 def _summary_lines(result, t, level, lang) -> str:
@@ -523,7 +787,7 @@ def _summary_lines(result, t, level, lang) -> str:
 
 
 def _figure(paper: str) -> Figure:
-    fig = Figure(figsize=_paper(paper), dpi=DPI)
+    fig = Figure(figsize=_paper(paper), dpi=LAYOUT_DPI)
     FigureCanvasAgg(fig)
     return fig
 
@@ -537,7 +801,27 @@ def print_rc() -> dict:
         "pdf.fonttype": 3,
         "axes.unicode_minus": False,
         "hatch.linewidth": 0.6,
+        # Hinting snaps glyphs to a screen's pixel grid: nothing to gain at 300 dpi or in a PDF,
+        # and laying out CJK text without it takes half the time.
+        "text.hinting": "no_hinting",
     }
+
+
+def _render_rgb(fig: Figure, dpi: int) -> np.ndarray:
+    """The figure as an RGB array at ``dpi`` (the layout does not change: sizes are in points)."""
+    old = fig.dpi
+    try:
+        fig.set_dpi(dpi)
+        fig.canvas.draw()
+        return np.array(fig.canvas.buffer_rgba())[..., :3]
+    finally:
+        fig.set_dpi(old)
+
+
+def _save_png(rgb: np.ndarray, path: Path, dpi: int) -> None:
+    from PIL import Image
+
+    Image.fromarray(rgb).save(path, format="png", compress_level=1, dpi=(dpi, dpi))
 
 
 def render_print(
@@ -548,8 +832,11 @@ def render_print(
     lang: str = "zh",
     paper: str = "A3",
     dpi: int = DPI,
+    stats: list | None = None,
 ) -> dict[str, Path]:
-    """Write the print map; returns {"png": path, "pdf": path} for those asked for."""
+    """Write the print map; returns {"png": path, "pdf": path} for those asked for.
+
+    ``stats`` (optional) receives each page's figures (labels placed, inset, …), for tests."""
     paper = str(paper).upper()
     _paper(paper)
     rc = print_rc()
@@ -560,28 +847,50 @@ def render_print(
     )
     first_zone = zone_levels[0] if zone_levels else None
     out: dict[str, Path] = {}
+    pages = stats if stats is not None else []
+    encoder: threading.Thread | None = None
+    errors: list[BaseException] = []
     with rc_context(rc):
         fig = _figure(paper)
-        _draw_page(fig, result, lang=lang, paper=paper, level=None, zone_level=first_zone)
-        if png is not None:
-            fig.savefig(png, dpi=dpi, facecolor="white", pil_kwargs={"compress_level": 1})
-            out["png"] = Path(png)
-        if pdf is not None:
-            with PdfPages(
-                pdf, metadata={"Title": sym.plan_title(result.meta, lang), "Creator": "SchoolPlan"}
-            ) as pages:
-                pages.savefig(fig, facecolor="white")
-                if len(levels) > 1:
-                    for lv in levels:
-                        page = _figure(paper)
-                        _draw_page(
-                            page,
-                            result,
-                            lang=lang,
-                            paper=paper,
-                            level=lv,
-                            zone_level=lv if lv in zone_levels else None,
-                        )
-                        pages.savefig(page, facecolor="white")
-            out["pdf"] = Path(pdf)
+        pages.append(
+            _draw_page(fig, result, lang=lang, paper=paper, level=None, zone_level=first_zone)
+        )
+        try:
+            if png is not None:
+                rgb = _render_rgb(fig, dpi)
+
+                def encode():
+                    try:
+                        _save_png(rgb, Path(png), dpi)
+                    except BaseException as exc:  # re-raised in the caller's thread
+                        errors.append(exc)
+
+                # zlib lets go of the GIL: the PNG compresses while the PDF pages are drawn.
+                encoder = threading.Thread(target=encode, name="map.png", daemon=True)
+                encoder.start()
+                out["png"] = Path(png)
+            if pdf is not None:
+                meta = {"Title": sym.plan_title(result.meta, lang), "Creator": "SchoolPlan"}
+                with PdfPages(pdf, metadata=meta) as book:
+                    book.savefig(fig, facecolor="white")
+                    if len(levels) > 1:
+                        for lv in levels:
+                            page = _figure(paper)
+                            pages.append(
+                                _draw_page(
+                                    page,
+                                    result,
+                                    lang=lang,
+                                    paper=paper,
+                                    level=lv,
+                                    zone_level=lv if lv in zone_levels else None,
+                                )
+                            )
+                            book.savefig(page, facecolor="white")
+                out["pdf"] = Path(pdf)
+        finally:
+            if encoder is not None:
+                encoder.join()
+    if errors:
+        raise errors[0]
     return out

@@ -7,6 +7,7 @@ HTML and the GUI show the same thing.
 from __future__ import annotations
 
 import math
+import re
 
 import geopandas as gpd
 import numpy as np
@@ -93,6 +94,7 @@ TEXT = {
         "size_note": "符号大小表示学生数",
         "level_sym": "学段",
         "school_word": "所",
+        "inset": "局部放大图",
     },
     "en": {
         "title_suffix": "school layout plan",
@@ -150,6 +152,7 @@ TEXT = {
         "size_note": "symbol size: students",
         "level_sym": "Level",
         "school_word": "",
+        "inset": "Enlarged view",
     },
 }
 
@@ -219,12 +222,35 @@ def fmt_pct(value) -> str:
     return "—" if math.isnan(v) else f"{v * 100:.0f}%"
 
 
+_TRAILING_NOTE = re.compile(r"^(?P<base>.*?)(?P<note>\s*[(（][^()（）]*[)）])?\s*$", re.S)
+
+
 def plan_title(meta: dict, lang: str) -> str:
+    """The map title: the project's name made into a map title without saying 规划 twice.
+
+    "道县" → "道县学校布局规划图"; "道县学校布局规划(示例)" → "道县学校布局规划图(示例)";
+    "道县学校布局规划图" stays; any other name that already speaks of 规划 →
+    "<project> — 学校布局规划图". English: "<project> — school layout plan".
+    The scenario follows in brackets."""
     t = texts(lang)
     project = str(meta.get("project") or meta.get("project_name") or "").strip()
     scenario = str(meta.get("scenario") or "").strip()
-    parts = [p for p in (project, t["title_suffix"]) if p]
-    title = (" " if lang == "en" else "").join(parts)
+    suffix = t["title_suffix"]
+    if lang == "en":
+        title = f"{project} — {suffix}" if project else suffix[:1].upper() + suffix[1:]
+    else:
+        m = _TRAILING_NOTE.match(project)
+        base, note = m.group("base").rstrip(), m.group("note") or ""
+        if not project:
+            title = suffix
+        elif base.endswith("规划图"):
+            title = project
+        elif base.endswith("规划"):
+            title = f"{base}图{note.strip()}"
+        elif "规划" in project:
+            title = f"{project} — {suffix}"
+        else:
+            title = project + suffix
     if scenario:
         title += (
             f" — {t['scenario']}: {scenario}" if lang == "en" else f"({t['scenario']}:{scenario})"
