@@ -199,3 +199,88 @@ def test_english_map_texts():
     html = build_map(make_plan(), lang="en").get_root().render()
     assert "Primary" in html and "Legend" in html
     assert "图例" not in html
+
+
+HATCH_JS = """
+(function () {
+  var sp = window.schoolplan;
+  Object.keys(sp.overlays).forEach(function (k) { sp.map.addLayer(sp.overlays[k]); });
+  var pat = document.getElementById("sp-hatch-over");
+  var hatch = Array.prototype.slice.call(document.querySelectorAll("path.sp-hatch"));
+  return JSON.stringify({
+    pattern: pat ? pat.tagName : null,
+    inSvg: pat ? pat.ownerSVGElement !== null : false,
+    lines: pat ? pat.querySelectorAll("line").length : 0,
+    hatch: hatch.length,
+    fills: hatch.map(function (p) { return p.getAttribute("fill"); }),
+    interactive: hatch.filter(function (p) { return p.classList.contains("leaflet-interactive"); }).length,
+    legend: document.querySelectorAll(".sp-legend rect[fill='url(#sp-hatch-over)']").length
+  });
+})()
+"""
+
+
+def test_over_capacity_zones_are_hatched_with_a_pattern_of_the_page(tmp_path, qtbot, browser):
+    page, guard = browser
+    plan = make_plan((9, 4, 3))
+    files = export_all(plan, tmp_path, formats=("html",))
+    html = files["html"].read_text(encoding="utf-8")
+    assert external_refs(html) == []
+    assert "url(#sp-hatch-over)" in html  # the fill points into the page itself
+    _load(qtbot, page, files["html"])
+    qtbot.waitUntil(
+        lambda: bool(_js(qtbot, page, "!!(window.schoolplan && window.schoolplan.ready)")),
+        timeout=10000,
+    )
+    got = json.loads(_js(qtbot, page, HATCH_JS))
+    n_over = int((plan.catchments["utilization"] > 1).sum())
+    assert n_over >= 2  # the fixture has one per level
+    assert got["pattern"] == "pattern" and got["inSvg"] and got["lines"] == 1
+    assert got["hatch"] == n_over
+    assert got["fills"] == ["url(#sp-hatch-over)"] * n_over
+    assert got["interactive"] == 0  # clicks reach the zone below (its popup)
+    assert got["legend"] == 1
+    assert guard.blocked == []
+
+
+ENGLISH_JS = """
+(function () {
+  var sp = window.schoolplan;
+  var layers = Array.prototype.map.call(
+    document.querySelectorAll(".leaflet-control-layers-overlays label span"),
+    function (s) { return s.textContent.trim(); });
+  var z = sp.zones["primary|P003"]; z.openPopup(z.getBounds().getCenter());
+  var zone = Array.prototype.map.call(document.querySelectorAll(".leaflet-popup-content th"),
+    function (th) { return th.textContent; });
+  var zoneText = document.querySelector(".leaflet-popup-content").textContent;
+  var m = sp.markers["primary|P001"]; m.openPopup();
+  var school = Array.prototype.map.call(document.querySelectorAll(".leaflet-popup-content th"),
+    function (th) { return th.textContent; });
+  return JSON.stringify({ layers: layers, zone: zone, school: school,
+    zoneText: zoneText,
+    legend: document.querySelector(".sp-legend").textContent,
+    title: document.querySelector(".sp-title").textContent });
+})()
+"""
+
+
+def test_english_map_in_the_browser(tmp_path, qtbot, browser):
+    page, guard = browser
+    files = export_all(make_plan(), tmp_path, formats=("html",), lang="en")
+    _load(qtbot, page, files["html"])
+    qtbot.waitUntil(
+        lambda: bool(_js(qtbot, page, "!!(window.schoolplan && window.schoolplan.ready)")),
+        timeout=10000,
+    )
+    got = json.loads(_js(qtbot, page, ENGLISH_JS))
+    cjk = re.compile(r"[\u3400-\u9fff]")
+    assert "Primary schools" in got["layers"] and "Primary zones" in got["layers"]
+    assert "Junior middle group links" in got["layers"]
+    for texts in (got["layers"], got["zone"], got["school"], [got["legend"]]):
+        assert not any(cjk.search(x) for x in texts), texts  # data names are not in these
+    assert {"Students", "Capacity", "Utilisation"} <= set(got["zone"])
+    assert "· Primary zones" in got["zoneText"]
+    assert {"Layout", "Students", "Group", "Reason"} <= set(got["school"])
+    assert "Zone over capacity" in got["legend"] and "Zones" in got["legend"]
+    assert "school layout plan" in got["title"]
+    assert guard.blocked == []

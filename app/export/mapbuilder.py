@@ -52,6 +52,13 @@ def safe_json(payload: Any) -> str:
     )
 
 
+def layer_name(t: dict, level: str, kind: str, lang: str) -> str:
+    """ "小学学区" / "Primary zones": a level's layer, as the layer control and popups say it."""
+    if lang == "en":
+        return f"{t[level]} {t[kind].lower()}"
+    return f"{t[level]}{t[kind]}"
+
+
 def _table(rows: list[tuple[str, str]]) -> str:
     # Labels are ours, values already escaped by the caller.
     cells = "".join(f"<tr><th>{esc(k)}</th><td>{v}</td></tr>" for k, v in rows if v != "")
@@ -103,7 +110,7 @@ def _zones_payload(result, t, lang, names) -> dict[str, dict]:
             )
             name = esc(names.get(sid, sid))
             popup = (
-                f"<div class='sp-pop'><b>{name}</b> · {esc(t[level])}{esc(t['zones'])}"
+                f"<div class='sp-pop'><b>{name}</b> · {esc(layer_name(t, level, 'zones', lang))}"
                 + _table(
                     [
                         (t["students"], _num(r, "students")),
@@ -207,7 +214,7 @@ def _schools_payload(result, t, lang) -> list[dict]:
         if z is not None:
             rows.append(
                 (
-                    t["zones"] + t["students"],
+                    t["zone_students"],
                     esc(sym.fmt_num(z.get("students")))
                     + " / "
                     + esc(sym.fmt_pct(z.get("utilization"))),
@@ -328,8 +335,9 @@ def _legend_html(t, levels, has_new, has_unserved, has_links) -> str:
         items.append(f"<div>{svg('star', sym.NEW_COLOR)} {esc(t['new_school'])}</div>")
     if has_links:
         items.append(f"<div><span class='sp-lg-line'></span> {esc(t['links'])}</div>")
-    items.append(f"<div><span class='sp-lg-zone'></span> {esc(t['zones'])}</div>")
-    items.append(f"<div><span class='sp-lg-over'></span> {esc(t['over_capacity'])}</div>")
+    items.append(f"<div><span class='sp-lg-zone'></span> {esc(t['zones'].capitalize())}</div>")
+    hatch = "<svg width='16' height='11'><rect width='16' height='11' fill='url(#sp-hatch-over)'/></svg>"
+    items.append(f"<div><span class='sp-lg-over'>{hatch}</span> {esc(t['over_capacity'])}</div>")
     if has_unserved:
         for st in ("too_far", "unserved"):
             label = t["too_far"] if st == "too_far" else t["not_served"]
@@ -361,6 +369,7 @@ class PlanLayers(MacroElement):
 .sp-lg-zone, .sp-lg-over, .sp-lg-line, .sp-lg-dot { display: inline-block; vertical-align: middle; }
 .sp-lg-zone { width: 16px; height: 11px; background: #8DD3C7; border: 1px solid #555; }
 .sp-lg-over { width: 16px; height: 11px; background: #FB8072; border: 2px dashed {{ this.over_color }}; }
+.sp-lg-over svg { display: block; }
 .sp-lg-line { width: 18px; border-top: 2px dashed #555; }
 .sp-lg-dot { width: 8px; height: 8px; border-radius: 4px; }
 .sp-tab { border-collapse: collapse; font-size: 12px; margin-top: 4px; }
@@ -377,6 +386,15 @@ class PlanLayers(MacroElement):
   window.schoolplanMap = map;
   window.schoolplan = sp;
   var T = D.t;
+  var HATCH = "sp-hatch-over";
+  if (!document.getElementById(HATCH)) {
+    // A 0×0 SVG (not display:none, which would disable the pattern) holds the hatch pattern.
+    document.body.insertAdjacentHTML("beforeend",
+      "<svg id='sp-defs' width='0' height='0' style='position:absolute' aria-hidden='true'><defs>" +
+      "<pattern id='" + HATCH + "' patternUnits='userSpaceOnUse' width='7' height='7' patternTransform='rotate(45)'>" +
+      "<line x1='0' y1='0' x2='0' y2='7' stroke='{{ this.over_color }}' stroke-width='2.2' stroke-opacity='0.85'/>" +
+      "</pattern></defs></svg>");
+  }
   function shapePath(shape, s) {
     var h = s / 2;
     if (shape === "square") return "<rect x='1.5' y='1.5' width='" + (s - 3) + "' height='" + (s - 3) + "'";
@@ -420,8 +438,10 @@ class PlanLayers(MacroElement):
     sp.markers[s.lv + "|" + s.id] = m; sp.counts.schools += 1;
   });
   D.levels.forEach(function (lv, k) {
-    if (schoolLayers[lv]) overlay("schools_" + lv, T[lv] + " " + T.schools, schoolLayers[lv], true);
+    var N = D.layerNames[lv];
+    if (schoolLayers[lv]) overlay("schools_" + lv, N.schools, schoolLayers[lv], true);
     if (D.zones[lv]) {
+      var over = [];
       var zl = L.geoJSON(D.zones[lv], { className: "sp-zone sp-zone-" + lv,
         style: function (f) { var p = f.properties;
           return p.over ? { color: "{{ this.over_color }}", weight: 3, dashArray: "8 5", fillColor: p.color, fillOpacity: 0.55 }
@@ -429,15 +449,20 @@ class PlanLayers(MacroElement):
         onEachFeature: function (f, layer) {
           layer.options.schoolId = f.properties.id; layer.options.level = lv;
           layer.bindTooltip(f.properties.tip, { sticky: true }); layer.bindPopup(f.properties.popup);
-          sp.zones[lv + "|" + f.properties.id] = layer; sp.counts.zones += 1; } });
-      overlay("zones_" + lv, T[lv] + " " + T.zones, zl, k === 0);
+          sp.zones[lv + "|" + f.properties.id] = layer; sp.counts.zones += 1;
+          if (f.properties.over) over.push(f); } });
+      // Over capacity: the zone's own colour stays, a red hatch (SVG pattern in this page) on top.
+      if (over.length) zl.addLayer(L.geoJSON({ type: "FeatureCollection", features: over }, {
+        className: "sp-hatch sp-hatch-" + lv, interactive: false,
+        style: { stroke: false, fill: true, fillColor: "url(#" + HATCH + ")", fillOpacity: 1 } }));
+      overlay("zones_" + lv, N.zones, zl, k === 0);
     }
     if (D.links[lv]) {
       var ll = L.geoJSON(D.links[lv], { className: "sp-link sp-link-" + lv, pane: "spLinks",
         style: { color: D.levelColor[lv], weight: 2, opacity: 0.85, dashArray: "6 4" },
         onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.tip, { sticky: true });
           layer.bindPopup(f.properties.popup); sp.counts.links += 1; } });
-      overlay("links_" + lv, T[lv] + " " + T.links, ll, true);
+      overlay("links_" + lv, N.links, ll, true);
     }
     if (D.unserved[lv]) {
       var ul = L.layerGroup();
@@ -445,7 +470,7 @@ class PlanLayers(MacroElement):
         L.circleMarker([u.lat, u.lng], { radius: 3.5, className: "sp-unserved", pane: "spUnserved", color: D.unservedColor[u.st],
           weight: 1, fillOpacity: 0.9 }).bindTooltip(u.tip).addTo(ul);
         sp.counts.unserved += 1; });
-      overlay("unserved_" + lv, T[lv] + " " + T.unserved, ul, k === 0);
+      overlay("unserved_" + lv, N.unserved, ul, k === 0);
     }
   });
   if (D.radius.length) {
@@ -515,6 +540,7 @@ def build_payload(
     return {
         "t": {k: t[k] for k in ("primary", "junior", "senior", "zones", "schools", "links", "unserved", "radius")},
         "levels": levels,
+        "layerNames": {lv: {k: layer_name(t, lv, k, lang) for k in ("schools", "zones", "links", "unserved")} for lv in levels},
         "boundary": _features(boundary, [{} for _ in range(len(boundary))]) if boundary is not None else {"type": "FeatureCollection", "features": []},
         "zones": zones,
         "schools": schools,

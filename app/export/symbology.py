@@ -95,6 +95,7 @@ TEXT = {
         "level_sym": "学段",
         "school_word": "所",
         "inset": "局部放大图",
+        "zone_students": "学区学生数",
     },
     "en": {
         "title_suffix": "school layout plan",
@@ -153,6 +154,7 @@ TEXT = {
         "level_sym": "Level",
         "school_word": "",
         "inset": "Enlarged view",
+        "zone_students": "Zone students",
     },
 }
 
