@@ -25,13 +25,14 @@ import pandas as pd
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
-from matplotlib.collections import LineCollection, PathCollection
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
+from matplotlib.transforms import Affine2D, offset_copy
 from scipy.spatial import cKDTree
 
 from app.export import symbology as sym
@@ -195,13 +196,15 @@ def _free(b, boxes: np.ndarray) -> bool:
     )
 
 
-def _measure(fig, names: list[str], fontsize: float) -> np.ndarray:
-    """Width and height (display pixels, incl. the white backing box) of every name."""
+def _measure(fig, names: list[str], fontsize: float, seen: dict | None = None) -> np.ndarray:
+    """Width and height (display pixels, incl. the white backing box) of every name.
+
+    ``seen`` keeps sizes across pages of the same dpi (each name is measured once per export)."""
     renderer = fig.canvas.get_renderer()
     prop = FontProperties(size=fontsize)
     scale = fig.dpi / 72.0
     out = np.zeros((len(names), 2))
-    seen: dict[str, tuple[float, float]] = {}
+    seen = {} if seen is None else seen.setdefault((fontsize, fig.dpi), {})
     for i, name in enumerate(names):
         if not name:
             continue
@@ -254,6 +257,7 @@ def _place_labels(
     )
     done: list[int] = []
     drawn = 0
+    boxes: list[tuple[int, float, float, float, float]] = []
     named: dict[str, list[tuple[float, float]]] = {}
     for i in order:
         if not names[i] or (only is not None and not only[i]) or not near[i]:
@@ -266,35 +270,54 @@ def _place_labels(
             continue
         d = gap * 0.7
         spots = (
-            ((x + gap, y - h / 2), (gap, 0), "left", "center"),
-            ((x - gap - w, y - h / 2), (-gap, 0), "right", "center"),
-            ((x - w / 2, y + gap), (0, gap), "center", "bottom"),
-            ((x - w / 2, y - gap - h), (0, -gap), "center", "top"),
+            (x + gap, y - h / 2),
+            (x - gap - w, y - h / 2),
+            (x - w / 2, y + gap),
+            (x - w / 2, y - gap - h),
             # Diagonal spots: a name at the edge of a crowded place still finds room.
-            ((x + d, y + d), (d, d), "left", "bottom"),
-            ((x - d - w, y + d), (-d, d), "right", "bottom"),
-            ((x + d, y - d - h), (d, -d), "left", "top"),
-            ((x - d - w, y - d - h), (-d, -d), "right", "top"),
+            (x + d, y + d),
+            (x - d - w, y + d),
+            (x + d, y - d - h),
+            (x - d - w, y - d - h),
         )
         others = sym_boxes[near & (np.arange(len(sym_boxes)) != i)]
-        for (bx, by), (ox, oy), ha, va in spots:
+        for bx, by in spots:
             b = (bx - pad, by - pad, bx + w + pad, by + h + pad)
             inside = bx >= axbox.x0 and bx + w <= axbox.x1 and by >= axbox.y0 and by + h <= axbox.y1
             if inside and _free(b, placed) and _free(b, others):
                 placed = np.vstack([placed, b])
                 done.append(i)
                 named.setdefault(names[i], []).append((x, y))
-                if draw:
-                    drawn += 1
-                    txt = ax.annotate(
-                        names[i], tuple(xy[i]), xytext=(ox / scale, oy / scale),
-                        textcoords="offset points", fontsize=fontsize, ha=ha, va=va, zorder=15,
-                        annotation_clip=True,
-                        bbox=dict(boxstyle="square,pad=0.05", fc="white", ec="none", alpha=0.65),
-                    )  # fmt: skip
-                    txt.set_parse_math(False)
+                # Box relative to the school, in points (dpi-free).
+                boxes.append((i, (bx - x) / scale, (by - y) / scale, w / scale, h / scale))
                 break
+    if draw and boxes:
+        _draw_names(ax, xy, names, boxes, fontsize)
+        drawn = len(boxes)
     return done, drawn
+
+
+def _draw_names(ax, xy: np.ndarray, names: list[str], boxes, fontsize: float) -> None:
+    """Names centred in their boxes, on one collection of white backing boxes.
+
+    One PolyCollection instead of a bbox patch per Text: the patch makes matplotlib lay every
+    name out twice per output, the slowest part of the print map."""
+    fig = ax.figure
+    pts = Affine2D().scale(1 / 72) + fig.dpi_scale_trans  # points → pixels at any dpi
+    idx = [b[0] for b in boxes]
+    verts = [[(ox, oy), (ox + w, oy), (ox + w, oy + h), (ox, oy + h)] for _, ox, oy, w, h in boxes]
+    ax.add_collection(
+        PolyCollection(
+            verts, offsets=xy[idx], offset_transform=ax.transData, transform=pts,
+            facecolors=(1, 1, 1, 0.65), edgecolors="none", zorder=14.9,
+        )
+    )  # fmt: skip
+    for i, ox, oy, w, h in boxes:
+        txt = ax.text(
+            xy[i, 0], xy[i, 1], names[i], fontsize=fontsize, ha="center", va="center", zorder=15,
+            transform=offset_copy(ax.transData, fig=fig, x=ox + w / 2, y=oy + h / 2, units="points"),
+        )  # fmt: skip
+        txt.set_parse_math(False)
 
 
 @dataclass
@@ -516,7 +539,7 @@ def _fit_inset(fig, window, space):
     return win, rect
 
 
-def _add_inset(fig, ax, result, sc, window, rect, *, level, zone_level, cache, t, fontsize):
+def _add_inset(fig, ax, result, sc, window, rect, *, level, zone_level, cache, t, fontsize, wh):
     """The enlarged view: same layers, framed, its own scale bar, names placed again."""
     ix = fig.add_axes(rect, label="inset")
     x0, y0, x1, y1 = window
@@ -553,14 +576,23 @@ def _add_inset(fig, ax, result, sc, window, rect, *, level, zone_level, cache, t
     (bx0, by0), (bx1, by1) = ix.transData.transform([bar[:2], bar[2:]])
     placed = _place_labels(
         fig, ix, sc.xy, sc.names, sc.box_pt, sc.order, fontsize, only=inside,
-        avoid=np.array([[bx0, by0, bx1, by1]]),
+        avoid=np.array([[bx0, by0, bx1, by1]]), wh=wh,
     )  # fmt: skip
     return ix, inside, placed, mag
 
 
 def _draw_page(
-    fig, result, *, lang: str, paper: str, level: str | None, zone_level: str | None
+    fig,
+    result,
+    *,
+    lang: str,
+    paper: str,
+    level: str | None,
+    zone_level: str | None,
+    cache: dict | None = None,
 ) -> dict:
+    """Draw one page on ``fig``; ``cache`` (shared by the pages of one export) keeps zone colours
+    and name sizes. Returns the page's figures (labels, inset, …)."""
     t = sym.texts(lang)
     schools = result.schools
     if level is not None:
@@ -571,7 +603,7 @@ def _draw_page(
     panel = fig.add_axes(PANEL_RECT, label="panel")
     panel.set_axis_off()
     stats: dict = {}
-    cache = fig.__dict__.setdefault("_schoolplan_cache", {})
+    cache = {} if cache is None else cache
 
     boundary = result.boundary
     extent = (
@@ -586,7 +618,7 @@ def _draw_page(
     sc = _school_symbols(schools, paper)
     _draw_features(ax, result, sc, level=level, zone_level=zone_level, cache=cache, stats=stats)
     fontsize = LABEL_PT[paper]
-    wh = _measure(fig, sc.names, fontsize)
+    wh = _measure(fig, sc.names, fontsize, cache.setdefault("sizes", {}))
     legend = _legend(panel, t, sc, level, zone_level, lang, stats, result.groups, paper)
 
     # A trial placement tells whether some crowded area needs an enlarged view.
@@ -612,7 +644,7 @@ def _draw_page(
             window, rect = _fit_inset(fig, window, space)
             _ix, inside, (inset_labels, inset_drawn), mag = _add_inset(
                 fig, ax, result, sc, window, rect, level=level, zone_level=zone_level,
-                cache=cache, t=t, fontsize=fontsize,
+                cache=cache, t=t, fontsize=fontsize, wh=wh,
             )  # fmt: skip
             wx0, wx1 = _ix.get_xlim()
             wy0, wy1 = _ix.get_ylim()
@@ -849,11 +881,14 @@ def render_print(
     out: dict[str, Path] = {}
     pages = stats if stats is not None else []
     encoder: threading.Thread | None = None
+    cache: dict = {}
     errors: list[BaseException] = []
     with rc_context(rc):
         fig = _figure(paper)
         pages.append(
-            _draw_page(fig, result, lang=lang, paper=paper, level=None, zone_level=first_zone)
+            _draw_page(
+                fig, result, lang=lang, paper=paper, level=None, zone_level=first_zone, cache=cache
+            )
         )
         try:
             if png is not None:
@@ -884,6 +919,7 @@ def render_print(
                                     paper=paper,
                                     level=lv,
                                     zone_level=lv if lv in zone_levels else None,
+                                    cache=cache,
                                 )
                             )
                             book.savefig(page, facecolor="white")
