@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / "out" / "instances"
 WGS84 = "EPSG:4326"
 CODE_COL = "县代码"
-GENERATOR_VERSION = 2  # bump when the output changes, so cached instances are rebuilt
+GENERATOR_VERSION = 3  # bump when the output changes, so cached instances are rebuilt
 SEED = 20240901
 PREFECTURE = (431124, 431125, 431126, 431127, 431128)  # 道县 and four neighbours in 永州
 PROVINCE = "43"  # 湖南
@@ -167,12 +167,14 @@ def county_layers(code: int, size: CountySize = BENCH_COUNTY, seed: int = SEED) 
         raise ValueError(f"{size.units} units are too few for {n_towns} towns")
 
     def near(centre: np.ndarray, n: int, sigma: float) -> np.ndarray:
-        out = np.empty((0, 2))
-        while len(out) < n:
-            p = centre + rng.normal(0, sigma, (n * 3, 2))
-            out = np.vstack([out, p[shapely.contains_xy(inner, p[:, 0], p[:, 1])]])
-            sigma *= 1.3  # a thin county may hold few points around the centre
-        return out[:n]
+        """n places around centre: Gaussian weights over the county's interior sample, so it
+        also works for a thin county or a centre that fell outside it."""
+        d2 = ((cloud - centre) ** 2).sum(axis=1)
+        w = np.exp(-(d2 - d2.min()) / (2 * sigma**2))
+        idx = rng.choice(len(cloud), n, replace=n > (w > 1e-12).sum(), p=w / w.sum())
+        p = cloud[idx] + rng.normal(0, 60, (n, 2))
+        inside = shapely.contains_xy(inner, p[:, 0], p[:, 1])
+        return np.where(inside[:, None], p, cloud[idx])
 
     comm_xy = near(seat, n_comm, 1500.0)
     ang = rng.uniform(0, 2 * math.pi)

@@ -64,6 +64,7 @@ class CountyTask:
     formats: tuple[str, ...] = ()
     export: Callable | None = None  # export(result, out_dir, formats) -> dict, run on the worker
     lang: str = "zh"
+    skip: bool = False  # already done with this input: not sent to a worker
 
 
 @dataclass
@@ -268,9 +269,10 @@ def _split_frames(project: Path, column: str) -> tuple[Any, dict[str, Any]]:
 
 def _split_bundle(
     job: CountyJob, cfg: Any, frames: dict[str, Any], tmp: Path
-) -> tuple[Any, dict[str, bytes], str]:
-    """The county's rows of every layer as one GeoPackage, and a content hash of them.
-    A layer without the county column is cut by the county's boundary polygon."""
+) -> tuple[Any, Callable[[], dict[str, bytes]], str]:
+    """The county's config, a function writing its rows of every layer as one GeoPackage (not
+    called for a county already done), and a content hash of those rows. A layer without the
+    county column is cut by the county's boundary polygon."""
     import geopandas as gpd
     import pandas as pd
 
@@ -280,9 +282,8 @@ def _split_bundle(
     if mine.empty:
         raise ProjectError(f"county {job.code} is not in the boundary layer's column '{col}'")
     gpkg = tmp / f"{safe_name(job.code)}.gpkg"
-    gpkg.unlink(missing_ok=True)
     digest = hashlib.sha256()
-    sources = {}
+    sources, parts = {}, {}
     for key, gdf in sorted(frames.items()):
         if col in gdf.columns:
             part = gdf[gdf[col].map(_code_text) == job.code]
@@ -293,16 +294,23 @@ def _split_bundle(
         digest.update(key.encode())
         digest.update(pd.util.hash_pandas_object(part.drop(columns=part.geometry.name)).values)
         digest.update(b"".join(part.geometry.to_wkb(hex=False).fillna(b"").tolist()))
-        part.to_file(gpkg, layer=key, driver="GPKG", engine="pyogrio")
+        parts[key] = part
         src = cfg.sources[key]
         # the table's coordinates are geometry now, in the CRS read_layer gave them
         sources[key] = dataclasses.replace(
             src, file=Path(gpkg.name), layer=key, x=None, y=None, sheet=None, crs=None
         )
-    files = {gpkg.name: gpkg.read_bytes()}
-    gpkg.unlink()
+
+    def write() -> dict[str, bytes]:
+        gpkg.unlink(missing_ok=True)
+        for key, part in parts.items():
+            part.to_file(gpkg, layer=key, driver="GPKG", engine="pyogrio")
+        data = gpkg.read_bytes()
+        gpkg.unlink()
+        return {gpkg.name: data}
+
     county_cfg = dataclasses.replace(cfg, sources=sources, rules_file=None, path=None)
-    return county_cfg, files, digest.hexdigest()
+    return county_cfg, write, digest.hexdigest()
 
 
 def _hash(cfg: Any, files: dict[str, bytes], rules: Any, extra: str) -> str:
@@ -337,9 +345,11 @@ def make_tasks(
     export: Callable | None = None,
     lang: str = "zh",
     on_error: Callable[[CountyJob, SchoolPlanError], None] | None = None,
+    skip: Callable[[str, str], bool] | None = None,
 ) -> Iterator[CountyTask]:
     """One task per county, built lazily (a province's bundles need not all sit in memory).
-    A county whose input cannot even be bundled goes to ``on_error`` and is not yielded."""
+    A county whose input cannot even be bundled goes to ``on_error`` and is not yielded; one for
+    which ``skip(code, input_hash)`` holds comes with ``skip`` set and no files."""
     from geo.project import load_rules_for, read_project_file
 
     shared: dict[tuple[Path, str], tuple[Any, dict]] = {}
@@ -351,18 +361,23 @@ def make_tasks(
                     key = (job.project.resolve(), job.split_column)
                     if key not in shared:
                         shared[key] = _split_frames(job.project, job.split_column)
-                    cfg, files, content = _split_bundle(job, *shared[key], Path(tmp))
+                    cfg, write, content = _split_bundle(job, *shared[key], Path(tmp))
                     digest = _hash(cfg, {}, rules, f"split {content} {formats}")
+                    skipped = skip is not None and skip(job.code, digest)
+                    files = {} if skipped else write()
                 else:
                     cfg, files = _bundle_project(job)
                     digest = _hash(cfg, files, rules, f"{formats}")
+                    skipped = skip is not None and skip(job.code, digest)
             except SchoolPlanError as exc:
                 if on_error is None:
                     raise
                 on_error(job, exc)
                 continue
             cfg = dataclasses.replace(cfg, name=cfg.name or job.name)
-            yield CountyTask(job.code, job.name, cfg, files, rules, digest, formats, export, lang)
+            yield CountyTask(
+                job.code, job.name, cfg, files, rules, digest, formats, export, lang, skipped
+            )
 
 
 # ---------------------------------------------------------------- the worker
@@ -533,10 +548,17 @@ def run_batch(
         finish(CountyOutcome(job.code, job.name, "failed", str(exc)))
 
     def pending() -> Iterator[CountyTask]:
+        done = None if force else (lambda code, h: is_done(out, code, h))
         for task in make_tasks(
-            jobs, rules_path, formats=formats, export=export, lang=lang, on_error=bad_input
+            jobs,
+            rules_path,
+            formats=formats,
+            export=export,
+            lang=lang,
+            on_error=bad_input,
+            skip=done,
         ):
-            if not force and is_done(out, task.code, task.input_hash):
+            if task.skip:
                 finish(_skipped(out, task))
             else:
                 yield task
