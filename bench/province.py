@@ -29,7 +29,7 @@ from bench.common import RssSampler, mb, row  # noqa: E402
 from bench.instances import CODE_COL, cached_project, instance_spec  # noqa: E402
 
 QUICK_COUNTIES = 4
-DASK_COUNTIES = 8
+DASK_COUNTIES = 4
 
 
 def county_list(folder: Path, codes: list[int] | None = None) -> Path:

@@ -41,7 +41,7 @@ SECTIONS = {
 }
 TIMEOUT_S = {"quick": 300, "full": 900}
 GB = 2**30
-PLAN_TIMEOUT_S = {"small": 120, "county": 240, "prefecture": 300}
+PLAN_TIMEOUT_S = {"small": 120, "county": 150, "prefecture": 180}
 NOTES = """
 ## How to read this
 
@@ -435,8 +435,22 @@ def main(argv: list[str] | None = None) -> int:
         + ", ".join(f"{k} {v:.0f} s" for k, v in spent.items())
         + f"; total {total:.0f} s.\n"
     )
-    write_results(sections, command=command, extra_md=extra + NOTES, meta={"quick": args.quick})
-    print(f"[bench] wrote bench/RESULTS.md and bench/results.json ({total:.0f} s)")
+    # a smoke run never overwrites the recorded results
+    md, js = (
+        (ROOT / "bench" / "out" / "RESULTS-quick.md", ROOT / "bench" / "out" / "results-quick.json")
+        if args.quick or args.only
+        else (ROOT / "bench" / "RESULTS.md", ROOT / "bench" / "results.json")
+    )
+    md.parent.mkdir(parents=True, exist_ok=True)
+    write_results(
+        sections,
+        command=command,
+        extra_md=extra + NOTES,
+        meta={"quick": args.quick},
+        md_path=md,
+        json_path=js,
+    )
+    print(f"[bench] wrote {md.relative_to(ROOT)} and {js.relative_to(ROOT)} ({total:.0f} s)")
     return 0
 
 
