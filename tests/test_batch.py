@@ -13,12 +13,16 @@ import pyogrio
 import pytest
 
 from app.cli import main
-from bench.instances import TEST_COUNTY, concat, county_layers, write_project
+from bench.instances import TEST_COUNTY, concat, county_layers, shared_dir, write_project
 from planning.batch import CountyJob, is_done, read_counties
 from planning.errors import ProjectError
 from planning.outputs import PLAN_LAYERS
 
 CODES = ("431124", "431125", "431126")
+COUNTIES_FILE = shared_dir() / "data" / "china_counties" / "counties_wgs84.geojson"
+pytestmark = pytest.mark.skipif(
+    not COUNTIES_FILE.exists(), reason=f"real county boundaries not found at {COUNTIES_FILE}"
+)
 
 
 @pytest.fixture(scope="module")
