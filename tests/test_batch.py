@@ -20,7 +20,7 @@ from planning.outputs import PLAN_LAYERS
 
 CODES = ("431124", "431125", "431126")
 COUNTIES_FILE = shared_dir() / "data" / "china_counties" / "counties_wgs84.geojson"
-pytestmark = pytest.mark.skipif(
+needs_data = pytest.mark.skipif(
     not COUNTIES_FILE.exists(), reason=f"real county boundaries not found at {COUNTIES_FILE}"
 )
 
@@ -77,6 +77,7 @@ def _summary(out: Path) -> dict[str, dict]:
         return {r["code"]: r for r in csv.DictReader(fh)}
 
 
+@needs_data
 def test_dask_batch_equals_single_runs_reports_failure_and_skips_on_rerun(counties, capsys):
     distributed = pytest.importorskip("dask.distributed")
     broken = counties / "projects" / "999999"
@@ -121,6 +122,7 @@ def test_dask_batch_equals_single_runs_reports_failure_and_skips_on_rerun(counti
         assert {c: (out / c / "plan.gpkg").stat().st_mtime_ns for c in CODES} == stamps
 
 
+@needs_data
 def test_split_by_county_column_equals_single_runs_and_redoes_only_changed_county(counties):
     listing = counties / "split.toml"
     listing.write_text('[split]\nproject = "combined"\ncolumn = "县代码"\n', encoding="utf-8")
