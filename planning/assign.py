@@ -13,11 +13,14 @@ distance km and school index (sorted, padded with inf / -1), per school an integ
   2. Splitting allowed: the flow is the answer (integral, exact optimum of the sparse model).
   3. Whole units (the default): a generalised assignment problem, NP-hard (a full MILP with HiGHS
      did not finish in 60 s on 3,000 × 10). The flow optimum is its LP relaxation, and a basic
-     flow solution splits only about one unit per full school. Iterative rounding: the split
-     units are fixed whole (at the school that took most of them, else the nearest candidate
-     with room), the flow is re-solved for the others, until none is split. The result never
-     exceeds a capacity and is reported with its gap to the flow lower bound
-     (``lower_bound_pupil_km``); it is a heuristic, not proven optimal for whole units.
+     flow solution splits only about one unit per full school. The split units are rounded to
+     one school, units left without a place eject others, and a local search (shift, swap,
+     ejection chain) improves the result (``planning.assign_whole``). It never exceeds a
+     capacity and is reported with its gap to the flow lower bound (``lower_bound_pupil_km``);
+     a heuristic, not proven optimal for whole units. (An exact MILP was tried on small models:
+     HiGHS needed up to 11 s on 20 units × 10 schools even under a 200-node limit, for a
+     0.2–2.5 % better objective; ``assign_whole.milp_place`` stays as a reference for tests.)
+  Every step is deterministic: no wall-clock limit decides a result.
 """
 
 from __future__ import annotations
@@ -27,18 +30,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from scipy import sparse
-from scipy.optimize import Bounds, LinearConstraint, milp
 
+from planning.assign_whole import CPSAT_MAX_ARCS, cpsat_polish, eject, improve, round_whole
 from planning.progress import Progress, check_canceled
-
-# Whole-unit models up to this many (unit, school) arcs are also solved exactly by MILP (HiGHS
-# takes well under a second there; at 30,000 arcs it did not finish in 60 s).
-_EXACT_MAX_ARCS = 1000
-# Time limits of the MILPs (seconds): tight capacities make them bin-packing hard to *prove*;
-# the best solution found by then is used (and is never worse than the flow-based one).
-_EXACT_SECONDS = 1.0
-_REPAIR_SECONDS = 1.0
 
 # Candidate generator: k -> (dist_km (n, k), school index (n, k)), sorted, padded inf / -1.
 Candidates = Callable[[int], tuple[np.ndarray, np.ndarray]]
@@ -183,20 +177,8 @@ def assign_capacity(
                 solve_seconds=time.perf_counter() - t0, notes=notes,
             )  # fmt: skip
         fu, fs, fp, fd, rnotes = _repair_whole(
-            demand, capacity, cand_d, cand_i, fu, fs, fp, fd, progress
+            demand, capacity, cand_d, cand_i, fu, fs, fp, progress
         )
-        notes += rnotes
-        if np.count_nonzero(cand_i >= 0) <= _EXACT_MAX_ARCS:
-            # Small model: the exact whole-unit MILP, kept when it places more pupils or as
-            # many nearer (it does at least as well unless stopped by its time limit).
-            pos = demand > 0
-            s_, d_ = _milp_place(demand[pos], cand_d[pos], cand_i[pos], capacity, _EXACT_SECONDS)
-            got = s_ >= 0
-            e_fu, e_fs = np.flatnonzero(pos)[got], s_[got]
-            e_fp, e_fd = demand[e_fu].astype(float), d_[got]
-            if (e_fp.sum(), -np.dot(e_fp, e_fd)) > (fp.sum(), -np.dot(fp, fd)):
-                fu, fs, fp, fd = e_fu, e_fs, e_fp, e_fd
-                notes.append("small model: exact whole-unit MILP used")
         # A whole unit left out while a school beyond its k has room for it: widen and redo.
         room = capacity - np.bincount(fs, fp, m)
         out = np.flatnonzero((np.bincount(fu, fp, len(demand)) == 0) & (demand > 0))
@@ -205,6 +187,8 @@ def assign_capacity(
             break
         k = min(2 * k, m)
         notes.append(f"widened to the {k} nearest schools: a whole unit found no place")
+    notes += rnotes  # of the last (widest) model only
+    method = "min-cost flow + rounding + local search (whole units)"
     if split_large:
         fu, fs, fp, fd, snotes = _split_leftovers(demand, capacity, cand_d, cand_i, fu, fs, fp, fd)
         notes += snotes
@@ -212,7 +196,7 @@ def assign_capacity(
     return _result(
         demand, fu, fs, fp, fd, m,
         lower_bound_pupil_km=lp_bound, k_used=k,
-        method="min-cost flow + MILP repair + ejection (whole units)",
+        method=method,
         solve_seconds=time.perf_counter() - t0, notes=notes,
     )  # fmt: skip
 
@@ -232,127 +216,48 @@ def _flow_widening(demand, capacity, candidates, k, m, notes, progress):
         notes.append(f"widened to the {k} nearest schools: pupils were left without a place")
 
 
-def _repair_whole(demand, capacity, cand_d, cand_i, fu, fs, fp, fd, progress=None):
-    """Keep the units the flow left whole; place the split or short ones whole by a small MILP
-    over the room they leave; then try ejection moves for any unit still without a place."""
-    n, m = len(demand), len(capacity)
-    arcs_per_unit = np.bincount(fu, minlength=n)
-    placed = np.bincount(fu, fp, n)
-    whole = (arcs_per_unit == 1) & (placed == demand)
-    school = np.full(n, -1, np.int64)
-    dist = np.full(n, np.inf)
-    keep = whole[fu]
-    school[fu[keep]] = fs[keep]
-    dist[fu[keep]] = fd[keep]
-    todo = np.flatnonzero(~whole & (demand > 0))
+def _repair_whole(demand, capacity, cand_d, cand_i, fu, fs, fp, progress=None):
+    """Whole units from the flow: rounding, ejection, local search (``planning.assign_whole``).
+    Returns (unit, school, pupils, km) arcs and notes."""
+    n_split = int(np.count_nonzero(np.bincount(fu, minlength=len(demand)) > 1))
+    school = round_whole(demand, capacity, cand_d, cand_i, fu, fs, fp)
     notes: list[str] = []
-    if len(todo):
-        check_canceled(progress)
-        room = capacity - np.bincount(school[school >= 0], demand[school >= 0], m).astype(np.int64)
-        s_, d_ = _milp_place(demand[todo], cand_d[todo], cand_i[todo], room)
-        school[todo], dist[todo] = s_, d_
-        notes.append(f"{len(todo)} units split by the flow were placed whole by a MILP")
-        short = np.flatnonzero((school < 0) & (demand > 0) & (cand_i[:, 0] >= 0))
-        if len(short):
-            moved = _eject(demand, capacity, cand_d, cand_i, school, dist, short)
-            if moved:
-                notes.append(f"{moved} units without a place were placed by moving others")
+    if n_split:
+        notes.append(f"{n_split} units split by the flow were rounded to one school")
+    check_canceled(progress)
+    short = np.flatnonzero((school < 0) & (demand > 0) & (cand_i[:, 0] >= 0))
+    if len(short):
+        moved = eject(demand, capacity, cand_d, cand_i, school, short)
+        if moved:
+            notes.append(f"{moved} units without a place were placed by moving others")
+    check_canceled(progress)
+    st = improve(demand, capacity, cand_d, cand_i, school)
+    moves = st["insert"] + st["bump"] + st["shift"] + st["swap"] + st["chain"]
+    if moves:
+        notes.append(
+            f"local search: {st['shift']} shifts, {st['swap']} swaps, {st['chain']} chains, "
+            f"{st['insert']} insertions, {st['bump']} larger units placed instead of smaller "
+            f"ones, in {st['rounds']} rounds"
+        )
+    if 0 < np.count_nonzero(cand_i >= 0) <= CPSAT_MAX_ARCS:
+        better, proven = cpsat_polish(demand, cand_d, cand_i, capacity, school)
+        if _key(better, demand, cand_d, cand_i) < _key(school, demand, cand_d, cand_i):
+            school = better
+            notes.append("small model: improved by CP-SAT" + (" (optimal)" if proven else ""))
+    return (*_arcs_of(school, demand, cand_d, cand_i), notes)
+
+
+def _key(school, demand, cand_d, cand_i):
+    """Whole-unit objective as a comparable pair: most pupils placed, then least pupil-km."""
+    _, _, fp, km = _arcs_of(school, demand, cand_d, cand_i)
+    return (-fp.sum(), float(np.dot(fp, km)))
+
+
+def _arcs_of(school, demand, cand_d, cand_i):
     got = np.flatnonzero(school >= 0)
-    return got, school[got], demand[got].astype(float), dist[got], notes
-
-
-def _milp_place(w, cd, ci, room, seconds=_REPAIR_SECONDS):
-    """Place units (demand w, candidates cd/ci) whole into schools with ``room``; most pupils
-    placed first, then least pupil-km. Returns (school, km) per unit, -1 / inf when unplaced."""
-    w = w.astype(float)
-    t = len(w)
-    ok = (ci >= 0) & np.isfinite(cd) & (w[:, None] <= room[np.maximum(ci, 0)])
-    r, c = np.nonzero(ok)
-    schools = ci[r, c]
-    nv = len(r) + t  # one variable per (unit, school) and one "unplaced" per unit
-    dmax = float(cd[ok].max()) if ok.any() else 1.0
-    # Leaving a pupil unplaced costs more than any re-arrangement of the others saves.
-    penalty = (dmax + 1.0) * (t + 1)
-    cost = np.concatenate([w[r] * cd[r, c], w * penalty])
-    a_one = sparse.csr_matrix(
-        (np.ones(nv), (np.concatenate([r, np.arange(t)]), np.arange(nv))), shape=(t, nv)
-    )
-    rows, inv = np.unique(schools, return_inverse=True)
-    a_cap = sparse.csr_matrix((w[r], (inv, np.arange(len(r)))), shape=(len(rows), nv))
-    res = milp(
-        cost,
-        integrality=np.ones(nv),
-        bounds=Bounds(0, 1),
-        constraints=[
-            LinearConstraint(a_one, 1, 1),
-            LinearConstraint(a_cap, -np.inf, room[rows].astype(float)),
-        ],
-        options={"time_limit": seconds},
-    )
-    out_s = np.full(t, -1, np.int64)
-    out_d = np.full(t, np.inf)
-    if res.x is None:
-        return out_s, out_d
-    x = np.flatnonzero(res.x[: len(r)] > 0.5)
-    out_s[r[x]] = schools[x]
-    out_d[r[x]] = cd[r[x], c[x]]
-    return out_s, out_d
-
-
-def _eject(demand, capacity, cand_d, cand_i, school, dist, short) -> int:
-    """For each unit without a place (largest first): at one of its schools, nearest first, make
-    room by moving units already there to another of their candidates that has room, cheapest
-    extra distance per pupil first. Changes ``school``/``dist`` in place; returns units placed."""
-    m = len(capacity)
-    assigned = school >= 0
-    room = capacity - np.bincount(school[assigned], demand[assigned], m).astype(np.int64)
-    members: dict[int, list[int]] = {}
-    for u in np.flatnonzero(assigned):
-        members.setdefault(int(school[u]), []).append(int(u))
-    placed = 0
-    for u in short[np.lexsort((short, -demand[short]))]:
-        for j in range(cand_i.shape[1]):
-            s = int(cand_i[u, j])
-            if s < 0:
-                break
-            need = demand[u] - room[s]
-            if need <= 0:
-                plan = []
-            else:
-                options = []
-                for v in members.get(s, []):
-                    if v == u or demand[v] == 0:
-                        continue
-                    for jj in range(cand_i.shape[1]):
-                        t = int(cand_i[v, jj])
-                        if t >= 0 and t != s and room[t] >= demand[v]:
-                            extra = (cand_d[v, jj] - dist[v]) / demand[v]
-                            options.append((extra, v, t, cand_d[v, jj]))
-                            break
-                options.sort()
-                plan, freed, used = [], 0, {}
-                for _extra, v, t, dv in options:
-                    if room[t] - used.get(t, 0) < demand[v]:
-                        continue
-                    plan.append((v, t, dv))
-                    used[t] = used.get(t, 0) + demand[v]
-                    freed += demand[v]
-                    if freed >= need:
-                        break
-                if freed < need:
-                    continue
-            for v, t, dv in plan:
-                members[s].remove(v)
-                members.setdefault(t, []).append(v)
-                room[t] -= demand[v]
-                room[s] += demand[v]
-                school[v], dist[v] = t, dv
-            school[u], dist[u] = s, cand_d[u, j]
-            room[s] -= demand[u]
-            members.setdefault(s, []).append(int(u))
-            placed += 1
-            break
-    return placed
+    hit = cand_i[got] == school[got, None]
+    km = cand_d[got, hit.argmax(axis=1)]
+    return got, school[got], demand[got].astype(float), km
 
 
 def _split_leftovers(demand, capacity, cand_d, cand_i, fu, fs, fp, fd):

@@ -1,0 +1,419 @@
+"""Whole units within capacity: from the min-cost flow to an assignment that keeps units whole.
+
+A generalised assignment problem (NP-hard). Deterministic in every step, no wall-clock limit
+anywhere, so the same input always gives the same zones whatever the machine's load:
+
+1. Rounding: units the flow left whole keep their school; split or short units (largest first,
+   ties by index) go whole to the candidate that took most of them, else the nearest with room.
+2. Ejection: a unit still without a place makes room at one of its schools by moving units there
+   to another candidate with room (cheapest extra distance per pupil first).
+3. Local search, in rounds until no move improves: insert units without a place where room
+   appeared; shift a unit to a nearer school with room; swap two units between their schools;
+   an ejection chain (u moves to t, a unit v at t moves on to a school with room). Each applied
+   move lowers the total pupil-metres (integers), so the search ends; a round cap only bounds it.
+4. Small models (≤ ``CPSAT_MAX_ARCS`` arcs): CP-SAT from that solution as a hint, one worker,
+   a deterministic work budget; kept only when better. It fixes the bin-packing cases the moves
+   miss (e.g. the only way to place everyone sends a big unit to a far school).
+
+``milp_place`` is the exact model (HiGHS under a *node* limit, deterministic) used as a
+reference to measure the heuristic; it is not in the plan's path: even 20 × 10 models took
+seconds at the root node.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import sparse
+from scipy.optimize import Bounds, LinearConstraint, milp
+
+# Local-search rounds at most (each round applies every non-conflicting improving move found);
+# the search usually stops by itself after a few rounds.
+_MAX_ROUNDS = 60
+# Branch-and-bound nodes of the reference MILP: a count, not seconds, so its results never
+# depend on machine load.
+_NODE_LIMIT = 500
+# CP-SAT polish of small models: at most this many (unit, school) arcs, and a deterministic time
+# budget (CP-SAT work units, about seconds on a quiet machine; the same on a loaded one).
+CPSAT_MAX_ARCS = 400
+_CPSAT_WORK = 0.5
+
+
+def round_whole(demand, capacity, cand_d, cand_i, fu, fs, fp):
+    """Whole-unit school per unit from a flow: (school (n,), -1 when none). ``demand`` int."""
+    n, m = len(demand), len(capacity)
+    arcs = np.bincount(fu, minlength=n)
+    placed = np.bincount(fu, fp, n)
+    whole = (arcs == 1) & (placed == demand)
+    school = np.full(n, -1, np.int64)
+    keep = whole[fu]
+    school[fu[keep]] = fs[keep]
+    room = capacity - np.bincount(school[whole], demand[whole], m).astype(np.int64)
+    todo = np.flatnonzero(~whole & (demand > 0))
+    if len(todo) == 0:
+        return school
+    # Largest share first for each todo unit, then the candidates by distance.
+    share = {}
+    sel = ~keep
+    order = np.lexsort((fs[sel], -fp[sel], fu[sel]))
+    for u, s in zip(fu[sel][order], fs[sel][order], strict=True):
+        share.setdefault(int(u), int(s))
+    for u in todo[np.lexsort((todo, -demand[todo]))]:
+        w = demand[u]
+        first = share.get(int(u), -1)
+        if first >= 0 and room[first] >= w:
+            school[u] = first
+            room[first] -= w
+            continue
+        for s, d in zip(cand_i[u], cand_d[u], strict=True):
+            if s < 0:
+                break
+            if room[s] >= w and np.isfinite(d):
+                school[u] = s
+                room[s] -= w
+                break
+    return school
+
+
+def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
+    """Place units without a place (largest first) by moving units out of one of their schools,
+    nearest first, to another candidate with room. Changes ``school`` in place; returns units
+    placed."""
+    m = len(capacity)
+    dist = _dist_of(cand_d, cand_i, school)
+    assigned = school >= 0
+    room = capacity - np.bincount(school[assigned], demand[assigned], m).astype(np.int64)
+    members: dict[int, list[int]] = {}
+    for u in np.flatnonzero(assigned):
+        members.setdefault(int(school[u]), []).append(int(u))
+    placed = 0
+    for u in short[np.lexsort((short, -demand[short]))]:
+        for j in range(cand_i.shape[1]):
+            s = int(cand_i[u, j])
+            if s < 0:
+                break
+            need = demand[u] - room[s]
+            plan = []
+            if need > 0:
+                options = []
+                for v in members.get(s, []):
+                    if demand[v] == 0:
+                        continue
+                    for jj in range(cand_i.shape[1]):
+                        t = int(cand_i[v, jj])
+                        if t >= 0 and t != s and room[t] >= demand[v]:
+                            options.append(((cand_d[v, jj] - dist[v]) / demand[v], v, t))
+                            break
+                options.sort()
+                freed, used = 0, {}
+                for _extra, v, t in options:
+                    if room[t] - used.get(t, 0) < demand[v]:
+                        continue
+                    plan.append((v, t))
+                    used[t] = used.get(t, 0) + demand[v]
+                    freed += demand[v]
+                    if freed >= need:
+                        break
+                if freed < need:
+                    continue
+            for v, t in plan:
+                members[s].remove(v)
+                members.setdefault(t, []).append(v)
+                room[t] -= demand[v]
+                room[s] += demand[v]
+                school[v] = t
+                dist[v] = cand_d[v, np.flatnonzero(cand_i[v] == t)[0]]
+            school[u], dist[u] = s, cand_d[u, j]
+            room[s] -= demand[u]
+            members.setdefault(s, []).append(int(u))
+            placed += 1
+            break
+    return placed
+
+
+def improve(demand, capacity, cand_d, cand_i, school) -> dict:
+    """Local search on ``school`` (changed in place). Returns counts of applied moves."""
+    n, m = len(demand), len(capacity)
+    w = demand.astype(np.int64)
+    valid = (cand_i >= 0) & np.isfinite(cand_d) & (w[:, None] > 0)
+    # Integer pupil-metres: exact comparisons, strict decrease, guaranteed end.
+    cm = np.where(valid, np.rint(np.where(valid, cand_d, 0) * 1000.0), 0).astype(np.int64)
+    ci = np.where(valid, cand_i, -1)
+    stats = {"insert": 0, "bump": 0, "shift": 0, "swap": 0, "chain": 0, "rounds": 0}
+    for _ in range(_MAX_ROUNDS):
+        stats["rounds"] += 1
+        cur = _cur_metres(cm, ci, school)
+        placed = school >= 0
+        room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
+        changed = _insert(w, ci, school, room, stats)
+        if _bump(w, ci, school, room, stats):
+            changed = True
+            short = np.flatnonzero((school < 0) & (w > 0) & (ci[:, 0] >= 0))
+            stats["insert"] += eject(demand, capacity, cand_d, cand_i, school, short)
+            placed = school >= 0
+            room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
+        changed |= _shift(w, cm, ci, school, cur, room, stats)
+        cur = _cur_metres(cm, ci, school)
+        changed |= _swap(w, cm, ci, school, cur, room, m, stats)
+        cur = _cur_metres(cm, ci, school)
+        changed |= _chain(w, cm, ci, school, cur, room, n, stats)
+        if not changed:
+            break
+    return stats
+
+
+def _cur_metres(cm, ci, school):
+    hit = (ci == school[:, None]) & (school[:, None] >= 0)
+    return np.where(hit.any(axis=1), (cm * hit).sum(axis=1), 0)
+
+
+def _dist_of(cand_d, cand_i, school):
+    hit = (cand_i == school[:, None]) & (school[:, None] >= 0)
+    j = hit.argmax(axis=1)
+    return np.where(hit.any(axis=1), cand_d[np.arange(len(school)), j], np.inf)
+
+
+def _insert(w, ci, school, room, stats) -> bool:
+    out = np.flatnonzero((school < 0) & (w > 0))
+    changed = False
+    for u in out[np.lexsort((out, -w[out]))]:
+        for s in ci[u]:
+            if s >= 0 and room[s] >= w[u]:
+                school[u] = s
+                room[s] -= w[u]
+                stats["insert"] += 1
+                changed = True
+                break
+    return changed
+
+
+def _bump(w, ci, school, room, stats) -> bool:
+    """A unit without a place takes the place of smaller units at one of its schools (more
+    pupils placed, the first aim); the bumped units look for a place again."""
+    out = np.flatnonzero((school < 0) & (w > 0))
+    if len(out) == 0:
+        return False
+    members: dict[int, list[int]] = {}
+    for v in np.flatnonzero(school >= 0):
+        members.setdefault(int(school[v]), []).append(int(v))
+    changed = False
+    for u in out[np.lexsort((out, -w[out]))]:
+        if school[u] >= 0:
+            continue
+        for s in ci[u]:
+            if s < 0:
+                break
+            need = w[u] - room[s]
+            mem = sorted(members.get(int(s), []), key=lambda v: (w[v], v))
+            # the smallest single unit that frees enough, else the smallest units together
+            one = [v for v in mem if need <= w[v] < w[u]]
+            if one:
+                drop = one[:1]
+            else:
+                drop, freed = [], 0
+                for v in mem:
+                    if freed >= need:
+                        break
+                    drop.append(v)
+                    freed += w[v]
+                if freed < need or freed >= w[u]:
+                    continue
+            for v in drop:
+                school[v] = -1
+                members[int(s)].remove(v)
+                room[s] += w[v]
+            school[u] = s
+            room[s] -= w[u]
+            members[int(s)].append(int(u))
+            stats["bump"] += 1
+            changed = True
+            break
+    return changed
+
+
+def _arcs(cm, ci, school):
+    """Every candidate move (unit, target, gain in pupil-metres) of a placed unit."""
+    u, j = np.nonzero((ci >= 0) & (ci != school[:, None]) & (school[:, None] >= 0))
+    return u, ci[u, j], cm[u, j]
+
+
+def _shift(w, cm, ci, school, cur, room, stats) -> bool:
+    u, t, c = _arcs(cm, ci, school)
+    gain = w[u] * (cur[u] - c)
+    ok = (gain > 0) & (room[t] >= w[u])
+    u, t, c, gain = u[ok], t[ok], c[ok], gain[ok]
+    moved = np.zeros(len(school), bool)
+    changed = False
+    for i in np.lexsort((t, u, -gain)):
+        uu, tt = u[i], t[i]
+        if moved[uu] or room[tt] < w[uu]:
+            continue
+        room[school[uu]] += w[uu]
+        room[tt] -= w[uu]
+        school[uu] = tt
+        moved[uu] = True
+        stats["shift"] += 1
+        changed = True
+    return changed
+
+
+def _swap(w, cm, ci, school, cur, room, m, stats) -> bool:
+    u, t, c = _arcs(cm, ci, school)
+    s = school[u]
+    gain_u = w[u] * (cur[u] - c)
+    # A swap gains only if one of its two moves does: pair improving moves (u: s → t) with every
+    # move back (v: t → s).
+    imp = np.flatnonzero(gain_u > 0)
+    if len(imp) == 0:
+        return False
+    key = s * m + t
+    order = np.argsort(key, kind="stable")
+    skey = key[order]
+    back = t[imp] * m + s[imp]
+    lo = np.searchsorted(skey, back, "left")
+    cnt = np.searchsorted(skey, back, "right") - lo
+    a = np.repeat(imp, cnt)
+    b = order[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+    gain = gain_u[a] + gain_u[b]
+    ua, ub = u[a], u[b]
+    ok = (gain > 0) & (room[t[a]] + w[ub] >= w[ua]) & (room[s[a]] + w[ua] >= w[ub])
+    gain, ua, ub = gain[ok], ua[ok], ub[ok]
+    moved = np.zeros(len(school), bool)
+    changed = False
+    for i in np.lexsort((np.maximum(ua, ub), np.minimum(ua, ub), -gain)):
+        x, y = ua[i], ub[i]
+        if moved[x] or moved[y]:
+            continue
+        sx, sy = school[x], school[y]
+        if room[sy] + w[y] < w[x] or room[sx] + w[x] < w[y]:
+            continue
+        room[sx] += w[x] - w[y]
+        room[sy] += w[y] - w[x]
+        school[x], school[y] = sy, sx
+        moved[x] = moved[y] = True
+        stats["swap"] += 1
+        changed = True
+    return changed
+
+
+def _chain(w, cm, ci, school, cur, room, n, stats) -> bool:
+    """u: s → t blocked by room; a unit v at t moves on to its cheapest school with room."""
+    u, t, c = _arcs(cm, ci, school)
+    gain_u = w[u] * (cur[u] - c)
+    blocked = (gain_u > 0) & (room[t] < w[u])
+    u, t, gain_u = u[blocked], t[blocked], gain_u[blocked]
+    if len(u) == 0:
+        return False
+    # Best exit of every placed unit: least extra pupil-metres to a school with room now.
+    vu, vr, vc = _arcs(cm, ci, school)
+    fits = room[vr] >= w[vu]
+    vu, vr, loss = vu[fits], vr[fits], w[vu[fits]] * (vc[fits] - cur[vu[fits]])
+    best_r = np.full(n, -1, np.int64)
+    best_loss = np.full(n, np.iinfo(np.int64).max)
+    order = np.lexsort((vr, loss, vu))
+    first = order[np.r_[True, vu[order][1:] != vu[order][:-1]]] if len(order) else order
+    best_r[vu[first]] = vr[first]
+    best_loss[vu[first]] = loss[first]
+    # Members of each school, with an exit.
+    mem = np.flatnonzero((school >= 0) & (best_r >= 0))
+    mem = mem[np.argsort(school[mem], kind="stable")]
+    ms = school[mem]
+    lo = np.searchsorted(ms, t, "left")
+    cnt = np.searchsorted(ms, t, "right") - lo
+    a = np.repeat(np.arange(len(u)), cnt)
+    v = mem[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+    gain = gain_u[a] - best_loss[v]
+    ok = (gain > 0) & (room[t[a]] + w[v] >= w[u[a]])
+    a, v, gain = a[ok], v[ok], gain[ok]
+    moved = np.zeros(len(school), bool)
+    changed = False
+    for i in np.lexsort((v, u[a], -gain)):
+        x, y, tt = u[a[i]], v[i], t[a[i]]
+        r = best_r[y]
+        if moved[x] or moved[y]:
+            continue
+        sx = school[x]
+        free_r = room[r] + (w[x] if r == sx else 0)
+        if free_r < w[y] or room[tt] + w[y] < w[x]:
+            continue
+        room[r] -= w[y]
+        room[tt] += w[y] - w[x]
+        room[sx] += w[x]
+        school[y], school[x] = r, tt
+        moved[x] = moved[y] = True
+        stats["chain"] += 1
+        changed = True
+    return changed
+
+
+def milp_place(w, cd, ci, room):
+    """Exact whole-unit placement (most pupils first, then least pupil-km) by HiGHS with a node
+    limit. Returns (school, km) per unit, -1 / inf when unplaced, and whether proven optimal."""
+    w = w.astype(float)
+    t = len(w)
+    ok = (ci >= 0) & np.isfinite(cd) & (w[:, None] <= room[np.maximum(ci, 0)])
+    r, c = np.nonzero(ok)
+    schools = ci[r, c]
+    nv = len(r) + t  # one variable per (unit, school) and one "unplaced" per unit
+    dmax = float(cd[ok].max()) if ok.any() else 1.0
+    # Leaving a pupil unplaced costs more than any re-arrangement of the others saves.
+    penalty = (dmax + 1.0) * (t + 1)
+    cost = np.concatenate([w[r] * cd[r, c], w * penalty])
+    a_one = sparse.csr_matrix(
+        (np.ones(nv), (np.concatenate([r, np.arange(t)]), np.arange(nv))), shape=(t, nv)
+    )
+    rows, inv = np.unique(schools, return_inverse=True)
+    a_cap = sparse.csr_matrix((w[r], (inv, np.arange(len(r)))), shape=(len(rows), nv))
+    res = milp(
+        cost,
+        integrality=np.ones(nv),
+        bounds=Bounds(0, 1),
+        constraints=[
+            LinearConstraint(a_one, 1, 1),
+            LinearConstraint(a_cap, -np.inf, room[rows].astype(float)),
+        ],
+        options={"node_limit": _NODE_LIMIT},
+    )
+    out_s = np.full(t, -1, np.int64)
+    out_d = np.full(t, np.inf)
+    if res.x is None:
+        return out_s, out_d, False
+    x = np.flatnonzero(res.x[: len(r)] > 0.5)
+    out_s[r[x]] = schools[x]
+    out_d[r[x]] = cd[r[x], c[x]]
+    return out_s, out_d, res.status == 0
+
+
+def cpsat_polish(w, cd, ci, cap, school):
+    """Exact search (OR-tools CP-SAT) from the heuristic ``school`` as a hint, for small models:
+    one worker and a *deterministic* time budget (work units, not seconds), so the same input
+    gives the same answer at any machine load. Returns (school, proven optimal)."""
+    from ortools.sat.python import cp_model
+
+    n = len(w)
+    ok = (ci >= 0) & np.isfinite(cd) & (w[:, None] <= cap[np.maximum(ci, 0)]) & (w[:, None] > 0)
+    r, c = np.nonzero(ok)
+    s_of = ci[r, c]
+    cost = np.rint(cd[r, c] * 1000.0).astype(np.int64) * w[r]
+    # Placing one more pupil outweighs any change of distances: most pupils placed first.
+    penalty = int(cost.max(initial=0) + 1) * (len(r) + 1)
+    mdl = cp_model.CpModel()
+    x = [mdl.new_bool_var(f"x{i}") for i in range(len(r))]
+    for u in np.unique(r):
+        mdl.add_at_most_one([x[i] for i in np.flatnonzero(r == u)])
+    for s in np.unique(s_of):
+        ii = np.flatnonzero(s_of == s)
+        mdl.add(sum(int(w[r[i]]) * x[i] for i in ii) <= int(cap[s]))
+    mdl.minimize(sum(int(cost[i] - penalty * w[r[i]]) * x[i] for i in range(len(r))))
+    for i in range(len(r)):
+        mdl.add_hint(x[i], bool(school[r[i]] == s_of[i]))
+    solver = cp_model.CpSolver()
+    solver.parameters.num_workers = 1
+    solver.parameters.max_deterministic_time = _CPSAT_WORK
+    status = solver.solve(mdl)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return school, False
+    out = np.full(n, -1, np.int64)
+    for i in range(len(r)):
+        if solver.value(x[i]):
+            out[r[i]] = s_of[i]
+    return out, status == cp_model.OPTIMAL
