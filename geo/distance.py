@@ -83,6 +83,8 @@ class RoadNetwork:
         self.graph = graph
         self.snap_max_m = float(snap_max_m)
         self._snaps: dict[bytes, object] = {}
+        self._table_key: tuple[bytes, bytes] | None = None
+        self._table: np.ndarray | None = None
 
     @classmethod
     def from_roads(cls, roads, snap_max_m: float = np.inf) -> RoadNetwork:
@@ -110,6 +112,16 @@ class RoadNetwork:
         if k == 1:
             d, i = self.graph.nearest(org, dst)
             return d[:, None] / 1000.0, i[:, None]
+        if self.graph.n_nodes * min(len(org), len(dst)) <= _DENSE_CELLS:
+            # Small graph or few places: one full table (kept for the widening k's of the same
+            # sets) is cheaper than bounded searches repeated per k.
+            key = (
+                np.ascontiguousarray(origins_xy).tobytes(),
+                np.ascontiguousarray(dests_xy).tobytes(),
+            )
+            if self._table_key != key:
+                self._table_key, self._table = key, self.graph.dense(org, dst)
+            return _top_k(self._table, k)
         d, i = self.graph.knn(org, dst, k)
         return d / 1000.0, i
 
@@ -117,6 +129,27 @@ class RoadNetwork:
         """How many places are off the network (beyond snap_max_m)."""
         s = self.snap(origins_xy)
         return {"off_network": int((~s.on_network).sum()), "places": len(s)}
+
+
+# Dijkstra work (graph nodes × searches) under which k-nearest uses one full table.
+_DENSE_CELLS = 4_000_000
+
+
+def _top_k(table_m: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """k smallest per row of a metres table: (km, index), sorted by distance then index,
+    padded with inf / -1."""
+    n, m = table_m.shape
+    dist = np.full((n, k), np.inf)
+    idx = np.full((n, k), -1, np.int64)
+    kk = min(k, m)
+    if n == 0 or kk == 0:
+        return dist, idx
+    cols = np.broadcast_to(np.arange(m), (n, m))
+    order = np.lexsort((cols, table_m), axis=1)[:, :kk]
+    d = np.take_along_axis(table_m, order, 1)
+    dist[:, :kk] = d / 1000.0
+    idx[:, :kk] = np.where(np.isfinite(d), order, -1)
+    return dist, idx
 
 
 def make_cost_model(roads=None, kind: str = "auto", snap_max_m: float = np.inf) -> CostModel:

@@ -27,6 +27,39 @@ def _boundary_geom(boundary):
     return shapely.union_all(np.asarray(geoms.values, dtype=object))
 
 
+# The label raster's pixels and the nearest unit of each are the same for every level of a plan
+# (only the labels change): kept for the last (points, boundary, cell) seen.
+_PIXELS: dict = {}
+
+
+def _pixels(xy: np.ndarray, geom, cell_m: float):
+    key = (xy.tobytes(), shapely.to_wkb(geom), float(cell_m))
+    hit = _PIXELS.get("key")
+    if hit is not None and hit == key:
+        return _PIXELS["value"]
+    minx, miny, maxx, maxy = geom.bounds
+    x0, y0 = grid_origin((minx, miny, maxx, maxy), cell_m)
+    width = max(int(np.ceil((maxx - x0) / cell_m)), 1)
+    height = max(int(np.ceil((maxy - y0) / cell_m)), 1)
+    transform = from_origin(x0, y0 + height * cell_m, cell_m, cell_m)
+    # all_touched: every pixel the boundary reaches is labelled, so the clip leaves no gap.
+    inside = rasterio.features.geometry_mask(
+        [geom], (height, width), transform, all_touched=True, invert=True
+    )
+    # Pixels the boundary line crosses: only zones holding one need the exact clip.
+    edge = rasterio.features.geometry_mask(
+        [geom.boundary], (height, width), transform, all_touched=True, invert=True
+    )
+    rows, cols = np.nonzero(inside)
+    px = x0 + (cols + 0.5) * cell_m
+    py = y0 + (height - rows - 0.5) * cell_m
+    _, nearest = cKDTree(xy).query(np.column_stack([px, py]))
+    value = (inside, rows, cols, nearest, transform, edge[rows, cols])
+    _PIXELS.clear()
+    _PIXELS.update(key=key, value=value)
+    return value
+
+
 def zones_from_points(
     xy: np.ndarray, labels: np.ndarray, boundary, cell_m: float
 ) -> dict[int, shapely.Geometry]:
@@ -37,28 +70,20 @@ def zones_from_points(
     xy, labels = np.asarray(xy, float)[keep], np.asarray(labels)[keep]
     if len(xy) == 0 or geom.is_empty:
         return {}
-    minx, miny, maxx, maxy = geom.bounds
-    x0, y0 = grid_origin((minx, miny, maxx, maxy), cell_m)
-    width = max(int(np.ceil((maxx - x0) / cell_m)), 1)
-    height = max(int(np.ceil((maxy - y0) / cell_m)), 1)
-    transform = from_origin(x0, y0 + height * cell_m, cell_m, cell_m)
-    # all_touched: every pixel the boundary reaches is labelled, so the clip leaves no gap.
-    inside = rasterio.features.geometry_mask(
-        [geom], (height, width), transform, all_touched=True, invert=True
-    )
-    rows, cols = np.nonzero(inside)
-    px = x0 + (cols + 0.5) * cell_m
-    py = y0 + (height - rows - 0.5) * cell_m
-    _, nearest = cKDTree(xy).query(np.column_stack([px, py]))
-    raster = np.full((height, width), -1, np.int32)
-    raster[rows, cols] = labels[nearest]
+    inside, rows, cols, nearest, transform, on_edge = _pixels(xy, geom, cell_m)
+    raster = np.full(inside.shape, -1, np.int32)
+    pix_label = labels[nearest]
+    raster[rows, cols] = pix_label
+    clip = set(np.unique(pix_label[on_edge]).tolist())
     pieces: dict[int, list] = {}
     for g, v in rasterio.features.shapes(raster, mask=inside, transform=transform):
         pieces.setdefault(int(v), []).append(shapely.geometry.shape(g))
     keys = sorted(pieces)
     merged = [p[0] if len(p) == 1 else shapely.MultiPolygon(p) for p in (pieces[k] for k in keys)]
-    clipped = shapely.intersection(np.asarray(merged, dtype=object), geom)
-    return {k: g for k, g in zip(keys, clipped, strict=True) if not g.is_empty}
+    merged = np.asarray(merged, dtype=object)
+    need = np.array([k in clip for k in keys], bool)
+    merged[need] = shapely.intersection(merged[need], geom)
+    return {k: g for k, g in zip(keys, merged, strict=True) if not g.is_empty}
 
 
 def zones_from_polygons(polys, labels: np.ndarray, boundary) -> dict[int, shapely.Geometry]:
