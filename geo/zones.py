@@ -53,7 +53,7 @@ def _pixels(xy: np.ndarray, geom, cell_m: float):
     rows, cols = np.nonzero(inside)
     px = x0 + (cols + 0.5) * cell_m
     py = y0 + (height - rows - 0.5) * cell_m
-    _, nearest = cKDTree(xy).query(np.column_stack([px, py]))
+    _, nearest = cKDTree(xy).query(np.column_stack([px, py]), workers=-1 if len(px) > 20_000 else 1)
     value = (inside, rows, cols, nearest, transform, edge[rows, cols])
     _PIXELS.clear()
     _PIXELS.update(key=key, value=value)
