@@ -252,14 +252,22 @@ def _bundle_project(job: CountyJob) -> tuple[Any, dict[str, bytes]]:
 
 def _split_frames(project: Path, column: str) -> tuple[Any, dict[str, Any]]:
     """Every layer of a shared project read once; later cut per county."""
+    import pandas as pd
+
     from geo.project import read_project_file
     from geo.read import read_layer
 
     cfg = read_project_file(project)
     frames = {}
     for key, src in cfg.sources.items():
-        frames[key] = read_layer(src, [])
-    if "boundary" in frames and column not in frames["boundary"].columns:
+        gdf = read_layer(src, [])
+        # row positions of each county, found once: a province's layers are cut a hundred times
+        by_code = None
+        if column in gdf.columns:
+            codes = pd.Series(gdf[column].map(_code_text).to_numpy())
+            by_code = codes.groupby(codes).indices
+        frames[key] = (gdf, by_code)
+    if "boundary" in frames and frames["boundary"][1] is None:
         raise ProjectError(
             f"{project}: the boundary layer has no county column '{column}'",
             fix="add the county code column to the boundary layer, or list one project per county",
@@ -276,17 +284,18 @@ def _split_bundle(
     import geopandas as gpd
     import pandas as pd
 
-    col = job.split_column
-    bnd = frames["boundary"]
-    mine = bnd[bnd[col].map(_code_text) == job.code]
+    bnd, bnd_rows = frames["boundary"]
+    mine = bnd.iloc[bnd_rows.get(job.code, [])]
     if mine.empty:
-        raise ProjectError(f"county {job.code} is not in the boundary layer's column '{col}'")
+        raise ProjectError(
+            f"county {job.code} is not in the boundary layer's column '{job.split_column}'"
+        )
     gpkg = tmp / f"{safe_name(job.code)}.gpkg"
     digest = hashlib.sha256()
     sources, parts = {}, {}
-    for key, gdf in sorted(frames.items()):
-        if col in gdf.columns:
-            part = gdf[gdf[col].map(_code_text) == job.code]
+    for key, (gdf, by_code) in sorted(frames.items()):
+        if by_code is not None:
+            part = gdf.iloc[by_code.get(job.code, [])]
         else:
             shape = mine.to_crs(gdf.crs).union_all() if gdf.crs else mine.union_all()
             part = gdf[gdf.intersects(shape)]
