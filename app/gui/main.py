@@ -76,4 +76,14 @@ def run_gui(project: str | None = None) -> int:
     app = create_app()
     launcher = Launcher()
     launcher.open(project)
-    return int(app.exec())
+    code = int(app.exec())
+    flush_deletes()
+    return code
+
+
+def flush_deletes() -> None:
+    """Run pending deleteLater()s: web pages must die before the browser profile at exit."""
+    from PyQt6.QtCore import QCoreApplication, QEvent
+
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+    QCoreApplication.processEvents()

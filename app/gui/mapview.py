@@ -14,7 +14,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QFile, QIODevice, QObject, QUrl, pyqtSignal, pyqtSlot
 from PyQt6.QtWebChannel import QWebChannel
-from PyQt6.QtWebEngineCore import QWebEngineScript
+from PyQt6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
 from PyQt6.QtWebEngineWidgets import QWebEngineView
 
 
@@ -147,6 +147,18 @@ class MapBridge(QObject):
         self.viewMoved.emit(lat, lng, zoom)
 
 
+class MapPage(QWebEnginePage):
+    """Keeps the page's console messages (a broken script shows up in tests and bug reports)."""
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self.console: list[str] = []
+
+    def javaScriptConsoleMessage(self, level, message, line, source):  # noqa: N802
+        self.console.append(f"{level.name}: {message} ({Path(source).name}:{line})")
+        del self.console[:-200]
+
+
 class MapView(QWebEngineView):
     """Shows a map file and keeps the view (centre, zoom) across reloads."""
 
@@ -155,18 +167,7 @@ class MapView(QWebEngineView):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.bridge = MapBridge(self)
-        self.channel = QWebChannel(self.page())
-        self.channel.registerObject("bridge", self.bridge)
-        self.page().setWebChannel(self.channel)
-        scripts = self.page().scripts()
-        for name, source in (("qwebchannel", _qwebchannel_js()), ("schoolplan-bridge", _BRIDGE_JS)):
-            s = QWebEngineScript()
-            s.setName(name)
-            s.setSourceCode(source)
-            s.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentReady)
-            s.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
-            s.setRunsOnSubFrames(False)
-            scripts.insert(s)
+        self._new_page()
         self.is_ready = False
         self.loads = 0  # pages fully wired (for tests and the status bar)
         self.info: dict = {}
@@ -177,9 +178,40 @@ class MapView(QWebEngineView):
         self.bridge.ready.connect(self._on_ready)
         self.bridge.viewMoved.connect(lambda lat, lng, z: setattr(self, "_view", (lat, lng, z)))
 
+    def _new_page(self) -> MapPage:
+        """A fresh page with the channel and our scripts.
+
+        Each map is shown in a new page rather than by navigating the old one: navigating away
+        from a large plan page left Chromium's renderer busy and the next load never finished
+        (seen offscreen with Qt 6.11).
+        """
+        page = MapPage(self)
+        channel = QWebChannel(page)
+        channel.registerObject("bridge", self.bridge)
+        page.setWebChannel(channel)
+        for name, source in (("qwebchannel", _qwebchannel_js()), ("schoolplan-bridge", _BRIDGE_JS)):
+            s = QWebEngineScript()
+            s.setName(name)
+            s.setSourceCode(source)
+            s.setInjectionPoint(QWebEngineScript.InjectionPoint.DocumentReady)
+            s.setWorldId(QWebEngineScript.ScriptWorldId.MainWorld)
+            s.setRunsOnSubFrames(False)
+            page.scripts().insert(s)
+        old = self.page()
+        self.setPage(page)
+        if isinstance(old, MapPage):
+            old.deleteLater()
+        return page
+
     def show_file(self, path: str | Path) -> None:
         self.is_ready = False
-        self.load(QUrl.fromLocalFile(str(Path(path).resolve())))
+        if (
+            isinstance(self.page(), MapPage)
+            and self.page().url().isValid()
+            and not self.page().url().isEmpty()
+        ):
+            self._new_page()
+        self.page().load(QUrl.fromLocalFile(str(Path(path).resolve())))
 
     def _on_ready(self, info: dict) -> None:
         self.info = info

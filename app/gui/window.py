@@ -1139,4 +1139,6 @@ class MainWindow(QMainWindow):
             import shutil
 
             shutil.rmtree(self.autosave_folder(), ignore_errors=True)
+        # Web pages must be gone before Qt releases the browser profile at exit (else a crash).
+        self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         event.accept()
