@@ -196,9 +196,11 @@ def _id_text(v) -> str | None:
 def _text(raw, col) -> pd.Series:
     if col is None:
         return pd.Series("", index=raw.index, dtype=object)
-    return raw[col].map(
-        lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-    )
+    values = raw[col]
+    blank = values.isna().to_numpy()
+    out = values.astype(str).str.strip().astype(object)
+    out[blank] = ""
+    return out
 
 
 def check_geometry(

@@ -26,9 +26,16 @@ def numeric_column(
     integer: bool = False,
 ) -> pd.Series:
     """Parse numbers; report non-numeric, missing (when required) and negative cells by row."""
-    raw = values.astype("object")
-    text = raw.map(_clean_number_text)
-    num = pd.to_numeric(text, errors="coerce").astype(float)
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        # Numbers read from GeoPackage/Shapefile need no text cleaning (and 1M road rows
+        # would take seconds through it).
+        raw = values
+        num = values.astype(float)
+        text = num.where(~num.isna())
+    else:
+        raw = values.astype("object")
+        text = _clean_number_texts(raw)
+        num = pd.to_numeric(text, errors="coerce").astype(float)
     num = num.where(np.isfinite(num))  # "inf" parses but is no count
     bad = num.isna() & text.notna()
     for i in np.flatnonzero(bad.to_numpy()):
@@ -80,6 +87,19 @@ def numeric_column(
                 )
             )
     return num
+
+
+def _clean_number_texts(raw: pd.Series) -> pd.Series:
+    """Clean each distinct cell once: columns repeat the same few values (speeds, classes)."""
+    uniques = pd.unique(raw.to_numpy())
+    if len(uniques) > 0.5 * len(raw):
+        return raw.map(_clean_number_text)
+    table = {v: _clean_number_text(v) for v in uniques if not _is_na(v)}
+    return raw.map(lambda v: np.nan if _is_na(v) else table[v])
+
+
+def _is_na(v) -> bool:
+    return v is None or (not isinstance(v, str) and pd.isna(v))
 
 
 def _clean_number_text(v):
