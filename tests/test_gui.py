@@ -17,6 +17,7 @@ pytest.importorskip("PyQt6.QtWebEngineWidgets")
 pytestmark = [pytest.mark.gui]
 
 ROOT = Path(__file__).resolve().parents[1]
+Qt = pytest.importorskip("PyQt6.QtCore").Qt
 PLAN_TIMEOUT_MS = 600_000  # the whole plan; the engines' speed is measured in bench/, not here
 
 
@@ -108,7 +109,12 @@ def test_planner_session(qtbot, launcher, tmp_path):
     assert w.map.info["counts"]["links"] == len(first.groups)
     shot = ROOT / "docs" / "screenshot.png"
     shot.parent.mkdir(exist_ok=True)
-    qtbot.wait(800)  # let the page paint its tiles of vector layers
+    w.resize(1600, 1000)
+    w.resizeDocks([w.bottom_dock], [230], Qt.Orientation.Vertical)
+    busiest = first.catchments.sort_values("students", ascending=False)
+    w.on_map_school_clicked(str(busiest["school_id"].iloc[0]), str(busiest["level"].iloc[0]))
+    assert w.selected_school() is not None
+    qtbot.wait(1200)  # let the page re-fit and paint
     assert w.screenshot().save(str(shot))
     assert shot.stat().st_size > 50_000
 

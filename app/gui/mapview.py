@@ -38,6 +38,8 @@ _BRIDGE_JS = r"""
     new QWebChannel(qt.webChannelTransport, function (channel) {
       var bridge = channel.objects.bridge, map = sp.map, addMode = false;
       var mark = L.layerGroup().addTo(map);
+      // The window's layers panel replaces the page's own layer switcher.
+      if (sp.control) sp.control.getContainer().style.display = "none";
       window.spBridge = bridge;
       Object.keys(sp.markers).forEach(function (key) {
         var m = sp.markers[key];

@@ -232,7 +232,13 @@ class TablesPanel(QTabWidget):
             if frame is not None and "geometry" in frame:
                 frame = pd.DataFrame(frame.drop(columns="geometry"))
             self.models[name].set_frame(frame, names if name == "catchments" else None)
-            self.views[name].resizeColumnsToContents()
+            view = self.views[name]
+            view.resizeColumnsToContents()
+            cols = [c for c, _ in self.models[name].columns]
+            wide = next((c for c in ("name", "member_ids", "rule") if c in cols), cols[-1])
+            view.horizontalHeader().setSectionResizeMode(
+                cols.index(wide), QHeaderView.ResizeMode.Stretch
+            )
 
     def _on_selection(self, name: str) -> None:
         if self._quiet:

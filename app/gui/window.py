@@ -24,6 +24,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QMainWindow,
     QMessageBox,
+    QPlainTextEdit,
     QProgressBar,
     QStyle,
     QTabWidget,
@@ -139,11 +140,15 @@ class MainWindow(QMainWindow):
         self.bottom = QTabWidget()
         self.bottom.addTab(self.tables, _tr("Tables"))
         self.bottom.addTab(self.check_panel, _tr("Data check"))
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setMaximumBlockCount(2000)
+        self.bottom.addTab(self.log, _tr("Messages"))
         self.bottom_dock = self._dock(
             _tr("Results"), self.bottom, Qt.DockWidgetArea.BottomDockWidgetArea, "results"
         )
-        self.resizeDocks([self.layers_dock, self.rules_dock], [250, 330], Qt.Orientation.Horizontal)
-        self.resizeDocks([self.bottom_dock], [260], Qt.Orientation.Vertical)
+        self.resizeDocks([self.layers_dock, self.rules_dock], [240, 320], Qt.Orientation.Horizontal)
+        self.resizeDocks([self.bottom_dock], [230], Qt.Orientation.Vertical)
         self.splitDockWidget(self.layers_dock, self.summary_dock, Qt.Orientation.Vertical)
 
     def _dock(self, title: str, widget: QWidget, area, name: str) -> QDockWidget:
@@ -378,7 +383,7 @@ class MainWindow(QMainWindow):
         for runner in (self.jobs, self.io):
             runner.started.connect(self._job_started_ui)
             runner.progressed.connect(self._job_progress)
-            runner.noted.connect(lambda msg: self.statusBar().showMessage(msg, 8000))
+            runner.noted.connect(self.note)
             runner.failed.connect(self._job_failed)
             runner.crashed.connect(self._job_crashed)
             runner.canceled.connect(
@@ -546,6 +551,11 @@ class MainWindow(QMainWindow):
 
     def _say(self, text: str) -> None:
         self.status_text.setText(text)
+        self.note(text)
+
+    def note(self, text: str) -> None:
+        """Engine notes and window events, kept in the Messages tab."""
+        self.log.appendPlainText(time.strftime("%H:%M:%S  ") + text)
 
     def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning) -> QMessageBox:
         """A message that never blocks the event loop (jobs keep running, tests keep driving)."""

@@ -81,6 +81,7 @@ MESSAGES: dict[str, str] = {
     "Member": "成员校",
     "Members": "成员校",
     "Members (n)": "成员校数",
+    "Messages": "消息",
     "Mode": "模式",
     "Move school %1": "移动学校 %1",
     "Name": "名称",
