@@ -112,7 +112,7 @@ class RoadNetwork:
         if k == 1:
             d, i = self.graph.nearest(org, dst)
             return d[:, None] / 1000.0, i[:, None]
-        if self.graph.n_nodes * min(len(org), len(dst)) <= _DENSE_CELLS:
+        if self.graph.n_search_nodes * min(len(org), len(dst)) <= _DENSE_CELLS:
             # Small graph or few places: one full table (kept for the widening k's of the same
             # sets) is cheaper than bounded searches repeated per k.
             key = (
@@ -132,7 +132,7 @@ class RoadNetwork:
 
 
 # Dijkstra work (graph nodes × searches) under which k-nearest uses one full table.
-_DENSE_CELLS = 4_000_000
+_DENSE_CELLS = 1_000_000
 
 
 def _top_k(table_m: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:

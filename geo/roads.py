@@ -21,8 +21,8 @@ from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
 
-# Dijkstra rows kept in memory at once: about this many float64 cells (≈ 64 MB).
-_CHUNK_CELLS = 8_000_000
+# Dijkstra rows kept in memory at once: about this many float64 cells (≈ 16 MB; bigger fresh arrays cost page faults).
+_CHUNK_CELLS = 2_000_000
 # Candidate index samples per query point when snapping; more only costs a little time.
 # k-nearest by road: first search radius (quantile of the places' straight k-th distance, and
 # the factor on it), and the growth of the radius for the places not yet proven. Tuned on the
@@ -42,6 +42,7 @@ class Snap:
     node_b: np.ndarray
     cost_a_m: np.ndarray  # off-road leg + along-segment distance to node a (inf when off)
     cost_b_m: np.ndarray
+    road_xy: np.ndarray  # (n, 2) the point where the place joins the road (nan when off)
 
     @property
     def on_network(self) -> np.ndarray:
@@ -59,17 +60,40 @@ class RoadGraph:
         self.seg_a = seg_a
         self.seg_b = seg_b
         self.seg_len = np.hypot(*(node_xy[seg_b] - node_xy[seg_a]).T)
-        n = len(node_xy)
+        # Searches run on the junction graph: every chain of degree-2 vertices (a road's shape
+        # points) is one edge between its end junctions. Real road layers are mostly shape
+        # points (the sample county: 73 % of nodes), so Dijkstra settles several times fewer
+        # nodes; places still snap to the exact segments and ride along their chain.
+        ch = _chains(len(node_xy), seg_a, seg_b, self.seg_len)
+        self.seg_chain, self.seg_pos_a, self.seg_pos_b = ch["seg_chain"], ch["pos_a"], ch["pos_b"]
+        self.chain_len, self.chain_u, self.chain_v = ch["length"], ch["u"], ch["v"]
+        self.junction = ch["junction"]  # original node id of each search-graph node
+        k = len(self.junction)
+        u, v, w = self.chain_u, self.chain_v, self.chain_len
+        loop = u == v  # a loop never shortens a path; its places still reach u both ways
+        u, v, w = u[~loop], v[~loop], w[~loop]
+        # Parallel chains between two junctions: the search graph keeps the shortest.
+        lo, hi = np.minimum(u, v), np.maximum(u, v)
+        order = np.lexsort((w, lo * max(k, 1) + hi))
+        key = (lo * max(k, 1) + hi)[order]
+        first = np.r_[True, key[1:] != key[:-1]] if len(key) else np.zeros(0, bool)
+        lo, hi, w = lo[order[first]], hi[order[first]], w[order[first]]
         # Both directions stored: shortest paths run with directed=True, which spares csgraph
-        # the symmetrising copy of the graph it makes on every undirected call.
-        rows = np.concatenate([seg_a, seg_b])
-        cols = np.concatenate([seg_b, seg_a])
+        # the symmetrising copy of the graph it makes on every undirected call. csgraph reads
+        # a stored 0 as "no edge": keep weights strictly positive.
+        rows = np.concatenate([lo, hi])
+        cols = np.concatenate([hi, lo])
         order = np.argsort(rows, kind="stable")
-        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=n))])
+        indptr = np.concatenate([[0], np.cumsum(np.bincount(rows, minlength=k))])
         self.csr = csr_matrix(
-            (np.concatenate([self.seg_len] * 2)[order], cols[order], indptr), shape=(n, n)
+            (np.maximum(np.concatenate([w, w]), 1e-9)[order], cols[order], indptr), shape=(k, k)
         )
-        self.n_components, self.component = connected_components(self.csr, directed=False)
+        self.n_components, comp_k = connected_components(self.csr, directed=False)
+        node_chain = np.zeros(len(node_xy), np.int64)
+        node_chain[seg_a] = self.seg_chain
+        node_chain[seg_b] = self.seg_chain
+        self.component = comp_k[self.chain_u[node_chain]] if k else np.zeros(0, np.int64)
+        self.component[self.junction] = comp_k
         self._sample_tree = None  # snapping index, built on the first snap
         self._seg_tree = None
 
@@ -80,6 +104,11 @@ class RoadGraph:
     @property
     def n_edges(self) -> int:
         return len(self.seg_a)
+
+    @property
+    def n_search_nodes(self) -> int:
+        """Nodes of the junction graph the shortest-path searches run on."""
+        return self.csr.shape[0]
 
     # ----------------------------------------------------------------- snapping
     def _build_snap_index(self) -> None:
@@ -148,7 +177,36 @@ class RoadGraph:
         na = np.where(on, self.seg_a[np.maximum(seg, 0)], 0)
         nb = np.where(on, self.seg_b[np.maximum(seg, 0)], 0)
         length = np.where(on, self.seg_len[np.maximum(seg, 0)], 0.0)
-        return Snap(seg, t, off, na, nb, off + t * length, off + (1 - t) * length)
+        a, b = self.node_xy[na], self.node_xy[nb]
+        road = np.where(on[:, None], a + (b - a) * t[:, None], np.nan)
+        return Snap(seg, t, off, na, nb, off + t * length, off + (1 - t) * length, road)
+
+    def on_chains(self, s: Snap) -> Snap:
+        """The same places on the junction graph: ``seg`` is the chain, ``t`` the position along
+        it, ``node_a``/``node_b`` its end junctions (search-graph ids) with the costs to them.
+        All searches take snaps in this form."""
+        on = s.seg >= 0
+        if not len(self.seg_chain):
+            on = np.zeros(len(s), bool)
+        sg = np.where(on, s.seg, 0)
+        ch = np.where(on, self.seg_chain[sg] if on.any() else 0, 0)
+        if on.any():
+            pa, pb, length = self.seg_pos_a[sg], self.seg_pos_b[sg], self.chain_len[ch]
+            u, v = self.chain_u[ch], self.chain_v[ch]
+        else:
+            pa = pb = u = v = 0
+            length = np.ones(len(s))
+        pos = pa + s.t * (pb - pa)
+        return Snap(
+            np.where(on, ch, -1),
+            np.where(on, pos / np.where(length > 0, length, 1.0), 0.0),
+            s.off_m,
+            np.where(on, u, 0),
+            np.where(on, v, 0),
+            np.where(on, s.off_m + pos, np.inf),
+            np.where(on, s.off_m + (length - pos), np.inf),
+            s.road_xy,
+        )
 
     def _project(self, p: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance from points p (..., 2) to segments seg (...) and the position t along them."""
@@ -178,7 +236,7 @@ class RoadGraph:
         the two ends of its segment (off-road leg + the way along it), and the virtual node ids
         (-1 when off network). Searches start at virtual nodes only, so no edge needs to lead
         in; the rows are appended to the CSR arrays without touching the others."""
-        n = self.n_nodes
+        n = self.n_search_nodes
         on = np.flatnonzero(dst.on_network)
         vid = np.full(len(dst), -1, np.int64)
         vid[on] = n + np.arange(len(on))
@@ -197,8 +255,8 @@ class RoadGraph:
         return aug, vid
 
     def _same_segment(self, org: Snap, dst: Snap) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(origin, dest, metres) for pairs on one segment: the direct way along it, which the
-        node-based paths miss."""
+        """(origin, dest, metres) for pairs on one chain: the direct way along it, which the
+        junction-based paths miss (chain snaps)."""
         od = np.flatnonzero(dst.on_network)
         if len(od) == 0:
             return np.empty(0, np.int64), np.empty(0, np.int64), np.empty(0)
@@ -211,13 +269,16 @@ class RoadGraph:
         oi = np.repeat(oo, cnt)
         pos = np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
         di = order[pos]
-        length = self.seg_len[org.seg[oi]]
+        length = self.chain_len[org.seg[oi]]
         dist = org.off_m[oi] + dst.off_m[di] + np.abs(org.t[oi] - dst.t[di]) * length
         return oi, di, dist
 
     def nearest(self, org: Snap, dst: Snap) -> tuple[np.ndarray, np.ndarray]:
         """Nearest destination of every origin: (metres, dest index); inf / -1 if unreachable.
         One multi-source Dijkstra (min_only) over the whole graph."""
+        return self._nearest(self.on_chains(org), self.on_chains(dst))
+
+    def _nearest(self, org: Snap, dst: Snap) -> tuple[np.ndarray, np.ndarray]:
         n = len(org)
         dist = np.full(n, np.inf)
         idx = np.full(n, -1, np.int64)
@@ -246,18 +307,29 @@ class RoadGraph:
 
     def _tables(
         self, org: Snap, dst: Snap, dests: np.ndarray, limit: float
-    ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
-        """Yield (dest indices, (n_org, chunk) metres) for the given destinations, searching
-        each no farther than ``limit``; same-segment shortcuts are not included here."""
+    ) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+        """Yield (dest indices, origin rows, (rows, chunk) metres) for the given destinations,
+        searching each no farther than ``limit``; same-chain shortcuts are not included here.
+        With a finite limit only the origins inside the chunk's box grown by it are returned
+        (road ≥ straight: the others cannot be reached)."""
         aug, vid = self._augmented(dst)
         dests = dests[vid[dests] >= 0]
+        all_rows = np.arange(len(org))
+        oxy = org.road_xy
         step = int(max(4, min(64, _CHUNK_CELLS // max(aug.shape[0], len(org), 1))))
         for s in range(0, len(dests), step):
             chunk = dests[s : s + step]
+            rows = all_rows
+            if np.isfinite(limit):
+                cxy = dst.road_xy[chunk]
+                lo, hi = cxy.min(axis=0) - limit, cxy.max(axis=0) + limit
+                rows = np.flatnonzero(np.all((oxy >= lo) & (oxy <= hi), axis=1))
+                if len(rows) == 0:
+                    continue
             d = dijkstra(aug, directed=True, indices=vid[chunk], limit=limit)
-            va = org.cost_a_m[:, None] + d[:, org.node_a].T
-            vb = org.cost_b_m[:, None] + d[:, org.node_b].T
-            yield chunk, np.minimum(va, vb)
+            va = org.cost_a_m[rows, None] + d[:, org.node_a[rows]].T
+            vb = org.cost_b_m[rows, None] + d[:, org.node_b[rows]].T
+            yield chunk, rows, np.minimum(va, vb)
 
     def knn(self, org: Snap, dst: Snap, k: int) -> tuple[np.ndarray, np.ndarray]:
         """For each origin its k nearest destinations by road: (metres, dest index), (n, k),
@@ -265,6 +337,9 @@ class RoadGraph:
 
         Bounded Dijkstra from the destinations, widened until exact: with search radius R, an
         origin whose k-th distance is ≤ R has its true k nearest (any other is beyond R)."""
+        return self._knn(self.on_chains(org), self.on_chains(dst), k)
+
+    def _knn(self, org: Snap, dst: Snap, k: int) -> tuple[np.ndarray, np.ndarray]:
         n, m = len(org), len(dst)
         out_d = np.full((n, k), np.inf)
         out_i = np.full((n, k), -1, np.int64)
@@ -283,22 +358,38 @@ class RoadGraph:
                 dests = dest_ok[np.isfinite(dd)]
             else:
                 dests = dest_ok
+            if np.isfinite(radius) and len(dests) > 1:
+                # Chunks of nearby destinations: a bounded search then reaches few origins,
+                # and only those rows are merged (the merge over all rows was quadratic).
+                cell = np.floor(self._place_xy(dst, dests) / max(radius, 1.0)).astype(np.int64)
+                cell -= cell.min(axis=0)
+                dests = dests[np.lexsort((dests, cell[:, 1], cell[:, 0]))]
             sub = _take(org, pending)
-            cd = np.full((len(pending), 0), np.inf)
-            ci = np.empty((len(pending), 0), np.int64)
-            for chunk, table in self._tables(sub, dst, dests, radius):
-                cd, ci = _merge_topk(cd, ci, table, np.broadcast_to(chunk, table.shape), k, m)
+            cd = np.full((len(pending), k), np.inf)
+            ci = np.full((len(pending), k), -1, np.int64)
+            for chunk, rows, table in self._tables(sub, dst, dests, radius):
+                hit = np.isfinite(table).any(axis=1)
+                rows, table = rows[hit], table[hit]
+                if len(rows):
+                    cd[rows], ci[rows] = _merge_topk(
+                        cd[rows], ci[rows], table,
+                        np.broadcast_to(chunk, (len(rows), len(chunk))), k, m,
+                    )  # fmt: skip
             oi, di, dd = self._same_segment(sub, dst)
             if len(oi):
-                # The same-segment way may be shorter than the node way: overwrite that entry.
-                extra_d = np.full((len(pending), 1), np.inf)
-                extra_i = np.full((len(pending), 1), -1, np.int64)
-                for o, j, v in zip(oi, di, dd, strict=True):
-                    hit = ci[o] == j
-                    if hit.any():
-                        cd[o, hit] = np.minimum(cd[o, hit], v)
-                    elif v < extra_d[o, 0]:
-                        extra_d[o, 0], extra_i[o, 0] = v, j
+                # The way along a shared chain may be shorter than the junction way: lower the
+                # entry already there, add the others (several per origin possible).
+                hit = ci[oi] == di[:, None]
+                r, c = np.nonzero(hit)
+                np.minimum.at(cd, (oi[r], c), dd[r])
+                rest = ~hit.any(axis=1)
+                order = np.argsort(oi[rest], kind="stable")
+                o2, d2, v2 = oi[rest][order], di[rest][order], dd[rest][order]
+                cnt = np.bincount(o2, minlength=len(pending))
+                slot = np.arange(len(o2)) - np.repeat(np.cumsum(cnt) - cnt, cnt)
+                extra_d = np.full((len(pending), max(int(cnt.max()), 1)), np.inf)
+                extra_i = np.full(extra_d.shape, -1, np.int64)
+                extra_d[o2, slot], extra_i[o2, slot] = v2, d2
                 cd, ci = _merge_topk(cd, ci, extra_d, extra_i, k, m)
             if not np.isfinite(radius):
                 done = np.ones(len(pending), bool)
@@ -316,13 +407,16 @@ class RoadGraph:
 
     def dense(self, org: Snap, dst: Snap) -> np.ndarray:
         """Full (n_org, n_dst) metres; Dijkstra from the smaller side (the graph is undirected)."""
+        return self._dense(self.on_chains(org), self.on_chains(dst))
+
+    def _dense(self, org: Snap, dst: Snap) -> np.ndarray:
         n, m = len(org), len(dst)
         if n < m:
-            return self.dense(dst, org).T
+            return self._dense(dst, org).T
         out = np.full((n, m), np.inf)
         if n == 0 or m == 0:
             return out
-        for chunk, table in self._tables(org, dst, np.arange(m), np.inf):
+        for chunk, _, table in self._tables(org, dst, np.arange(m), np.inf):
             out[:, chunk] = table
         oi, di, dd = self._same_segment(org, dst)
         np.minimum.at(out, (oi, di), dd)
@@ -332,8 +426,7 @@ class RoadGraph:
     def _place_xy(self, s: Snap, idx: np.ndarray) -> np.ndarray:
         # Points on the road where the places join; straight distance between them bounds the
         # road distance from below, which is all the radius filter needs.
-        a, b = self.node_xy[s.node_a[idx]], self.node_xy[s.node_b[idx]]
-        return a + (b - a) * s.t[idx, None]
+        return s.road_xy[idx]
 
     def _first_radius(self, org: Snap, dst: Snap, k: int) -> float:
         ok_o, ok_d = np.flatnonzero(org.on_network), np.flatnonzero(dst.on_network)
@@ -365,6 +458,59 @@ class RoadGraph:
             }
             for c in order
         ]
+
+
+def _chains(n: int, a: np.ndarray, b: np.ndarray, length: np.ndarray) -> dict:
+    """Chains of degree-2 nodes between junctions (nodes of any other degree).
+
+    Every segment end at a junction gets its own copy, so each chain becomes a separate path
+    from one copy to another; one Dijkstra from the lower copy of every chain (disjoint paths, so
+    min_only is exact) gives every node's position along its chain. A closed ring without any
+    junction gets its lowest node as one."""
+    m = len(a)
+    deg = np.bincount(np.concatenate([a, b]), minlength=n)
+    junction = deg != 2
+    inner = ~junction[a] & ~junction[b]
+    if inner.any():
+        ring_graph = csr_matrix((np.ones(int(inner.sum())), (a[inner], b[inner])), shape=(n, n))
+        _, ic = connected_components(ring_graph, directed=False)
+        touched = np.zeros(int(ic.max()) + 1, bool)
+        mixed = junction[a] != junction[b]
+        touched[ic[np.where(junction[a], b, a)[mixed]]] = True
+        ring = np.flatnonzero(~junction & ~touched[ic])
+        if len(ring):
+            _, first = np.unique(ic[ring], return_index=True)
+            junction[ring[first]] = True
+    seg = np.arange(m)
+    sa = np.where(junction[a], n + 2 * seg, a)
+    sb = np.where(junction[b], n + 2 * seg + 1, b)
+    w = np.maximum(length, 1e-9)
+    split = csr_matrix((w, (sa, sb)), shape=(n + 2 * m, n + 2 * m))
+    _, comp = connected_components(split, directed=False)
+    _, seg_chain = np.unique(comp[sa], return_inverse=True)
+    seg_chain = seg_chain.reshape(-1)
+    n_chains = int(seg_chain.max()) + 1 if m else 0
+    ja, jb = junction[a], junction[b]
+    copy_chain = np.concatenate([seg_chain[ja], seg_chain[jb]])
+    copy_id = np.concatenate([sa[ja], sb[jb]])
+    order = np.lexsort((copy_id, copy_chain))  # two copies per chain: start, then end
+    start, end = copy_id[order][0::2], copy_id[order][1::2]
+    pos = dijkstra(split, directed=False, indices=start, min_only=True) if m else np.zeros(0)
+
+    def original(c):
+        s_, side = (c - n) // 2, (c - n) % 2
+        return np.where(side == 0, a[s_], b[s_])
+
+    kid = np.cumsum(junction) - 1
+    return {
+        "seg_chain": seg_chain,
+        "pos_a": pos[sa],
+        "pos_b": pos[sb],
+        "length": pos[end] if n_chains else np.zeros(0),
+        "u": kid[original(start)] if n_chains else np.zeros(0, np.int64),
+        "v": kid[original(end)] if n_chains else np.zeros(0, np.int64),
+        "junction": np.flatnonzero(junction),
+    }
 
 
 def _take(s: Snap, idx: np.ndarray) -> Snap:

@@ -164,3 +164,47 @@ def test_road_distance_never_below_straight(seed, n_org, n_dst, k):
     assert np.all(d[ok] >= straight[np.nonzero(ok)[0], i[ok]] - 1e-9)
     # knn agrees with the dense table
     assert np.allclose(d[ok], dense[np.nonzero(ok)[0], i[ok]])
+
+
+def winding(n=7, step=300.0, shape=5, seed=1):
+    """Junction lattice whose links are winding lines with ``shape`` points, plus a ring road
+    without junctions: long degree-2 chains for the junction graph."""
+    rng = np.random.default_rng(seed)
+    xs, ys = np.meshgrid(np.arange(n) * step, np.arange(n) * step)
+    p = np.stack([xs, ys], -1) + rng.normal(0, step / 8, (n, n, 2))
+    lines = []
+    f = np.linspace(0, 1, shape + 2)[:, None]
+    for i in range(n):
+        for j in range(n):
+            for nb in [(i, j + 1), (i + 1, j)]:
+                if nb[0] < n and nb[1] < n and rng.random() < 0.85:
+                    a, b = p[i, j], p[nb]
+                    pts = (
+                        a
+                        + (b - a) * f
+                        + rng.normal(0, step / 15, (shape + 2, 2)) * (f * (1 - f) > 0)
+                    )
+                    lines.append(shapely.LineString(pts))
+    ring = shapely.Point(n * step + 400, 500).buffer(300, 4).exterior
+    lines.append(ring)
+    return np.array(lines, dtype=object)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_bounded_knn_on_junction_graph_equals_brute_force(seed):
+    g = build_road_graph(winding(seed=seed))
+    assert g.n_search_nodes < g.n_nodes / 2  # shape points were folded into chains
+    rn = RoadNetwork(g, snap_max_m=800.0)
+    rng = np.random.default_rng(seed + 10)
+    org = rng.uniform(-200, 2600, (150, 2))
+    dst = rng.uniform(-100, 2500, (25, 2))
+    dst[:3] = [(2100 + 400, 500), (2100 + 400, 820), (2100 + 100, 500)]  # on or near the ring
+    ref = brute_force(g, rn, org, dst)
+    for k in (1, 3, 10, 25):
+        d, i = g.knn(rn.snap(org), rn.snap(dst), k)
+        d = d / 1000.0
+        want = np.sort(ref, axis=1)[:, :k]
+        assert np.array_equal(np.isfinite(d), np.isfinite(want))
+        assert np.allclose(d[np.isfinite(d)], want[np.isfinite(want)], atol=1e-9)
+        got = np.take_along_axis(ref, np.maximum(i, 0), 1)
+        assert np.allclose(got[np.isfinite(d)], d[np.isfinite(d)], atol=1e-9)
