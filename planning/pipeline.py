@@ -1,11 +1,13 @@
 """The whole plan: new schools, then groups, then catchments, on one set of layers.
 
 Order matters: new schools join groups as members and take part in catchments; schools marked
-to merge leave the catchments.
+to merge leave grouping and catchments. ``rerun_stages`` re-runs only the stages an edit made
+stale (the GUI uses it after a planner moves a school), with the same glue as ``run_plan``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,6 +18,15 @@ import pandas as pd
 
 from planning.progress import Progress, check_canceled, ensure, sub
 from planning.rules import Rules
+
+STAGES: tuple[str, ...] = ("new_schools", "groups", "catchments")
+GROUP_COLUMNS: tuple[str, ...] = ("group_id", "group_role", "group_reason")
+GROUP_DEFAULTS = {"group_id": "", "group_role": "none", "group_reason": ""}
+MERGE_REASON = {
+    "group_reason": "建议撤并,不参与集团化",
+    "group_reason_en": "suggested for merging; not grouped",
+    "group_reason_code": "to_merge",
+}
 
 
 @dataclass
@@ -34,22 +45,21 @@ class PlanResult:
     status: str = "ok"
 
 
-def run_plan(
-    layers, rules: Rules, *, choices=None, progress: Progress | None = None, meta=None
-) -> PlanResult:
-    """Run every engine on ``layers`` (a ``geo.layers.Layers``) with ``rules``."""
-    # Engines are imported here so that `schoolplan check` and `rules` start fast.
+def _cost_model(layers, rules: Rules):
     from geo.distance import make_cost_model
-    from planning.catchments import run_catchments
-    from planning.grouping import run_grouping
+
+    return make_cost_model(layers.roads, rules.catchments.distance, rules.catchments.snap_max_m)
+
+
+def _active(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Schools suggested for merging take no part in groups or catchments."""
+    return schools[schools["layout_status"] != "to_merge"]
+
+
+def stage_new_schools(layers, rules: Rules, costs, progress: Progress | None = None):
+    """New schools and layout status; returns (result, schools with the new ones appended)."""
     from planning.newschools import as_school_rows, run_new_schools
 
-    progress = ensure(progress)
-    timings: dict[str, float] = {}
-    costs = make_cost_model(layers.roads, rules.catchments.distance, rules.catchments.snap_max_m)
-
-    t = time.perf_counter()
-    progress.update(0.0, "新建学校 / new schools")
     ns = run_new_schools(
         layers.schools,
         layers.units,
@@ -57,11 +67,8 @@ def run_plan(
         rules.standards,
         candidates=layers.candidates,
         costs=costs,
-        progress=sub(progress, 0.0, 0.3),
+        progress=progress,
     )
-    timings["new_schools"] = time.perf_counter() - t
-    check_canceled(progress)
-
     schools = layers.schools.copy()
     schools["layout_status"] = ns.layout_status.reindex(schools.index).fillna("permanent")
     if hasattr(ns, "layout_reason"):
@@ -72,52 +79,77 @@ def run_plan(
         new_rows["layout_status"] = "new"
         schools = pd.concat([schools, new_rows], ignore_index=True)
         schools = gpd.GeoDataFrame(schools, geometry="geometry", crs=layers.schools.crs)
+    return ns, schools
 
-    t = time.perf_counter()
-    progress.update(0.3, "教育集团 / education groups")
-    grouping_input = schools[schools["layout_status"] != "to_merge"]
+
+def stage_groups(schools: gpd.GeoDataFrame, rules: Rules, costs, *, choices=None, progress=None):
+    """Groups among the active schools; returns (result, schools with group columns)."""
+    from planning.grouping import run_grouping
+
     gr = run_grouping(
-        grouping_input,
+        _active(schools),
         rules.groups,
         rules.standards,
         costs=costs,
         choices=choices,
-        progress=sub(progress, 0.3, 0.5),
+        progress=progress,
     )
-    timings["groups"] = time.perf_counter() - t
-    check_canceled(progress)
+    schools = schools.copy()
     for col in gr.school_groups.columns:
         schools[col] = gr.school_groups[col].reindex(schools.index)
-    schools["group_id"] = schools["group_id"].fillna("")
-    schools["group_role"] = schools["group_role"].fillna("none")
     # Schools suggested for merging were kept out of grouping on purpose; say so.
     merging = schools["layout_status"] == "to_merge"
-    schools["group_reason"] = (
-        schools["group_reason"].where(~merging, "建议撤并,不参与集团化").fillna("")
-    )
-    if "group_reason_en" in schools.columns:
-        reason_en = "suggested for merging; not grouped"
-        schools["group_reason_en"] = (
-            schools["group_reason_en"].where(~merging, reason_en).fillna("")
-        )
-    if "group_reason_code" in schools.columns:
-        schools["group_reason_code"] = (
-            schools["group_reason_code"].where(~merging, "to_merge").fillna("")
-        )
+    for col, text in MERGE_REASON.items():
+        if col in schools.columns:
+            schools[col] = schools[col].where(~merging, text)
+    for col, default in GROUP_DEFAULTS.items():
+        schools[col] = schools[col].fillna(default)
+    for col in ("group_reason_en", "group_reason_code"):
+        if col in schools.columns:
+            schools[col] = schools[col].fillna("")
+    return gr, schools
 
-    t = time.perf_counter()
-    progress.update(0.5, "学区划片 / catchments")
-    active = schools[schools["layout_status"] != "to_merge"]
-    ct = run_catchments(
-        active,
+
+def stage_catchments(schools: gpd.GeoDataFrame, layers, rules: Rules, costs, progress=None):
+    from planning.catchments import run_catchments
+
+    return run_catchments(
+        _active(schools),
         layers.units,
         layers.boundary,
         rules.catchments,
         rules.standards,
         roads=layers.roads,
         costs=costs,
-        progress=sub(progress, 0.5, 0.95),
+        progress=progress,
     )
+
+
+def run_plan(
+    layers, rules: Rules, *, choices=None, progress: Progress | None = None, meta=None
+) -> PlanResult:
+    """Run every engine on ``layers`` (a ``geo.layers.Layers``) with ``rules``."""
+    progress = ensure(progress)
+    timings: dict[str, float] = {}
+    costs = _cost_model(layers, rules)
+
+    t = time.perf_counter()
+    progress.update(0.0, "新建学校 / new schools")
+    ns, schools = stage_new_schools(layers, rules, costs, sub(progress, 0.0, 0.3))
+    timings["new_schools"] = time.perf_counter() - t
+    check_canceled(progress)
+
+    t = time.perf_counter()
+    progress.update(0.3, "教育集团 / education groups")
+    gr, schools = stage_groups(
+        schools, rules, costs, choices=choices, progress=sub(progress, 0.3, 0.5)
+    )
+    timings["groups"] = time.perf_counter() - t
+    check_canceled(progress)
+
+    t = time.perf_counter()
+    progress.update(0.5, "学区划片 / catchments")
+    ct = stage_catchments(schools, layers, rules, costs, sub(progress, 0.5, 0.95))
     timings["catchments"] = time.perf_counter() - t
     progress.update(1.0, "完成 / done")
 
@@ -141,4 +173,104 @@ def run_plan(
         rules=rules,
         meta=info,
         status=status,
+    )
+
+
+def _carry(schools, prev, col, default) -> list:
+    """``prev[col]`` looked up by (school_id, level) for each row of ``schools``."""
+    if col not in prev:
+        return [default] * len(schools)
+    table = {(str(a), str(b)): v for a, b, v in zip(prev["school_id"], prev["level"], prev[col])}
+    return [
+        table.get((str(a), str(b)), default) for a, b in zip(schools["school_id"], schools["level"])
+    ]
+
+
+def current_schools(layers, result: PlanResult | None) -> gpd.GeoDataFrame:
+    """The edited input schools with the last plan's layout status, plus its new schools."""
+    schools = layers.schools.copy()
+    schools["layout_status"] = "permanent"
+    if result is not None and len(result.schools):
+        prev = result.schools
+        schools["layout_status"] = _carry(schools, prev, "layout_status", "permanent")
+        if "layout_reason" in prev:
+            schools["layout_reason"] = _carry(schools, prev, "layout_reason", "")
+        if "layout_status" in prev:
+            new_rows = prev[prev["layout_status"] == "new"]
+            if len(new_rows):
+                new_rows = new_rows.drop(columns=list(GROUP_COLUMNS), errors="ignore")
+                schools = pd.concat([schools, new_rows.to_crs(schools.crs)], ignore_index=True)
+                schools = gpd.GeoDataFrame(schools, geometry="geometry", crs=layers.schools.crs)
+    return schools
+
+
+def rerun_stages(
+    layers,
+    rules: Rules,
+    result: PlanResult,
+    stages,
+    *,
+    choices=None,
+    progress: Progress | None = None,
+) -> PlanResult:
+    """A copy of ``result`` with ``stages`` (a subset of groups, catchments) computed again.
+
+    New-school planning is not re-run here (it is the slow, global stage): the last new schools
+    are kept. With no previous result the caller runs the whole plan instead.
+    """
+    progress = ensure(progress)
+    stages = [s for s in ("groups", "catchments") if s in set(stages)]
+    schools = current_schools(layers, result)
+    for col, default in GROUP_DEFAULTS.items():
+        schools[col] = _carry(schools, result.schools, col, default)
+    groups, catchments, demand = result.groups, result.catchments, result.demand
+    summary = dict(result.summary)
+    timings = dict(summary.get("timings_s", {}))
+    costs = _cost_model(layers, rules)
+    share = 1.0 / max(len(stages), 1)
+    for i, stage in enumerate(stages):
+        t = time.perf_counter()
+        part = sub(progress, i * share, (i + 1) * share)
+        if stage == "groups":
+            progress.update(i * share, "教育集团 / education groups")
+            gr, schools = stage_groups(schools, rules, costs, choices=choices, progress=part)
+            groups, summary["groups"] = gr.groups, gr.summary
+        else:
+            progress.update(i * share, "学区划片 / catchments")
+            ct = stage_catchments(schools, layers, rules, costs, part)
+            catchments, demand, summary["catchments"] = ct.catchments, ct.demand, ct.summary
+        timings[stage] = round(time.perf_counter() - t, 4)
+        check_canceled(progress)
+    summary["timings_s"] = timings
+    progress.update(1.0, "完成 / done")
+    return dataclasses.replace(
+        result,
+        schools=schools,
+        groups=groups,
+        catchments=catchments,
+        demand=demand,
+        summary=summary,
+        rules=rules,
+    )
+
+
+def preview_result(layers, rules: Rules, meta=None) -> PlanResult:
+    """A plan with no results yet, so the map can show the input layers before the first run."""
+    schools = layers.schools.copy()
+    schools["layout_status"] = "permanent"
+    for col, default in GROUP_DEFAULTS.items():
+        schools[col] = default
+    crs = layers.crs
+    empty = gpd.GeoDataFrame({"level": pd.Series(dtype=str)}, geometry=[], crs=crs)
+    return PlanResult(
+        schools=schools,
+        groups=empty.copy(),
+        new_schools=empty.copy(),
+        catchments=empty.copy(),
+        demand=gpd.GeoDataFrame(geometry=[], crs=crs),
+        boundary=layers.boundary,
+        summary={},
+        rules=rules,
+        meta=dict(meta or {}),
+        status="empty",
     )

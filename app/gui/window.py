@@ -41,11 +41,11 @@ from app.gui.layers_panel import LayersPanel
 from app.gui.mapview import MapView, write_map_html
 from app.gui.rules_form import RulesForm
 from app.gui.school_dialog import SchoolDialog
-from app.gui.stages import preview_result, rerun
 from app.gui.tables import TablesPanel
 from app.gui.workers import Job, JobRunner
 from geo.layers import LAYER_KEYS
 from planning.errors import SchoolPlanError
+from planning.pipeline import preview_result, rerun_stages
 from planning.rules import LEVELS
 
 EXPORT_FORMATS = ("html", "png", "pdf", "xlsx")
@@ -757,7 +757,9 @@ class MainWindow(QMainWindow):
             stages = frozenset({what})
 
             def work(progress):
-                return rerun(layers, rules, result, stages, choices=choice_arg, progress=progress)
+                return rerun_stages(
+                    layers, rules, result, stages, choices=choice_arg, progress=progress
+                )
 
             name = "rerun"
         self.jobs.submit(Job(name, work, tag=(doc.revision, stages)))
@@ -775,7 +777,9 @@ class MainWindow(QMainWindow):
         self.jobs.submit(
             Job(
                 "rerun",
-                lambda p: rerun(layers, rules, result, stages, choices=choice_arg, progress=p),
+                lambda p: rerun_stages(
+                    layers, rules, result, stages, choices=choice_arg, progress=p
+                ),
                 tag=(doc.revision, stages),
             )
         )
