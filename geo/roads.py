@@ -23,6 +23,8 @@ from scipy.spatial import cKDTree
 
 # Dijkstra rows kept in memory at once: about this many float64 cells (≈ 16 MB; bigger fresh arrays cost page faults).
 _CHUNK_CELLS = 2_000_000
+# Junction rows kept for repeated full tables (siting): about this many float64 cells (128 MB).
+_ROW_CACHE_CELLS = 16_000_000
 # Candidate index samples per query point when snapping; more only costs a little time.
 # k-nearest by road: first search radius (quantile of the places' straight k-th distance, and
 # the factor on it), and the growth of the radius for the places not yet proven. Tuned on the
@@ -96,6 +98,7 @@ class RoadGraph:
         self.component[self.junction] = comp_k
         self._sample_tree = None  # snapping index, built on the first snap
         self._seg_tree = None
+        self._row_cache: dict[int, np.ndarray] = {}  # junction -> Dijkstra row (metres)
 
     @property
     def n_nodes(self) -> int:
@@ -416,11 +419,43 @@ class RoadGraph:
         out = np.full((n, m), np.inf)
         if n == 0 or m == 0:
             return out
+        if 2 * m * self.n_search_nodes <= _ROW_CACHE_CELLS // 4:
+            return self._dense_by_rows(org, dst, out)
         for chunk, _, table in self._tables(org, dst, np.arange(m), np.inf):
             out[:, chunk] = table
         oi, di, dd = self._same_segment(org, dst)
         np.minimum.at(out, (oi, di), dd)
         return out
+
+    def _dense_by_rows(self, org: Snap, dst: Snap, out: np.ndarray) -> np.ndarray:
+        """Full table from cached junction rows: siting asks for tables over the same few
+        places again and again (new sites against units), so each junction's Dijkstra row is
+        computed once and kept (bounded by ``_ROW_CACHE_CELLS``)."""
+        on = np.flatnonzero(dst.on_network)
+        if len(on) and org.on_network.any():
+            ra = self._rows(dst.node_a[on])  # (len(on), search nodes)
+            rb = self._rows(dst.node_b[on])
+            ca, cb = dst.cost_a_m[on, None], dst.cost_b_m[on, None]
+            oa, ob = org.node_a, org.node_b
+            to_a = np.minimum(ca + ra[:, oa], cb + rb[:, oa])
+            to_b = np.minimum(ca + ra[:, ob], cb + rb[:, ob])
+            t = np.minimum(to_a + org.cost_a_m, to_b + org.cost_b_m).T
+            out[:, on] = np.where(org.on_network[:, None], t, np.inf)
+        oi, di, dd = self._same_segment(org, dst)
+        np.minimum.at(out, (oi, di), dd)
+        return out
+
+    def _rows(self, nodes: np.ndarray) -> np.ndarray:
+        cache = self._row_cache
+        need = np.unique(nodes)
+        missing = [int(x) for x in need if int(x) not in cache]
+        if missing:
+            if (len(cache) + len(missing)) * self.n_search_nodes > _ROW_CACHE_CELLS:
+                cache.clear()
+            d = dijkstra(self.csr, directed=True, indices=missing)
+            for x, row in zip(missing, d, strict=True):
+                cache[x] = row
+        return np.stack([cache[int(x)] for x in nodes]) if len(nodes) else np.zeros((0, 0))
 
     # ------------------------------------------------------------------ helpers
     def _place_xy(self, s: Snap, idx: np.ndarray) -> np.ndarray:
