@@ -18,8 +18,12 @@ class CostModel(Protocol):
 
     kind: str  # "straight" | "road"
 
-    def dense_km(self, origins_xy: np.ndarray, dests_xy: np.ndarray) -> np.ndarray:
-        """Full (n_origins, n_dests) matrix; np.inf where unreachable."""
+    def dense_km(
+        self, origins_xy: np.ndarray, dests_xy: np.ndarray, max_km: float | None = None
+    ) -> np.ndarray:
+        """Full (n_origins, n_dests) matrix; np.inf where unreachable or beyond ``max_km``
+        (callers that only look within a service distance say so: bounded road searches are
+        far cheaper than full ones)."""
 
     def knn_km(
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, k: int
@@ -43,11 +47,16 @@ class StraightLine:
 
     kind = "straight"
 
-    def dense_km(self, origins_xy: np.ndarray, dests_xy: np.ndarray) -> np.ndarray:
+    def dense_km(
+        self, origins_xy: np.ndarray, dests_xy: np.ndarray, max_km: float | None = None
+    ) -> np.ndarray:
         o, d = np.asarray(origins_xy, float), np.asarray(dests_xy, float)
         if len(o) == 0 or len(d) == 0:
             return np.zeros((len(o), len(d)))
-        return cdist(o, d) / 1000.0
+        out = cdist(o, d) / 1000.0
+        if max_km is not None:
+            out[out > max_km] = np.inf
+        return out
 
     def knn_km(
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, k: int
@@ -102,8 +111,11 @@ class RoadNetwork:
             hit = self._snaps[key] = self.graph.snap(xy, self.snap_max_m)
         return hit
 
-    def dense_km(self, origins_xy: np.ndarray, dests_xy: np.ndarray) -> np.ndarray:
-        return self.graph.dense(self.snap(origins_xy), self.snap(dests_xy)) / 1000.0
+    def dense_km(
+        self, origins_xy: np.ndarray, dests_xy: np.ndarray, max_km: float | None = None
+    ) -> np.ndarray:
+        limit = np.inf if max_km is None else float(max_km) * 1000.0
+        return self.graph.dense(self.snap(origins_xy), self.snap(dests_xy), limit) / 1000.0
 
     def knn_km(
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, k: int

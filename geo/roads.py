@@ -408,21 +408,29 @@ class RoadGraph:
             radius = grown if grown < self._diameter_bound() else np.inf
         return out_d, out_i
 
-    def dense(self, org: Snap, dst: Snap) -> np.ndarray:
-        """Full (n_org, n_dst) metres; Dijkstra from the smaller side (the graph is undirected)."""
-        return self._dense(self.on_chains(org), self.on_chains(dst))
+    def dense(self, org: Snap, dst: Snap, limit: float = np.inf) -> np.ndarray:
+        """Full (n_org, n_dst) metres; Dijkstra from the smaller side (the graph is undirected).
+        Pairs farther than ``limit`` metres are inf: a bounded search only visits a small ball
+        of the graph, which makes service-distance tables cheap on large networks."""
+        out = self._dense(self.on_chains(org), self.on_chains(dst), limit)
+        if np.isfinite(limit):
+            out[out > limit] = np.inf
+        return out
 
-    def _dense(self, org: Snap, dst: Snap) -> np.ndarray:
+    def _dense(self, org: Snap, dst: Snap, limit: float = np.inf) -> np.ndarray:
         n, m = len(org), len(dst)
         if n < m:
-            return self._dense(dst, org).T
+            return self._dense(dst, org, limit).T
         out = np.full((n, m), np.inf)
         if n == 0 or m == 0:
             return out
         if 2 * m * self.n_search_nodes <= _ROW_CACHE_CELLS // 4:
             return self._dense_by_rows(org, dst, out)
-        for chunk, _, table in self._tables(org, dst, np.arange(m), np.inf):
-            out[:, chunk] = table
+        for chunk, rows, table in self._tables(org, dst, np.arange(m), limit):
+            if np.isfinite(limit):
+                out[np.ix_(rows, chunk)] = table
+            else:
+                out[:, chunk] = table
         oi, di, dd = self._same_segment(org, dst)
         np.minimum.at(out, (oi, di), dd)
         return out

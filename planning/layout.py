@@ -99,7 +99,8 @@ def layout_status(schools, params: NewSchoolParams, costs) -> pd.DataFrame:
         if len(rows) == 0:
             continue
         xy = as_xy(rows.geometry)
-        dist = costs.dense_km(xy, xy)
+        # Only receiving schools within the merge distance matter.
+        dist = costs.dense_km(xy, xy, max_km=params.merge_within_km)
         students = rows["students"].fillna(0).to_numpy(float)
         capacity = rows["capacity"].fillna(0).to_numpy(float)
         existing = (rows["status"] == "existing").to_numpy()

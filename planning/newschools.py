@@ -487,7 +487,11 @@ def run_new_schools(
         cap = _capacity(lvl, cs)
         sxy = exist_xy_all[sel]
         t0 = time.perf_counter()
-        dist = costs.dense_km(uxy[valid], sxy) if len(sxy) else np.zeros((valid.sum(), 0))
+        dist = (
+            costs.dense_km(uxy[valid], sxy, max_km=service)
+            if len(sxy)
+            else np.zeros((valid.sum(), 0))
+        )
         served_v, _ = allocate_supply(dist, cap, demand[valid], service)
         solve_s += time.perf_counter() - t0
         served = np.zeros(len(units))
@@ -649,7 +653,7 @@ def _absorb(gap_units, xy, new_sites, service, costs) -> float:
     if not new_sites or gap_units.sum() <= 0:
         return 0.0
     sites = np.array([[s[0], s[1]] for s in new_sites])
-    d = costs.dense_km(xy, sites)
+    d = costs.dense_km(xy, sites, max_km=service)
     taken = 0.0
     for i, j in zip(*np.unravel_index(np.argsort(d, axis=None, kind="stable"), d.shape)):
         if d[i, j] > service:
@@ -696,7 +700,7 @@ def _site(
         ok = ~cand_used & ((cand_level == "") | (cand_level == level))
         idx = np.nonzero(ok)[0]
         if idx.size:
-            dc = costs.dense_km(dxy, cand_xy[idx])
+            dc = costs.dense_km(dxy, cand_xy[idx], max_km=service)
             elig = idx[(dc <= service).any(axis=0)]
     if elig.size == 0 and k == 1:
         cx, cy = np.average(dxy, axis=0, weights=dw)

@@ -208,3 +208,25 @@ def test_bounded_knn_on_junction_graph_equals_brute_force(seed):
         assert np.allclose(d[np.isfinite(d)], want[np.isfinite(want)], atol=1e-9)
         got = np.take_along_axis(ref, np.maximum(i, 0), 1)
         assert np.allclose(got[np.isfinite(d)], d[np.isfinite(d)], atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("max_km", [0.3, 0.8, 2.0])
+def test_bounded_dense_equals_full_table_cut_at_the_bound(seed, max_km, monkeypatch):
+    import geo.roads as roads
+
+    g = build_road_graph(winding(seed=seed))
+    rn = RoadNetwork(g, snap_max_m=800.0)
+    rng = np.random.default_rng(seed + 20)
+    org = rng.uniform(-200, 2600, (120, 2))
+    dst = rng.uniform(-100, 2500, (30, 2))
+    full = rn.dense_km(org, dst)
+    want = np.where(full <= max_km, full, np.inf)
+    # Both paths: cached junction rows (small graph) and bounded chunked searches (large).
+    for cells in (roads._ROW_CACHE_CELLS, 0):
+        monkeypatch.setattr(roads, "_ROW_CACHE_CELLS", cells)
+        got = RoadNetwork(g, snap_max_m=800.0).dense_km(org, dst, max_km=max_km)
+        assert np.array_equal(np.isfinite(got), np.isfinite(want))
+        assert np.allclose(got[np.isfinite(got)], want[np.isfinite(want)], atol=1e-9)
+    straight = StraightLine().dense_km(org, dst, max_km=max_km)
+    assert np.all(np.isinf(straight[StraightLine().dense_km(org, dst) > max_km]))
