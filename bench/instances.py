@@ -2,7 +2,7 @@
 
 A county instance takes a real county's boundary and 2020 census population from
 ``../shared/data/china_counties/`` and puts synthetic towns, villages and communities, schools,
-a jittered-grid road network and candidate sites inside it. Several counties concatenated make a
+a jittered-grid road network of winding links and candidate sites inside it. Several counties concatenated make a
 prefecture or a province instance; every layer then carries the county code column ``县代码``, so
 the same data serves both ``schoolplan plan`` (one project) and ``schoolplan batch`` (split by the
 column).
@@ -49,7 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / "out" / "instances"
 WGS84 = "EPSG:4326"
 CODE_COL = "县代码"
-GENERATOR_VERSION = 3  # bump when the output changes, so cached instances are rebuilt
+GENERATOR_VERSION = 4  # bump when the output changes, so cached instances are rebuilt
 SEED = 20240901
 PREFECTURE = (431124, 431125, 431126, 431127, 431128)  # 道县 and four neighbours in 永州
 PROVINCE = "43"  # 湖南
@@ -368,11 +368,16 @@ def _calibrate_capacity(sch: pd.DataFrame, total_pop: int) -> None:
         ).astype(int)
 
 
-def _grid_roads(inner, seat: np.ndarray, n_edges: int, rng: np.random.Generator) -> dict:
-    """A jittered square grid clipped to the county with a few links missing: dense, mostly
-    connected, with the odd island a real road layer also has."""
+def _grid_roads(
+    inner, seat: np.ndarray, n_edges: int, rng: np.random.Generator, shape_points: int = 7
+) -> dict:
+    """A jittered square grid of junctions clipped to the county with a few links missing:
+    dense, mostly connected, with the odd island a real road layer also has. Each link is a
+    winding line of ``shape_points`` degree-2 vertices, as in surveyed or OSM road layers (the
+    sample county has 73 % degree-2 nodes); the segment count stays about ``n_edges``."""
     x0, y0, x1, y1 = inner.bounds
-    step = math.sqrt(2 * inner.area / (n_edges / 0.93))
+    per_link = shape_points + 1
+    step = math.sqrt(2 * inner.area / (n_edges / per_link / 0.93))
     nx_, ny_ = int((x1 - x0) / step) + 2, int((y1 - y0) / step) + 2
     gx, gy = np.meshgrid(np.arange(nx_), np.arange(ny_), indexing="ij")
     xy = np.stack([x0 + gx * step, y0 + gy * step], axis=-1) + rng.normal(
@@ -389,6 +394,14 @@ def _grid_roads(inner, seat: np.ndarray, n_edges: int, rng: np.random.Generator)
         cls.append(major)
     seg = np.concatenate(segs)
     major = np.concatenate(cls)
+    if shape_points:
+        a, b = seg[:, 0], seg[:, 1]
+        f = np.linspace(0.0, 1.0, shape_points + 2)[None, :, None]
+        normal = np.stack([-(b - a)[:, 1], (b - a)[:, 0]], axis=1) / step
+        wiggle = rng.normal(0, step / 12, (len(seg), shape_points + 2, 1)) * (f * (1 - f) > 0)
+        pts = a[:, None] + (b - a)[:, None] * f + normal[:, None] * wiggle
+        seg = np.stack([pts[:, :-1], pts[:, 1:]], axis=2).reshape(-1, 2, 2)
+        major = np.repeat(major, per_link)
     urban = np.hypot(*(seg[:, 0] - seat).T) < 3000
     road_class = np.where(urban, "城市道路", np.where(major, "县道", "村道"))
     speed = np.where(urban, 30, np.where(major, 50, 30))
