@@ -348,30 +348,26 @@ def normalise_schools(
         if "level" in cols
         else None
     )
-    for c in ("classes", "students"):
-        if c in cols:
-            out[c] = numeric_column(
+    # Counts of classes and pupils are required whole numbers; capacity and staff optional.
+    numeric = {
+        "classes": {"integer": True},
+        "students": {"integer": True},
+        "capacity": {"required": False},
+        "teachers": {"required": False},
+    }
+    for c, options in numeric.items():
+        out[c] = (
+            numeric_column(
                 raw[cols[c]],
                 where=where,
                 column=cols[c],
                 problems=problems,
                 row_numbers=rows,
-                integer=True,
-            )
-        else:
-            out[c] = np.nan
-    for c in ("capacity", "teachers"):
-        if c in cols:
-            out[c] = numeric_column(
-                raw[cols[c]],
-                where=where,
-                column=cols[c],
-                problems=problems,
-                row_numbers=rows,
-                required=False,
-            )
-        else:
-            out[c] = np.nan
+                **options,
+            )  # fmt: skip
+            if c in cols
+            else np.nan
+        )
     for c in ("quality", "location", "status", "ownership", "school_type"):
         out[c] = _categorical("schools", c, raw, cols, src, rows, problems)
     out["src_row"] = rows
