@@ -3,23 +3,28 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-export QT_QPA_PLATFORM ?= offscreen
+# QtWebEngine refuses to start as root without this (containers, CI).
 export QTWEBENGINE_DISABLE_SANDBOX ?= 1
 export QTWEBENGINE_CHROMIUM_FLAGS ?= --disable-gpu
 
 .PHONY: run test setup system-deps lint bench gui clean
 
+# With a display: the desktop window on the sample county; without one: the headless plan.
 run: setup
-	$(BIN)/schoolplan plan sample_maps/daoxian --out out/daoxian
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ] && [ "$$QT_QPA_PLATFORM" != offscreen ]; then \
+		$(BIN)/schoolplan gui sample_maps/daoxian; \
+	else \
+		$(BIN)/schoolplan plan sample_maps/daoxian --out out/daoxian; \
+	fi
 
 gui: setup
-	QT_QPA_PLATFORM= $(BIN)/schoolplan gui sample_maps/daoxian
+	$(BIN)/schoolplan gui sample_maps/daoxian
 
 test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports
