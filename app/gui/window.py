@@ -40,6 +40,7 @@ from app.gui.document import ALL_STAGES, QUICK_STAGES, PlanDocument
 from app.gui.layers_panel import LayersPanel
 from app.gui.mapview import MapView, write_map_html
 from app.gui.rules_form import RulesForm
+from app.gui.scenarios_panel import install_scenarios
 from app.gui.school_dialog import SchoolDialog
 from app.gui.tables import TablesPanel
 from app.gui.workers import Job, JobRunner
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         self._build_actions()
         self._build_status()
         self._connect()
+        self.scenarios = install_scenarios(self)  # scenario list dock, menu and compare view
         self.autosave_timer = QTimer(self)
         self.autosave_timer.setInterval(autosave_ms)
         self.autosave_timer.timeout.connect(self.autosave)

@@ -1,0 +1,621 @@
+"""The scenario list: alternatives of one project, kept in memory and saved as scenario folders.
+
+A planner makes a scenario from the plan in the window ("New from current"), duplicates,
+renames or deletes one, and switches between them; switching swaps the document's layers,
+rules, group choices and result. Every scenario is a folder of ``planning.scenario`` under the
+project's ``scenarios`` folder (``SCHOOLPLAN_SCENARIOS_DIR`` overrides it), written on the io
+worker thread.
+
+Decisions:
+- Leaving a scenario (switching, making a new one) stores the window's state into it and saves
+  it when it has unsaved edits, so switching never loses work.
+- Undo history is cleared on a switch, with a message saying so: the commands act on the one
+  document, whose content the switch replaces, and the edits are kept (saved) in the scenario
+  left behind. "New from current" keeps the history: the document does not change.
+- Results are kept with the stages still stale, so switching back to a scenario whose rules were
+  changed but not re-run says so instead of showing the old result as up to date.
+
+The set of scenarios lives on the document (``doc.scenario_set``) so it survives the window
+being rebuilt for a language switch. Widgets only forward to ``ScenarioController``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from PyQt6.QtCore import QCoreApplication, QObject, Qt, pyqtSignal
+from PyQt6.QtGui import QAction
+from PyQt6.QtWidgets import (
+    QDockWidget,
+    QHBoxLayout,
+    QInputDialog,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QToolBar,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from app.gui.document import ALL_STAGES
+from app.gui.workers import Job
+
+_BAD_CHARS = set('<>:"/\\|?*')
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("scenarios", text)
+
+
+def has_result(result) -> bool:
+    return result is not None and result.status != "empty"
+
+
+def folder_name(name: str) -> str:
+    """A folder name for a scenario name (Chinese kept; characters Windows forbids replaced)."""
+    text = "".join("_" if c in _BAD_CHARS or ord(c) < 32 else c for c in name).strip(" .")
+    return text or "scenario"
+
+
+def scenarios_root(doc) -> Path | None:
+    """Where the project's scenarios live: ``<project folder>/scenarios``."""
+    env = os.environ.get("SCHOOLPLAN_SCENARIOS_DIR")
+    if env:
+        return Path(env)
+    if doc.project_path is not None:
+        p = Path(doc.project_path)
+        return (p.parent if p.suffix == ".toml" else p) / "scenarios"
+    if doc.scenario_path is not None:
+        return Path(doc.scenario_path).parent
+    return None
+
+
+@dataclass
+class ScenarioEntry:
+    name: str
+    folder: Path
+    scenario: object | None = None  # planning.scenario.Scenario; None: on disk, not read yet
+    stale: frozenset[str] = frozenset()  # plan stages its result is not up to date for
+
+    @property
+    def result(self):
+        sc = self.scenario
+        return sc.result if sc is not None and has_result(sc.result) else None
+
+
+class ScenarioSet(QObject):
+    """The scenarios of the open project and which one the window shows."""
+
+    changed = pyqtSignal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.entries: list[ScenarioEntry] = []
+        self.current: str | None = None
+        self.root: Path | None = None
+
+    def get(self, name: str) -> ScenarioEntry:
+        for e in self.entries:
+            if e.name == name:
+                return e
+        raise KeyError(name)
+
+    def names(self) -> list[str]:
+        return [e.name for e in self.entries]
+
+    def free_folder(self, name: str, root: Path) -> Path:
+        used = {e.folder.resolve() for e in self.entries}
+        base = root / folder_name(name)
+        folder, k = base, 1
+        while folder.resolve() in used or folder.exists():
+            k += 1
+            folder = base.with_name(f"{base.name} ({k})")
+        return folder
+
+
+class ScenarioController(QObject):
+    """Scenario actions of one window: make, duplicate, rename, delete, switch, compare."""
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.window = window
+        doc = window.doc
+        if not isinstance(getattr(doc, "scenario_set", None), ScenarioSet):
+            doc.scenario_set = ScenarioSet(doc)
+        self.set: ScenarioSet = doc.scenario_set
+        # Hook for the name question; tests replace it to answer without a modal dialog.
+        self.ask_name = self._name_dialog
+        self.compare_dialog = None
+        window.io.finished.connect(self._io_finished)
+
+    @property
+    def doc(self):
+        return self.window.doc
+
+    def _name_dialog(self, title: str, default: str) -> str | None:
+        text, ok = QInputDialog.getText(self.window, title, _tr("Scenario name:"), text=default)
+        return text if ok else None
+
+    def _say(self, text: str) -> None:
+        self.window._say(text)
+
+    # ----- the list follows the opened project ----------------------------------------------
+    def project_opened(self) -> None:
+        """A project or scenario folder was opened: list the scenarios saved beside it."""
+        s = self.set
+        s.entries, s.current = [], None
+        s.root = scenarios_root(self.doc)
+        found = []
+        if s.root is not None and s.root.is_dir():
+            for folder in sorted(p for p in s.root.iterdir() if p.is_dir()):
+                name = _saved_name(folder)
+                if name is not None and name not in [n for n, _ in found]:
+                    found.append((name, folder))
+        opened = self.doc.scenario_path
+        if opened is not None and opened.resolve() not in {f.resolve() for _, f in found}:
+            name = _saved_name(opened) or opened.name
+            found.append((name if name not in [n for n, _ in found] else opened.name, opened))
+        s.entries = [ScenarioEntry(n, f) for n, f in found]
+        for e in s.entries:
+            if opened is not None and e.folder.resolve() == opened.resolve():
+                s.current = e.name
+        s.changed.emit()
+
+    # ----- keeping the window's state in the current scenario -------------------------------
+    def _capture(self) -> ScenarioEntry | None:
+        """Store the document's state into the current scenario; save it when edited."""
+        s, doc = self.set, self.doc
+        if s.current is None or doc.layers is None:
+            return None
+        e = s.get(s.current)
+        result = doc.result if has_result(doc.result) else None
+        if e.scenario is None:
+            from planning.scenario import scenario_from_layers
+
+            e.scenario = scenario_from_layers(
+                doc.layers, doc.rules, name=e.name, choices=doc.choices, result=result
+            )
+        else:
+            sc = e.scenario
+            sc.layers, sc.rules, sc.choices, sc.result = doc.layers, doc.rules, doc.choices, result
+        e.stale = frozenset(doc.stale) if result is not None else frozenset()
+        if doc.dirty:
+            self._save(e)
+        return e
+
+    def _save(self, e: ScenarioEntry) -> None:
+        sc, folder = e.scenario, e.folder
+        revision = self.doc.revision if e.name == self.set.current else None
+
+        def work(progress):
+            from planning.scenario import save_scenario
+
+            progress.update(0.2, _tr("Saving scenario %1...").replace("%1", sc.name))
+            return save_scenario(sc, folder)
+
+        self.window.io.submit(Job("scenario_save", work, tag=(e.name, folder, revision)))
+
+    def _io_finished(self, job: Job, value) -> None:
+        if job.name == "open":
+            self.project_opened()
+        elif job.name == "scenario_save":
+            name, folder, revision = job.tag
+            if name == self.set.current and revision == self.doc.revision:
+                self.doc.set_dirty(False)
+                self.window.undo_stack.setClean()
+            self._say(_tr("Scenario %1 saved in %2").replace("%1", name).replace("%2", str(folder)))
+        elif job.name in ("scenario_load", "scenario_task"):
+            job.tag(value)
+
+    def _load_then(self, entries: list[ScenarioEntry], then) -> None:
+        """Read scenarios not in memory yet (io thread), then call ``then()``."""
+        todo = [(e.name, e.folder) for e in entries if e.scenario is None]
+        if not todo:
+            then()
+            return
+
+        def work(progress):
+            from planning.scenario import load_scenario
+
+            out = {}
+            for i, (name, folder) in enumerate(todo):
+                progress.update(i / len(todo), _tr("Reading scenario %1...").replace("%1", name))
+                out[name] = load_scenario(folder)
+            return out
+
+        def done(loaded: dict) -> None:
+            for name, sc in loaded.items():
+                try:
+                    e = self.set.get(name)
+                except KeyError:  # renamed or deleted meanwhile
+                    continue
+                if e.scenario is None:
+                    sc.name = name
+                    e.scenario = sc
+            then()
+
+        self.window.io.submit(Job("scenario_load", work, tag=done))
+
+    # ----- actions ----------------------------------------------------------------------------
+    def _valid_new_name(self, name: str | None, title: str, default: str = "") -> str | None:
+        if name is None:
+            name = self.ask_name(title, default)
+        name = (name or "").strip()
+        if not name:
+            return None
+        if name in self.set.names():
+            self.window.show_message(
+                title, _tr("A scenario called %1 exists already.").replace("%1", name)
+            )
+            return None
+        return name
+
+    def _root(self) -> Path:
+        s = self.set
+        if s.root is None:
+            s.root = scenarios_root(self.doc)
+        if s.root is None:
+            from app.gui.window import autosave_root
+
+            s.root = autosave_root().parent / "scenarios"
+        return s.root
+
+    def new_from_current(self, name: str | None = None) -> str | None:
+        """Make a scenario of what the window shows and continue working in it."""
+        doc = self.doc
+        if doc.layers is None:
+            self.window.show_message(_tr("Scenarios"), _tr("Open a project first."))
+            return None
+        n = len(self.set.entries) + 1
+        name = self._valid_new_name(
+            name, _tr("New scenario"), _tr("Scenario %1").replace("%1", str(n))
+        )
+        if name is None:
+            return None
+        from planning.scenario import scenario_from_layers
+
+        left = self._capture()
+        result = doc.result if has_result(doc.result) else None
+        sc = scenario_from_layers(
+            doc.layers, doc.rules, name=name, choices=doc.choices, result=result
+        )
+        if left is not None:
+            sc.log_edit("new_from", source=left.name)
+        e = ScenarioEntry(
+            name,
+            self.set.free_folder(name, self._root()),
+            sc,
+            frozenset(doc.stale) if result is not None else frozenset(),
+        )
+        self.set.entries.append(e)
+        self.set.current = name
+        doc.scenario_path = e.folder
+        self.window._update_title()
+        self._save(e)
+        self.set.changed.emit()
+        self._say(_tr("New scenario %1: your edits now go into it").replace("%1", name))
+        return name
+
+    def duplicate(self, source: str, name: str | None = None) -> None:
+        """A copy of ``source`` under a new name (the window stays on the current scenario)."""
+        src = self.set.get(source)
+        name = self._valid_new_name(name, _tr("Duplicate scenario"), source + " " + _tr("copy"))
+        if name is None:
+            return
+        if src.name == self.set.current:
+            self._capture()
+        folder = self.set.free_folder(name, self._root())
+        # Reserve the name at once (a second request must not take it while the source loads).
+        e = ScenarioEntry(name, folder, None, src.stale)
+        self.set.entries.append(e)
+
+        def then() -> None:
+            e.scenario = src.scenario.duplicate(name)
+            self._save(e)
+            self.set.changed.emit()
+            self._say(_tr("Scenario %1 duplicated as %2").replace("%1", source).replace("%2", name))
+
+        # The reserved entry has no scenario yet but also no file: load only the source.
+        self._load_then([src], then)
+
+    def rename(self, old: str, new: str | None = None) -> None:
+        e = self.set.get(old)
+        new = self._valid_new_name(new, _tr("Rename scenario"), old)
+        if new is None or new == old:
+            return
+        old_folder, new_folder = e.folder, self.set.free_folder(new, self._root())
+        e.name, e.folder = new, new_folder
+        if e.scenario is not None:
+            e.scenario.name = new
+        if self.set.current == old:
+            self.set.current = new
+            self.doc.scenario_path = new_folder
+            self.window._update_title()
+        sc = e.scenario
+
+        def work(progress):
+            from planning.scenario import load_scenario, save_scenario
+
+            if old_folder.exists():
+                old_folder.rename(new_folder)
+            target = sc
+            if target is None:  # not read yet: the name inside scenario.json changes too
+                target = load_scenario(new_folder)
+                target.name = new
+            save_scenario(target, new_folder)
+            return target
+
+        def done(target) -> None:
+            if e.scenario is None:
+                e.scenario = target
+
+        self.window.io.submit(Job("scenario_task", work, tag=done))
+        self.set.changed.emit()
+        self._say(_tr("Scenario %1 renamed to %2").replace("%1", old).replace("%2", new))
+
+    def delete(self, name: str) -> bool:
+        """Delete a scenario and its saved files, after the planner confirms."""
+        e = self.set.get(name)
+        if name == self.set.current:
+            self.window.show_message(
+                _tr("Delete scenario"),
+                _tr(
+                    "%1 is open in the window: switch to another scenario before deleting it."
+                ).replace("%1", name),
+            )
+            return False
+        if not self.window.confirm(
+            _tr("Delete scenario"),
+            _tr("Delete scenario %1 and its files in %2? This cannot be undone.")
+            .replace("%1", name)
+            .replace("%2", str(e.folder)),
+        ):
+            return False
+        self.set.entries.remove(e)
+        folder = e.folder
+
+        def work(progress):
+            from planning.scenario import GPKG_NAME, JSON_NAME
+
+            # Only our own files: anything else the planner put in the folder stays.
+            for f in (folder / JSON_NAME, folder / GPKG_NAME, *folder.glob(".scenario.*.tmp*")):
+                f.unlink(missing_ok=True)
+            if folder.is_dir() and not any(folder.iterdir()):
+                folder.rmdir()
+            return None
+
+        self.window.io.submit(Job("scenario_task", work, tag=lambda _v: None))
+        self.set.changed.emit()
+        self._say(_tr("Scenario %1 deleted").replace("%1", name))
+        return True
+
+    def switch_to(self, name: str) -> bool:
+        """Show scenario ``name`` in the window (the one left behind is kept and saved)."""
+        s, w, doc = self.set, self.window, self.doc
+        if name == s.current:
+            return True
+        target = s.get(name)
+        if w.jobs.busy and not w.confirm(
+            _tr("Switch scenario"),
+            _tr("A plan is running. Stop it and switch to %1?").replace("%1", name),
+        ):
+            return False
+        if (
+            s.current is None
+            and doc.dirty
+            and not w.confirm(
+                _tr("Switch scenario"),
+                _tr("Your edits are not in a scenario yet. Drop them and switch to %1?").replace(
+                    "%1", name
+                ),
+            )
+        ):
+            return False
+        w.jobs.cancel()
+        w._recompute_timer.stop()
+        left = self._capture()
+        self._load_then([target], lambda: self._apply(target, left))
+        return True
+
+    def _apply(self, e: ScenarioEntry, left: ScenarioEntry | None) -> None:
+        w, doc, sc = self.window, self.doc, e.scenario
+        defaults, report, path, cfg, project = (
+            doc.default_rules,
+            doc.report,
+            doc.project_path,
+            doc.config,
+            doc.name,
+        )
+        w.undo_stack.clear()
+        w.selected = []
+        doc.set_project(sc.layers, sc.rules, report, path=path, name=project)
+        doc.default_rules, doc.config = defaults, cfg  # reset-to-defaults: the project's rules
+        doc.rulesChanged.emit()
+        doc.scenario_path = e.folder
+        doc.choices = sc.choices
+        doc.choicesChanged.emit()
+        self.set.current = e.name
+        if has_result(sc.result):
+            doc.set_result(sc.result, ALL_STAGES - e.stale)
+        w._update_title()
+        w._update_stale()
+        self.set.changed.emit()
+        text = _tr("Switched to scenario %1; the undo history starts afresh").replace("%1", e.name)
+        if left is not None:
+            text += " " + _tr("(the edits of %1 are kept in it)").replace("%1", left.name)
+        self._say(text)
+
+    # ----- compare -----------------------------------------------------------------------------
+    def open_compare(self, a: str | None = None, b: str | None = None):
+        """Open the compare view on two scenarios (read from disk first when needed)."""
+        self._capture()
+        names = self.set.names()
+        if len(names) < 2:
+            self.window.show_message(
+                _tr("Compare scenarios"), _tr("Make at least two scenarios to compare.")
+            )
+            return None
+        a = a or (self.set.current if self.set.current in names else names[0])
+        b = b or next(n for n in names if n != a)
+        from app.gui.compare_view import CompareView
+
+        dlg = self.compare_dialog
+        if dlg is None:
+            dlg = CompareView(self, self.window)
+            dlg.destroyed.connect(lambda *_: setattr(self, "compare_dialog", None))
+            self.compare_dialog = dlg
+        self._load_then(list(self.set.entries), lambda: dlg.show_pair(a, b))
+        dlg.show()
+        dlg.raise_()
+        return dlg
+
+
+def _saved_name(folder: Path) -> str | None:
+    """The name inside a scenario folder's scenario.json (None: not a readable scenario)."""
+    try:
+        doc = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    name = doc.get("name") if isinstance(doc, dict) else None
+    return str(name) if name else None
+
+
+class ScenarioPanel(QWidget):
+    """The list and its buttons; double-click switches."""
+
+    def __init__(self, controller: ScenarioController, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.ctl = controller
+        self.list = QListWidget()
+        self.list.setToolTip(_tr("Double-click a scenario to show it in the window"))
+        self.list.itemActivated.connect(
+            lambda item: self.ctl.switch_to(item.data(Qt.ItemDataRole.UserRole))
+        )
+        self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
+        bar = QToolBar()
+        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.actions = {}
+        for key, text, tip, slot in (
+            ("new", _tr("New"), _tr("New scenario from what the window shows"), self._new),
+            ("duplicate", _tr("Duplicate"), _tr("Copy the selected scenario"), self._duplicate),
+            ("rename", _tr("Rename"), _tr("Rename the selected scenario"), self._rename),
+            (
+                "delete",
+                _tr("Delete"),
+                _tr("Delete the selected scenario and its files"),
+                self._delete,
+            ),
+            ("switch", _tr("Show"), _tr("Show the selected scenario in the window"), self._switch),
+            ("compare", _tr("Compare"), _tr("Compare two scenarios side by side"), self._compare),
+        ):
+            act = QAction(text, self)
+            act.setToolTip(tip)
+            act.triggered.connect(slot)
+            bar.addAction(act)
+            self.actions[key] = act
+        self.where = QLabel()
+        self.where.setWordWrap(True)
+        self.where.setStyleSheet("color: #666;")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        row = QHBoxLayout()
+        row.addWidget(bar)
+        lay.addLayout(row)
+        lay.addWidget(self.list, 1)
+        lay.addWidget(self.where)
+        controller.set.changed.connect(self.refresh)
+        self.refresh()
+
+    def selected_name(self) -> str | None:
+        item = self.list.currentItem()
+        return item.data(Qt.ItemDataRole.UserRole) if item is not None else None
+
+    def refresh(self) -> None:
+        s = self.ctl.set
+        keep = self.selected_name()
+        self.list.clear()
+        for e in s.entries:
+            text = e.name
+            if e.name == s.current:
+                text = "▶ " + text
+            if e.stale and e.scenario is not None:
+                text += "  " + _tr("(not up to date)")
+            item = QListWidgetItem(text)
+            item.setData(Qt.ItemDataRole.UserRole, e.name)
+            item.setToolTip(str(e.folder))
+            if e.name == s.current:
+                f = item.font()
+                f.setBold(True)
+                item.setFont(f)
+            self.list.addItem(item)
+            if e.name == keep:
+                self.list.setCurrentItem(item)
+        self.where.setText(
+            _tr("Saved in %1").replace("%1", str(s.root)) if s.root is not None else ""
+        )
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        has = self.selected_name() is not None
+        for key in ("duplicate", "rename", "delete", "switch"):
+            self.actions[key].setEnabled(has)
+        self.actions["compare"].setEnabled(len(self.ctl.set.entries) >= 2)
+
+    def _new(self) -> None:
+        self.ctl.new_from_current()
+
+    def _duplicate(self) -> None:
+        if self.selected_name():
+            self.ctl.duplicate(self.selected_name())
+
+    def _rename(self) -> None:
+        if self.selected_name():
+            self.ctl.rename(self.selected_name())
+
+    def _delete(self) -> None:
+        if self.selected_name():
+            self.ctl.delete(self.selected_name())
+
+    def _switch(self) -> None:
+        if self.selected_name():
+            self.ctl.switch_to(self.selected_name())
+
+    def _compare(self) -> None:
+        sel = self.selected_name()
+        cur = self.ctl.set.current
+        self.ctl.open_compare(cur, sel if sel and sel != cur else None)
+
+
+def install_scenarios(window) -> ScenarioController:
+    """Add the scenario dock, menu and compare action to the main window."""
+    ctl = ScenarioController(window)
+    panel = ScenarioPanel(ctl)
+    dock = QDockWidget(_tr("Scenarios"), window)
+    dock.setObjectName("scenarios")
+    dock.setWidget(panel)
+    dock.setFeatures(
+        QDockWidget.DockWidgetFeature.DockWidgetMovable
+        | QDockWidget.DockWidgetFeature.DockWidgetFloatable
+        | QDockWidget.DockWidgetFeature.DockWidgetClosable
+    )
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    window.splitDockWidget(window.rules_dock, dock, Qt.Orientation.Vertical)
+    window.scenarios_dock, window.scenarios_panel = dock, panel
+    menu = window.menuBar().addMenu(_tr("&Scenarios"))
+    for key in ("new", "duplicate", "rename", "delete", "switch"):
+        menu.addAction(panel.actions[key])
+    menu.addSeparator()
+    menu.addAction(panel.actions["compare"])
+    menu.addSeparator()
+    menu.addAction(dock.toggleViewAction())
+    toolbar = window.findChild(QToolBar, "main_toolbar")
+    if toolbar is not None:
+        toolbar.addSeparator()
+        button = QToolButton()
+        button.setDefaultAction(panel.actions["compare"])
+        toolbar.addWidget(button)
+    return ctl

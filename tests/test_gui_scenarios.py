@@ -1,0 +1,242 @@
+"""Scenarios in the window: the list, switching, and the compare view with two maps in step.
+
+Drives the real window on the sample county (pytest-qt, offscreen): two scenarios differing in
+the group radius (15 vs 20 km), each planned through the window's own run path; switching back
+restores the first; the compare view's table equals ``planning.compare`` on the two results;
+panning one map through its page (moveend → QWebChannel bridge) moves the other; the export
+writes compare.xlsx and compare.html. Saves docs/compare_view.png.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("PyQt6.QtWebEngineWidgets")
+
+pytestmark = [pytest.mark.gui]
+
+ROOT = Path(__file__).resolve().parents[1]
+PLAN_TIMEOUT_MS = 600_000
+A, B = "半径15公里", "半径20公里"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _delete_windows_at_the_end():
+    yield
+    from PyQt6.QtWidgets import QApplication
+
+    from app.gui.main import flush_deletes
+
+    for widget in QApplication.topLevelWidgets():
+        widget.close()
+        widget.deleteLater()
+    flush_deletes()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
+    from app.gui.main import Launcher, create_app
+
+    create_app()
+    lau = Launcher("zh", autosave_ms=3_600_000)
+    w = lau.open(None)
+    w.ask_unsaved = lambda: "discard"
+    w.confirm = lambda title, text: True
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and _idle(w)), timeout=120_000)
+    yield w
+    from PyQt6 import sip
+
+    if not sip.isdeleted(w):
+        w.close()
+
+
+def _idle(w) -> bool:
+    return bool(not w.is_busy() and w.map.is_ready)
+
+
+def _run_all(qtbot, w, radius: float):
+    loads = w.map.loads
+    w.run("all")
+    qtbot.waitUntil(
+        lambda: bool(
+            w.doc.result is not None
+            and w.doc.result.status != "empty"
+            and w.doc.result.rules.groups.radius_km == radius
+            and not w.doc.stale
+            and _idle(w)
+            and w.map.loads > loads
+        ),
+        timeout=PLAN_TIMEOUT_MS,
+    )
+    return w.doc.result
+
+
+def _js(qtbot, view, code: str):
+    out = []
+    view.page().runJavaScript(code, out.append)
+    qtbot.waitUntil(lambda: bool(out), timeout=20_000)
+    return out[0]
+
+
+def _center(qtbot, view):
+    c = _js(
+        qtbot,
+        view,
+        "(function(){var c=schoolplanMap.getCenter();return [c.lat,c.lng,schoolplanMap.getZoom()];})()",
+    )
+    return float(c[0]), float(c[1]), float(c[2])
+
+
+def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
+    from planning.compare import compare_plans
+    from planning.scenario import load_scenario
+
+    w, doc, ctl = window, window.doc, window.scenarios
+    root = tmp_path / "scenarios"
+    assert ctl.set.entries == [] and ctl.set.root == root
+
+    defaults = doc.default_rules
+    # --- scenario A: radius 15 km, planned through the window's run path
+    w.apply_rules({"groups": {"radius_km": 15.0}})
+    assert ctl.new_from_current(A) == A
+    assert ctl.set.current == A and doc.scenario_path == root / A
+    r15 = _run_all(qtbot, w, 15.0)
+
+    # --- scenario B from A, radius 20 km, planned again
+    assert ctl.new_from_current(B) == B
+    assert ctl.set.current == B
+    w.apply_rules({"groups": {"radius_km": 20.0}})
+    r20 = _run_all(qtbot, w, 20.0)
+    assert r20 is not r15
+    assert w.undo_stack.count() == 2  # "new from current" keeps the history: 15 km, then 20 km
+    assert w.scenarios_panel.list.count() == 2
+
+    # --- switch back to A: its rules and result return, undo history cleared with a message
+    assert ctl.switch_to(A)
+    qtbot.waitUntil(lambda: bool(ctl.set.current == A and _idle(w)), timeout=120_000)
+    assert doc.rules.groups.radius_km == 15.0 and doc.result is r15
+    assert not doc.stale and w.undo_stack.count() == 0
+    assert "undo" in w.log.toPlainText() or "撤销" in w.log.toPlainText()
+    assert doc.default_rules is defaults  # "reset to defaults" still means the project's rules
+    assert ctl.set.get(B).result is r20
+
+    # --- both saved as scenario folders (B saved when we left it)
+    qtbot.waitUntil(lambda: bool(not w.io.busy), timeout=120_000)
+    for name, radius in ((A, 15.0), (B, 20.0)):
+        sc = load_scenario(root / name)
+        assert sc.name == name and sc.rules.groups.radius_km == radius
+        assert sc.result is not None and len(sc.result.groups) > 0
+
+    # --- compare view: the same table as planning.compare on the two results
+    dlg = ctl.open_compare(A, B)
+    qtbot.waitUntil(
+        lambda: bool(dlg.comparison is not None and dlg.map_a.is_ready and dlg.map_b.is_ready),
+        timeout=120_000,
+    )
+    qtbot.waitUntil(lambda: bool(not dlg.is_busy()), timeout=120_000)
+    expected = compare_plans([(A, r15), (B, r20)])
+    t = dlg.table
+    assert t.rowCount() == len(expected.rows) > 10
+    assert [t.horizontalHeaderItem(c).text() for c in (3, 4)] == [A, B]
+    from app.gui.compare_view import BEST_ROLE, VALUE_ROLE
+
+    differs = 0
+    for r, row in enumerate(expected.rows):
+        assert t.item(r, 0).text() == row.spec.label("zh")
+        for k, value in enumerate(row.values):
+            cell = t.item(r, 3 + k)
+            assert cell.data(VALUE_ROLE) == value, (row.spec.key, k)
+            assert bool(cell.data(BEST_ROLE)) == (k in row.best), (row.spec.key, k)
+        differs += row.values[0] != row.values[1]
+    assert differs > 0  # the radius changes the plan; the columns are not interchangeable
+    assert "radius_km" in set(expected.rules["name"])
+    assert "15" in dlg.note.text() and "20" in dlg.note.text()
+
+    # --- pan map A through its page: moveend → bridge → map B follows, no echo loop
+    sync = dlg.sync
+    lat, lng, zoom = _center(qtbot, dlg.map_a)
+    target = (lat + 0.03, lng - 0.04, zoom + 1)
+    reports_b, forwarded = sync.reports[1], sync.forwarded
+    # (a script must not end on the L.Map: runJavaScript would try to serialise it)
+    dlg.map_a.js(
+        f"schoolplanMap.setView([{target[0]}, {target[1]}], {target[2]}, {{animate: false}}); null"
+    )
+    qtbot.waitUntil(lambda: bool(sync.reports[1] > reports_b), timeout=10_000)  # B's echo
+    qtbot.wait(300)
+    lat_b, lng_b, zoom_b = _center(qtbot, dlg.map_b)
+    assert zoom_b == target[2]  # fractional zooms (quarter steps) carried exactly
+    assert abs(lat_b - target[0]) < 1e-3 and abs(lng_b - target[1]) < 1e-3
+    assert sync.forwarded == forwarded + 1  # A → B once; B's echo was not sent back
+    lat_a, lng_a, zoom_a = _center(qtbot, dlg.map_a)
+    assert zoom_a == target[2] and abs(lat_a - target[0]) < 1e-3
+
+    # and the other way: zoom B out, A follows
+    reports_a = sync.reports[0]
+    dlg.map_b.js("schoolplanMap.setZoom(schoolplanMap.getZoom() - 2, {animate: false}); null")
+    qtbot.waitUntil(lambda: bool(sync.reports[0] > reports_a), timeout=10_000)
+    qtbot.wait(300)
+    assert _center(qtbot, dlg.map_a)[2] == target[2] - 2 == _center(qtbot, dlg.map_b)[2]
+    assert sync.forwarded == forwarded + 2
+
+    # --- screenshot of the compare view (the maps fitted back to the county)
+    reports_b = sync.reports[1]
+    dlg.map_a.js("schoolplanMap.fitBounds(schoolplan.data.bounds, {animate: false}); null")
+    qtbot.waitUntil(lambda: bool(sync.reports[1] > reports_b), timeout=10_000)
+    qtbot.wait(1200)
+    shot = ROOT / "docs" / "compare_view.png"
+    shot.parent.mkdir(exist_ok=True)
+    assert dlg.screenshot().save(str(shot))
+    assert shot.stat().st_size > 50_000
+
+    # --- export through app/compare_report.py on the worker thread
+    out = tmp_path / "compare"
+    dlg.export_to(out)
+    qtbot.waitUntil(lambda: bool(dlg.last_export) and not dlg.is_busy(), timeout=300_000)
+    assert (out / "compare.xlsx").stat().st_size > 0
+    page = (out / "compare.html").read_text(encoding="utf-8")
+    assert A in page and B in page
+    from openpyxl import load_workbook
+
+    ws = load_workbook(out / "compare.xlsx").worksheets[0]
+    assert [ws.cell(row=4, column=c).value for c in (4, 5)] == [A, B]
+
+    assert not dlg.last_error and not w.last_error
+
+
+def test_duplicate_rename_delete(qtbot, window, tmp_path):
+    w, ctl = window, window.scenarios
+    root = tmp_path / "scenarios"
+    assert ctl.new_from_current("基准") == "基准"
+    assert ctl.new_from_current("基准") is None  # names are unique
+    ctl.duplicate("基准", "基准副本")
+    qtbot.waitUntil(lambda: bool(not w.io.busy and "基准副本" in ctl.set.names()), timeout=60_000)
+    assert (root / "基准副本" / "scenario.json").exists()
+    ctl.rename("基准副本", "不关停教学点")
+    qtbot.waitUntil(lambda: bool(not w.io.busy), timeout=60_000)
+    assert not (root / "基准副本").exists()
+    meta = json.loads((root / "不关停教学点" / "scenario.json").read_text(encoding="utf-8"))
+    assert meta["name"] == "不关停教学点"
+    assert ctl.set.names() == ["基准", "不关停教学点"]
+
+    # the open scenario cannot be deleted; another one only after the planner confirms
+    assert not ctl.delete("基准")
+    w.confirm = lambda title, text: False
+    assert not ctl.delete("不关停教学点")
+    assert (root / "不关停教学点" / "scenario.json").exists()
+    w.confirm = lambda title, text: True
+    assert ctl.delete("不关停教学点")
+    qtbot.waitUntil(lambda: bool(not w.io.busy), timeout=60_000)
+    assert not (root / "不关停教学点").exists()
+    assert ctl.set.names() == ["基准"]
+
+    # reopening the project lists the scenarios saved beside it, read lazily
+    w.open_path(None)
+    qtbot.waitUntil(lambda: bool(not w.io.busy and _idle(w)), timeout=120_000)
+    assert ctl.set.names() == ["基准"] and ctl.set.get("基准").scenario is None
+    assert w.scenarios_panel.list.count() == 1
