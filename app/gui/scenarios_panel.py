@@ -30,11 +30,12 @@ from PyQt6.QtCore import QCoreApplication, QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import (
     QDockWidget,
-    QHBoxLayout,
+    QGridLayout,
     QInputDialog,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QToolBar,
     QToolButton,
     QVBoxLayout,
@@ -496,8 +497,8 @@ class ScenarioPanel(QWidget):
             lambda item: self.ctl.switch_to(item.data(Qt.ItemDataRole.UserRole))
         )
         self.list.currentItemChanged.connect(lambda *_: self._update_buttons())
-        bar = QToolBar()
-        bar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        buttons = QGridLayout()
+        buttons.setSpacing(2)
         self.actions = {}
         for key, text, tip, slot in (
             ("new", _tr("New"), _tr("New scenario from what the window shows"), self._new),
@@ -515,16 +516,18 @@ class ScenarioPanel(QWidget):
             act = QAction(text, self)
             act.setToolTip(tip)
             act.triggered.connect(slot)
-            bar.addAction(act)
+            button = QToolButton()
+            button.setDefaultAction(act)
+            button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+            n = len(self.actions)
+            buttons.addWidget(button, n // 3, n % 3)
             self.actions[key] = act
         self.where = QLabel()
         self.where.setWordWrap(True)
         self.where.setStyleSheet("color: #666;")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
-        row = QHBoxLayout()
-        row.addWidget(bar)
-        lay.addLayout(row)
+        lay.addLayout(buttons)
         lay.addWidget(self.list, 1)
         lay.addWidget(self.where)
         controller.set.changed.connect(self.refresh)
@@ -558,6 +561,9 @@ class ScenarioPanel(QWidget):
             _tr("Saved in %1").replace("%1", str(s.root)) if s.root is not None else ""
         )
         self._update_buttons()
+        dock = self.parentWidget()
+        if s.entries and isinstance(dock, QDockWidget):
+            dock.raise_()  # shown once it has something to show
 
     def _update_buttons(self) -> None:
         has = self.selected_name() is not None
@@ -602,8 +608,10 @@ def install_scenarios(window) -> ScenarioController:
         | QDockWidget.DockWidgetFeature.DockWidgetFloatable
         | QDockWidget.DockWidgetFeature.DockWidgetClosable
     )
-    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-    window.splitDockWidget(window.rules_dock, dock, Qt.Orientation.Vertical)
+    # A tab beside the layers: the rules form and the summary keep their height.
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    window.tabifyDockWidget(window.layers_dock, dock)
+    window.layers_dock.raise_()
     window.scenarios_dock, window.scenarios_panel = dock, panel
     menu = window.menuBar().addMenu(_tr("&Scenarios"))
     for key in ("new", "duplicate", "rename", "delete", "switch"):

@@ -378,7 +378,9 @@ class MainWindow(QMainWindow):
         d = self.doc
         d.resultChanged.connect(self._on_result)
         d.layersChanged.connect(self._on_layers)
-        d.rulesChanged.connect(lambda: self.rules_form.set_rules(d.rules, d.default_rules))
+        # Bound methods, not lambdas: the document outlives a window rebuilt for a language
+        # switch, and a lambda would keep calling into the deleted window's widgets.
+        d.rulesChanged.connect(self._on_rules)
         d.dirtyChanged.connect(self.setWindowModified)
         d.staleChanged.connect(self._update_stale)
         d.edited.connect(self._on_edited)
@@ -408,6 +410,9 @@ class MainWindow(QMainWindow):
         self.undo_stack.cleanChanged.connect(lambda clean: None)
 
     # ================================================================== refreshing
+    def _on_rules(self) -> None:
+        self.rules_form.set_rules(self.doc.rules, self.doc.default_rules)
+
     def _refresh_all(self) -> None:
         self.rules_form.set_rules(self.doc.rules, self.doc.default_rules)
         self.check_panel.set_report(self.doc.report)
