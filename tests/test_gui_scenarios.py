@@ -240,3 +240,13 @@ def test_duplicate_rename_delete(qtbot, window, tmp_path):
     qtbot.waitUntil(lambda: bool(not w.io.busy and _idle(w)), timeout=120_000)
     assert ctl.set.names() == ["基准"] and ctl.set.get("基准").scenario is None
     assert w.scenarios_panel.list.count() == 1
+
+    # switching to it reads it from disk on the io thread, then swaps the document
+    n_schools = len(w.doc.layers.schools)
+    assert ctl.switch_to("基准")
+    qtbot.waitUntil(lambda: bool(ctl.set.current == "基准" and _idle(w)), timeout=120_000)
+    assert w.doc.scenario_path == root / "基准"
+    assert ctl.set.get("基准").scenario is not None
+    assert w.doc.layers is ctl.set.get("基准").scenario.layers
+    assert len(w.doc.layers.schools) == n_schools
+    assert "基准" in w.windowTitle()
