@@ -233,7 +233,9 @@ class MapView(QWebEngineView):
 
     def js(self, code: str, callback=None) -> None:
         if callback is None:
-            self.page().runJavaScript(code)
+            # The script's last value goes back to Qt even without a callback; a Leaflet object
+            # (setView returns the map) cannot be serialised and hangs the page. End on null.
+            self.page().runJavaScript(code + "\n;null;")
         else:
             self.page().runJavaScript(code, callback)
 
