@@ -164,6 +164,7 @@ def assign_capacity(
     capacity = np.rint(np.asarray(capacity, float)).clip(0).astype(np.int64)
     notes: list[str] = []
     k = max(1, min(k, m)) if m else 1
+    k_first = k
     while True:
         k, cand_d, cand_i, (fu, fs, fp, fd) = _flow_widening(
             demand, capacity, candidates, k, m, notes, progress
@@ -192,6 +193,11 @@ def assign_capacity(
     if split_large:
         fu, fs, fp, fd, snotes = _split_leftovers(demand, capacity, cand_d, cand_i, fu, fs, fp, fd)
         notes += snotes
+    if k > k_first:
+        fu, fs, fp, fd = _narrow_where_possible(
+            demand, capacity, cand_d, cand_i, k_first, (fu, fs, fp, fd), notes, progress,
+            split_large,
+        )  # fmt: skip
     fu, fs, fp, fd = _zero_units(demand, cand_d, cand_i, fu, fs, fp, fd)
     return _result(
         demand, fu, fs, fp, fd, m,
@@ -199,6 +205,35 @@ def assign_capacity(
         method=method,
         solve_seconds=time.perf_counter() - t0, notes=notes,
     )  # fmt: skip
+
+
+def _narrow_where_possible(
+    demand, capacity, cand_d, cand_i, k_first, arcs, notes, progress, split_large
+):
+    """Widening k for every unit lets the rounding scatter units that never needed far schools;
+    solve again with only the units now placed beyond their first k nearest keeping the wide
+    list, and keep whichever whole-unit answer is better (most placed, then least pupil-km)."""
+    fu, fs, fp, fd = arcs
+    rank = np.full(len(demand), -1)
+    hit = cand_i[fu] == fs[:, None]
+    rank[fu] = hit.argmax(axis=1)
+    keep_wide = rank >= k_first
+    cols = np.arange(cand_i.shape[1])[None, :]
+    narrow = ~keep_wide[:, None] & (cols >= k_first)
+    nd, ni = np.where(narrow, np.inf, cand_d), np.where(narrow, -1, cand_i)
+    flows = _solve_flow(demand, capacity, nd, ni)
+    gu, gs, gp, gd, _ = _repair_whole(demand, capacity, nd, ni, *flows[:3], progress)
+    if split_large:
+        # Units still left out may be shared among schools with room, on the wide lists.
+        gu, gs, gp, gd, _ = _split_leftovers(demand, capacity, cand_d, cand_i, gu, gs, gp, gd)
+    key = (-float(gp.sum()), float(np.dot(gp, gd)))
+    if key < (-float(fp.sum()), float(np.dot(fp, fd))):
+        notes.append(
+            f"wide lists kept only for the {int(keep_wide.sum())} units placed beyond their "
+            f"{k_first} nearest schools: a better whole-unit answer"
+        )
+        return gu, gs, gp, gd
+    return fu, fs, fp, fd
 
 
 def _flow_widening(demand, capacity, candidates, k, m, notes, progress):
