@@ -58,6 +58,10 @@ class StraightLine:
             out[out > max_km] = np.inf
         return out
 
+    def slices_exact(self, n_origins: int, n_dests: int) -> bool:
+        """cdist works pair by pair: any sub-table equals the slice of a bigger one."""
+        return True
+
     def knn_km(
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
@@ -116,6 +120,12 @@ class RoadNetwork:
     ) -> np.ndarray:
         limit = np.inf if max_km is None else float(max_km) * 1000.0
         return self.graph.dense(self.snap(origins_xy), self.snap(dests_xy), limit) / 1000.0
+
+    def slices_exact(self, n_origins: int, n_dests: int) -> bool:
+        """Whether dense_km over n_origins × n_dests equals, bit for bit, the slice of a table
+        over more origins (same destinations, or a superset of them): callers with many
+        overlapping subsets (siting) then compute one table and slice it."""
+        return self.graph.dense_is_columnwise(n_origins, n_dests)
 
     def knn_km(
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, k: int

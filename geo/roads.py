@@ -113,6 +113,13 @@ class RoadGraph:
         """Nodes of the junction graph the shortest-path searches run on."""
         return self.csr.shape[0]
 
+    def dense_is_columnwise(self, n_org: int, n_dst: int) -> bool:
+        """True when ``dense`` for these sizes builds every (origin, dest) cell on its own from
+        the destination's cached junction rows: a table over a subset of the origins or the
+        destinations then equals the slice of a bigger table bit for bit, so callers asking
+        for many overlapping subsets may compute once and slice."""
+        return n_org >= n_dst and 2 * n_dst * self.n_search_nodes <= _ROW_CACHE_CELLS // 4
+
     # ----------------------------------------------------------------- snapping
     def _build_snap_index(self) -> None:
         # Samples along every segment at most ``h`` apart, at (i + ½)/count of its length, each

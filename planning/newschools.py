@@ -509,6 +509,8 @@ def run_new_schools(
         # Largest gaps first, so a smaller neighbour may use the spare places of a new school.
         order_keys.sort(key=lambda k: (-unserved[area_members[k]].sum(), k))
         new_sites: list[list] = []  # [x, y, spare places]
+        near_cols = _Columns(costs, uxy, None)
+        absorb_cols = _Columns(costs, uxy, service)
 
         for key in order_keys:
             check_canceled(progress)
@@ -516,7 +518,7 @@ def run_new_schools(
             a_pop = float(pop[members].sum())
             a_kids = float(children_int[members].sum())
             gap_units = unserved[members].copy()
-            absorbed = _absorb(gap_units, uxy[members], new_sites, service, costs)
+            absorbed = _absorb(gap_units, members, uxy, new_sites, service, costs, absorb_cols)
             gap = float(gap_units.sum())
             req = requirement(level, a_pop, a_kids, params, standards)
             sizes = size_new_schools(req, gap, a_kids, params.min_fill_share, cs)
@@ -554,10 +556,16 @@ def run_new_schools(
                 solve_s += time.perf_counter() - t0
                 total_cap = sum(sizes) * cs
                 place = names[key]
-                for (x, y, site_zh, site_en), classes in zip(sites, sizes):
-                    near = members[
-                        int(np.argmin(costs.dense_km(np.array([[x, y]]), uxy[members])[0]))
-                    ]
+                near_d = near_cols.table(np.array([[x, y] for x, y, _, _ in sites]))
+                for si, ((x, y, site_zh, site_en), classes) in enumerate(zip(sites, sizes)):
+                    if len(members) == 1:
+                        near = members[0]
+                    elif near_d is not None and near_cols.exact(len(members), 1):
+                        near = members[int(np.argmin(near_d[members, si]))]
+                    else:
+                        near = members[
+                            int(np.argmin(costs.dense_km(np.array([[x, y]]), uxy[members])[0]))
+                        ]
                     if mode == "county":
                         place = utown[near] or uname[near]
                     counters[(place, level)] = counters.get((place, level), 0) + 1
@@ -648,12 +656,52 @@ def _capacity(lvl: pd.DataFrame, class_size: int) -> np.ndarray:
     return cap.fillna(classes.fillna(0) * class_size).clip(lower=0).to_numpy(float)
 
 
-def _absorb(gap_units, xy, new_sites, service, costs) -> float:
+class _Columns:
+    """Distances from every unit to the new sites of one level, computed once per site and
+    sliced per planning area. Only used where the cost model says a slice equals the table
+    the area would have asked for (``slices_exact``), so results stay bit for bit the same;
+    elsewhere callers ask the cost model directly."""
+
+    def __init__(self, costs, uxy: np.ndarray, max_km: float | None):
+        self.costs, self.uxy, self.max_km = costs, uxy, max_km
+        self._exact = getattr(costs, "slices_exact", None)
+        self.cols = np.zeros((len(uxy), 0))
+        self.ok = self._exact is not None and self._exact(len(uxy), 1)
+
+    def exact(self, n_origins: int, n_dests: int) -> bool:
+        return self.ok and bool(self._exact(n_origins, n_dests))
+
+    def table(self, sites_xy: np.ndarray) -> np.ndarray | None:
+        """(all units, sites) distances, in blocks the cost model computes column by column."""
+        if not self.ok:
+            return None
+        n, parts, i = len(self.uxy), [], 0
+        while i < len(sites_xy):
+            b = len(sites_xy) - i
+            while b > 1 and not self._exact(n, b):
+                b //= 2
+            parts.append(self.costs.dense_km(self.uxy, sites_xy[i : i + b], max_km=self.max_km))
+            i += b
+        return np.hstack(parts) if parts else np.zeros((n, 0))
+
+    def upto(self, new_sites: list[list]) -> np.ndarray | None:
+        """Columns for the first len(new_sites) sites (appended sites are added lazily)."""
+        have = self.cols.shape[1]
+        if self.ok and have < len(new_sites):
+            add = self.table(np.array([[s[0], s[1]] for s in new_sites[have:]]))
+            self.cols = np.hstack([self.cols, add])
+        return self.cols if self.ok else None
+
+
+def _absorb(gap_units, members, uxy, new_sites, service, costs, cols=None) -> float:
     """Give the area's gap the spare places of new schools already proposed nearby (in place)."""
     if not new_sites or gap_units.sum() <= 0:
         return 0.0
-    sites = np.array([[s[0], s[1]] for s in new_sites])
-    d = costs.dense_km(xy, sites, max_km=service)
+    if cols is not None and cols.exact(len(members), len(new_sites)):
+        d = cols.upto(new_sites)[members]
+    else:
+        sites = np.array([[s[0], s[1]] for s in new_sites])
+        d = costs.dense_km(uxy[members], sites, max_km=service)
     taken = 0.0
     for i, j in zip(*np.unravel_index(np.argsort(d, axis=None, kind="stable"), d.shape)):
         if d[i, j] > service:
