@@ -59,6 +59,32 @@ class DeleteSchool(QUndoCommand):
             self.doc.add_school_rows(self.rows)
 
 
+class AddCandidate(QUndoCommand):
+    def __init__(self, doc: PlanDocument, row: dict[str, Any]):
+        super().__init__(_tr("Add candidate site %1").replace("%1", str(row["candidate_id"])))
+        self.doc, self.row = doc, dict(row)
+
+    def redo(self) -> None:
+        self.doc.add_candidate_rows([self.row])
+
+    def undo(self) -> None:
+        self.doc.remove_candidate(self.row["candidate_id"])
+
+
+class DeleteCandidate(QUndoCommand):
+    def __init__(self, doc: PlanDocument, candidate_id: str):
+        super().__init__(_tr("Delete candidate site %1").replace("%1", str(candidate_id)))
+        self.doc, self.candidate_id = doc, str(candidate_id)
+        self.rows: list[dict[str, Any]] = []
+
+    def redo(self) -> None:
+        self.rows = self.doc.remove_candidate(self.candidate_id)
+
+    def undo(self) -> None:
+        if self.rows:
+            self.doc.add_candidate_rows(self.rows)
+
+
 class EditSchool(QUndoCommand):
     def __init__(self, doc: PlanDocument, key: SchoolKey, values: dict[str, Any]):
         super().__init__(_tr("Edit school %1").replace("%1", key[0]))

@@ -32,11 +32,14 @@ EDIT_EFFECTS: dict[str, frozenset[str]] = {
     "rules:groups": frozenset({"groups"}),
     "rules:catchments": frozenset({"catchments"}),
     "layers": ALL_STAGES,
+    # Candidate sites feed new-school planning, whose new schools feed the later stages.
+    "candidates": ALL_STAGES,
 }
 # Stages the window re-runs at once after an edit (fast); new-school planning waits for "Run".
 QUICK_STAGES = frozenset({"groups", "catchments"})
 EDITABLE = ("name", "level", "classes", "students", "capacity", "quality", "status")
 SchoolKey = tuple[str, str]  # (school_id, level)
+CANDIDATE_COLUMNS = ("candidate_id", "name", "level", "src_row")
 
 
 class PlanDocument(QObject):
@@ -218,6 +221,62 @@ class PlanDocument(QObject):
                 s.loc[mask, col] = value
         self._set_schools(s)
         return key[0], str(values.get("level", key[1]))
+
+    # ----- candidate sites (called by undo commands) ------------------------------------------
+    def _set_candidates(self, cands: gpd.GeoDataFrame) -> None:
+        cands = gpd.GeoDataFrame(
+            cands.sort_values("candidate_id", kind="stable").reset_index(drop=True),
+            geometry="geometry",
+            crs=self.layers.crs,
+        )
+        self.layers = dataclasses.replace(self.layers, candidates=cands)
+        self.layersChanged.emit()
+        self._edited("candidates")
+
+    def candidates(self) -> gpd.GeoDataFrame:
+        """The candidate sites; an empty layer in the project CRS when the project had none."""
+        c = self.layers.candidates
+        if c is None:
+            empty = {
+                col: pd.Series(dtype=int if col == "src_row" else object)
+                for col in CANDIDATE_COLUMNS
+            }
+            return gpd.GeoDataFrame(empty, geometry=gpd.GeoSeries([], crs=self.layers.crs))
+        return c
+
+    def new_candidate_id(self) -> str:
+        used = set(self.candidates()["candidate_id"].astype(str))
+        n = 1
+        while f"C{n:03d}" in used:
+            n += 1
+        return f"C{n:03d}"
+
+    def candidate_template(self, x: float, y: float, level: str = "") -> dict[str, Any]:
+        """A candidate site at (x, y); level "" lets any level use it."""
+        cid = self.new_candidate_id()
+        return {
+            "candidate_id": cid,
+            "name": cid,
+            "level": level,
+            "src_row": 0,
+            "geometry": shapely.Point(x, y),
+        }
+
+    def add_candidate_rows(self, rows: list[dict[str, Any]]) -> None:
+        c = self.candidates()
+        add = gpd.GeoDataFrame(pd.DataFrame(rows), geometry="geometry", crs=self.layers.crs)
+        cols = list(dict.fromkeys([*c.columns, *CANDIDATE_COLUMNS, "geometry"]))
+        parts = [f for f in (c, add) if len(f)]
+        self._set_candidates(pd.concat(parts, ignore_index=True).reindex(columns=cols))
+
+    def remove_candidate(self, candidate_id: str) -> list[dict[str, Any]]:
+        """Remove a candidate site; returns the removed rows (empty when there is none)."""
+        c = self.candidates()
+        mask = c["candidate_id"].astype(str) == str(candidate_id)
+        removed = [dict(r) for _, r in c[mask].iterrows()]
+        if removed:
+            self._set_candidates(c[~mask])
+        return removed
 
     # ----- rules and choices ------------------------------------------------------------------
     def set_rules(self, rules: Rules) -> None:

@@ -77,6 +77,20 @@ _BRIDGE_JS = r"""
         if (pan && pts.length > 1) map.fitBounds(L.latLngBounds(pts).pad(0.3));
         return pts.length;
       };
+      // Candidate sites are drawn here, not by the export builder: they are the planner's
+      // working input, refreshed after each edit without rebuilding the page.
+      var cands = L.layerGroup().addTo(map);
+      window.spCandidates = function (items) {
+        cands.clearLayers();
+        items.forEach(function (c) {
+          L.circleMarker([c.lat, c.lng], { radius: 7, color: "#6a1b9a", weight: 3,
+            fillColor: "#fff", fillOpacity: 1, dashArray: "3 2", className: "sp-candidate" })
+            .bindTooltip(c.label)
+            .on("click", function (e) { L.DomEvent.stop(e); bridge.candidateClicked(c.id); })
+            .addTo(cands);
+        });
+        return items.length;
+      };
       window.spZoomTo = function (lat, lng, zoom) {
         mark.clearLayers();
         L.circleMarker([lat, lng], { radius: 18, color: "#ff1744", weight: 4, fill: false,
@@ -127,6 +141,7 @@ class MapBridge(QObject):
     mapClickedAt = pyqtSignal(float, float)  # lat, lng
     ready = pyqtSignal(dict)  # {"layers": [...], "counts": {...}}
     viewMoved = pyqtSignal(float, float, int)
+    candidateClickedOn = pyqtSignal(str)  # candidate_id
 
     @pyqtSlot(str, str, float, float)
     def schoolMoved(self, school_id: str, level: str, lat: float, lng: float) -> None:
@@ -139,6 +154,10 @@ class MapBridge(QObject):
     @pyqtSlot(float, float)
     def mapClicked(self, lat: float, lng: float) -> None:
         self.mapClickedAt.emit(lat, lng)
+
+    @pyqtSlot(str)
+    def candidateClicked(self, candidate_id: str) -> None:
+        self.candidateClickedOn.emit(candidate_id)
 
     @pyqtSlot(str)
     def pageReady(self, info: str) -> None:
@@ -177,6 +196,7 @@ class MapView(QWebEngineView):
         self._hidden: set[str] = set()
         self._order: list[str] = []
         self._add_mode = False
+        self._candidates: list[dict] = []
         self.bridge.ready.connect(self._on_ready)
         self.bridge.viewMoved.connect(lambda lat, lng, z: setattr(self, "_view", (lat, lng, z)))
 
@@ -227,6 +247,7 @@ class MapView(QWebEngineView):
         if self._order:
             self.set_order(self._order)
         self.set_add_mode(self._add_mode)
+        self.set_candidates(self._candidates)
         self.is_ready = True
         self.loads += 1
         self.layersListed.emit(info.get("layers", []))
@@ -250,6 +271,11 @@ class MapView(QWebEngineView):
     def set_add_mode(self, on: bool) -> None:
         self._add_mode = bool(on)
         self.js(f"window.spAddMode && spAddMode({str(bool(on)).lower()});")
+
+    def set_candidates(self, items: list[dict]) -> None:
+        """Show candidate sites: dicts with id, lat, lng, label (kept across page reloads)."""
+        self._candidates = list(items)
+        self.js(f"window.spCandidates && spCandidates({json.dumps(self._candidates)});")
 
     def highlight(self, keys: list[tuple[str, str]], pan: bool = True) -> None:
         ids = [f"{level}|{sid}" for sid, level in keys]

@@ -86,6 +86,7 @@ class MainWindow(QMainWindow):
         self._tmp = tempfile.TemporaryDirectory(prefix="schoolplan-map-")
         self._map_n = 0
         self.selected: list[tuple[str, str]] = []
+        self.selected_candidate: str | None = None
         self.last_export: dict[str, Path] = {}
         self.last_error: str = ""
         self.autosaved_revision = -1
@@ -258,6 +259,22 @@ class MainWindow(QMainWindow):
             _tr("Click the map to place a planned school"),
             checkable=True,
         )
+        a["add_candidate"] = self._action(
+            _tr("Add candidate site"),
+            self._toggle_candidate_mode,
+            sp.SP_DialogApplyButton,
+            None,
+            _tr("Click the map to mark a candidate site for new schools (any level)"),
+            checkable=True,
+        )
+        a["delete_candidate"] = self._action(
+            _tr("Delete candidate site"),
+            self.delete_selected_candidate,
+            None,
+            None,
+            _tr("Delete the candidate site last clicked on the map"),
+        )
+        a["delete_candidate"].setEnabled(False)
         a["edit_school"] = self._action(
             _tr("Edit school..."),
             self.edit_selected,
@@ -317,6 +334,9 @@ class MainWindow(QMainWindow):
             "edit_school",
             "delete_school",
             None,
+            "add_candidate",
+            "delete_candidate",
+            None,
             "lock_pair",
             "exclude",
             "force_core",
@@ -344,6 +364,7 @@ class MainWindow(QMainWindow):
         for lv, text in zip(LEVELS, (_tr("Primary"), _tr("Junior"), _tr("Senior"))):
             self.new_level.addItem(text, lv)
         tb.addWidget(self.new_level)
+        tb.addAction(a["add_candidate"])
         for key in ("edit_school", "delete_school", None, "run_all"):
             tb.addSeparator() if key is None else tb.addAction(a[key])
         run_more = QToolButton()
@@ -401,6 +422,7 @@ class MainWindow(QMainWindow):
         self.map.bridge.moved.connect(self.on_school_dragged)
         self.map.bridge.clicked.connect(self.on_map_school_clicked)
         self.map.bridge.mapClickedAt.connect(self.on_map_clicked)
+        self.map.bridge.candidateClickedOn.connect(self.on_candidate_clicked)
         self.map.layersListed.connect(self.layers_panel.set_layers)
         self.layers_panel.visibilityChanged.connect(self.map.set_visible)
         self.layers_panel.orderChanged.connect(self.map.set_order)
@@ -427,6 +449,7 @@ class MainWindow(QMainWindow):
 
     def _on_layers(self) -> None:
         self._update_title()
+        self._show_candidates()
         if not has_result(self.doc.result):
             self.tables.set_data(self.doc.layers, None)
             self.refresh_map()
@@ -867,13 +890,68 @@ class MainWindow(QMainWindow):
         return sid, level
 
     def on_map_clicked(self, lat: float, lng: float) -> None:
-        if self.actions_by_name["add_school"].isChecked():
+        if self.actions_by_name["add_candidate"].isChecked():
+            self.add_candidate_at(lat, lng)
+        elif self.actions_by_name["add_school"].isChecked():
             self.add_school_at(lat, lng, self.new_level.currentData())
 
     def _toggle_add_mode(self, on: bool) -> None:
-        self.map.set_add_mode(on)
+        if on:  # one click mode at a time
+            self.actions_by_name["add_candidate"].setChecked(False)
+        self.map.set_add_mode(on or self.actions_by_name["add_candidate"].isChecked())
         if on:
             self._say(_tr("Click the map where the new school should be"))
+
+    def _toggle_candidate_mode(self, on: bool) -> None:
+        if on:
+            self.actions_by_name["add_school"].setChecked(False)
+        self.map.set_add_mode(on or self.actions_by_name["add_school"].isChecked())
+        if on:
+            self._say(_tr("Click the map where a candidate site should be"))
+
+    def add_candidate_at(self, lat: float, lng: float, level: str = "") -> str | None:
+        """A candidate site at the clicked point; new-school planning uses it on the next Run."""
+        if self.doc.layers is None:
+            return None
+        x, y = self.doc.to_metric(lat, lng)
+        row = self.doc.candidate_template(x, y, level)
+        self.undo_stack.push(commands.AddCandidate(self.doc, row))
+        self.selected_candidate = row["candidate_id"]
+        self.actions_by_name["delete_candidate"].setEnabled(True)
+        return row["candidate_id"]
+
+    def on_candidate_clicked(self, candidate_id: str) -> None:
+        self.selected_candidate = candidate_id
+        self.actions_by_name["delete_candidate"].setEnabled(True)
+        self._say(_tr("Candidate site %1 selected").replace("%1", candidate_id))
+
+    def delete_selected_candidate(self) -> None:
+        cid = self.selected_candidate
+        if cid and self.doc.layers is not None:
+            self.delete_candidate(cid)
+
+    def delete_candidate(self, candidate_id: str) -> None:
+        ids = set(self.doc.candidates()["candidate_id"].astype(str))
+        if str(candidate_id) in ids:
+            self.undo_stack.push(commands.DeleteCandidate(self.doc, candidate_id))
+        self.selected_candidate = None
+        self.actions_by_name["delete_candidate"].setEnabled(False)
+
+    def _show_candidates(self) -> None:
+        items = []
+        if self.doc.layers is not None and self.doc.layers.candidates is not None:
+            c = self.doc.layers.candidates
+            c = c[~(c.geometry.isna() | c.geometry.is_empty)]
+            for cid, name, level, p in zip(
+                c["candidate_id"].astype(str),
+                c["name"].fillna("").astype(str),
+                c["level"].fillna("").astype(str),
+                c.geometry.to_crs("EPSG:4326"),
+            ):
+                lat, lng = float(p.y), float(p.x)
+                label = f"{_tr('Candidate site')} {cid} {name if name != cid else ''} {level}"
+                items.append({"id": cid, "lat": lat, "lng": lng, "label": " ".join(label.split())})
+        self.map.set_candidates(items)
 
     def add_school_at(self, lat: float, lng: float, level: str = "primary") -> str:
         x, y = self.doc.to_metric(lat, lng)
@@ -969,7 +1047,7 @@ class MainWindow(QMainWindow):
         if self.doc.layers is None:
             return
         folder = Path(folder)
-        layers, rules, choices, result, name = self._scenario_snapshot(folder.name)
+        layers, rules, choices, result, name = self._scenario_snapshot(self._scenario_name(folder))
         revision = self.doc.revision
 
         def work(progress):
@@ -980,6 +1058,20 @@ class MainWindow(QMainWindow):
             return save_scenario(sc, folder)
 
         self.io.submit(Job("save", work, tag=(folder, revision)))
+
+    def _scenario_name(self, folder: Path) -> str:
+        """The name to save under: saving in place keeps the scenario's own name; a new folder
+        (Save as) names a new scenario after the folder, so two scenarios never share a name."""
+        current = self.doc.scenario_path
+        if current is None or Path(current).resolve() != folder.resolve():
+            return folder.name
+        sset = getattr(self.doc, "scenario_set", None)
+        for entry in getattr(sset, "entries", None) or []:
+            if Path(entry.folder).resolve() == folder.resolve():
+                return entry.name
+        from app.gui.scenarios_panel import _saved_name
+
+        return _saved_name(folder) or self.doc.name or folder.name
 
     def _done_save(self, job: Job, files) -> None:
         folder, revision = job.tag

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from PyQt6 import sip
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
 from planning.errors import Canceled, SchoolPlanError
@@ -143,6 +144,10 @@ class JobRunner(QObject):
 
     def _end(self, thread: _JobThread, outcome: str, value: Any) -> None:
         thread.wait()
+        # The outcome arrives queued: the window owning this runner may have been deleted
+        # meanwhile (closed, or rebuilt for a language switch). Nobody is left to tell.
+        if sip.isdeleted(self):
+            return
         self._done = [t for t in self._done if t.isRunning()] + [thread]
         self._thread = None
         job = thread.job

@@ -256,4 +256,13 @@ MESSAGES: dict[str, str] = {
     "Writing the comparison...": "正在输出对比结果…",
     "Your edits are not in a scenario yet. Drop them and switch to %1?": "您的修改尚未保存为方案。放弃修改并切换到 %1?",
     "copy": "副本",
+    "Add candidate site": "添加候选地块",
+    "Add candidate site %1": "添加候选地块 %1",
+    "Delete candidate site": "删除候选地块",
+    "Delete candidate site %1": "删除候选地块 %1",
+    "Click the map to mark a candidate site for new schools (any level)": "在地图上点击,标注新建学校的候选地块(不限学段)",
+    "Delete the candidate site last clicked on the map": "删除地图上最后点击的候选地块",
+    "Click the map where a candidate site should be": "请在地图上点击候选地块的位置",
+    "Candidate site %1 selected": "已选中候选地块 %1",
+    "Candidate site": "候选地块",
 }
