@@ -432,7 +432,7 @@ class RoadGraph:
         if n == 0 or m == 0:
             return out
         if 2 * m * self.n_search_nodes <= _ROW_CACHE_CELLS // 4:
-            return self._dense_by_rows(org, dst, out)
+            return self._dense_by_rows(org, dst, out, limit)
         for chunk, rows, table in self._tables(org, dst, np.arange(m), limit):
             if np.isfinite(limit):
                 out[np.ix_(rows, chunk)] = table
@@ -442,14 +442,16 @@ class RoadGraph:
         np.minimum.at(out, (oi, di), dd)
         return out
 
-    def _dense_by_rows(self, org: Snap, dst: Snap, out: np.ndarray) -> np.ndarray:
+    def _dense_by_rows(
+        self, org: Snap, dst: Snap, out: np.ndarray, limit: float = np.inf
+    ) -> np.ndarray:
         """Full table from cached junction rows: siting asks for tables over the same few
         places again and again (new sites against units), so each junction's Dijkstra row is
         computed once and kept (bounded by ``_ROW_CACHE_CELLS``)."""
         on = np.flatnonzero(dst.on_network)
         if len(on) and org.on_network.any():
-            ra = self._rows(dst.node_a[on])  # (len(on), search nodes)
-            rb = self._rows(dst.node_b[on])
+            ra = self._rows(dst.node_a[on], limit)  # (len(on), search nodes)
+            rb = self._rows(dst.node_b[on], limit)
             ca, cb = dst.cost_a_m[on, None], dst.cost_b_m[on, None]
             oa, ob = org.node_a, org.node_b
             to_a = np.minimum(ca + ra[:, oa], cb + rb[:, oa])
@@ -460,10 +462,21 @@ class RoadGraph:
         np.minimum.at(out, (oi, di), dd)
         return out
 
-    def _rows(self, nodes: np.ndarray) -> np.ndarray:
+    def _rows(self, nodes: np.ndarray, limit: float = np.inf) -> np.ndarray:
         cache = self._row_cache
         need = np.unique(nodes)
         missing = [int(x) for x in need if int(x) not in cache]
+        if missing and np.isfinite(limit):
+            # Bounded rows are exact up to ``limit`` (every cell built on an entry beyond it is
+            # beyond it too, and dense() cuts those), but unfit for later unbounded tables:
+            # searched for this call only, not cached.
+            d = dijkstra(self.csr, directed=True, indices=missing, limit=limit)
+            extra = dict(zip(missing, d, strict=True))
+            return (
+                np.stack([cache[int(x)] if int(x) in cache else extra[int(x)] for x in nodes])
+                if len(nodes)
+                else np.zeros((0, 0))
+            )
         if missing:
             if (len(cache) + len(missing)) * self.n_search_nodes > _ROW_CACHE_CELLS:
                 cache.clear()
