@@ -47,3 +47,32 @@ def sample_plan(sample_layers, tmp_path_factory):
     out = tmp_path_factory.mktemp("sample_plan")
     write_plan(result, out)
     return result, out
+
+
+@pytest.fixture(scope="module")
+def gui_cleanup():
+    """Module-scoped: GUI test modules use it to delete their windows at the end."""
+    yield
+    from gui_support import close_all_windows
+
+    close_all_windows()
+
+
+@pytest.fixture
+def window(qtbot, tmp_path, monkeypatch):
+    """The planner window on the sample county, loaded and idle; autosave and scenarios in tmp."""
+    monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
+    from gui_support import idle, quiet
+
+    from app.gui.main import Launcher, create_app
+
+    create_app()
+    w = quiet(Launcher("zh", autosave_ms=3_600_000).open(None))
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and idle(w)), timeout=120_000)
+    yield w
+    from PyQt6 import sip
+
+    if not sip.isdeleted(w):
+        w.close()

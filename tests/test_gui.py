@@ -12,27 +12,15 @@ import os
 from pathlib import Path
 
 import pytest
+from gui_support import idle, quiet
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
-pytestmark = [pytest.mark.gui]
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_cleanup")]
 
 ROOT = Path(__file__).resolve().parents[1]
 Qt = pytest.importorskip("PyQt6.QtCore").Qt
 PLAN_TIMEOUT_MS = 600_000  # the whole plan; the engines' speed is measured in bench/, not here
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _delete_windows_at_the_end():
-    yield
-    from PyQt6.QtWidgets import QApplication
-
-    from app.gui.main import flush_deletes
-
-    for widget in QApplication.topLevelWidgets():
-        widget.close()
-        widget.deleteLater()
-    flush_deletes()
 
 
 @pytest.fixture
@@ -46,24 +34,13 @@ def launcher(qtbot, tmp_path, monkeypatch):
     from PyQt6 import sip
 
     if lau.window is not None and not sip.isdeleted(lau.window):  # qtbot may have closed it
-        _quiet(lau.window).close()
-
-
-def _quiet(w):
-    """Answer the window's questions without modal dialogs (pytest-qt closes widgets itself)."""
-    w.ask_unsaved = lambda: "discard"
-    w.confirm = lambda title, text: True
-    return w
-
-
-def _idle(w) -> bool:
-    return bool(not w.is_busy() and w.map.is_ready)
+        quiet(lau.window).close()
 
 
 def _open(qtbot, launcher, project=None):
-    w = _quiet(launcher.open(project))
+    w = quiet(launcher.open(project))
     qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and _idle(w)), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and idle(w)), timeout=120_000)
     return w
 
 
@@ -95,7 +72,7 @@ def test_planner_session(qtbot, launcher, tmp_path):
         lambda: bool(
             doc.result is not None
             and doc.result.status != "empty"
-            and _idle(w)
+            and idle(w)
             and w.map.loads > loads
         ),
         timeout=PLAN_TIMEOUT_MS,
@@ -132,7 +109,7 @@ def test_planner_session(qtbot, launcher, tmp_path):
     assert doc.revision > rev and w.undo_stack.count() == 1
     assert "new_schools" in doc.stale  # the slow stage waits for Run plan
     qtbot.waitUntil(
-        lambda: bool(not (doc.stale & {"groups", "catchments"}) and _idle(w)),
+        lambda: bool(not (doc.stale & {"groups", "catchments"}) and idle(w)),
         timeout=PLAN_TIMEOUT_MS,
     )
     moved = doc.result
@@ -145,7 +122,7 @@ def test_planner_session(qtbot, launcher, tmp_path):
     # --- undo: the school is back and the catchments are the first run's again
     w.undo_stack.undo()
     qtbot.waitUntil(
-        lambda: bool(not (doc.stale & {"groups", "catchments"}) and _idle(w)),
+        lambda: bool(not (doc.stale & {"groups", "catchments"}) and idle(w)),
         timeout=PLAN_TIMEOUT_MS,
     )
     back = doc.result
@@ -167,9 +144,9 @@ def test_planner_session(qtbot, launcher, tmp_path):
     mid, level = str(member["school_id"]), str(member["level"])
     w.lock_pair(core, mid, level)
     assert (core, mid, level) in doc.choices.locked_pairs
-    qtbot.waitUntil(lambda: bool("groups" not in doc.stale and _idle(w)), timeout=PLAN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool("groups" not in doc.stale and idle(w)), timeout=PLAN_TIMEOUT_MS)
     w.run("groups")
-    qtbot.waitUntil(lambda: bool(not w.jobs.busy and _idle(w)), timeout=PLAN_TIMEOUT_MS)
+    qtbot.waitUntil(lambda: bool(not w.jobs.busy and idle(w)), timeout=PLAN_TIMEOUT_MS)
     locked = doc.result
     g = locked.groups
     core_group = g[(g["core_id"].astype(str) == core) & (g["level"] == level)]
@@ -192,7 +169,7 @@ def test_planner_session(qtbot, launcher, tmp_path):
             doc.scenario_path == folder
             and doc.result is not None
             and doc.result is not locked
-            and _idle(w)
+            and idle(w)
         ),
         timeout=120_000,
     )
@@ -212,7 +189,7 @@ def test_planner_session(qtbot, launcher, tmp_path):
 
 
 def test_bad_project_is_a_message_not_a_crash(qtbot, launcher, tmp_path):
-    w = _quiet(launcher.open(tmp_path / "missing" / "project.toml"))
+    w = quiet(launcher.open(tmp_path / "missing" / "project.toml"))
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: bool(w.last_error) and not w.io.busy, timeout=60_000)
     assert "project file not found" in w.last_error
@@ -228,7 +205,7 @@ def test_unusable_data_fills_the_check_panel(qtbot, launcher, tmp_path):
         '[layers.population]\nfile = "schools.csv"\n[layers.boundary]\nfile = "nothing.gpkg"\n',
         encoding="utf-8",
     )
-    w = _quiet(launcher.open(tmp_path))
+    w = quiet(launcher.open(tmp_path))
     qtbot.addWidget(w)
     qtbot.waitUntil(lambda: bool(w.doc.report is not None) and not w.io.busy, timeout=60_000)
     assert w.doc.layers is None
@@ -238,16 +215,16 @@ def test_unusable_data_fills_the_check_panel(qtbot, launcher, tmp_path):
 
 def test_language_switch_keeps_the_document(qtbot, launcher):
     # Windows replaced by a switch are deleted by the launcher; the fixture closes the last one.
-    w = _quiet(launcher.open(None))
-    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and _idle(w)), timeout=120_000)
+    w = quiet(launcher.open(None))
+    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and idle(w)), timeout=120_000)
     doc = w.doc
     assert w.actions_by_name["run_all"].text() == "运行规划"
-    w2 = _quiet(launcher.switch_language("en"))
+    w2 = quiet(launcher.switch_language("en"))
     try:
         assert w2 is not w and w2.doc is doc
         assert w2.actions_by_name["run_all"].text() == "Run plan"
         assert w2.rules_form.toolbox.itemText(0) == "Standards"
         assert w2.tables.tabText(0) == "Schools"
     finally:
-        _quiet(launcher.switch_language("zh"))
+        quiet(launcher.switch_language("zh"))
     assert launcher.window.actions_by_name["run_all"].text() == "运行规划"

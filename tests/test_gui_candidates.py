@@ -7,25 +7,13 @@ import json
 import threading
 
 import pytest
+from gui_support import idle
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
-pytestmark = [pytest.mark.gui]
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_cleanup")]
 
 PLAN_TIMEOUT_MS = 600_000
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _delete_windows_at_the_end():
-    yield
-    from PyQt6.QtWidgets import QApplication
-
-    from app.gui.main import flush_deletes
-
-    for widget in QApplication.topLevelWidgets():
-        widget.close()
-        widget.deleteLater()
-    flush_deletes()
 
 
 # ----------------------------------------------------------------------------- document + undo
@@ -96,28 +84,6 @@ def test_runner_deleted_while_its_job_finishes_does_not_raise(qtbot):
 
 
 # ----------------------------------------------------------------------------- the window
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
-    from app.gui.main import Launcher, create_app
-
-    create_app()
-    lau = Launcher("zh", autosave_ms=3_600_000)
-    w = lau.open(None)
-    w.ask_unsaved = lambda: "discard"
-    w.confirm = lambda title, text: True
-    qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and _idle(w)), timeout=120_000)
-    yield w
-    from PyQt6 import sip
-
-    if not sip.isdeleted(w):
-        w.close()
-
-
-def _idle(w) -> bool:
-    return bool(not w.is_busy() and w.map.is_ready)
 
 
 def _run_all(qtbot, w):
@@ -127,7 +93,7 @@ def _run_all(qtbot, w):
             w.doc.result is not None
             and w.doc.result.status != "empty"
             and not w.doc.stale
-            and _idle(w)
+            and idle(w)
         ),
         timeout=PLAN_TIMEOUT_MS,
     )
@@ -178,7 +144,7 @@ def test_candidate_drawn_on_the_map_is_used_by_new_school_planning(qtbot, window
     assert new.geometry.iloc[0].distance(site) < 0.01 and new["level"].iloc[0] == ""
     assert "new_schools" in w.doc.stale
     # drawn on the map by the injected script
-    qtbot.waitUntil(lambda: _idle(w), timeout=120_000)
+    qtbot.waitUntil(lambda: idle(w), timeout=120_000)
     drawn = _js(qtbot, w.map, "document.querySelectorAll('.sp-candidate').length")
     assert drawn == len(cands)
 
@@ -207,7 +173,7 @@ def test_save_in_place_keeps_the_scenario_name(qtbot, window, tmp_path):
     sc = scenario_from_layers(w.doc.layers, w.doc.rules, name="方案甲")
     save_scenario(sc, folder)
     w.open_path(folder)
-    qtbot.waitUntil(lambda: bool(w.doc.scenario_path == folder and _idle(w)), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(w.doc.scenario_path == folder and idle(w)), timeout=120_000)
     sid = str(w.doc.layers.schools["school_id"].iloc[0])
     x, y = w.doc.school_xy(sid)
     from app.gui import commands

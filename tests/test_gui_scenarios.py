@@ -14,51 +14,15 @@ import os
 from pathlib import Path
 
 import pytest
+from gui_support import idle
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
-pytestmark = [pytest.mark.gui]
+pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_cleanup")]
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN_TIMEOUT_MS = 600_000
 A, B = "半径15公里", "半径20公里"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _delete_windows_at_the_end():
-    yield
-    from PyQt6.QtWidgets import QApplication
-
-    from app.gui.main import flush_deletes
-
-    for widget in QApplication.topLevelWidgets():
-        widget.close()
-        widget.deleteLater()
-    flush_deletes()
-
-
-@pytest.fixture
-def window(qtbot, tmp_path, monkeypatch):
-    monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
-    from app.gui.main import Launcher, create_app
-
-    create_app()
-    lau = Launcher("zh", autosave_ms=3_600_000)
-    w = lau.open(None)
-    w.ask_unsaved = lambda: "discard"
-    w.confirm = lambda title, text: True
-    qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and _idle(w)), timeout=120_000)
-    yield w
-    from PyQt6 import sip
-
-    if not sip.isdeleted(w):
-        w.close()
-
-
-def _idle(w) -> bool:
-    return bool(not w.is_busy() and w.map.is_ready)
 
 
 def _run_all(qtbot, w, radius: float):
@@ -70,7 +34,7 @@ def _run_all(qtbot, w, radius: float):
             and w.doc.result.status != "empty"
             and w.doc.result.rules.groups.radius_km == radius
             and not w.doc.stale
-            and _idle(w)
+            and idle(w)
             and w.map.loads > loads
         ),
         timeout=PLAN_TIMEOUT_MS,
@@ -120,7 +84,7 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
 
     # --- switch back to A: its rules and result return, undo history cleared with a message
     assert ctl.switch_to(A)
-    qtbot.waitUntil(lambda: bool(ctl.set.current == A and _idle(w)), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(ctl.set.current == A and idle(w)), timeout=120_000)
     assert doc.rules.groups.radius_km == 15.0 and doc.result is r15
     assert not doc.stale and w.undo_stack.count() == 0
     assert "undo" in w.log.toPlainText() or "撤销" in w.log.toPlainText()
@@ -241,14 +205,14 @@ def test_duplicate_rename_delete(qtbot, window, tmp_path):
 
     # reopening the project lists the scenarios saved beside it, read lazily
     w.open_path(None)
-    qtbot.waitUntil(lambda: bool(not w.io.busy and _idle(w)), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(not w.io.busy and idle(w)), timeout=120_000)
     assert ctl.set.names() == ["基准"] and ctl.set.get("基准").scenario is None
     assert w.scenarios_panel.list.count() == 1
 
     # switching to it reads it from disk on the io thread, then swaps the document
     n_schools = len(w.doc.layers.schools)
     assert ctl.switch_to("基准")
-    qtbot.waitUntil(lambda: bool(ctl.set.current == "基准" and _idle(w)), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(ctl.set.current == "基准" and idle(w)), timeout=120_000)
     assert w.doc.scenario_path == root / "基准"
     assert ctl.set.get("基准").scenario is not None
     assert w.doc.layers is ctl.set.get("基准").scenario.layers
