@@ -24,7 +24,7 @@ from geo.columns import (
 from geo.layers import LayerSource
 from planning.errors import Problem
 from planning.rules import LEVELS, Standards
-from planning.validate import duplicates, numeric_column
+from planning.validate import duplicates, numeric_column, report_rows
 
 POINT_LAYERS = {"schools", "candidates"}
 LINE_LAYERS = {"roads"}
@@ -119,17 +119,9 @@ def _categorical(kind, canonical, raw, cols, src, rows, problems) -> pd.Series:
     out = values.map(lambda v: normalise_value(table, v))
     blank = values.isna() | (values.astype(str).str.strip() == "")
     unknown = out.isna() & ~blank
-    for i in np.flatnonzero(unknown.to_numpy()):
-        problems.append(
-            Problem(
-                f"'{values.iloc[i]}' is not a known {canonical} value",
-                fix=f"use one of: {accepted(table)}",
-                row=int(rows[i]),
-                column=cols[canonical],
-                code="unknown_value",
-                **_where(src),
-            )
-        )
+    where = {**_where(src), "column": cols[canonical]}
+    report_rows(problems, unknown, rows, lambda i: f"'{values.iloc[i]}' is not a known {canonical} value",
+                fix=f"use one of: {accepted(table)}", code="unknown_value", where=where)  # fmt: skip
     if blank.any() and default == "":
         out = out.where(~blank, default)  # blank means "any" / unknown here, not a mistake
     elif blank.any() and default is not None:
@@ -147,17 +139,8 @@ def _categorical(kind, canonical, raw, cols, src, rows, problems) -> pd.Series:
         )
         out = out.where(~blank, default)
     elif blank.any():
-        for i in np.flatnonzero(blank.to_numpy()):
-            problems.append(
-                Problem(
-                    f"{canonical} is missing",
-                    fix=f"use one of: {accepted(table)}",
-                    row=int(rows[i]),
-                    column=cols[canonical],
-                    code="missing_value",
-                    **_where(src),
-                )
-            )
+        report_rows(problems, blank, rows, f"{canonical} is missing",
+                    fix=f"use one of: {accepted(table)}", code="missing_value", where=where)  # fmt: skip
     return out
 
 
@@ -167,17 +150,8 @@ def _ids(raw, col, rows, src, problems, prefix) -> pd.Series:
             [f"{prefix}{i + 1:05d}" for i in range(len(raw))], index=raw.index, dtype=object
         )
     ids = raw[col].map(_id_text)
-    for i in np.flatnonzero(ids.isna().to_numpy()):
-        problems.append(
-            Problem(
-                "id is missing",
-                fix="give every feature an id",
-                row=int(rows[i]),
-                column=col,
-                code="missing_id",
-                **_where(src),
-            )
-        )
+    report_rows(problems, ids.isna(), rows, "id is missing", fix="give every feature an id",
+                code="missing_id", where={**_where(src), "column": col})  # fmt: skip
     duplicates(ids, where=_where(src), column=col, row_numbers=rows, problems=problems)
     return ids
 

@@ -7,11 +7,31 @@ so a planner sees every problem of a file at once.
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
 
 from planning.errors import InputError, Problem
+
+
+def report_rows(
+    problems: list[Problem],
+    mask,
+    row_numbers: np.ndarray,
+    problem: str | Callable[[int], str],
+    *,
+    fix: str,
+    code: str,
+    where: dict,
+    severity: str = "error",
+) -> None:
+    """One problem per row where ``mask`` is true; ``problem`` may depend on the position."""
+    for i in np.flatnonzero(np.asarray(mask, dtype=bool)):
+        text = problem(int(i)) if callable(problem) else problem
+        problems.append(
+            Problem(text, fix=fix, row=int(row_numbers[i]), code=code, severity=severity, **where)
+        )
 
 
 def numeric_column(
@@ -37,55 +57,21 @@ def numeric_column(
         text = _clean_number_texts(raw)
         num = pd.to_numeric(text, errors="coerce").astype(float)
     num = num.where(np.isfinite(num))  # "inf" parses but is no count
-    bad = num.isna() & text.notna()
-    for i in np.flatnonzero(bad.to_numpy()):
-        problems.append(
-            Problem(
-                f"'{raw.iloc[i]}' is not a number",
-                fix="write a plain number, e.g. 12",
-                row=int(row_numbers[i]),
-                column=column,
-                code="not_numeric",
-                **where,
-            )
-        )
+    where = {**where, "column": column}
+    report_rows(problems, num.isna() & text.notna(), row_numbers,
+                lambda i: f"'{raw.iloc[i]}' is not a number",
+                fix="write a plain number, e.g. 12", code="not_numeric", where=where)  # fmt: skip
     if required:
-        for i in np.flatnonzero((text.isna()).to_numpy()):
-            problems.append(
-                Problem(
-                    "value is missing",
-                    fix="fill in a number",
-                    row=int(row_numbers[i]),
-                    column=column,
-                    code="missing_value",
-                    **where,
-                )
-            )
+        report_rows(problems, text.isna(), row_numbers, "value is missing",
+                    fix="fill in a number", code="missing_value", where=where)  # fmt: skip
     if not allow_negative:
-        for i in np.flatnonzero((num < 0).to_numpy()):
-            problems.append(
-                Problem(
-                    f"{num.iloc[i]:g} is negative",
-                    fix="counts cannot be negative; correct the value",
-                    row=int(row_numbers[i]),
-                    column=column,
-                    code="negative",
-                    **where,
-                )
-            )
+        report_rows(problems, num < 0, row_numbers, lambda i: f"{num.iloc[i]:g} is negative",
+                    fix="counts cannot be negative; correct the value", code="negative",
+                    where=where)  # fmt: skip
     if integer:
-        frac = num.notna() & (num != np.round(num))
-        for i in np.flatnonzero(frac.to_numpy()):
-            problems.append(
-                Problem(
-                    f"{num.iloc[i]:g} is not a whole number",
-                    fix="use a whole number",
-                    row=int(row_numbers[i]),
-                    column=column,
-                    code="not_integer",
-                    **where,
-                )
-            )
+        report_rows(problems, num.notna() & (num != np.round(num)), row_numbers,
+                    lambda i: f"{num.iloc[i]:g} is not a whole number",
+                    fix="use a whole number", code="not_integer", where=where)  # fmt: skip
     return num
 
 
