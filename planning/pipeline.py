@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -49,6 +50,30 @@ def _cost_model(layers, rules: Rules):
     from geo.distance import make_cost_model
 
     return make_cost_model(layers.roads, rules.catchments.distance, rules.catchments.snap_max_m)
+
+
+# Re-runs after an edit reuse the road graph of the same roads layer: building it is the largest
+# fixed cost of a re-run on a big county, and edits move schools, not roads. One entry, held by
+# a weak reference, so a replaced or closed roads layer frees its graph.
+_rerun_costs: dict[str, Any] = {}
+
+
+def _rerun_cost_model(layers, rules: Rules):
+    roads = layers.roads
+    if roads is None:
+        return _cost_model(layers, rules)
+    # The layer may have been edited in place since: the stamp carries its size and bounds too.
+    stamp = (
+        rules.catchments.distance,
+        rules.catchments.snap_max_m,
+        len(roads),
+        tuple(roads.total_bounds) if len(roads) else (),
+    )
+    ref = _rerun_costs.get("roads")
+    if ref is None or ref() is not roads or _rerun_costs.get("stamp") != stamp:
+        _rerun_costs.clear()
+        _rerun_costs.update(roads=weakref.ref(roads), stamp=stamp, model=_cost_model(layers, rules))
+    return _rerun_costs["model"]
 
 
 def _active(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -131,7 +156,10 @@ def run_plan(
     """Run every engine on ``layers`` (a ``geo.layers.Layers``) with ``rules``."""
     progress = ensure(progress)
     timings: dict[str, float] = {}
+    t = time.perf_counter()
+    progress.update(0.0, "距离模型 / distance model")
     costs = _cost_model(layers, rules)
+    timings["distance_model"] = time.perf_counter() - t
 
     t = time.perf_counter()
     progress.update(0.0, "新建学校 / new schools")
@@ -226,7 +254,7 @@ def rerun_stages(
     groups, catchments, demand = result.groups, result.catchments, result.demand
     summary = dict(result.summary)
     timings = dict(summary.get("timings_s", {}))
-    costs = _cost_model(layers, rules)
+    costs = _rerun_cost_model(layers, rules)
     share = 1.0 / max(len(stages), 1)
     for i, stage in enumerate(stages):
         t = time.perf_counter()
