@@ -470,6 +470,7 @@ def run_new_schools(
     exist_xy_all = as_xy(schools.geometry) if len(schools) else np.zeros((0, 2))
     exist_loc = schools["location"].astype(str).to_numpy() if "location" in schools else None
 
+    reach = _Reach(costs, uxy)
     rows: list[dict] = []
     req_rows: list[dict] = []
     counters: dict[tuple[str, str], int] = {}
@@ -504,13 +505,13 @@ def run_new_schools(
             "junior": params.junior_planning_unit,
         }.get(level, params.planning_unit)
         keys, names = _areas(units, mode)
-        order_keys = sorted(set(keys))
-        area_members = {k: np.nonzero(keys == k)[0] for k in order_keys}
+        area_members, gap_sum = _group(keys, unserved)
         # Largest gaps first, so a smaller neighbour may use the spare places of a new school.
-        order_keys.sort(key=lambda k: (-unserved[area_members[k]].sum(), k))
+        order_keys = sorted(area_members, key=lambda k: (-gap_sum[k], k))
         new_sites: list[list] = []  # [x, y, spare places]
         near_cols = _Columns(costs, uxy, None)
         absorb_cols = _Columns(costs, uxy, service)
+        reach.start(service)
 
         for key in order_keys:
             check_canceled(progress)
@@ -518,7 +519,11 @@ def run_new_schools(
             a_pop = float(pop[members].sum())
             a_kids = float(children_int[members].sum())
             gap_units = unserved[members].copy()
-            absorbed = _absorb(gap_units, members, uxy, new_sites, service, costs, absorb_cols)
+            absorbed = (
+                _absorb(gap_units, members, uxy, new_sites, service, costs, absorb_cols)
+                if reach.may_absorb(members, gap_units)
+                else 0.0
+            )
             gap = float(gap_units.sum())
             req = requirement(level, a_pop, a_kids, params, standards)
             sizes = size_new_schools(req, gap, a_kids, params.min_fill_share, cs)
@@ -556,12 +561,14 @@ def run_new_schools(
                 solve_s += time.perf_counter() - t0
                 total_cap = sum(sizes) * cs
                 place = names[key]
-                near_d = near_cols.table(np.array([[x, y] for x, y, _, _ in sites]))
+                near_d = _member_columns(
+                    costs, near_cols, uxy[members], np.array([[x, y] for x, y, _, _ in sites])
+                )
                 for si, ((x, y, site_zh, site_en), classes) in enumerate(zip(sites, sizes)):
                     if len(members) == 1:
                         near = members[0]
-                    elif near_d is not None and near_cols.exact(len(members), 1):
-                        near = members[int(np.argmin(near_d[members, si]))]
+                    elif near_d is not None:
+                        near = members[int(np.argmin(near_d[:, si]))]
                     else:
                         near = members[
                             int(np.argmin(costs.dense_km(np.array([[x, y]]), uxy[members])[0]))
@@ -571,6 +578,7 @@ def run_new_schools(
                     counters[(place, level)] = counters.get((place, level), 0) + 1
                     capacity = classes * cs
                     new_sites.append([x, y, capacity - gap * capacity / total_cap])
+                    reach.add(x, y)
                     zh = (
                         f"{LEVEL_ZH[level]}:{names[key]} {req.zh};学龄儿童 {a_kids:,.0f} 人,"
                         f"{service:g} km 内现有及规划学校可提供 {supplied:,.0f} 个学位"
@@ -691,6 +699,69 @@ class _Columns:
             add = self.table(np.array([[s[0], s[1]] for s in new_sites[have:]]))
             self.cols = np.hstack([self.cols, add])
         return self.cols if self.ok else None
+
+
+def _member_columns(costs, cols: _Columns, member_xy: np.ndarray, sites_xy: np.ndarray):
+    """(members, sites) distances equal to the slice of the all-units columns, asked for over
+    the members only; None where the cost model cannot promise that (callers then ask per
+    site in the old orientation)."""
+    n, k = len(member_xy), len(sites_xy)
+    if n <= 1 or not cols.exact(n, 1):
+        return None
+    if cols.exact(n, k):
+        return costs.dense_km(member_xy, sites_xy)
+    return np.hstack([costs.dense_km(member_xy, sites_xy[j : j + 1]) for j in range(k)])
+
+
+def _group(keys: np.ndarray, values: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Members (ascending positions) and the sum of ``values`` of each key, in one pass.
+
+    ``values`` are whole numbers (children), so the bincount sums equal per-area sums exactly."""
+    uniq, inv = np.unique(keys, return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    counts = np.bincount(inv, minlength=len(uniq))
+    parts = np.split(order, np.cumsum(counts)[:-1])
+    sums = np.bincount(inv, weights=values, minlength=len(uniq))
+    names = [str(k) for k in uniq]
+    return dict(zip(names, parts)), dict(zip(names, sums.tolist()))
+
+
+class _Reach:
+    """Units that a proposed new site may reach within the service distance.
+
+    Road distance is never shorter than the straight line, so a unit farther than the service
+    distance in a straight line from every new site cannot take their places: its area's
+    distance table need not be asked for (the answer would be all beyond reach). Cost models
+    not known to be bounded below by the straight line get no such shortcut."""
+
+    def __init__(self, costs, uxy: np.ndarray):
+        from geo.distance import RoadNetwork, StraightLine
+
+        self.bounded = isinstance(costs, (StraightLine, RoadNetwork))
+        self.uxy = uxy
+        self.valid = np.flatnonzero(np.all(np.isfinite(uxy), axis=1))
+        self.tree = None
+        self.flag = np.ones(len(uxy), dtype=bool)
+        self.radius_m = np.inf
+
+    def start(self, service_km: float) -> None:
+        """A new level: no sites yet."""
+        # The margin covers rounding in either distance; a unit inside it is only asked about.
+        self.radius_m = float(service_km) * 1000.0 * (1 + 1e-9) + 1e-3
+        self.flag = np.zeros(len(self.uxy), dtype=bool) if self.bounded else self.flag | True
+
+    def add(self, x: float, y: float) -> None:
+        if not self.bounded or len(self.valid) == 0:
+            return
+        if self.tree is None:
+            from scipy.spatial import cKDTree
+
+            self.tree = cKDTree(self.uxy[self.valid])
+        hit = self.tree.query_ball_point([x, y], self.radius_m)
+        self.flag[self.valid[np.asarray(hit, dtype=np.int64)]] = True
+
+    def may_absorb(self, members: np.ndarray, gap_units: np.ndarray) -> bool:
+        return bool(np.any(self.flag[members] & (gap_units > 0)))
 
 
 def _absorb(gap_units, members, uxy, new_sites, service, costs, cols=None) -> float:
