@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import rasterio.features
 import shapely
-from rasterio.transform import from_origin
+from rasterio.transform import Affine, from_origin
 from scipy.spatial import cKDTree
 
 from geo.grid import grid_origin
@@ -101,10 +101,13 @@ def _lattice_nearest(xy, rows, cols, origin, shape, cell_m) -> np.ndarray | None
 
 
 def zones_from_points(
-    xy: np.ndarray, labels: np.ndarray, boundary, cell_m: float
+    xy: np.ndarray, labels: np.ndarray, boundary, cell_m: float, simplify_cells: float = 0.0
 ) -> dict[int, shapely.Geometry]:
     """{label: polygon} from point units. ``labels`` < 0 are left out (their area goes to the
-    nearest labelled unit)."""
+    nearest labelled unit).
+
+    ``simplify_cells`` > 0 smooths the stair-stepped outlines (see ``_simplified_coverage``);
+    0 keeps the exact raster outlines."""
     geom = _boundary_geom(boundary)
     keep = labels >= 0
     xy, labels = np.asarray(xy, float)[keep], np.asarray(labels)[keep]
@@ -114,14 +117,46 @@ def zones_from_points(
     raster = np.full(inside.shape, -1, np.int32)
     pix_label = labels[nearest]
     raster[rows, cols] = pix_label
-    clip = set(np.unique(pix_label[on_edge]).tolist())
-    pieces = _traced_polygons(raster, inside, transform)
-    keys = sorted(pieces)
-    merged = [p[0] if len(p) == 1 else shapely.MultiPolygon(p) for p in (pieces[k] for k in keys)]
-    merged = np.asarray(merged, dtype=object)
-    need = np.array([k in clip for k in keys], bool)
+    if simplify_cells > 0:
+        keys, merged = _simplified_coverage(raster, inside, transform, simplify_cells)
+        # A smoothed shared edge may cut into an edge pixel's part outside the boundary, also
+        # for a zone that holds no edge pixel: clip every zone not inside the boundary.
+        shapely.prepare(geom)
+        need = ~shapely.contains_properly(geom, merged)
+    else:
+        clip = set(np.unique(pix_label[on_edge]).tolist())
+        pieces = _traced_polygons(raster, inside, transform)
+        keys = sorted(pieces)
+        merged = _merged(pieces, keys)
+        need = np.array([k in clip for k in keys], bool)
     merged[need] = shapely.intersection(merged[need], geom)
     return {k: g for k, g in zip(keys, merged, strict=True) if not g.is_empty}
+
+
+def _merged(pieces: dict[int, list], keys: list[int]) -> np.ndarray:
+    merged = [p[0] if len(p) == 1 else shapely.MultiPolygon(p) for p in (pieces[k] for k in keys)]
+    return np.asarray(merged, dtype=object)
+
+
+def _simplified_coverage(raster, mask, transform, tolerance_cells: float):
+    """(labels, zones) with shared edges smoothed by ``shapely.coverage_simplify``: each edge
+    shared by two zones is simplified once, so the zones stay gap-free and non-overlapping; the
+    outer edge is kept, so the clip to the boundary still covers it. The edges move by up to
+    about ``tolerance_cells`` cells, so a unit near an edge may be drawn in the neighbouring zone.
+
+    Traced in pixel units, where every vertex is an integer: GEOS needs a valid coverage (the
+    same vertices on both sides of a shared edge), and the traced rings leave out vertices where
+    a third zone meets an edge; a vertex at every cell corner (exact integers) gives it."""
+    pieces = _traced_polygons(raster, mask, Affine.identity())
+    keys = sorted(pieces)
+    zones = shapely.transform(shapely.segmentize(_merged(pieces, keys), 1.0), np.rint)
+    zones = shapely.coverage_simplify(zones, tolerance_cells, simplify_boundary=False)
+    a, _, c, _, e, f = transform[:6]
+
+    def to_map(pix: np.ndarray) -> np.ndarray:
+        return np.column_stack([c + a * pix[:, 0], f + e * pix[:, 1]])
+
+    return keys, np.asarray(shapely.transform(zones, to_map), dtype=object)
 
 
 def _traced_polygons(raster, mask, transform) -> dict[int, list]:

@@ -160,3 +160,53 @@ def test_uniform_grid_zones_through_zone_polygons_match_the_tree(monkeypatch):
     total = sum(g.area for g in fast.values())
     assert total == pytest.approx(geom.area, rel=1e-9)
     assert shapely.union_all(list(fast.values())).area == pytest.approx(geom.area, rel=1e-9)
+
+
+def assert_cover(zones, geom):
+    z = np.asarray(list(zones.values()), dtype=object)
+    assert abs(shapely.area(z).sum() - geom.area) <= 1e-6 * geom.area
+    union = shapely.union_all(z)
+    assert shapely.symmetric_difference(union, geom).area <= 1e-6 * geom.area
+    tree = shapely.STRtree(z)
+    i, j = tree.query(z, predicate="intersects")
+    pair = i < j
+    assert shapely.area(shapely.intersection(z[i[pair]], z[j[pair]])).sum() <= 1e-6 * geom.area
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    seed=st.integers(0, 10**6),
+    grid=st.booleans(),
+    tol=st.sampled_from([0.5, 1.0, 2.0, 4.0]),
+    labels=st.integers(1, 9),
+)
+def test_simplified_zones_cover_the_boundary_without_gaps_or_overlaps(seed, grid, tol, labels):
+    rng = np.random.default_rng(seed)
+    geom = irregular_boundary(rng)
+    cell = 100.0
+    if grid:
+        xy = grid_units(rng, geom, cell, 0.3)
+    else:
+        xy = rng.uniform(-300, 6_300, (int(rng.integers(1, 60)), 2))
+    lab = rng.integers(0, labels, len(xy))
+    zones_mod._PIXELS.clear()
+    plain = zones_from_points(xy, lab, geom, cell)
+    smooth = zones_from_points(xy, lab, geom, cell, simplify_cells=tol)
+    zones_mod._PIXELS.clear()
+    assert set(smooth) == set(plain)
+    assert_cover(smooth, geom)
+    # the shared edges are one edge: a valid coverage (same vertices on both sides)
+    assert shapely.coverage_is_valid(np.asarray(list(smooth.values()), dtype=object))
+
+
+def test_simplify_off_is_the_raster_outline():
+    rng = np.random.default_rng(8)
+    geom = irregular_boundary(rng)
+    xy = rng.uniform(0, 6_000, (40, 2))
+    lab = rng.integers(0, 5, 40)
+    zones_mod._PIXELS.clear()
+    a = zones_from_points(xy, lab, geom, 100.0)
+    b = zones_from_points(xy, lab, geom, 100.0, simplify_cells=0.0)
+    zones_mod._PIXELS.clear()
+    assert_same_zones(a, b)
+    assert_cover(a, geom)
