@@ -81,21 +81,23 @@ def suggest_layout(
 def layout_status(schools, params: NewSchoolParams, costs) -> pd.DataFrame:
     """Layout status of every school row: columns layout_status, layout_reason (zh),
     layout_reason_en, merge_into (school_id or ""), indexed like ``schools``."""
-    out = pd.DataFrame(
-        {
-            "layout_status": PERMANENT,
-            "layout_reason": "",
-            "layout_reason_en": "",
-            "merge_into": "",
-        },
-        index=schools.index,
-    )
-    if len(schools) == 0:
-        return out
+    n = len(schools)
+    cols = {
+        "layout_status": [PERMANENT] * n,
+        "layout_reason": [""] * n,
+        "layout_reason_en": [""] * n,
+        "merge_into": [""] * n,
+    }
+    if n == 0:
+        return pd.DataFrame(
+            {c: PERMANENT if c == "layout_status" else "" for c in cols}, index=schools.index
+        )
     from geo.distance import as_xy
 
+    level_of = schools["level"].to_numpy()
     for level in LEVELS:
-        rows = schools[schools["level"] == level]
+        pos = np.flatnonzero(level_of == level)
+        rows = schools.iloc[pos]
         if len(rows) == 0:
             continue
         xy = as_xy(rows.geometry)
@@ -117,7 +119,7 @@ def layout_status(schools, params: NewSchoolParams, costs) -> pd.DataFrame:
         )
         names = rows["name"].astype(str).to_numpy() if "name" in rows else ids
         lvl_zh = LEVEL_ZH[level]
-        for k, idx in enumerate(rows.index):
+        for k, idx in enumerate(pos):
             st, s = core.status[k], int(students[k])
             if not existing[k]:
                 zh, en = "规划学校,保留", "planned school, kept"
@@ -135,7 +137,7 @@ def layout_status(schools, params: NewSchoolParams, costs) -> pd.DataFrame:
                     f"{dist[k, j]:.1f} km away has {room} free places for all of them"
                     f"{planned_en} (build before closing)"
                 )
-                out.at[idx, "merge_into"] = ids[j]
+                cols["merge_into"][idx] = ids[j]
             elif st == TRANSITIONAL:
                 if s <= params.merge_max_students:
                     zh = (
@@ -155,10 +157,10 @@ def layout_status(schools, params: NewSchoolParams, costs) -> pd.DataFrame:
                 if core.status[k] == PERMANENT and (core.target == k).any():
                     zh += ",接收撤并学校学生"
                     en += ", receives pupils of merged schools"
-            out.at[idx, "layout_status"] = st
-            out.at[idx, "layout_reason"] = zh
-            out.at[idx, "layout_reason_en"] = en
-    return out
+            cols["layout_status"][idx] = st
+            cols["layout_reason"][idx] = zh
+            cols["layout_reason_en"][idx] = en
+    return pd.DataFrame(cols, index=schools.index)
 
 
 __all__ = ["PERMANENT", "TRANSITIONAL", "TO_MERGE", "LayoutCore", "suggest_layout", "layout_status"]
