@@ -6,7 +6,9 @@
   nearest zone).
 - Point units (villages, grid cells): a label raster, each cell inside the boundary taking the
   label of its nearest unit (a raster Voronoi), traced with ``rasterio.features.shapes`` and
-  clipped to the exact boundary. The cell size sets how fine the zone edges are.
+  clipped to the exact boundary. The cell size sets how fine the zone edges are. Units that sit
+  on the pixel centres (cells, the uniform grid) label their own pixels without a tree query;
+  ``simplify_cells`` optionally smooths the stair-stepped shared edges.
 """
 
 from __future__ import annotations
@@ -90,7 +92,8 @@ def _lattice_nearest(xy, rows, cols, origin, shape, cell_m) -> np.ndarray | None
     off = np.hypot(
         xy[:, 0] - (x0 + (c + 0.5) * cell_m), xy[:, 1] - (y0 + (height - r - 0.5) * cell_m)
     )
-    if not (off <= 1e-6 * cell_m).all():
+    tol = 1e-6 * cell_m  # float noise of centres computed two ways, far below half a cell
+    if not (off <= tol).all():
         return None
     flat = r.astype(np.intp) * width + c.astype(np.intp)
     owner = np.full(height * width, -1, np.intp)
