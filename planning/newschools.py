@@ -785,6 +785,36 @@ def _absorb(gap_units, members, uxy, new_sites, service, costs, cols=None) -> fl
     return taken
 
 
+def _straight_bounded(costs) -> bool:
+    """Whether the cost model is known to be the straight line or never shorter than it."""
+    from geo.distance import RoadNetwork, StraightLine
+
+    return isinstance(costs, (StraightLine, RoadNetwork))
+
+
+def _within_reach(costs, dxy: np.ndarray, cand_xy: np.ndarray, service: float) -> np.ndarray:
+    """Per candidate: whether some demand point is within ``service`` km of it.
+
+    The nearest demand point of every candidate (one multi-source search) settles the question
+    for every candidate whose nearest distance is not within a millimetre of the bound; the two
+    computations of a distance differ only by rounding, far below that. Only when a candidate
+    sits on the bound is the full bounded table asked for, as before."""
+    if (
+        _straight_bounded(costs)
+        and np.all(np.isfinite(dxy))
+        and np.all(np.isfinite(cand_xy))
+        and len(dxy)
+    ):
+        near, _ = costs.knn_km(cand_xy, dxy, 1)
+        near = near[:, 0]
+        tol = 1e-6 + 1e-9 * service
+        inside, outside = near <= service - tol, near > service + tol
+        if np.all(inside | outside):
+            return inside
+    dc = costs.dense_km(dxy, cand_xy, max_km=service)
+    return (dc <= service).any(axis=0)
+
+
 def _site(
     k,
     members,
@@ -819,8 +849,7 @@ def _site(
         ok = ~cand_used & ((cand_level == "") | (cand_level == level))
         idx = np.nonzero(ok)[0]
         if idx.size:
-            dc = costs.dense_km(dxy, cand_xy[idx], max_km=service)
-            elig = idx[(dc <= service).any(axis=0)]
+            elig = idx[_within_reach(costs, dxy, cand_xy[idx], service)]
     if elig.size == 0 and k == 1:
         cx, cy = np.average(dxy, axis=0, weights=dw)
         return [
