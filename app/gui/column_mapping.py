@@ -23,8 +23,12 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("column_mapping", text)
 
 
-def file_headings(path: Path, layer: str | None = None) -> list[str]:
-    """Column headings of a vector file or table (no geometry column)."""
+def file_headings(path: Path, layer: str | None = None, kind: str | None = None) -> list[str]:
+    """Column headings of a vector file or table (no geometry column).
+
+    Without ``layer``, a file of several layers gives the headings of the layer the reader will
+    use for ``kind`` (named like it, as ``geo.read`` picks it), not of its first layer.
+    """
     suffix = path.suffix.lower()
     if suffix == ".csv":
         import pandas as pd
@@ -41,6 +45,17 @@ def file_headings(path: Path, layer: str | None = None) -> list[str]:
         return [str(c) for c in pd.read_excel(path, nrows=0).columns]
     import pyogrio
 
+    if layer is None and kind is not None:
+        from geo.layers import LAYER_ZH
+        from geo.read import list_layers
+
+        names = list_layers(path)
+        if len(names) > 1:
+            named = [n for n in names if n.lower() in (kind, LAYER_ZH.get(kind, ""))]
+            if not named:
+                # The reader refuses to guess here and names the layers in its message.
+                raise ValueError(f"{path.name} holds {len(names)} layers: {', '.join(names)}")
+            layer = named[0]
     info = pyogrio.read_info(path, layer=layer)
     return [str(c) for c in info["fields"]]
 

@@ -7,6 +7,7 @@ Widgets only show and forward: planning runs in ``planning/`` through jobs on
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import html
 import os
@@ -728,35 +729,78 @@ class MainWindow(QMainWindow):
             kind = LAYER_KEYS[names.index(choice)]
         if mapping is None:
             try:
-                headings = file_headings(path, layer)
-            except Exception as exc:  # noqa: BLE001 - any reader failure is a message, not a crash
-                self.show_message(
-                    _tr("Add layer"),
-                    _tr("Cannot read %1: %2").replace("%1", path.name).replace("%2", str(exc)),
-                )
-                return
-            if missing_required(kind, headings):
+                headings = file_headings(path, layer, kind)
+            except Exception:  # noqa: BLE001 - any reader failure is reported by the load below
+                # No columns to match in a file we cannot read: the loader names the file, the
+                # problem and the fix (damaged file, which layer, ...) in its check report.
+                headings = None
+            if headings is not None and missing_required(kind, headings):
                 dlg = ColumnMappingDialog(kind, headings, path.name, self)
                 if not dlg.exec():
                     return
                 mapping = dlg.mapping()
-        cfg = getattr(self.doc, "config", None) or ProjectConfig(path=None, name=self.doc.name)
+        base = getattr(self.doc, "config", None) or ProjectConfig(path=None, name=self.doc.name)
+        # A copy: the open project's configuration changes only once the new layer loads, so a
+        # broken file leaves the project as it was (and a later reload does not trip on it).
+        cfg = dataclasses.replace(base, sources=dict(base.sources))
         cfg.sources[kind] = LayerSource(
             key=kind, file=Path(path), layer=layer, columns=dict(mapping or {})
         )
-        self.io.submit(Job("open", lambda p: ("project", None, *self._load_project(None, cfg, p))))
+        self.io.submit(
+            Job(
+                "add_layer",
+                lambda p: ("project", None, *self._load_project(None, cfg, p)),
+                tag=Path(path),
+            )
+        )
+
+    def _done_add_layer(self, job: Job, value) -> None:
+        """The project with the added layer; when it cannot be used the open project stays."""
+        _, _, cfg, layers, rules, report = value
+        self.check_panel.set_report(report)
+        if layers is None:
+            # Handled here, not by _done_open: that would replace the working project with an
+            # unusable one (no layers, no map) and its message names neither file nor fix.
+            problems = report.errors or report.problems
+            self.last_error = (
+                _tr("Cannot read %1: %2")
+                .replace("%1", job.tag.name)
+                .replace("%2", "\n".join(str(p) for p in problems))
+            )
+            self.bottom.setCurrentWidget(self.check_panel)
+            self._say(self.last_error.splitlines()[0])
+            self.show_message(_tr("Add layer"), self.last_error)
+            return
+        self.undo_stack.clear()
+        self.doc.set_project(layers, rules, report, path=cfg.path, name=cfg.name or self.doc.name)
+        self.doc.config = cfg
+        self._say(
+            _tr("Opened %1: %2 schools, %3 population units")
+            .replace("%1", job.tag.name)
+            .replace("%2", str(len(layers.schools)))
+            .replace("%3", str(len(layers.units)))
+        )
+        self._update_title()
+        self._update_stale()
 
     def dragEnterEvent(self, event) -> None:  # noqa: N802
-        if event.mimeData().hasUrls():
+        # Only files on this computer: a web link's empty local path would open the working
+        # directory as a project.
+        if any(url.isLocalFile() for url in event.mimeData().urls()):
             event.acceptProposedAction()
 
     def dropEvent(self, event) -> None:  # noqa: N802
         for url in event.mimeData().urls():
+            if not url.isLocalFile():
+                continue
             path = Path(url.toLocalFile())
-            if path.is_dir() or path.suffix == ".toml":
+            if path.name == "scenario.json":  # a saved scenario is its folder, as in Open
+                self.open_path(path.parent)
+            elif path.is_dir() or path.suffix.lower() == ".toml":
                 self.open_path(path)
             else:
                 self.add_layer_file(path)
+            event.acceptProposedAction()
             break
 
     # ================================================================== planning
@@ -1153,6 +1197,9 @@ class MainWindow(QMainWindow):
             if has_result(sc.result):
                 self.doc.set_result(sc.result, ALL_STAGES)
             self.doc.set_dirty(True)
+            # Remembered so a later save + close removes the copy it came from (else it would be
+            # offered again on the next opening, over the saved work).
+            self.autosave_path = folder
             self._say(_tr("Restored the autosave"))
 
         self.io.submit(Job("restore", work, tag=done))
@@ -1236,13 +1283,42 @@ class MainWindow(QMainWindow):
         }.get(QMessageBox.StandardButton(answer), "cancel")
 
     def closeEvent(self, event) -> None:  # noqa: N802
+        # The autosaves of this session: the project's folder, and the scenario's after a Save.
+        autosaves = {self.autosave_folder(), self.autosave_path}
         if not self.closing_for_switch and self.doc.dirty:
             answer = self.ask_unsaved()
             if answer == "cancel":
                 event.ignore()
                 return
-            if answer == "save" and self.doc.scenario_path is not None:
-                self.save_to(self.doc.scenario_path)
+            if answer == "save":
+                folder = self.doc.scenario_path
+                if folder is None:  # never saved as a scenario: ask where, as Save does
+                    chosen = QFileDialog.getExistingDirectory(self, _tr("Save scenario in folder"))
+                    if not chosen:
+                        event.ignore()
+                        return
+                    folder = Path(chosen)
+                # Saved here, not as a job: a job queued behind a running autosave never starts
+                # once the window is gone, and the window may only close once the save happened.
+                self.io.wait(60000)
+                try:
+                    from planning.scenario import save_scenario, scenario_from_layers
+
+                    layers, rules, choices, result, name = self._scenario_snapshot(
+                        self._scenario_name(folder)
+                    )
+                    sc = scenario_from_layers(
+                        layers, rules, name=name, choices=choices, result=result
+                    )
+                    save_scenario(sc, folder)
+                except SchoolPlanError as exc:
+                    self.last_error = str(exc)
+                    self.show_message(_tr("SchoolPlan"), str(exc))
+                    event.ignore()
+                    return
+                self.doc.scenario_path = Path(folder)
+                self.doc.set_dirty(False)
+                self.undo_stack.setClean()
         self.autosave_timer.stop()
         self.jobs.cancel()
         self.maps.cancel()
@@ -1251,7 +1327,9 @@ class MainWindow(QMainWindow):
         if not self.closing_for_switch and not self.doc.dirty:
             import shutil
 
-            shutil.rmtree(self.autosave_folder(), ignore_errors=True)
+            for folder in autosaves | {self.autosave_folder()}:
+                if folder is not None:
+                    shutil.rmtree(folder, ignore_errors=True)
         # Web pages must be gone before Qt releases the browser profile at exit (else a crash).
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         event.accept()
