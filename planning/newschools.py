@@ -327,16 +327,19 @@ def _check_params(params: NewSchoolParams) -> None:
 
 def _unit_points(units: gpd.GeoDataFrame) -> np.ndarray:
     """Centroid when it lies inside the unit, else a representative point (always inside)."""
-    geom = units.geometry.to_numpy()
-    out = np.zeros((len(geom), 2))
-    for i, g in enumerate(geom):
-        if g is None or g.is_empty:
-            out[i] = np.nan
-            continue
-        c = g.centroid if g.geom_type == "Point" else g.centroid
-        if g.geom_type != "Point" and not g.contains(c):
-            c = g.representative_point()
-        out[i] = (c.x, c.y)
+    geom = np.asarray(units.geometry.to_numpy(), dtype=object)
+    out = np.full((len(geom), 2), np.nan)
+    ok = ~(shapely.is_missing(geom) | shapely.is_empty(geom))
+    if not ok.any():
+        return out
+    g = geom[ok]
+    c = shapely.centroid(g)
+    area = shapely.get_type_id(g) != shapely.GeometryType.POINT
+    outside = np.zeros(len(g), dtype=bool)
+    outside[area] = ~shapely.contains(g[area], c[area])
+    c[outside] = shapely.point_on_surface(g[outside])
+    out[ok, 0] = shapely.get_x(c)
+    out[ok, 1] = shapely.get_y(c)
     return out
 
 
@@ -477,15 +480,16 @@ def run_new_schools(
     unserved_after: dict[str, int] = {}
     below_min = 0
 
-    for li, level in enumerate(LEVELS):
+    # Places of existing schools for every level first: the three tables share the units'
+    # snap to the road network, which the many small tables of the area loops would evict.
+    served_by_level: dict[str, np.ndarray] = {}
+    for level in LEVELS:
         check_canceled(progress)
-        progress.update(li / len(LEVELS), f"新建学校:{LEVEL_ZH[level]} / new schools: {level}")
         cs = standards.class_size(level)
         service = float(getattr(params, f"service_km_{level}"))
         demand = np.where(valid, kids[f"students_{level}"].to_numpy(float), 0.0)
         sel = (schools["level"] == level).to_numpy()
-        lvl = schools[sel]
-        cap = _capacity(lvl, cs)
+        cap = _capacity(schools[sel], cs)
         sxy = exist_xy_all[sel]
         t0 = time.perf_counter()
         dist = (
@@ -494,9 +498,18 @@ def run_new_schools(
             else np.zeros((valid.sum(), 0))
         )
         served_v, _ = allocate_supply(dist, cap, demand[valid], service)
+        del dist
         solve_s += time.perf_counter() - t0
-        served = np.zeros(len(units))
-        served[valid] = served_v
+        served_by_level[level] = np.zeros(len(units))
+        served_by_level[level][valid] = served_v
+
+    for li, level in enumerate(LEVELS):
+        check_canceled(progress)
+        progress.update(li / len(LEVELS), f"新建学校:{LEVEL_ZH[level]} / new schools: {level}")
+        cs = standards.class_size(level)
+        service = float(getattr(params, f"service_km_{level}"))
+        demand = np.where(valid, kids[f"students_{level}"].to_numpy(float), 0.0)
+        served = served_by_level[level]
         children_int = np.rint(demand)
         unserved = np.maximum(children_int - served, 0.0)
 
@@ -761,6 +774,8 @@ class _Reach:
         self.flag[self.valid[np.asarray(hit, dtype=np.int64)]] = True
 
     def may_absorb(self, members: np.ndarray, gap_units: np.ndarray) -> bool:
+        if len(members) == 1:  # most areas are one village: skip the array machinery
+            return bool(self.flag[members[0]]) and gap_units[0] > 0
         return bool(np.any(self.flag[members] & (gap_units > 0)))
 
 
