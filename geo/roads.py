@@ -25,7 +25,11 @@ from scipy.spatial import cKDTree
 _CHUNK_CELLS = 2_000_000
 # Junction rows kept for repeated full tables (siting): about this many float64 cells (128 MB).
 _ROW_CACHE_CELLS = 16_000_000
-# Candidate index samples per query point when snapping; more only costs a little time.
+# Snapping: block radii (in grid cells) tried in turn for the places not yet proven. Places
+# farther from every road go to a k-d tree of the samples (a block around a far place would
+# name much of the network), built only then.
+_SNAP_BLOCKS = (1, 2, 4, 8, 16)
+_SNAP_CHUNK = 32_768  # block columns per pass (about 4 candidate segments each)
 # k-nearest by road: first search radius (quantile of the places' straight k-th distance, and
 # the factor on it), and the growth of the radius for the places not yet proven. Tuned on the
 # bench county (jittered lattice, road ≈ 1.3 × straight).
@@ -96,7 +100,8 @@ class RoadGraph:
         node_chain[seg_b] = self.seg_chain
         self.component = comp_k[self.chain_u[node_chain]] if k else np.zeros(0, np.int64)
         self.component[self.junction] = comp_k
-        self._sample_tree = None  # snapping index, built on the first snap
+        self._seg_inv = None  # snapping index, built on the first snap
+        self._grid = None
         self._seg_tree = None
         self._row_cache: dict[int, np.ndarray] = {}  # junction -> Dijkstra row (metres)
 
@@ -122,27 +127,15 @@ class RoadGraph:
 
     # ----------------------------------------------------------------- snapping
     def _build_snap_index(self) -> None:
-        # Samples along every segment at most ``h`` apart, at (i + ½)/count of its length, each
-        # naming its one segment: the segment holding the nearest road point of a place then has
-        # a sample within (its distance + h/2) of the place, so a k-nearest query on the samples
-        # proves most snaps exact (the few others go to more samples, then an STRtree).
         length = self.seg_len
         self._h = max(float(np.median(length)) if len(length) else 1.0, 1e-6)
-        cnt = np.maximum(np.ceil(length / self._h).astype(np.int64), 1)
-        seg_of = np.repeat(np.arange(len(length)), cnt)
-        first = np.repeat(np.cumsum(cnt) - cnt, cnt)
-        frac = (np.arange(len(seg_of)) - first + 0.5) / np.repeat(cnt, cnt)
-        a = self.node_xy[self.seg_a]
-        ab = self.node_xy[self.seg_b] - a
-        self._seg_ax, self._seg_ay = a[:, 0].copy(), a[:, 1].copy()
-        self._seg_dx, self._seg_dy = ab[:, 0].copy(), ab[:, 1].copy()
-        ll = self._seg_dx**2 + self._seg_dy**2
+        xy = self.node_xy
+        ax, ay = xy[self.seg_a, 0], xy[self.seg_a, 1]
+        dx, dy = xy[self.seg_b, 0] - ax, xy[self.seg_b, 1] - ay
+        self._seg_ax, self._seg_ay, self._seg_dx, self._seg_dy = ax, ay, dx, dy
+        ll = dx**2 + dy**2
         self._seg_inv = np.where(ll > 0, 1.0 / np.where(ll > 0, ll, 1.0), 0.0)
-        pts = a[seg_of] + ab[seg_of] * frac[:, None]
-        self._sample_seg = seg_of
-        self._sample_tree = (
-            cKDTree(pts, balanced_tree=False, compact_nodes=False) if len(length) else None
-        )
+        self._grid = _SegGrid(ax, ay, dx, dy, length, self._h) if len(length) else None
 
     def snap(self, xy: np.ndarray, max_m: float = np.inf) -> Snap:
         """Join points (n, 2) to the nearest point of the nearest road segment."""
@@ -151,34 +144,23 @@ class RoadGraph:
         seg = np.full(n, -1, np.int64)
         t = np.zeros(n)
         off = np.full(n, np.inf)
-        if n and self.n_edges and self._sample_tree is None:
+        if n and self.n_edges and self._seg_inv is None:
             self._build_snap_index()
-        todo = np.arange(n)
-        # About 12 samples lie within (distance + h/2) of a place near a road on a dense
-        # network; fewer leave most snaps unproven, more only cost time.
-        k = 12
-        while len(todo) and self._sample_tree is not None:
-            k = min(k, self._sample_tree.n)
-            dq, iq = self._sample_tree.query(xy[todo], k=k, workers=-1 if len(todo) > 20_000 else 1)
-            dq, iq = dq.reshape(len(todo), k), iq.reshape(len(todo), k)
-            cand = self._sample_seg[iq]
-            d, tt = self._project(xy[todo, None, :], cand)
-            # nearest candidate, ties by segment index
-            best = d.min(axis=1)
-            j = np.where(d == best[:, None], cand, np.iinfo(np.int64).max).argmin(axis=1)
-            rows = np.arange(len(todo))
-            seg[todo], off[todo], t[todo] = cand[rows, j], d[rows, j], tt[rows, j]
-            proven = dq[:, -1] >= off[todo] + self._h / 2
-            if k >= self._sample_tree.n:
+        todo = np.arange(n) if self._grid is not None else np.zeros(0, np.int64)
+        for r in _SNAP_BLOCKS:
+            if not len(todo):
                 break
-            todo = todo[~proven]
-            if k >= 64 and len(todo):
-                s2, d2, t2 = self._snap_exact(xy[todo])
-                better = (d2 < off[todo]) | ((d2 == off[todo]) & (s2 < seg[todo]))
-                sel = todo[better]
-                seg[sel], off[sel], t[sel] = s2[better], d2[better], t2[better]
-                break
-            k *= 4
+            s_, d_, t_ = self._grid_nearest(xy[todo], r)
+            proven = d_ < self._grid.reach(r)
+            seg[todo[proven]], off[todo[proven]], t[todo[proven]] = (
+                s_[proven],
+                d_[proven],
+                t_[proven],
+            )
+            # Not proven at a reach beyond max_m: nearer than the reach there is nothing.
+            todo = todo[~proven] if self._grid.reach(r) <= max_m else todo[:0]
+        if len(todo):
+            seg[todo], off[todo], t[todo] = self._snap_far(xy[todo])
         far = ~(off <= max_m)
         seg[far] = -1
         off[far] = np.inf
@@ -190,6 +172,32 @@ class RoadGraph:
         a, b = self.node_xy[na], self.node_xy[nb]
         road = np.where(on[:, None], a + (b - a) * t[:, None], np.nan)
         return Snap(seg, t, off, na, nb, off + t * length, off + (1 - t) * length, road)
+
+    def _grid_nearest(self, xy: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest of the segments the grid names within ``r`` cells of each point: (segment,
+        metres, t), ties by segment index; (-1, inf, 0) where it names none."""
+        n = len(xy)
+        # Places per pass: the candidate arrays stay small enough for the cache (fresh large
+        # temporaries cost more in page faults than the arithmetic).
+        step = max(1, _SNAP_CHUNK // (2 * r + 1))
+        if n > step:
+            parts = [self._grid_nearest(xy[s : s + step], r) for s in range(0, n, step)]
+            return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
+        seg = np.full(n, -1, np.int64)
+        best = np.full(n, np.inf)
+        tt = np.zeros(n)
+        pi, cand, per_pt = self._grid.near(xy, r)
+        if len(cand) == 0:
+            return seg, best, tt
+        d, t = self._project(xy[pi], cand)
+        has = per_pt > 0
+        first = (np.cumsum(per_pt) - per_pt)[has]
+        best[has] = np.minimum.reduceat(d, first)
+        at_best = d == best[pi]
+        seg[has] = np.minimum.reduceat(np.where(at_best, cand, np.iinfo(np.int64).max), first)
+        pick = np.flatnonzero(at_best & (cand == seg[pi]))
+        tt[pi[pick]] = t[pick]  # a segment named twice has one t
+        return seg, best, tt
 
     def on_chains(self, s: Snap) -> Snap:
         """The same places on the junction graph: ``seg`` is the chain, ``t`` the position along
@@ -220,7 +228,7 @@ class RoadGraph:
 
     def _project(self, p: np.ndarray, seg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Distance from points p (..., 2) to segments seg (...) and the position t along them."""
-        if self._sample_tree is None:
+        if self._seg_inv is None:
             self._build_snap_index()
         ax, ay = self._seg_ax[seg], self._seg_ay[seg]
         dx, dy = self._seg_dx[seg], self._seg_dy[seg]
@@ -228,17 +236,62 @@ class RoadGraph:
         t = np.clip((px * dx + py * dy) * self._seg_inv[seg], 0.0, 1.0)
         return np.hypot(px - dx * t, py - dy * t), t
 
+    def _snap_far(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest segment of places far from every road: k nearest samples, proven when the
+        k-th is beyond the best segment + h/2; the few left go to an STRtree."""
+        grid = self._grid
+        if grid.tree is None:
+            grid.tree = cKDTree(grid.sample_xy, balanced_tree=False, compact_nodes=False)
+        n = len(xy)
+        seg = np.full(n, -1, np.int64)
+        t = np.zeros(n)
+        off = np.full(n, np.inf)
+        todo = np.arange(n)
+        k = 12
+        while len(todo):
+            k = min(k, grid.tree.n)
+            dq, iq = grid.tree.query(xy[todo], k=k)
+            dq, iq = dq.reshape(len(todo), k), iq.reshape(len(todo), k)
+            cand = grid.sample_seg[iq]
+            d, tt = self._project(xy[todo, None, :], cand)
+            best = d.min(axis=1)  # nearest candidate, ties by segment index
+            j = np.where(d == best[:, None], cand, np.iinfo(np.int64).max).argmin(axis=1)
+            rows = np.arange(len(todo))
+            seg[todo], off[todo], t[todo] = cand[rows, j], d[rows, j], tt[rows, j]
+            proven = dq[:, -1] >= off[todo] + self._h / 2
+            if k >= grid.tree.n:
+                break
+            todo = todo[~proven]
+            if k >= 64 and len(todo):
+                s2, d2, t2 = self._snap_exact(xy[todo])
+                better = (d2 < off[todo]) | ((d2 == off[todo]) & (s2 < seg[todo]))
+                sel = todo[better]
+                seg[sel], off[sel], t[sel] = s2[better], d2[better], t2[better]
+                break
+            k *= 4
+        return seg, off, t
+
     def _snap_exact(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Nearest segment by an STRtree of all segments (places far from every road), ties by
+        segment index like the grid."""
         if self._seg_tree is None:
             lines = shapely.linestrings(
                 np.stack([self.node_xy[self.seg_a], self.node_xy[self.seg_b]], axis=1)
             )
             self._seg_tree = shapely.STRtree(lines)
-        pi, si = self._seg_tree.query_nearest(shapely.points(xy), all_matches=False)
-        seg = np.empty(len(xy), np.int64)
-        seg[pi] = si
-        d, t = self._project(xy, seg)
-        return seg, d, t
+        pi, si = self._seg_tree.query_nearest(shapely.points(xy), all_matches=True)
+        order = np.lexsort((si, pi))
+        pi, si = pi[order], si[order]
+        d, t = self._project(xy[pi], si)
+        per_pt = np.bincount(pi, minlength=len(xy))
+        first = np.cumsum(per_pt) - per_pt
+        best = np.minimum.reduceat(d, first)
+        at_best = d == best[pi]
+        seg = np.minimum.reduceat(np.where(at_best, si, np.iinfo(np.int64).max), first)
+        pick = np.flatnonzero(at_best & (si == seg[pi]))
+        tt = np.zeros(len(xy))
+        tt[pi[pick]] = t[pick]
+        return seg, best, tt
 
     # ---------------------------------------------------------------- distances
     def _augmented(self, dst: Snap) -> tuple[csr_matrix, np.ndarray]:
@@ -523,57 +576,253 @@ class RoadGraph:
         ]
 
 
+class _SegGrid:
+    """Segments of a road layer in a grid of square cells, to find the segments near places.
+
+    Samples along every segment at most ``h`` apart, at (i + ½)/count of its length, each naming
+    its one segment: a segment with a point within d of a place has a sample within d + h/2 of
+    it, so the segments named in the (2r + 1)² cells around the place include every segment
+    nearer than ``reach(r)``. Built with two sorts (one array of (cell, segment), one start per
+    cell), several times cheaper than a k-d tree of the samples."""
+
+    def __init__(self, ax, ay, dx, dy, length: np.ndarray, h: float):
+        m = len(length)
+        self.h = h
+        cnt = np.maximum(np.ceil(length / h).astype(np.int64), 1)
+        if int(cnt.max()) == 1:
+            seg_of = np.arange(m)
+            sx, sy = ax + dx * 0.5, ay + dy * 0.5
+        else:
+            seg_of = np.repeat(np.arange(m), cnt)
+            first = np.repeat(np.cumsum(cnt) - cnt, cnt)
+            frac = (np.arange(len(seg_of)) - first + 0.5) / np.repeat(cnt, cnt)
+            sx, sy = ax[seg_of] + dx[seg_of] * frac, ay[seg_of] + dy[seg_of] * frac
+        self.x0, self.y0 = float(sx.min()), float(sy.min())
+        area = max(float(sx.max()) - self.x0, h) * max(float(sy.max()) - self.y0, h)
+        # Cells of 2h (a place near a road is proven by its 3 × 3 block), larger when the
+        # network is sparse in a large extent (at most ~4 cells per sample).
+        self.cell = max(2.0 * h, float(np.sqrt(area / (4.0 * len(sx)))))
+        cx = np.floor((sx - self.x0) / self.cell).astype(np.int64)
+        cy = np.floor((sy - self.y0) / self.cell).astype(np.int64)
+        self.nx, self.ny = int(cx.max()) + 1, int(cy.max()) + 1
+        bits = max(int(m - 1).bit_length(), 1)
+        pair = np.sort(((cx * self.ny + cy) << bits) | seg_of)
+        keep = np.ones(len(pair), bool)
+        keep[1:] = pair[1:] != pair[:-1]  # a segment once per cell
+        pair = pair[keep]
+        self.start = np.zeros(self.nx * self.ny + 1, np.int64)
+        np.cumsum(np.bincount(pair >> bits, minlength=self.nx * self.ny), out=self.start[1:])
+        self.seg = pair & ((1 << bits) - 1)
+        self.sample_xy = np.column_stack([sx, sy])  # for the k-d tree of far places
+        self.sample_seg = seg_of
+        self.tree = None
+
+    def reach(self, r: int) -> float:
+        """Every segment nearer than this to a place is named within ``r`` cells of it."""
+        return r * self.cell * (1 - 1e-9) - self.h / 2
+
+    def near(self, xy: np.ndarray, r: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(place index, segment) of the segments named within ``r`` cells of each place,
+        grouped by place, and the count per place (a segment may come more than once)."""
+        n = len(xy)
+        lim = float(1 << 40)
+        cx = np.clip(np.floor((xy[:, 0] - self.x0) / self.cell), -lim, lim).astype(np.int64)
+        cy = np.clip(np.floor((xy[:, 1] - self.y0) / self.cell), -lim, lim).astype(np.int64)
+        # Cell key = column · ny + row: one block column is one run of keys.
+        col = cx[:, None] + np.arange(-r, r + 1)
+        ylo = np.maximum(cy - r, 0)[:, None]
+        yhi = np.minimum(cy + r, self.ny - 1)[:, None]
+        ok = (col >= 0) & (col < self.nx) & (ylo <= yhi)
+        base = np.where(ok, col, 0) * self.ny
+        lo = np.where(ok, self.start[base + np.where(ok, ylo, 0)], 0).ravel()
+        hi = np.where(ok, self.start[base + np.where(ok, yhi, 0) + 1], 0).ravel()
+        cnt = hi - lo
+        per_pt = cnt.reshape(n, -1).sum(axis=1)
+        total = int(per_pt.sum())
+        pi = np.repeat(np.arange(n), per_pt)
+        pos = np.repeat(lo - (np.cumsum(cnt) - cnt), cnt) + np.arange(total)
+        return pi, self.seg[pos], per_pt
+
+
 def _chains(n: int, a: np.ndarray, b: np.ndarray, length: np.ndarray) -> dict:
     """Chains of degree-2 nodes between junctions (nodes of any other degree).
 
-    Every segment end at a junction gets its own copy, so each chain becomes a separate path
-    from one copy to another; one Dijkstra from the lower copy of every chain (disjoint paths, so
-    min_only is exact) gives every node's position along its chain. A closed ring without any
-    junction gets its lowest node as one."""
+    Every segment end at a junction is a "copy" (id 2·seg + side, side 0 at node a), so each
+    chain is a path from one copy to another; it runs from its lower copy, and a node's position
+    along it is the running sum of the segment lengths from there (the same additions, in the
+    same order, as a Dijkstra along the path). A closed ring without any junction gets its
+    lowest node as one. Chains are numbered by their lowest inner node, then (chains of one
+    segment) by their start copy.
+
+    Vectorised over half-edges (segment s walked a→b is 2s, b→a is 2s + 1): all chains are
+    walked at once from both ends, one segment per round, which labels every half-edge with the
+    end copy its walk came from and the segments before it."""
     m = len(a)
-    deg = np.bincount(np.concatenate([a, b]), minlength=n)
+    deg = np.bincount(a, minlength=n) + np.bincount(b, minlength=n)
     junction = deg != 2
-    inner = ~junction[a] & ~junction[b]
-    if inner.any():
-        ring_graph = csr_matrix((np.ones(int(inner.sum())), (a[inner], b[inner])), shape=(n, n))
-        _, ic = connected_components(ring_graph, directed=False)
-        touched = np.zeros(int(ic.max()) + 1, bool)
-        mixed = junction[a] != junction[b]
-        touched[ic[np.where(junction[a], b, a)[mixed]]] = True
-        ring = np.flatnonzero(~junction & ~touched[ic])
-        if len(ring):
-            _, first = np.unique(ic[ring], return_index=True)
-            junction[ring[first]] = True
-    seg = np.arange(m)
-    sa = np.where(junction[a], n + 2 * seg, a)
-    sb = np.where(junction[b], n + 2 * seg + 1, b)
-    w = np.maximum(length, 1e-9)
-    split = csr_matrix((w, (sa, sb)), shape=(n + 2 * m, n + 2 * m))
-    _, comp = connected_components(split, directed=False)
-    _, seg_chain = np.unique(comp[sa], return_inverse=True)
-    seg_chain = seg_chain.reshape(-1)
-    n_chains = int(seg_chain.max()) + 1 if m else 0
-    ja, jb = junction[a], junction[b]
-    copy_chain = np.concatenate([seg_chain[ja], seg_chain[jb]])
-    copy_id = np.concatenate([sa[ja], sb[jb]])
-    order = np.lexsort((copy_id, copy_chain))  # two copies per chain: start, then end
-    start, end = copy_id[order][0::2], copy_id[order][1::2]
-    pos = dijkstra(split, directed=False, indices=start, min_only=True) if m else np.zeros(0)
-
-    def original(c):
-        s_, side = (c - n) // 2, (c - n) % 2
-        return np.where(side == 0, a[s_], b[s_])
-
+    if m == 0:
+        return {
+            "seg_chain": np.zeros(0, np.int64), "pos_a": np.zeros(0), "pos_b": np.zeros(0),
+            "length": np.zeros(0), "u": np.zeros(0, np.int64), "v": np.zeros(0, np.int64),
+            "junction": np.flatnonzero(junction),
+        }  # fmt: skip
+    # Half-edge 2s walks segment s from a to b, 2s + 1 from b to a.
+    h = np.arange(2 * m)
+    tail = np.empty(2 * m, np.int64)
+    tail[0::2], tail[1::2] = a, b
+    head = np.empty(2 * m, np.int64)
+    head[0::2], head[1::2] = b, a
+    # The two half-edges leaving a degree-2 node: any one, then the other.
+    out1 = np.full(n, -1, np.int64)
+    out1[tail] = h
+    other = out1[tail] != h
+    out2 = np.full(n, -1, np.int64)
+    out2[tail[other]] = h[other]
+    o1 = out1[head]
+    succ = np.where(o1 != (h ^ 1), o1, out2[head])
+    succ[junction[head]] = -1
+    walker = np.full(2 * m, -1, np.int64)
+    step = np.zeros(2 * m, np.int64)
+    if not _walk(succ, np.flatnonzero(junction[tail]), walker, step):
+        walker, step = _walk_by_doubling(succ)
+    ring = np.flatnonzero(walker < 0)
+    if len(ring):
+        # Walks no junction reaches: closed rings. Their lowest node becomes a junction.
+        rs = np.unique(ring >> 1)
+        nodes = np.unique(np.concatenate([a[rs], b[rs]]))
+        la, lb = np.searchsorted(nodes, a[rs]), np.searchsorted(nodes, b[rs])
+        g = csr_matrix((np.ones(len(rs)), (la, lb)), shape=(len(nodes), len(nodes)))
+        _, lab = connected_components(g, directed=False)
+        _, first = np.unique(lab, return_index=True)
+        junction[nodes[first]] = True
+        succ[ring[junction[head[ring]]]] = -1
+        if not _walk(succ, ring[junction[tail[ring]]], walker, step):
+            walker, step = _walk_by_doubling(succ)
+    # A segment's two walks start at its chain's two end copies; the chain runs from the lower.
+    w_ab, w_ba = walker[0::2], walker[1::2]
+    start, end = np.minimum(w_ab, w_ba), np.maximum(w_ab, w_ba)
+    ab_forward = w_ab < w_ba
+    rank = np.where(ab_forward, step[0::2], step[1::2])  # segments before it on its chain
+    # Chain numbers: by lowest inner node, then by start copy (single-segment chains).
+    inner = np.flatnonzero(~junction)
+    owner = start[out1[inner] >> 1]  # start copy of each inner node's chain
+    lowest = _first_of_groups(owner, inner)  # (start copy, lowest inner node) per chain
+    label = np.empty(2 * m, np.int64)
+    label[lowest[0][np.argsort(lowest[1])]] = np.arange(len(lowest[0]))
+    single = np.flatnonzero(junction[a] & junction[b])
+    label[2 * single] = len(lowest[0]) + np.arange(len(single))
+    seg_chain = label[start]
+    n_chains = len(lowest[0]) + len(single)
+    count = np.bincount(seg_chain, minlength=n_chains)
+    offset = np.cumsum(count) - count
+    flat = np.empty(m)
+    at = offset[seg_chain] + rank
+    flat[at] = np.maximum(length, 1e-9)
+    run = _chain_cumsum(flat, count, offset)
+    far = run[at]
+    near = np.where(rank > 0, run[at - 1], 0.0)
+    ch_start = np.empty(n_chains, np.int64)
+    ch_end = np.empty(n_chains, np.int64)
+    ch_start[seg_chain], ch_end[seg_chain] = start, end
+    ends_ab = np.stack([a, b], axis=1).ravel()  # node of copy 2s + side
     kid = np.cumsum(junction) - 1
     return {
         "seg_chain": seg_chain,
-        "pos_a": pos[sa],
-        "pos_b": pos[sb],
-        "length": pos[end] if n_chains else np.zeros(0),
-        "u": kid[original(start)] if n_chains else np.zeros(0, np.int64),
-        "v": kid[original(end)] if n_chains else np.zeros(0, np.int64),
+        "pos_a": np.where(ab_forward, near, far),
+        "pos_b": np.where(ab_forward, far, near),
+        "length": run[offset + count - 1],
+        "u": kid[ends_ab[ch_start]],
+        "v": kid[ends_ab[ch_end]],
         "junction": np.flatnonzero(junction),
     }
+
+
+def _walk(
+    succ: np.ndarray,
+    starts: np.ndarray,
+    walker: np.ndarray,
+    step: np.ndarray,
+    max_steps: int = 4096,
+) -> bool:
+    """Walk every chain from each of its start half-edges at once, one segment per round:
+    ``walker[h]`` = the half-edge (= end copy) its walk started from, ``step[h]`` = segments
+    before it. False when a chain is longer than ``max_steps`` (rounds cost numpy overhead; the
+    caller then uses pointer doubling)."""
+    cur, who = starts, starts
+    t = 0
+    while len(cur):
+        if t >= max_steps:
+            return False
+        walker[cur], step[cur] = who, t
+        nxt = succ[cur]
+        going = nxt >= 0
+        cur, who = nxt[going], who[going]
+        t += 1
+    return True
+
+
+def _walk_by_doubling(succ: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same as ``_walk`` by pointer doubling, O(log longest chain) rounds, for very long
+    chains: follow every half-edge's reversed walk to its start. Half-edges of closed rings
+    keep walker -1."""
+    n2 = len(succ)
+    h = np.arange(n2)
+    # pred of a half-edge: the reverse of the successor of its reverse.
+    rs = succ[h ^ 1]
+    pred = np.where(rs >= 0, rs ^ 1, -1)
+    jump = np.where(pred >= 0, pred, h)
+    steps = (pred >= 0).astype(np.int64)
+    act = np.flatnonzero(pred >= 0)
+    while len(act):
+        j = jump[act]
+        steps[act] += steps[j]
+        jump[act] = jump[j]
+        going = pred[jump[act]] >= 0
+        if going.all():  # every round finishes some open walk: only rings are left
+            break
+        act = act[going]
+    walker = np.where(pred[jump] < 0, jump, -1)
+    return walker, steps
+
+
+def _first_of_groups(key: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct keys (int64 ≥ 0, ascending) and the first value of each (the smallest when
+    ``val`` is ascending)."""
+    if len(key) == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    order = _stable_argsort(key)  # ties keep val's order: val must be ascending
+    k = key[order]
+    first = np.r_[True, k[1:] != k[:-1]]
+    return k[first], val[order[first]]
+
+
+def _chain_cumsum(flat: np.ndarray, count: np.ndarray, offset: np.ndarray) -> np.ndarray:
+    """Running sums of ``flat`` restarting at every chain (chain c holds flat[offset[c]:][:count[c]]),
+    each an exact left-to-right sum: chains grouped by length into rows of a padded table
+    (width the next power of two, so at most twice the cells) summed along the rows."""
+    out = np.empty_like(flat)
+    width_bits = np.frexp((count - 1).astype(float))[1]
+    for bits in np.unique(width_bits):
+        cs = np.flatnonzero(width_bits == bits)
+        w = 1 << int(bits)
+        cols = np.arange(w)
+        valid = cols < count[cs, None]
+        idx = np.where(valid, offset[cs, None] + cols, 0)
+        tab = np.where(valid, flat[idx], 0.0)
+        np.cumsum(tab, axis=1, out=tab)
+        out[idx[valid]] = tab[valid]
+    return out
+
+
+def _stable_argsort(key: np.ndarray) -> np.ndarray:
+    """np.argsort(key, kind="stable") for int64 keys ≥ 0, by sorting key·2^b + position as one
+    int64 when it fits (a plain sort is several times faster than a stable argsort here)."""
+    n = len(key)
+    bits = max(int(n - 1).bit_length(), 1)
+    if n == 0 or int(key.max()) >= 1 << (62 - bits):
+        return np.argsort(key, kind="stable")
+    packed = np.sort((key << bits) | np.arange(n, dtype=np.int64))
+    return packed & ((1 << bits) - 1)
 
 
 def _take(s: Snap, idx: np.ndarray) -> Snap:
@@ -615,11 +864,11 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) 
     coords, part_of = shapely.get_coordinates(parts, return_index=True)
     if len(coords) < 2:
         return RoadGraph(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64))
-    # Merge vertices on a tolerance grid: one int64 key per cell, np.unique is fast on 1-D keys.
+    # Merge vertices on a tolerance grid: one int64 key per cell; nodes in key order, each at
+    # the first vertex of its cell (np.unique(return_inverse) by hand, with a stable sort).
     g = np.floor((coords - coords.min(axis=0)) / node_tol_m).astype(np.int64)
     key = g[:, 0] * (int(g[:, 1].max()) + 1) + g[:, 1]
-    # np.unique(return_inverse) by hand: one stable argsort, group starts, inverse by cumsum.
-    order = np.argsort(key, kind="stable")
+    order = _stable_argsort(key)
     ks = key[order]
     start = np.r_[True, ks[1:] != ks[:-1]]
     inv = np.empty(len(key), np.int64)
@@ -638,15 +887,13 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) 
         # Only a dead end (one edge) can be a T-junction that lacks its vertex.
         deg = np.bincount(np.concatenate([a, b]), minlength=len(node_xy))
         a, b = _join_ends(node_xy, a, b, ends[deg[ends] == 1], node_tol_m)
-    # Duplicate edges (digitised twice): keep the shortest, once, in a canonical direction.
-    lo, hi = np.minimum(a, b), np.maximum(a, b)
-    length = np.hypot(*(node_xy[hi] - node_xy[lo]).T)
-    ekey = lo * len(node_xy) + hi
-    order = np.lexsort((length, ekey))
-    ekey_sorted = ekey[order]
-    first_e = np.concatenate([[True], ekey_sorted[1:] != ekey_sorted[:-1]])
-    sel = order[first_e]
-    return RoadGraph(node_xy, lo[sel], hi[sel])
+    # Duplicate edges (digitised twice): once, in a canonical direction, sorted by end nodes.
+    nn = len(node_xy)
+    ekey = np.sort(np.minimum(a, b) * nn + np.maximum(a, b))
+    first = np.ones(len(ekey), bool)
+    first[1:] = ekey[1:] != ekey[:-1]
+    ekey = ekey[first]
+    return RoadGraph(node_xy, ekey // nn, ekey % nn)
 
 
 def _join_ends(node_xy, a, b, ends, tol):
