@@ -748,9 +748,7 @@ class _Reach:
     not known to be bounded below by the straight line get no such shortcut."""
 
     def __init__(self, costs, uxy: np.ndarray):
-        from geo.distance import RoadNetwork, StraightLine
-
-        self.bounded = isinstance(costs, (StraightLine, RoadNetwork))
+        self.bounded = _straight_bounded(costs)
         self.uxy = uxy
         self.valid = np.flatnonzero(np.all(np.isfinite(uxy), axis=1))
         self.tree = None

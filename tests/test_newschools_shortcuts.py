@@ -1,0 +1,175 @@
+"""New schools' shortcuts give the answers of the plain computation they replace.
+
+The engine skips distance tables it can prove useless (no unit with a gap within reach of a new
+site in a straight line; candidate eligibility from each candidate's nearest demand point) and
+groups areas in one pass. Each shortcut is checked here against the plain form, and the whole
+engine with the shortcuts against the engine without them, on straight and road distances.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from shapely.geometry import Point, Polygon, box
+
+import planning.newschools as ns
+from geo.distance import RoadNetwork, StraightLine
+from geo.roads import build_road_graph
+from planning.rules import NewSchoolParams, Standards
+from tests.test_newschools import CRS, X0, Y0, make_schools, make_units
+
+
+def lattice(n: int, step: float, seed: int, keep: float = 0.85) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    xs, ys = np.meshgrid(np.arange(n) * step, np.arange(n) * step)
+    p = np.stack([xs + X0, ys + Y0], -1) + rng.normal(0, step / 7, (n, n, 2))
+    lines = []
+    for i in range(n):
+        for j in range(n):
+            if j + 1 < n and rng.random() < keep:
+                mid = (p[i, j] + p[i, j + 1]) / 2 + rng.normal(0, step / 10, 2)
+                lines.append(shapely.LineString([p[i, j], mid, p[i, j + 1]]))
+            if i + 1 < n and rng.random() < keep:
+                lines.append(shapely.LineString([p[i, j], p[i + 1, j]]))
+    return np.array(lines, dtype=object)
+
+
+def road_model(seed: int, n: int = 10, step: float = 1500.0, snap_max_m: float = np.inf):
+    import geopandas as gpd
+
+    roads = gpd.GeoDataFrame(geometry=list(lattice(n, step, seed)), crs=CRS)
+    return RoadNetwork(build_road_graph(roads), snap_max_m)
+
+
+def points(rng, n: int, size_m: float) -> np.ndarray:
+    return np.column_stack([X0 + rng.uniform(0, size_m, n), Y0 + rng.uniform(0, size_m, n)])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(1, 40),
+    m=st.integers(1, 30),
+    service=st.floats(0.2, 12.0),
+    road=st.booleans(),
+    snap=st.sampled_from([np.inf, 400.0]),
+)
+def test_within_reach_equals_the_table(seed, n, m, service, road, snap):
+    rng = np.random.default_rng(seed)
+    costs = road_model(seed % 7, snap_max_m=snap) if road else StraightLine()
+    dxy, cxy = points(rng, n, 14_000), points(rng, m, 14_000)
+    full = costs.dense_km(dxy, cxy)
+    # A bound exactly on one of the distances exercises the fallback to the table.
+    finite = full[np.isfinite(full)]
+    for bound in (service, *(finite[:1] if len(finite) else ())):
+        plain = (costs.dense_km(dxy, cxy, max_km=bound) <= bound).any(axis=0)
+        assert np.array_equal(ns._within_reach(costs, dxy, cxy, bound), plain)
+
+
+@given(st.lists(st.sampled_from(["a", "b", "town:甲", "unit:1", "unit:10", "*"]), max_size=60))
+def test_group_matches_a_scan_per_key(keys):
+    keys = np.array(keys, dtype=str)
+    values = np.arange(len(keys), dtype=float) % 7
+    members, sums = ns._group(keys, values)
+    assert list(members) == sorted(set(keys.tolist()))
+    for k in set(keys.tolist()):
+        assert np.array_equal(members[k], np.nonzero(keys == k)[0])
+        assert sums[k] == values[keys == k].sum()
+
+
+def test_unit_points_match_the_per_geometry_rule():
+    c_shape = Polygon([(0, 0), (10, 0), (10, 2), (2, 2), (2, 8), (10, 8), (10, 10), (0, 10)])
+    geoms = [
+        Point(3, 4),
+        box(0, 0, 4, 2),
+        c_shape,
+        Polygon(),
+        None,
+        shapely.MultiPoint([(0, 0), (2, 2)]),
+    ]
+    units = pd.DataFrame({"unit_id": list("abcdef")})
+    import geopandas as gpd
+
+    got = ns._unit_points(gpd.GeoDataFrame(units, geometry=geoms))
+    for i, g in enumerate(geoms):
+        if g is None or g.is_empty:
+            assert np.isnan(got[i]).all()
+            continue
+        c = g.centroid
+        if g.geom_type != "Point" and not g.contains(c):
+            c = g.representative_point()
+        assert (got[i] == (c.x, c.y)).all()
+
+
+def instance(seed: int):
+    """Villages in a few towns over ~15 km, schools too small for them, candidate sites."""
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(20, 60))
+    towns = ["甲镇", "乙镇", "丙镇"]
+    rows = [
+        (
+            f"u{i}",
+            float(rng.choice([800, 2500, 5000, 9000, 14000])),
+            rng.uniform(0, 15),
+            rng.uniform(0, 15),
+            "village",
+            towns[int(rng.integers(0, 3))],
+        )
+        for i in range(n)
+    ]
+    units = make_units(rows)
+    srows = []
+    for j in range(int(rng.integers(0, 12))):
+        level = ["primary", "junior", "senior"][j % 3]
+        students = int(rng.choice([10, 25, 80, 400]))
+        cap = int(rng.choice([45, 450, 900]))
+        srows.append((f"s{j}", level, cap, students, rng.uniform(0, 15), rng.uniform(0, 15)))
+    schools = make_schools(srows)
+    import geopandas as gpd
+
+    k = int(rng.integers(0, 15))
+    cand = gpd.GeoDataFrame(
+        {
+            "candidate_id": [f"c{i}" for i in range(k)],
+            "name": [f"地块{i}" for i in range(k)],
+            "level": [["", "primary", "junior"][i % 3] for i in range(k)],
+        },
+        geometry=[Point(X0 + x * 1000, Y0 + y * 1000) for x, y in rng.uniform(0, 15, (k, 2))],
+        crs=CRS,
+    )
+    return schools, units, cand
+
+
+def outputs(res):
+    summary = {k: v for k, v in res.summary.items() if k != "solve_seconds"}
+    return (
+        pd.DataFrame(res.new_schools).assign(geometry=res.new_schools.geometry.to_wkb()),
+        pd.DataFrame({"s": res.layout_status, "r": res.layout_reason, "m": res.merge_into}),
+        res.requirements,
+        res.context,
+        summary,
+    )
+
+
+@pytest.mark.parametrize("seed", range(6))
+@pytest.mark.parametrize("road", [False, True])
+def test_engine_same_with_and_without_shortcuts(seed, road, monkeypatch):
+    schools, units, cand = instance(seed)
+    params = NewSchoolParams(planning_unit="unit" if seed % 2 else "town")
+    std = Standards()
+
+    def run():
+        costs = road_model(seed) if road else StraightLine()
+        return ns.run_new_schools(schools, units, params, std, candidates=cand, costs=costs)
+
+    fast = outputs(run())
+    monkeypatch.setattr(ns, "_straight_bounded", lambda costs: False)
+    plain = outputs(run())
+    assert len(fast[0]) == len(plain[0])
+    for a, b in zip(fast[:4], plain[:4], strict=True):
+        pd.testing.assert_frame_equal(a, b, check_exact=True)
+    assert fast[4] == plain[4]
