@@ -900,13 +900,18 @@ def _join_ends(node_xy, a, b, ends, tol):
     """Split segments at line ends that lie on their interior (within ``tol``)."""
     if len(ends) == 0:
         return a, b
-    # Candidate segments by midpoint: within half the longest segment (+ tol) of the end.
-    mid = (node_xy[a] + node_xy[b]) / 2
-    half = float(np.hypot(*(node_xy[b] - node_xy[a]).T).max()) / 2 + tol
-    near = cKDTree(mid).query_ball_point(node_xy[ends], half)
-    cnt = np.fromiter((len(x) for x in near), np.int64, len(near))
-    pi = np.repeat(np.arange(len(ends)), cnt)
-    si = np.fromiter((j for x in near for j in x), np.int64, int(cnt.sum()))
+    # Candidate segments from a grid of segment samples: every segment within tol of an end.
+    ax, ay = node_xy[a, 0], node_xy[a, 1]
+    dx, dy = node_xy[b, 0] - ax, node_xy[b, 1] - ay
+    length = np.hypot(dx, dy)
+    grid = _SegGrid(ax, ay, dx, dy, length, max(float(np.median(length)), 1e-6))
+    r = 1
+    while grid.reach(r) <= tol:
+        r *= 2
+    pi, si, _ = grid.near(node_xy[ends], r)
+    pair = np.sort(pi * len(a) + si)
+    pair = pair[np.r_[True, pair[1:] != pair[:-1]]]  # a segment named in two cells once
+    pi, si = pair // len(a), pair % len(a)
     pa, pb, p = node_xy[a[si]], node_xy[b[si]], node_xy[ends[pi]]
     ab = pb - pa
     tt = np.clip(
@@ -929,14 +934,12 @@ def _join_ends(node_xy, a, b, ends, tol):
     # Each split segment becomes a chain through its joined ends, ordered along it.
     order = np.lexsort((node, t, si))
     node, si = node[order], si[order]
-    new_a, new_b = [], []
-    for s in np.unique(si):
-        chain = np.concatenate([[a[s]], node[si == s], [b[s]]])
-        new_a.append(chain[:-1])
-        new_b.append(chain[1:])
+    first = np.r_[True, si[1:] != si[:-1]]
+    last = np.r_[si[1:] != si[:-1], True]
     split = np.zeros(len(a), bool)
     split[si] = True
-    a2 = np.concatenate([a[~split], *new_a])
-    b2 = np.concatenate([b[~split], *new_b])
+    # Pieces: a → first end, end → next end along the same segment, last end → b.
+    a2 = np.concatenate([a[~split], a[si[first]], node[:-1][~last[:-1]], node[last]])
+    b2 = np.concatenate([b[~split], node[first], node[1:][~last[:-1]], b[si[last]]])
     keep = a2 != b2
     return a2[keep], b2[keep]
