@@ -26,9 +26,13 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
+from planning.assign_lns import WORK_PER_UNIT, lns
+
 # Local-search rounds at most (each round applies every non-conflicting improving move found);
 # the search usually stops by itself after a few rounds.
 _MAX_ROUNDS = 60
+# Alternations of the large-neighbourhood search and the moves above at most.
+_LNS_ROUNDS = 4
 # Branch-and-bound nodes of the reference MILP: a count, not seconds, so its results never
 # depend on machine load.
 _NODE_LIMIT = 500
@@ -132,13 +136,45 @@ def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
 
 def improve(demand, capacity, cand_d, cand_i, school) -> dict:
     """Local search on ``school`` (changed in place). Returns counts of applied moves."""
-    n, m = len(demand), len(capacity)
     w = demand.astype(np.int64)
     valid = (cand_i >= 0) & np.isfinite(cand_d) & (w[:, None] > 0)
     # Integer pupil-metres: exact comparisons, strict decrease, guaranteed end.
     cm = np.where(valid, np.rint(np.where(valid, cand_d, 0) * 1000.0), 0).astype(np.int64)
     ci = np.where(valid, cand_i, -1)
-    stats = {"insert": 0, "bump": 0, "shift": 0, "swap": 0, "chain": 0, "rounds": 0}
+    stats = {"insert": 0, "bump": 0, "shift": 0, "swap": 0, "chain": 0, "rounds": 0, "lns": 0}
+    _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats)
+    if _widened_next(w, ci, capacity, school):
+        return stats
+    # Re-packings of a few schools at once (exact on each neighbourhood), then the cheap moves
+    # again where those opened room; both only ever improve, so this ends.
+    penalty = int(w.sum()) * int(cm.max(initial=0)) + 1
+    budget = [WORK_PER_UNIT * int(np.count_nonzero(w))]
+    for _ in range(_LNS_ROUNDS):
+        gained = lns(w, cm, ci, capacity.astype(np.int64), school, penalty, budget)
+        stats["lns"] += gained
+        if not gained or not _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats):
+            break
+    return stats
+
+
+def _widened_next(w, ci, capacity, school) -> bool:
+    """The rule of ``assign.assign_capacity``: a whole unit left out with all its k slots filled
+    while a school has room for it makes the caller widen k and solve again, so a
+    large-neighbourhood search here would be thrown away."""
+    if ci.shape[1] >= len(capacity):
+        return False
+    out = np.flatnonzero((school < 0) & (w > 0) & (ci[:, -1] >= 0))
+    if not len(out):
+        return False
+    placed = school >= 0
+    room = capacity - np.bincount(school[placed], w[placed], len(capacity))
+    return bool(room.max(initial=0) >= w[out].min())
+
+
+def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
+    """Rounds of insert/bump/shift/swap/chain until none applies; True when any did."""
+    n, m = len(demand), len(capacity)
+    any_change = False
     for _ in range(_MAX_ROUNDS):
         stats["rounds"] += 1
         cur = _cur_metres(cm, ci, school)
@@ -158,7 +194,8 @@ def improve(demand, capacity, cand_d, cand_i, school) -> dict:
         changed |= _chain(w, cm, ci, school, cur, room, n, stats)
         if not changed:
             break
-    return stats
+        any_change = True
+    return any_change
 
 
 def _cur_metres(cm, ci, school):

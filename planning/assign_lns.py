@@ -1,0 +1,302 @@
+"""Large-neighbourhood search for whole-unit assignment within capacity.
+
+The moves of ``planning.assign_whole`` change one or two units at a time; they miss the
+re-packings that a few small schools need when their villages are bigger than half their places
+(a bin-packing structure the flow bound does not see). Here a neighbourhood is a handful of
+schools that share candidate units: every unit placed at one of them that could go to another one
+of them is freed, and the sub-problem (freed units × those schools, with the places the other
+units leave) is solved exactly; the answer is kept only when strictly better (most pupils placed,
+then least pupil-metres).
+
+The exact sub-solver is a breadth-first branch and bound over the units, vectorised in numpy:
+the states of a layer are the schools' loads; equal loads keep only the cheapest; a state dies
+when its cost plus each remaining unit's cheapest option is not below the current solution's
+cost. It is bounded by a count of states, never by time, so the result is the same at any
+machine load. A neighbourhood is solved again only when one of its schools changed since.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Schools per neighbourhood: the seed, the schools nearer than it to its worst-placed unit, then
+# the schools sharing the most pupils of candidate units with it.
+NEIGHBOURHOOD_SCHOOLS = 5
+# Candidate columns that count as "sharing" a unit between two schools.
+_SHARE_COLUMNS = 6
+# Freed units per sub-problem at most (the largest are kept; the others stay where they are).
+MAX_FREE_UNITS = 16
+# Load vectors per layer of the exact sub-solver; beyond it only the cheapest go on (a beam).
+MAX_STATES = 128
+# Passes over the neighbourhoods (each pass re-solves only the ones that changed).
+MAX_PASSES = 8
+# Work of one search: sub-problem units (solver layers) per unit with pupils; a count, not
+# seconds, so that the answer never depends on the machine's load.
+WORK_PER_UNIT = 4
+# Re-solves in a row without a gain after which the search stops (the gains come early: the
+# seeds most likely to hold one go first).
+STALL = 50
+# Cost of an impossible option and the "no limit" of a load digit (int64 arithmetic stays exact).
+_HUGE = 2**62
+
+
+def neighbourhoods(w: np.ndarray, ci: np.ndarray, m: int, size: int) -> list[np.ndarray]:
+    """For every school (by index), itself and the ``size - 1`` schools sharing the most pupils
+    of candidate units with it (ties by school index)."""
+    k = min(_SHARE_COLUMNS, ci.shape[1])
+    cols = ci[:, :k]
+    a = np.repeat(cols, k, axis=1).ravel()
+    b = np.tile(cols, (1, k)).ravel()
+    wt = np.repeat(w, k * k)
+    ok = (a >= 0) & (b >= 0) & (a != b) & (wt > 0)
+    a, b, wt = a[ok], b[ok], wt[ok]
+    key = a * m + b
+    uk, inv = np.unique(key, return_inverse=True)
+    share = np.bincount(inv, wt)
+    sa, sb = uk // m, uk % m
+    order = np.lexsort((sb, -share, sa))
+    sa, sb = sa[order], sb[order]
+    start = np.searchsorted(sa, np.arange(m + 1))
+    return [
+        np.concatenate([[s], sb[start[s] : min(start[s + 1], start[s] + size - 1)]]).astype(
+            np.int64
+        )
+        for s in range(m)
+    ]
+
+
+def solve_small(
+    w: np.ndarray,
+    opt_s: np.ndarray,
+    opt_c: np.ndarray,
+    room: np.ndarray,
+    incumbent: int,
+    max_states: int = MAX_STATES,
+) -> tuple[np.ndarray, int] | None:
+    """Least-cost choice of one option per unit within the schools' room.
+
+    ``opt_s[i, j]`` is the local school of option ``j`` of unit ``i`` (``len(room)``: no
+    place, which uses no room; -1: no option), ``opt_c[i, j]`` its cost. Returns (option column
+    per unit, total cost) of the cheapest answer strictly below ``incumbent``, None when there is
+    none. Exact unless a layer holds more than ``max_states`` load vectors (then only the
+    cheapest go on)."""
+    t, b = len(w), len(room)
+    radix = _radix(room)
+    if radix is None:
+        return None
+    valid = opt_s >= 0
+    is_s = valid & (opt_s < b)
+    s_of = np.where(is_s, opt_s, 0)
+    # A state is one int64: the schools' loads in mixed radix. Option j of unit i fits when
+    # the load digit of its school is at most room - w; "no place" always fits.
+    rad = np.where(is_s, radix[s_of], 1)
+    mod = np.where(is_s, room[s_of] + 1, _HUGE)
+    lim = np.where(is_s, room[s_of] - w[:, None], _HUGE)
+    add = np.where(is_s, w[:, None] * rad, 0)
+    cst = np.where(valid, opt_c, _HUGE)
+    # Big units first: capacities cut early and the layers stay small.
+    order = np.lexsort((np.arange(t), -w))
+    lb_rest = np.concatenate([np.cumsum(cst.min(axis=1)[order][::-1])[::-1], [0]])
+    key = np.zeros(1, np.int64)
+    cost = np.zeros(1, np.int64)
+    parents: list[tuple[np.ndarray, np.ndarray]] = []
+    for step, i in enumerate(order):
+        c = cost[:, None] + cst[i]
+        ok = ((key[:, None] // rad[i]) % mod[i] <= lim[i]) & (c < incumbent - lb_rest[step + 1])
+        par, col = np.nonzero(ok)
+        if not len(par):
+            return None
+        key = key[par] + add[i, col]
+        cost = c[par, col]
+        # Equal loads: only the cheapest state matters for the units still to come.
+        o = np.lexsort((cost, key))
+        ko = key[o]
+        first = np.empty(len(o), bool)
+        first[0] = True
+        np.not_equal(ko[1:], ko[:-1], out=first[1:])
+        keep = o[first]
+        if len(keep) > max_states:
+            # Beam: the cheapest states go on (ties by load order); the answer may then miss
+            # the optimum, never feasibility.
+            keep = keep[np.argsort(cost[keep], kind="stable")[:max_states]]
+        key, cost = key[keep], cost[keep]
+        parents.append((par[keep], col[keep]))
+    best = int(np.argmin(cost))  # first of the cheapest: ties broken by the load order
+    total = int(cost[best])
+    out = np.empty(t, np.int64)
+    p = best
+    for step in range(t - 1, -1, -1):
+        par, col = parents[step]
+        out[order[step]] = col[p]
+        p = par[p]
+    return out, total
+
+
+def _radix(room):
+    """Mixed-radix weights turning a load vector into one int64 key, None when too large."""
+    r, acc = [], 1
+    for x in room:
+        r.append(acc)
+        acc *= int(x) + 1
+        if acc >= 2**62:
+            return None
+    return np.array(r, np.int64)
+
+
+def lns(
+    w: np.ndarray,
+    cm: np.ndarray,
+    ci: np.ndarray,
+    capacity: np.ndarray,
+    school: np.ndarray,
+    penalty: int,
+    budget: list[int],
+) -> int:
+    """Improve ``school`` in place by exact re-solves of neighbourhoods.
+
+    ``w`` pupils per unit, ``ci``/``cm`` candidate schools and integer metres (-1 / 0 where
+    none), ``penalty`` the cost of one pupil without a place (more than any saving of
+    pupil-metres). ``budget[0]`` is the work left (sub-problem units) and is used up here.
+    Returns the number of improving re-solves."""
+    n, m = len(w), len(capacity)
+    if m < 2 or n == 0:
+        return 0
+    static = neighbourhoods(w, ci, m, NEIGHBOURHOOD_SCHOOLS)
+    load = np.bincount(school[school >= 0], w[school >= 0], m).astype(np.int64)
+    version = np.ones(m, np.int64)  # clock of the last change of a school's units
+    solved_at = np.zeros(m, np.int64)  # clock when a seed's neighbourhood was last solved
+    clock = 1
+    improved = stall = 0
+    for _ in range(MAX_PASSES):
+        any_change = False
+        hoods = _hoods(w, cm, ci, school, static, NEIGHBOURHOOD_SCHOOLS)
+        for seed in _seed_order(w, cm, ci, capacity, school):
+            hood = hoods[seed]
+            # Solved since its schools last changed: the same sub-problem, no gain.
+            if solved_at[seed] >= version[hood].max():
+                continue
+            if budget[0] <= 0:
+                return improved
+            solved_at[seed] = clock
+            res = _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget)
+            if res is None:
+                stall += 1
+                if stall >= STALL:
+                    return improved
+                continue
+            stall = 0
+            units, new = res
+            clock += 1
+            old = school[units]
+            np.subtract.at(load, old[old >= 0], w[units][old >= 0])
+            np.add.at(load, new[new >= 0], w[units][new >= 0])
+            school[units] = new
+            touched = np.concatenate([old, new])
+            version[touched[touched >= 0]] = clock
+            solved_at[seed] = clock
+            improved += 1
+            any_change = True
+        if not any_change:
+            break
+    return improved
+
+
+def _hoods(w, cm, ci, school, static, size):
+    """Per school: itself, then the schools nearer than it to its unit lying farthest beyond
+    its nearest school (pupil-metres), then the static neighbours."""
+    m = len(static)
+    placed = np.flatnonzero(school >= 0)
+    if not len(placed):
+        return static
+    s = school[placed]
+    hit = ci[placed] == s[:, None]
+    col = hit.argmax(axis=1)
+    cur = cm[placed, col]
+    exc = w[placed] * (cur - cm[placed, 0])
+    o = np.lexsort((placed, -exc, s))
+    first = o[np.r_[True, s[o][1:] != s[o][:-1]]]
+    worst = np.full(m, -1)
+    worst[s[first]] = first
+    out = []
+    for sc in range(m):
+        h = [sc]
+        j = worst[sc]
+        if j >= 0 and exc[j] > 0:
+            u = placed[j]
+            for t in ci[u, : col[j]]:
+                if len(h) >= size:
+                    break
+                if t >= 0 and t not in h:
+                    h.append(int(t))
+        for t in static[sc][1:]:
+            if len(h) >= size:
+                break
+            if t not in h:
+                h.append(int(t))
+        out.append(np.array(h, np.int64))
+    return out
+
+
+def _seed_order(w, cm, ci, capacity, school):
+    """Schools whose neighbourhood most likely holds a gain first: those holding a unit bigger
+    than half their places, then by the pupil-metres their units lie beyond their nearest
+    school; ties by index."""
+    m = len(capacity)
+    placed = np.flatnonzero(school >= 0)
+    s = school[placed]
+    hit = ci[placed] == s[:, None]
+    cur = (cm[placed] * hit).sum(axis=1)
+    excess = np.bincount(s, w[placed] * (cur - cm[placed, 0]), m)
+    big = np.zeros(m, bool)
+    big[s[2 * w[placed] > capacity[s]]] = True
+    out = np.flatnonzero((school < 0) & (w > 0))
+    need = np.zeros(m)
+    if len(out):
+        c = ci[out]
+        ok = c >= 0
+        need = np.bincount(c[ok], np.broadcast_to(w[out][:, None], c.shape)[ok], m)
+    return np.lexsort((np.arange(m), -excess, ~big, -need))
+
+
+def _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget):
+    """Re-solve one neighbourhood exactly: (units, new school per unit) when strictly better.
+
+    Freed: the units placed at its schools that have another candidate among them, and units
+    without a place that have a candidate there."""
+    b, m = len(hood), len(capacity)
+    local = np.full(m + 1, -1, np.int64)
+    local[hood] = np.arange(b)
+    near = np.flatnonzero((local[school] >= 0) | ((school < 0) & (w > 0)))
+    cin = local[ci[near]]  # local school of each candidate column, -1 outside (ci -1 → m)
+    n_in = (cin >= 0).sum(axis=1)
+    at = local[school[near]]
+    free = np.flatnonzero(np.where(at >= 0, n_in >= 2, n_in >= 1))
+    if not len(free) or (len(free) == 1 and at[free[0]] >= 0):
+        return None
+    if len(free) > MAX_FREE_UNITS:
+        free = np.sort(free[np.lexsort((free, -w[near[free]]))[:MAX_FREE_UNITS]])
+    units = near[free]
+    t = len(units)
+    budget[0] -= t
+    wu, at_u, cin = w[units], at[free], cin[free]
+    room = capacity[hood] - load[hood]
+    np.add.at(room, at_u[at_u >= 0], wu[at_u >= 0])
+    # Options per unit: its candidate columns inside the neighbourhood, then "no place".
+    r, j = np.nonzero(cin >= 0)
+    rank = np.arange(len(r)) - np.searchsorted(r, r)
+    opt_s = np.full((t, b + 1), -1, np.int64)
+    opt_c = np.zeros((t, b + 1), np.int64)
+    opt_j = np.full((t, b + 1), -1, np.int64)
+    opt_s[r, rank] = cin[r, j]
+    opt_c[r, rank] = wu[r] * cm[units[r], j]
+    opt_j[r, rank] = j
+    opt_s[:, b] = b
+    opt_c[:, b] = penalty * wu
+    cur = (opt_s == at_u[:, None]) & (at_u[:, None] >= 0)
+    cur[:, b] = at_u < 0
+    incumbent = int((opt_c * cur).sum())
+    res = solve_small(wu, opt_s, opt_c, room, incumbent)
+    if res is None:
+        return None
+    jj = opt_j[np.arange(t), res[0]]
+    return units, np.where(jj >= 0, ci[units, np.maximum(jj, 0)], -1)
