@@ -805,26 +805,27 @@ def _straight_bounded(costs) -> bool:
     return isinstance(costs, (StraightLine, RoadNetwork))
 
 
-def _within_reach(costs, dxy: np.ndarray, cand_xy: np.ndarray, service: float) -> np.ndarray:
-    """Per candidate: whether some demand point is within ``service`` km of it.
+def _within_reach(
+    costs, dxy: np.ndarray, cand_xy: np.ndarray, idx: np.ndarray, service: float
+) -> np.ndarray:
+    """Per candidate ``idx``: whether some demand point is within ``service`` km of it.
 
     The nearest demand point of every candidate (one multi-source search) settles the question
     for every candidate whose nearest distance is not within a millimetre of the bound; the two
     computations of a distance differ only by rounding, far below that. Only when a candidate
-    sits on the bound is the full bounded table asked for, as before."""
-    if (
-        _straight_bounded(costs)
-        and np.all(np.isfinite(dxy))
-        and np.all(np.isfinite(cand_xy))
-        and len(dxy)
-    ):
-        near, _ = costs.knn_km(cand_xy, dxy, 1)
-        near = near[:, 0]
-        tol = 1e-6 + 1e-9 * service
-        inside, outside = near <= service - tol, near > service + tol
-        if np.all(inside | outside):
-            return inside
-    dc = costs.dense_km(dxy, cand_xy, max_km=service)
+    sits on the bound is the full bounded table asked for, as before. The search is asked for
+    all candidates (the same point set every time, so the road model snaps it once)."""
+    sub = cand_xy[idx]
+    if _straight_bounded(costs) and len(dxy) and np.all(np.isfinite(dxy)):
+        whole = bool(np.all(np.isfinite(cand_xy)))
+        if whole or np.all(np.isfinite(sub)):
+            near, _ = costs.knn_km(cand_xy if whole else sub, dxy, 1)
+            near = near[idx, 0] if whole else near[:, 0]
+            tol = 1e-6 + 1e-9 * service
+            inside, outside = near <= service - tol, near > service + tol
+            if np.all(inside | outside):
+                return inside
+    dc = costs.dense_km(dxy, sub, max_km=service)
     return (dc <= service).any(axis=0)
 
 
@@ -843,26 +844,31 @@ def _site(
     costs,
 ):
     """``k`` sites for one area: p-median among candidates (and demand points when too few)."""
-    pts, w = [], []
-    geoms = units.geometry.to_numpy()
-    for m_, wt in zip(members, weights):
-        if wt <= 0 or not np.all(np.isfinite(uxy[m_])):
-            continue
-        samples = _polygon_samples(geoms[m_]) if k > 1 else np.zeros((0, 2))
-        if len(samples):
-            pts.append(samples)
-            w.append(np.full(len(samples), wt / len(samples)))
-        else:
-            pts.append(uxy[m_][None, :])
-            w.append(np.array([wt]))
-    dxy = np.vstack(pts)
-    dw = np.concatenate(w)
+    weights = np.asarray(weights, dtype=float)
+    keep = (weights > 0) & np.all(np.isfinite(uxy[members]), axis=1)
+    take, wts = members[keep], weights[keep]
+    geoms = np.asarray(units.geometry.to_numpy(), dtype=object)[take]
+    if k > 1 and np.any(shapely.get_type_id(geoms) != shapely.GeometryType.POINT):
+        # Polygon units get a grid of samples so several schools can spread over them.
+        pts, w = [], []
+        for m_, wt, g in zip(take, wts, geoms):
+            samples = _polygon_samples(g)
+            if len(samples):
+                pts.append(samples)
+                w.append(np.full(len(samples), wt / len(samples)))
+            else:
+                pts.append(uxy[m_][None, :])
+                w.append(np.array([wt]))
+        dxy = np.vstack(pts)
+        dw = np.concatenate(w)
+    else:
+        dxy, dw = uxy[take], wts
     elig = np.zeros(0, dtype=np.int64)
     if len(cand_xy):
         ok = ~cand_used & ((cand_level == "") | (cand_level == level))
         idx = np.nonzero(ok)[0]
         if idx.size:
-            elig = idx[_within_reach(costs, dxy, cand_xy[idx], service)]
+            elig = idx[_within_reach(costs, dxy, cand_xy, idx, service)]
     if elig.size == 0 and k == 1:
         cx, cy = np.average(dxy, axis=0, weights=dw)
         return [

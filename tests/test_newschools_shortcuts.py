@@ -67,7 +67,10 @@ def test_within_reach_equals_the_table(seed, n, m, service, road, snap):
     finite = full[np.isfinite(full)]
     for bound in (service, *(finite[:1] if len(finite) else ())):
         plain = (costs.dense_km(dxy, cxy, max_km=bound) <= bound).any(axis=0)
-        assert np.array_equal(ns._within_reach(costs, dxy, cxy, bound), plain)
+        idx = np.arange(m)
+        assert np.array_equal(ns._within_reach(costs, dxy, cxy, idx, bound), plain)
+        sub = idx[::2]
+        assert np.array_equal(ns._within_reach(costs, dxy, cxy, sub, bound), plain[sub])
 
 
 @given(st.lists(st.sampled_from(["a", "b", "town:甲", "unit:1", "unit:10", "*"]), max_size=60))
