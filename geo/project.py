@@ -14,7 +14,7 @@ import geopandas as gpd
 
 from geo import checks
 from geo.layers import LAYER_KEYS, LAYER_ZH, OPTIONAL_LAYERS, Layers, LayerSource
-from geo.read import read_layer
+from geo.read import PendingLayer, as_frame, read_layer
 from planning.errors import InputError, Problem, ProjectError, RulesError, SchoolPlanError
 from planning.rules import Rules, load_rules
 
@@ -226,10 +226,12 @@ def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckR
                     fix=f"add [layers.{key}] to project.toml or pass --{key} FILE",
                 )
             )
-    raw: dict[str, gpd.GeoDataFrame] = {}
+    # Big point and line layers stay pending until the metric CRS is known, so their shapes
+    # are built once, already projected (see geo.read.PendingLayer).
+    raw: dict[str, gpd.GeoDataFrame | PendingLayer] = {}
     for key, src in cfg.sources.items():
         try:
-            gdf = read_layer(src, problems)
+            gdf = read_layer(src, problems, defer=True)
         except SchoolPlanError as exc:
             problems.append(
                 Problem(
@@ -256,6 +258,7 @@ def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckR
             )
             continue
         if src.coords != "wgs84":
+            gdf = as_frame(gdf)
             try:
                 gdf = convert_points(
                     gdf.to_crs("EPSG:4326") if gdf.crs and not gdf.crs.is_geographic else gdf,
@@ -280,7 +283,7 @@ def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckR
     if extent_key is None:
         return None, report
     try:
-        crs = choose_metric_crs(raw[extent_key].to_crs("EPSG:4326"), cfg.crs)
+        crs = choose_metric_crs(as_frame(raw[extent_key]).to_crs("EPSG:4326"), cfg.crs)
     except SchoolPlanError as exc:
         if extent_key == "boundary":
             problems.append(
@@ -294,7 +297,7 @@ def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckR
             )
         return None, report
     report.crs = crs.to_string()
-    metric = {k: g.to_crs(crs) if g.crs is not None else g for k, g in raw.items()}
+    metric = {k: g.to_crs(crs) if g.crs is not None else as_frame(g) for k, g in raw.items()}
     for k in metric:
         metric[k].attrs.update(raw[k].attrs)
 

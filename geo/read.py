@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import geopandas as gpd
@@ -28,8 +29,19 @@ CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 
 
-def read_layer(src: LayerSource, problems: list[Problem]) -> gpd.GeoDataFrame:
-    """The raw layer with its own CRS; table rows get a Point from their lon/lat columns."""
+def read_layer(
+    src: LayerSource, problems: list[Problem], *, defer: bool = False
+) -> gpd.GeoDataFrame | PendingLayer:
+    """The raw layer with its own CRS; table rows get a Point from their lon/lat columns.
+
+    With ``defer`` a layer of plain points or lines may come back as a ``PendingLayer`` whose
+    shapes are built only by ``to_crs`` (``as_frame`` turns either kind into a GeoDataFrame).
+    """
+    gdf = _read_layer(src, problems)
+    return gdf if defer else as_frame(gdf)
+
+
+def _read_layer(src: LayerSource, problems: list[Problem]) -> gpd.GeoDataFrame | PendingLayer:
     path = Path(src.file)
     if not path.exists():
         raise InputError(
@@ -73,38 +85,103 @@ def _read_vector(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.G
             )
         layer = named[0]
     gdf = _read_ogr(src, path, layer, problems)
+    if isinstance(gdf, PendingLayer):
+        return _check_pending(gdf, src, path, problems)
     if not isinstance(gdf, gpd.GeoDataFrame) or gdf.geometry is None:
         raise InputError(
             "the layer has no geometry column",
             fix="give a spatial layer, or a table with 经度/纬度 columns",
         )
     if gdf.crs is None:
-        if src.crs:
-            gdf = gdf.set_crs(_declared_crs(src))
-        else:
-            raise InputError(
-                "the layer has no coordinate reference system (CRS)",
-                fix=f'declare it in project.toml: [layers.{src.key}] crs = "EPSG:4326" (or the CRS the data was '
-                "made in, e.g. EPSG:4490 CGCS2000), or add the missing .prj file",
-            )
+        gdf = gdf.set_crs(_missing_crs(src))
     if gdf.crs.is_geographic and len(gdf):
         gdf = _unswap_vector(gdf, src, path, problems)
     return gdf
 
 
+def _missing_crs(src: LayerSource) -> pyproj.CRS:
+    if src.crs:
+        return _declared_crs(src)
+    raise InputError(
+        "the layer has no coordinate reference system (CRS)",
+        fix=f'declare it in project.toml: [layers.{src.key}] crs = "EPSG:4326" (or the CRS the data was '
+        "made in, e.g. EPSG:4490 CGCS2000), or add the missing .prj file",
+    )
+
+
+def _check_pending(
+    layer: PendingLayer, src: LayerSource, path: Path, problems: list[Problem]
+) -> PendingLayer:
+    """``_unswap_vector`` on plain coordinates: same tests, same messages, same result."""
+    if layer.crs is None:
+        layer.crs = _missing_crs(src)
+    if not (layer.crs.is_geographic and len(layer)) or len(layer.xy) == 0:
+        return layer
+    x, y = layer.xy[:, 0], layer.xy[:, 1]
+    if layer.kind == "Point":
+        lon = pd.Series(np.nan, index=layer.frame.index)
+        lat = pd.Series(np.nan, index=layer.frame.index)
+        present = ~layer.null
+        lon[present], lat[present] = x, y
+        swapped = _swapped(lon, lat).to_numpy()
+        if swapped.any():
+            rows = np.flatnonzero(swapped)
+            flip = swapped[present]
+            layer.xy = layer.xy.copy()
+            layer.xy[flip] = layer.xy[flip][:, ::-1]
+            fix = "check the points: x must be longitude (73–136°E), y latitude (3–54°N)"
+            _report_swapped([int(i) + 1 for i in rows], src, path, fix, problems)
+        return layer
+    minx, maxx, miny, maxy = x.min(), x.max(), y.min(), y.max()
+    if _whole_layer_swapped(minx, miny, maxx, maxy):
+        layer.xy = np.ascontiguousarray(layer.xy[:, ::-1])
+        _report_layer_swapped(src, path, problems)
+    return layer
+
+
+def _whole_layer_swapped(minx, miny, maxx, maxy) -> bool:
+    return bool(
+        CHINA_LAT[0] <= minx <= maxx <= CHINA_LAT[1]
+        and CHINA_LON[0] <= miny <= maxy <= CHINA_LON[1]
+        and not (CHINA_LON[0] <= minx and maxx <= CHINA_LON[1])
+    )
+
+
+def _report_layer_swapped(src: LayerSource, path: Path, problems: list[Problem]) -> None:
+    problems.append(
+        Problem(
+            "longitude and latitude look swapped in the whole layer; they were exchanged",
+            fix="export the layer again with x = longitude (73–136°E) and y = latitude (3–54°N)",
+            file=path.name,
+            layer=src.key,
+            severity="warning",
+            code="lonlat_swapped",
+        )
+    )
+
+
 def _read_ogr(
     src: LayerSource, path: Path, layer: str | None, problems: list[Problem]
-) -> gpd.GeoDataFrame:
+) -> gpd.GeoDataFrame | PendingLayer:
     """Read with GDAL; a Shapefile without a .cpg is decoded as UTF-8 or GBK, whichever fits."""
     shp = path.suffix.lower() == ".shp"
+    # Without a .cpg GDAL's row reader decodes Shapefile text as Latin-1, which the guess below
+    # relies on; its Arrow reader refuses such text instead, so those files keep the row reader.
+    guess = shp and not path.with_suffix(".cpg").exists()
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on laundered names
-            gdf = pyogrio.read_dataframe(path, layer=layer)
-        if shp and not path.with_suffix(".cpg").exists() and _has_high_latin1(gdf):
+            gdf = None if guess else _read_arrow(path, layer)
+            if gdf is None:
+                gdf = pyogrio.read_dataframe(path, layer=layer)
+        if guess and _has_high_latin1(gdf):
             enc = _guess_encoding(gdf)
             if enc:
-                gdf = pyogrio.read_dataframe(path, layer=layer, encoding=enc)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", RuntimeWarning)
+                    gdf = _read_arrow(path, layer, enc)
+                    if gdf is None:
+                        gdf = pyogrio.read_dataframe(path, layer=layer, encoding=enc)
                 problems.append(
                     Problem(
                         f"the Shapefile has no .cpg file; its text was read as {enc.upper()}",
@@ -146,6 +223,167 @@ def _read_ogr(
             f"cannot be read as a {src.key} layer ({_short(exc)})",
             fix="open it in QGIS to check it is not damaged, or export it again as GeoPackage",
         ) from None
+
+
+def _read_arrow(
+    path: Path, layer: str | None, encoding: str | None = None
+) -> gpd.GeoDataFrame | PendingLayer | None:
+    """The layer through GDAL's columnar (Arrow) reader, or None to use the row reader.
+
+    The columnar reader is several times faster on big layers; it yields the same frame as
+    ``pyogrio.read_dataframe`` except where the row reader's result is used for anything
+    unusual (date/time, list and JSON fields), which go back to the row reader, and text
+    columns with no value at all, which the row reader gives as object columns of None.
+    """
+    import pyarrow as pa
+
+    try:
+        meta, table = pyogrio.read_arrow(path, layer=layer, encoding=encoding)
+    except Exception:  # noqa: BLE001 - the row reader reads it again and reports what is wrong
+        return None
+    if any(str(d).startswith("datetime") for d in meta["dtypes"] if d is not None):
+        return None
+    if "OFSTJSON" in meta["ogr_subtypes"]:
+        return None
+    geometry = meta["geometry_name"] or "wkb_geometry"
+    if geometry not in table.column_names:
+        return None  # no shapes: the row reader's frame gets the plain "no geometry" message
+    fields = table.drop_columns([geometry])
+    if any(pa.types.is_nested(t) or pa.types.is_dictionary(t) for t in fields.schema.types):
+        return None
+    try:
+        frame = fields.to_pandas()
+    except Exception:  # noqa: BLE001 - e.g. text that is not UTF-8
+        return None
+    for name, column in zip(fields.column_names, fields.columns, strict=True):
+        kind = column.type
+        if (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and (
+            column.null_count == len(column)
+        ):
+            frame[name] = np.full(len(frame), None, dtype=object)
+    crs = pyproj.CRS.from_user_input(meta["crs"]) if meta["crs"] else None
+    wkb = table.column(geometry).combine_chunks()
+    pending = PendingLayer.from_wkb(frame, wkb, crs)
+    if pending is not None:
+        return pending
+    shapes = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+    frame["geometry"] = shapes
+    return gpd.GeoDataFrame(frame, geometry="geometry", crs=meta["crs"])
+
+
+@dataclass
+class PendingLayer:
+    """A layer of plain 2-D points or lines read as attribute columns and coordinates.
+
+    Building shapely objects costs more than reading them, and reprojecting built objects
+    rebuilds every one (a million road segments: most of the loading time), so these shapes
+    are built once, by ``to_crs``, in the CRS the computations use.
+    """
+
+    frame: pd.DataFrame  # attribute columns, RangeIndex, as the row reader gives them
+    kind: str  # "Point" | "LineString"
+    xy: np.ndarray  # (coordinates, 2) float64, rows' coordinates one after another
+    counts: np.ndarray  # coordinates per row; 0 for a row without a shape
+    crs: pyproj.CRS | None
+    attrs: dict = field(default_factory=dict)
+
+    @property
+    def null(self) -> np.ndarray:
+        return self.counts == 0
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    @classmethod
+    def from_wkb(cls, frame: pd.DataFrame, wkb, crs) -> PendingLayer | None:
+        """None unless every shape is a little-endian 2-D Point, or every one a LineString
+        of two or more points (anything else is left to shapely.from_wkb)."""
+        kind, xy, counts = _plain_wkb(wkb)
+        if kind is None:
+            return None
+        return cls(frame=frame, kind=kind, xy=xy, counts=counts, crs=crs)
+
+    def shapes(self, xy: np.ndarray) -> np.ndarray:
+        out = np.full(len(self.counts), None, dtype=object)
+        present = ~self.null
+        if self.kind == "Point":
+            out[present] = shapely.points(xy)
+        elif len(xy):
+            sizes = self.counts[present]
+            if (sizes == sizes[0]).all():
+                out[present] = shapely.linestrings(xy.reshape(len(sizes), int(sizes[0]), 2))
+            else:
+                out[present] = shapely.linestrings(
+                    xy, indices=np.repeat(np.arange(len(sizes)), sizes)
+                )
+        return out
+
+    def _frame(self, xy: np.ndarray, crs) -> gpd.GeoDataFrame:
+        frame = self.frame.copy(deep=False)
+        frame["geometry"] = self.shapes(xy)
+        gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=crs)
+        gdf.attrs.update(self.attrs)
+        return gdf
+
+    def to_frame(self) -> gpd.GeoDataFrame:
+        return self._frame(self.xy, self.crs)
+
+    def to_crs(self, crs) -> gpd.GeoDataFrame:
+        """What ``to_frame().to_crs(crs)`` gives (same transformer, same coordinates)."""
+        crs = pyproj.CRS.from_user_input(crs)
+        if self.crs is None or self.crs.is_exact_same(crs):
+            return self._frame(self.xy, crs if self.crs is not None else None)
+        transformer = pyproj.Transformer.from_crs(self.crs, crs, always_xy=True)
+        x, y = transformer.transform(self.xy[:, 0], self.xy[:, 1])
+        return self._frame(np.column_stack([x, y]), crs)
+
+
+def as_frame(layer: gpd.GeoDataFrame | PendingLayer) -> gpd.GeoDataFrame:
+    return layer.to_frame() if isinstance(layer, PendingLayer) else layer
+
+
+def _plain_wkb(wkb) -> tuple[str | None, np.ndarray, np.ndarray]:
+    """Coordinates of WKB that holds only 2-D Points or only 2-D LineStrings (≥ 2 points)."""
+    import pyarrow as pa
+
+    none = (None, np.empty((0, 2)), np.empty(0, np.int64))
+    if isinstance(wkb.type, pa.ExtensionType):
+        wkb = wkb.storage
+    if not (pa.types.is_binary(wkb.type) or pa.types.is_large_binary(wkb.type)) or len(wkb) == 0:
+        return none
+    width = np.int64 if pa.types.is_large_binary(wkb.type) else np.int32
+    offsets = np.frombuffer(wkb.buffers()[1], dtype=width)[wkb.offset : wkb.offset + len(wkb) + 1]
+    offsets = offsets.astype(np.int64)
+    data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)
+    sizes = np.diff(offsets)
+    present = np.ones(len(sizes), bool)
+    if wkb.null_count:
+        present = wkb.is_valid().to_numpy(zero_copy_only=False)
+    starts = offsets[:-1][present]
+    if len(starts) == 0 or (sizes[present] < 9).any() or (data[starts] != 1).any():
+        return none  # big-endian or broken: shapely decides
+    head = np.lib.stride_tricks.sliding_window_view(data, 4)
+    types = head[starts + 1].view("<u4").ravel()
+    counts = np.zeros(len(sizes), np.int64)
+    if (types == 1).all() and (sizes[present] == 21).all():
+        kind, n = "Point", np.ones(len(starts), np.int64)
+    elif (types == 2).all():
+        kind, n = "LineString", head[starts + 5].view("<u4").ravel().astype(np.int64)
+        if (n < 2).any() or (sizes[present] != 9 + 16 * n).any():
+            return none
+    else:
+        return none
+    counts[present] = n
+    if kind == "Point":
+        coord_at = starts + 5
+    else:
+        first = np.cumsum(n) - n  # each row's first coordinate among all coordinates
+        coord_at = 16 * np.arange(int(n.sum()), dtype=np.int64)
+        coord_at += np.repeat(starts + 9 - 16 * first, n)
+    xy = np.lib.stride_tricks.sliding_window_view(data, 16)[coord_at].view("<f8").reshape(-1, 2)
+    if not np.isfinite(xy).all():
+        return none  # POINT EMPTY is NaN, NaN: shapely decides what it is
+    return kind, xy, counts
 
 
 def _texts(gdf: pd.DataFrame) -> list[str]:
@@ -212,27 +450,14 @@ def _unswap_vector(
             _report_swapped([int(i) + 1 for i in rows], src, path, fix, problems)
         return gdf
     minx, miny, maxx, maxy = geom[present].total_bounds
-    if (
-        CHINA_LAT[0] <= minx <= maxx <= CHINA_LAT[1]
-        and CHINA_LON[0] <= miny <= maxy <= CHINA_LON[1]
-        and not (CHINA_LON[0] <= minx and maxx <= CHINA_LON[1])
-    ):
+    if _whole_layer_swapped(minx, miny, maxx, maxy):
         gdf = gdf.copy()
         gdf[gdf.geometry.name] = gpd.GeoSeries(
             shapely.transform(np.asarray(geom.values), lambda c: c[:, ::-1]),
             index=gdf.index,
             crs=gdf.crs,
         )
-        problems.append(
-            Problem(
-                "longitude and latitude look swapped in the whole layer; they were exchanged",
-                fix="export the layer again with x = longitude (73–136°E) and y = latitude (3–54°N)",
-                file=path.name,
-                layer=src.key,
-                severity="warning",
-                code="lonlat_swapped",
-            )
-        )
+        _report_layer_swapped(src, path, problems)
     return gdf
 
 
