@@ -234,14 +234,18 @@ def _fill_holes(zones: np.ndarray, holes: np.ndarray) -> np.ndarray:
     return zones
 
 
-def zone_polygons(units_geometry, labels: np.ndarray, boundary, cell_m: float) -> dict:
-    """Zones of point or polygon units (decided by the first geometry type)."""
+def zone_polygons(
+    units_geometry, labels: np.ndarray, boundary, cell_m: float, simplify_cells: float = 0.0
+) -> dict:
+    """Zones of point or polygon units (decided by the first geometry type). ``simplify_cells``
+    applies to point units only (polygon units keep their own edges)."""
     geoms = np.asarray(getattr(units_geometry, "values", units_geometry), dtype=object)
     if len(geoms) == 0:
         return {}
     types = shapely.get_type_id(geoms)
     if np.all(types == 0):
-        return zones_from_points(shapely.get_coordinates(geoms), labels, boundary, cell_m)
+        xy = shapely.get_coordinates(geoms)
+        return zones_from_points(xy, labels, boundary, cell_m, simplify_cells)
     # Mixed layers: treat each unit by its area; points get a small cell-size square.
     polys = np.where(types == 0, shapely.buffer(geoms, cell_m / 2, cap_style="square"), geoms)
     return zones_from_polygons(polys, labels, boundary)
