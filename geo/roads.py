@@ -858,7 +858,8 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) 
     geoms = np.asarray(geoms, dtype=object)
     geoms = geoms[~(shapely.is_missing(geoms) | shapely.is_empty(geoms))]
     tid = shapely.get_type_id(geoms)
-    parts = geoms[tid == 1]  # LineString; MultiLineStrings are exploded (get_parts is slow)
+    # LineString and LinearRing; MultiLineStrings are exploded (get_parts is slow)
+    parts = geoms[(tid == 1) | (tid == 2)]
     if (tid == 5).any():
         parts = np.concatenate([parts, shapely.get_parts(geoms[tid == 5])])
     coords, part_of = shapely.get_coordinates(parts, return_index=True)
