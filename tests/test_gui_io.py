@@ -576,7 +576,8 @@ def test_autosave_is_offered_and_restored(qtbot, open_window, project, monkeypat
     qtbot.waitUntil(
         lambda: bool(w2.doc.layers is not None and w2.doc.dirty and idle(w2)), timeout=TIMEOUT_MS
     )
-    assert len(asked) == 1 and "autosave" in asked[0].lower() or "自动保存" in asked[0]
+    assert len(asked) == 1
+    assert "自动保存" in asked[0] or "autosave" in asked[0].lower()
     doc = w2.doc
     assert doc is not w1.doc
     assert doc.school_xy("S01") == pytest.approx((x, y), abs=1e-6)
