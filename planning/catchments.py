@@ -279,7 +279,9 @@ def _level(level, sch, demand, unit_xy, w, grid, costs, params, standards, draw_
 
             labels[still] = StraightLine().knn_km(unit_xy[still], school_xy, 1)[1][:, 0]
     check_canceled(progress)
-    zones = zone_polygons(demand.geometry.values, labels, boundary, draw_cell)
+    zones = zone_polygons(
+        demand.geometry.values, labels, boundary, draw_cell, params.zone_simplify_cells
+    )
     geoms = [zones.get(j) for j in range(m)]
     row = gpd.GeoDataFrame(
         {

@@ -243,3 +243,25 @@ def test_deterministic():
 def test_params_replace_checked():
     p = dataclasses.replace(CatchmentParams(), zone_cell_m=50.0)
     assert p.zone_cell_m == 50.0
+
+
+def test_smoothed_outlines_keep_the_assignment_and_a_gap_free_cover():
+    rng = np.random.default_rng(5)
+    sch = schools(
+        [(f"S{i}", "primary", *rng.uniform(1000, 9000, 2), 2000, 20, 0) for i in range(6)]
+    )
+    u = units(rng.uniform(200, 9800, (150, 2)), np.full(150, 20.0))
+    p = CatchmentParams(mode="nearest", zone_cell_m=100.0)
+    plain = run_catchments(sch, u, boundary(), p, Standards())
+    smooth = run_catchments(
+        sch, u, boundary(), dataclasses.replace(p, zone_simplify_cells=2.0), Standards()
+    )
+    assert smooth.demand["school_id_primary"].equals(plain.demand["school_id_primary"])
+    z = smooth.catchments.geometry
+    assert z.area.sum() == pytest.approx(boundary().area.iloc[0], rel=1e-9)
+    assert shapely.union_all(z.values).area == pytest.approx(z.area.sum(), rel=1e-9)
+    # smoothing drops the stair steps: fewer vertices than the raster outline
+    assert (
+        shapely.get_num_coordinates(z.values).sum()
+        < shapely.get_num_coordinates(plain.catchments.geometry.values).sum()
+    )
