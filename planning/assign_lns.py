@@ -71,7 +71,7 @@ def solve_small(
     opt_c: np.ndarray,
     room: np.ndarray,
     incumbent: int,
-    max_states: int = MAX_STATES,
+    max_states: int | None = None,
 ) -> tuple[np.ndarray, int] | None:
     """Least-cost choice of one option per unit within the schools' room.
 
@@ -81,6 +81,7 @@ def solve_small(
     none. Exact unless a layer holds more than ``max_states`` load vectors (then only the
     cheapest go on)."""
     t, b = len(w), len(room)
+    max_states = MAX_STATES if max_states is None else max_states
     radix = _radix(room)
     if radix is None:
         return None
@@ -159,7 +160,7 @@ def lns(
     pupil-metres). ``budget[0]`` is the work left (sub-problem units) and is used up here.
     Returns the number of improving re-solves."""
     n, m = len(w), len(capacity)
-    if m < 2 or n == 0:
+    if n == 0 or m == 0:
         return 0
     static = neighbourhoods(w, ci, m, NEIGHBOURHOOD_SCHOOLS)
     load = np.bincount(school[school >= 0], w[school >= 0], m).astype(np.int64)
@@ -270,7 +271,10 @@ def _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget):
     cin = local[ci[near]]  # local school of each candidate column, -1 outside (ci -1 → m)
     n_in = (cin >= 0).sum(axis=1)
     at = local[school[near]]
-    free = np.flatnonzero(np.where(at >= 0, n_in >= 2, n_in >= 1))
+    # A unit with one school here can only give its place up, which pays only when a unit
+    # without a place takes it.
+    waiting = (at < 0) & (n_in >= 1)
+    free = np.flatnonzero(np.where(at >= 0, n_in >= (1 if waiting.any() else 2), waiting))
     if not len(free) or (len(free) == 1 and at[free[0]] >= 0):
         return None
     if len(free) > MAX_FREE_UNITS:
