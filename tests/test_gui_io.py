@@ -259,8 +259,11 @@ def test_mapping_dialog_prefills_recognised_columns_and_reports_missing(qtbot):
         "classes": "BJS",
         "students": "ZXS",
     }
+    assert dlg.ok_button.isEnabled() and dlg.hint.text() == ""
     dlg.boxes["name"].setCurrentIndex(0)  # back to "none": dropped from the mapping
     assert "name" not in dlg.mapping() and dlg.missing() == ["name"]
+    # OK waits for every required field, and the hint names what is still to choose.
+    assert not dlg.ok_button.isEnabled() and "name" in dlg.hint.text()
 
 
 # ----------------------------------------------------------------------------- adding layers
@@ -274,6 +277,22 @@ def test_add_schools_layer_from_a_file(qtbot, open_window, project, tmp_path, fm
     _wait_loaded(qtbot, w, NEW_IDS)
     _assert_new_schools_shown(w, path)
     assert not w.last_error and not _message_boxes(w)
+
+
+def test_adding_a_layer_with_unsaved_edits_asks_first(qtbot, open_window, project, tmp_path):
+    w = open_window(project)
+    path = write_schools(tmp_path / "new", "csv")
+    layers = w.doc.layers
+    w.doc.set_dirty(True)
+    asked = []
+    w.confirm = lambda title, text: asked.append(text) or False
+    w.add_layer_file(path, "schools")
+    assert len(asked) == 1 and "撤销" in asked[0]  # the window speaks Chinese by default
+    assert not w.io.busy and w.doc.layers is layers  # declined: nothing reloaded
+    w.confirm = lambda title, text: asked.append(text) or True
+    w.add_layer_file(path, "schools")
+    _wait_loaded(qtbot, w, NEW_IDS)
+    assert len(asked) == 2
 
 
 def test_added_layer_is_used_by_the_next_run(qtbot, open_window, project, tmp_path):

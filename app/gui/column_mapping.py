@@ -106,7 +106,22 @@ class ColumnMappingDialog(QDialog):
         )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.hint = QLabel()
+        self.hint.setWordWrap(True)
+        layout.addWidget(self.hint)
         layout.addWidget(buttons)
+        # OK only once every required field has a column: the loader would refuse the layer.
+        self.ok_button = buttons.button(QDialogButtonBox.StandardButton.Ok)
+        for box in self.boxes.values():
+            box.currentTextChanged.connect(self._update_ok)
+        self._update_ok()
+
+    def _update_ok(self) -> None:
+        missing = self.missing()
+        self.ok_button.setEnabled(not missing)
+        self.hint.setText(
+            _tr("Still to choose: %1").replace("%1", ", ".join(missing)) if missing else ""
+        )
 
     def mapping(self) -> dict[str, str]:
         """canonical field -> heading, for LayerSource.columns."""

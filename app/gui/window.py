@@ -554,6 +554,7 @@ class MainWindow(QMainWindow):
     def _job_label(self, job: Job) -> str:
         return {
             "open": _tr("opening"),
+            "add_layer": _tr("adding a layer"),
             "plan": _tr("planning"),
             "rerun": _tr("updating results"),
             "save": _tr("saving"),
@@ -719,6 +720,14 @@ class MainWindow(QMainWindow):
         from geo.layers import LAYER_ZH, LayerSource
         from geo.project import ProjectConfig
 
+        if self.doc.dirty and not self.confirm(
+            _tr("Add layer"),
+            _tr(
+                "Adding a layer reloads the project from its files: unsaved edits and the undo "
+                "history are lost. Save the scenario first to keep them. Add the layer anyway?"
+            ),
+        ):
+            return
         if kind is None:
             names = [f"{k} {LAYER_ZH[k]}" for k in LAYER_KEYS]
             choice, ok = QInputDialog.getItem(

@@ -1,6 +1,6 @@
 """Chinese (zh_CN) text of the window, keyed by the English source string.
 
-Compiled to ``schoolplan_zh_CN.qm`` by ``python -m app.gui.i18n``; tests/test_gui_i18n.py checks
+Compiled to ``schoolplan_zh_CN.qm`` by ``python -m app.gui.i18n``; tests/test_gui_parts.py checks
 every string of app/gui has an entry here.
 """
 
@@ -265,4 +265,7 @@ MESSAGES: dict[str, str] = {
     "Click the map where a candidate site should be": "请在地图上点击候选地块的位置",
     "Candidate site %1 selected": "已选中候选地块 %1",
     "Candidate site": "候选地块",
+    "Adding a layer reloads the project from its files: unsaved edits and the undo history are lost. Save the scenario first to keep them. Add the layer anyway?": "添加图层会从文件重新加载项目:未保存的修改和撤销记录将丢失。如需保留,请先保存方案。仍要添加图层吗?",
+    "Still to choose: %1": "尚需选择:%1",
+    "adding a layer": "添加图层",
 }
