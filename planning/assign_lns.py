@@ -32,7 +32,7 @@ MAX_STATES = 128
 MAX_PASSES = 8
 # Work of one search: sub-problem units (solver layers) per unit with pupils; a count, not
 # seconds, so that the answer never depends on the machine's load.
-WORK_PER_UNIT = 4
+WORK_PER_UNIT = 8
 # Re-solves in a row without a gain after which the search stops (the gains come early: the
 # seeds most likely to hold one go first).
 STALL = 50
@@ -150,18 +150,18 @@ def lns(
     ci: np.ndarray,
     capacity: np.ndarray,
     school: np.ndarray,
-    penalty: int,
     budget: list[int],
 ) -> int:
-    """Improve ``school`` in place by exact re-solves of neighbourhoods.
+    """Improve ``school`` (-1: no place) in place by exact re-solves of neighbourhoods.
 
     ``w`` pupils per unit, ``ci``/``cm`` candidate schools and integer metres (-1 / 0 where
-    none), ``penalty`` the cost of one pupil without a place (more than any saving of
-    pupil-metres). ``budget[0]`` is the work left (sub-problem units) and is used up here.
-    Returns the number of improving re-solves."""
+    none), ``capacity`` places per school. ``budget[0]`` is the work left (sub-problem units);
+    it is used up here. Returns the number of improving re-solves."""
     n, m = len(w), len(capacity)
     if n == 0 or m == 0:
         return 0
+    # One more pupil placed outweighs any saving of pupil-metres within a sub-problem.
+    penalty = MAX_FREE_UNITS * int(w.max()) * int(cm.max(initial=0)) + 1
     static = neighbourhoods(w, ci, m, NEIGHBOURHOOD_SCHOOLS)
     load = np.bincount(school[school >= 0], w[school >= 0], m).astype(np.int64)
     version = np.ones(m, np.int64)  # clock of the last change of a school's units
@@ -285,6 +285,8 @@ def _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget):
     wu, at_u, cin = w[units], at[free], cin[free]
     room = capacity[hood] - load[hood]
     np.add.at(room, at_u[at_u >= 0], wu[at_u >= 0])
+    if (room < 0).any():  # a school already over its places: not this search's business
+        return None
     # Options per unit: its candidate columns inside the neighbourhood, then "no place".
     r, j = np.nonzero(cin >= 0)
     rank = np.arange(len(r)) - np.searchsorted(r, r)

@@ -11,9 +11,16 @@ anywhere, so the same input always gives the same zones whatever the machine's l
    appeared; shift a unit to a nearer school with room; swap two units between their schools;
    an ejection chain (u moves to t, a unit v at t moves on to a school with room). Each applied
    move lowers the total pupil-metres (integers), so the search ends; a round cap only bounds it.
-4. Small models (≤ ``CPSAT_MAX_ARCS`` arcs): CP-SAT from that solution as a hint, one worker,
-   a deterministic work budget; kept only when better. It fixes the bin-packing cases the moves
-   miss (e.g. the only way to place everyone sends a big unit to a far school).
+4. Large-neighbourhood search (``planning.assign_lns``), alternating with the moves of 3: a few
+   schools that share candidate units, all their units freed, the sub-problem solved exactly
+   (a vectorised branch and bound), kept only when strictly better (most pupils placed, then
+   least pupil-metres). It fixes the bin-packing cases the moves miss, e.g. small schools whose
+   villages are bigger than half their places (the sample county's primary level: mean distance
+   2.25 → 2.02 km). Its work is bounded by counts (sub-problem units, re-solves without a gain,
+   states per layer), never by time. Skipped when the caller is about to widen the candidate
+   lists and solve again (``_widened_next``).
+5. Small models (≤ ``CPSAT_MAX_ARCS`` arcs): CP-SAT from that solution as a hint, one worker,
+   a deterministic work budget; kept only when better (done by ``planning.assign``).
 
 ``milp_place`` is the exact model (HiGHS under a *node* limit, deterministic) used as a
 reference to measure the heuristic; it is not in the plan's path: even 20 × 10 models took
@@ -26,7 +33,7 @@ import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from planning.assign_lns import WORK_PER_UNIT, lns
+from planning import assign_lns
 
 # Local-search rounds at most (each round applies every non-conflicting improving move found);
 # the search usually stops by itself after a few rounds.
@@ -147,10 +154,9 @@ def improve(demand, capacity, cand_d, cand_i, school) -> dict:
         return stats
     # Re-packings of a few schools at once (exact on each neighbourhood), then the cheap moves
     # again where those opened room; both only ever improve, so this ends.
-    penalty = int(w.sum()) * int(cm.max(initial=0)) + 1
-    budget = [WORK_PER_UNIT * int(np.count_nonzero(w))]
+    budget = [assign_lns.WORK_PER_UNIT * int(np.count_nonzero(w))]
     for _ in range(_LNS_ROUNDS):
-        gained = lns(w, cm, ci, capacity.astype(np.int64), school, penalty, budget)
+        gained = assign_lns.lns(w, cm, ci, capacity.astype(np.int64), school, budget)
         stats["lns"] += gained
         if not gained or not _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats):
             break
