@@ -220,3 +220,27 @@ def test_ring_without_junction_is_one_chain_from_its_lowest_node():
     # two places on opposite sides: half the ring apart plus their legs
     d = rn.dense_km([(0, 110)], [(0, -110)])[0, 0] * 1000
     assert d == pytest.approx(g.seg_len.sum() / 2 + 20, rel=1e-6)
+
+
+@pytest.mark.parametrize("full", [0.0, np.inf])
+@pytest.mark.parametrize("seed", [1, 2])
+def test_knn_bounded_rounds_and_unbounded_search_agree(seed, full, monkeypatch):
+    """k nearest by bounded rounds (searches on the box around each chunk of destinations) or
+    by one unbounded search per destination: the same answer as the full table."""
+    from test_roads import winding
+
+    monkeypatch.setattr(roads, "_KNN_FULL", full)
+    g = build_road_graph(winding(n=9, seed=seed))
+    rn = RoadNetwork(g, snap_max_m=800.0)
+    rng = np.random.default_rng(seed)
+    org = rng.uniform(-200, 2800, (300, 2))
+    dst = rng.uniform(-100, 2700, (40, 2))
+    table = rn.dense_km(org, dst)
+    for k in (1, 3, 8):
+        d, i = g.knn(rn.snap(org), rn.snap(dst), k)
+        want = np.sort(table, axis=1)[:, :k]
+        assert np.array_equal(np.isfinite(d), np.isfinite(want))
+        fin = np.isfinite(want)
+        assert np.allclose(d[fin] / 1000.0, want[fin], atol=1e-9)
+        got = np.take_along_axis(table, np.maximum(i, 0), 1)
+        assert np.allclose(got[fin], d[fin] / 1000.0, atol=1e-9)
