@@ -69,7 +69,10 @@ class RoadGraph:
         self.node_xy = node_xy
         self.seg_a = seg_a
         self.seg_b = seg_b
-        self.seg_len = np.hypot(*(node_xy[seg_b] - node_xy[seg_a]).T)
+        x, y = node_xy[:, 0], node_xy[:, 1]
+        self._seg_ax, self._seg_ay = x[seg_a], y[seg_a]
+        self._seg_dx, self._seg_dy = x[seg_b] - self._seg_ax, y[seg_b] - self._seg_ay
+        self.seg_len = np.hypot(self._seg_dx, self._seg_dy)
         # Searches run on the junction graph: every chain of degree-2 vertices (a road's shape
         # points) is one edge between its end junctions. Real road layers are mostly shape
         # points (the sample county: 73 % of nodes), so Dijkstra settles several times fewer
@@ -134,10 +137,7 @@ class RoadGraph:
     def _build_snap_index(self) -> None:
         length = self.seg_len
         self._h = max(float(np.median(length)) if len(length) else 1.0, 1e-6)
-        xy = self.node_xy
-        ax, ay = xy[self.seg_a, 0], xy[self.seg_a, 1]
-        dx, dy = xy[self.seg_b, 0] - ax, xy[self.seg_b, 1] - ay
-        self._seg_ax, self._seg_ay, self._seg_dx, self._seg_dy = ax, ay, dx, dy
+        ax, ay, dx, dy = self._seg_ax, self._seg_ay, self._seg_dx, self._seg_dy
         ll = dx**2 + dy**2
         self._seg_inv = np.where(ll > 0, 1.0 / np.where(ll > 0, ll, 1.0), 0.0)
         self._grid = _SegGrid(ax, ay, dx, dy, length, self._h) if len(length) else None
@@ -803,11 +803,8 @@ def _chains(n: int, a: np.ndarray, b: np.ndarray, length: np.ndarray) -> dict:
     seg_chain = label[start]
     n_chains = len(lowest[0]) + len(single)
     count = np.bincount(seg_chain, minlength=n_chains)
-    offset = np.cumsum(count) - count
-    flat = np.empty(m)
+    run, offset = _chain_cumsum(seg_chain, rank, np.maximum(length, 1e-9), count)
     at = offset[seg_chain] + rank
-    flat[at] = np.maximum(length, 1e-9)
-    run = _chain_cumsum(flat, count, offset)
     far = run[at]
     near = np.where(rank > 0, run[at - 1], 0.0)
     ch_start = np.empty(n_chains, np.int64)
@@ -885,22 +882,28 @@ def _first_of_groups(key: np.ndarray, val: np.ndarray) -> tuple[np.ndarray, np.n
     return k[first], val[order[first]]
 
 
-def _chain_cumsum(flat: np.ndarray, count: np.ndarray, offset: np.ndarray) -> np.ndarray:
-    """Running sums of ``flat`` restarting at every chain (chain c holds flat[offset[c]:][:count[c]]),
-    each an exact left-to-right sum: chains grouped by length into rows of a padded table
-    (width the next power of two, so at most twice the cells) summed along the rows."""
-    out = np.empty_like(flat)
+def _chain_cumsum(
+    chain: np.ndarray, rank: np.ndarray, w: np.ndarray, count: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Running sums of the weights ``w`` along every chain (item with ``rank`` r is the r-th of
+    its chain), each an exact left-to-right sum like a Dijkstra along the path: the chains are
+    rows of padded tables, one per width (the next power of two of the length, so at most twice
+    the cells), summed along the rows. Returns the flat padded sums and each chain's offset in
+    them."""
     width_bits = np.frexp((count - 1).astype(float))[1]
-    for bits in np.unique(width_bits):
-        cs = np.flatnonzero(width_bits == bits)
-        w = 1 << int(bits)
-        cols = np.arange(w)
-        valid = cols < count[cs, None]
-        idx = np.where(valid, offset[cs, None] + cols, 0)
-        tab = np.where(valid, flat[idx], 0.0)
-        np.cumsum(tab, axis=1, out=tab)
-        out[idx[valid]] = tab[valid]
-    return out
+    order = np.argsort(width_bits, kind="stable")
+    widths = np.left_shift(1, width_bits[order])
+    offset = np.empty(len(count), np.int64)
+    offset[order] = np.cumsum(widths) - widths
+    run = np.zeros(int(widths.sum()))
+    run[offset[chain] + rank] = w
+    bits_sorted = width_bits[order]
+    bounds = np.flatnonzero(np.r_[True, bits_sorted[1:] != bits_sorted[:-1], True])
+    for lo, hi in zip(bounds[:-1], bounds[1:], strict=True):
+        width = int(widths[lo])
+        block = run[offset[order[lo]] : offset[order[lo]] + (hi - lo) * width]
+        np.cumsum(block.reshape(-1, width), axis=1, out=block.reshape(-1, width))
+    return run, offset
 
 
 def _stable_argsort(key: np.ndarray) -> np.ndarray:
@@ -956,7 +959,9 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) 
         return RoadGraph(np.zeros((0, 2)), np.zeros(0, np.int64), np.zeros(0, np.int64))
     # Merge vertices on a tolerance grid: one int64 key per cell; nodes in key order, each at
     # the first vertex of its cell (np.unique(return_inverse) by hand, with a stable sort).
-    g = np.floor((coords - coords.min(axis=0)) / node_tol_m).astype(np.int64)
+    g = coords - coords.min(axis=0)
+    g /= node_tol_m
+    g = np.floor(g, out=g).astype(np.int64)
     key = g[:, 0] * (int(g[:, 1].max()) + 1) + g[:, 1]
     order = _stable_argsort(key)
     ks = key[order]
