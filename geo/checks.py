@@ -116,7 +116,7 @@ def _categorical(kind, canonical, raw, cols, src, rows, problems) -> pd.Series:
     if canonical not in cols:
         return pd.Series(default, index=raw.index, dtype=object)
     values = raw[cols[canonical]]
-    out = values.map(lambda v: normalise_value(table, v))
+    out = values.map(_once_per_value(lambda v: normalise_value(table, v)))
     blank = values.isna() | (values.astype(str).str.strip() == "")
     unknown = out.isna() & ~blank
     where = {**_where(src), "column": cols[canonical]}
@@ -142,6 +142,26 @@ def _categorical(kind, canonical, raw, cols, src, rows, problems) -> pd.Series:
         report_rows(problems, blank, rows, f"{canonical} is missing",
                     fix=f"use one of: {accepted(table)}", code="missing_value", where=where)  # fmt: skip
     return out
+
+
+def _once_per_value(fn):
+    """``fn`` evaluated once per distinct cell: a column repeats a few spellings many times.
+
+    Cells are keyed with their type, since 1, 1.0 and True are one dict key but not one text.
+    """
+    cache: dict = {}
+
+    def once(v):
+        key = (type(v), v)
+        try:
+            return cache[key]
+        except KeyError:
+            cache[key] = result = fn(v)
+            return result
+        except TypeError:  # unhashable cell
+            return fn(v)
+
+    return once
 
 
 def _ids(raw, col, rows, src, problems, prefix) -> pd.Series:
@@ -172,26 +192,51 @@ def _text(raw, col) -> pd.Series:
         return pd.Series("", index=raw.index, dtype=object)
     values = raw[col]
     blank = values.isna().to_numpy()
+    if isinstance(values.dtype, pd.StringDtype) and len(values):
+        # Road classes repeat a handful of words over a million rows: strip each word once.
+        codes, words = pd.factorize(values)
+        stripped = np.array([str(w).strip() for w in words] + [""], dtype=object)
+        return pd.Series(stripped[codes], index=values.index, dtype=object)
     out = values.astype(str).str.strip().astype(object)
     out[blank] = ""
     return out
+
+
+# shapely.get_type_id codes and the names geopandas' geom_type gives them (for messages).
+TYPE_NAMES = {
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
+}
+POINT, LINE, POLYGON, MULTIPOINT, MULTILINE, MULTIPOLYGON, COLLECTION = 0, 1, 3, 4, 5, 6, 7
+
+
+def _shapes(gdf: gpd.GeoDataFrame) -> np.ndarray:
+    return np.asarray(gdf.geometry.values, dtype=object)
 
 
 def check_geometry(
     gdf: gpd.GeoDataFrame, kind: str, src: LayerSource, problems: list[Problem]
 ) -> gpd.GeoDataFrame:
     """Report empty geometry, repair invalid polygons, turn areas into points where points are meant."""
+    # Plain shapely calls on the shape array: a million road segments would otherwise spend
+    # most of their checking time building Series of geometry-type names.
     rows = row_numbers(gdf)
     where = _where(src)
-    geom = gdf.geometry
-    empty = geom.isna() | geom.is_empty
+    shapes = _shapes(gdf)
+    empty = shapely.is_missing(shapes) | shapely.is_empty(shapes)
     # Rows whose coordinates the reader already refused have no point; say so once, not twice.
     told = {
         p.row
         for p in problems
         if p.code == "bad_coordinates" and p.file == where["file"] and p.layer == src.key
     }
-    for i in np.flatnonzero(empty.to_numpy()):
+    for i in np.flatnonzero(empty):
         if int(rows[i]) in told:
             continue
         problems.append(
@@ -205,11 +250,11 @@ def check_geometry(
         )
     # Coordinates that do not survive projection (latitude beyond 90°, text read as numbers)
     # become inf: report them and drop the shape rather than let GEOS fail on it later.
-    bounds = np.asarray(geom.bounds, dtype=float).reshape(len(gdf), 4)
+    bounds = shapely.bounds(shapes).reshape(len(gdf), 4)
     broken = ~empty & ~np.isfinite(bounds).all(axis=1)
     if broken.any():
         gdf = gdf.copy()
-        for i in np.flatnonzero(broken.to_numpy()):
+        for i in np.flatnonzero(broken):
             problems.append(
                 Problem(
                     "coordinates are out of range for the layer's coordinate system",
@@ -219,16 +264,17 @@ def check_geometry(
                     **where,
                 )
             )
-        gdf.loc[broken.to_numpy(), gdf.geometry.name] = None
-        geom = gdf.geometry
+        gdf.loc[broken, gdf.geometry.name] = None
+        shapes = _shapes(gdf)
         empty = empty | broken
     ok = ~empty
-    invalid = ok & ~geom.is_valid
+    invalid = ok & ~shapely.is_valid(shapes)
     if invalid.any():
-        idx = np.flatnonzero(invalid.to_numpy())
-        repaired = shapely.make_valid(np.asarray(geom.values[idx]))
+        idx = np.flatnonzero(invalid)
+        repaired = shapely.make_valid(shapes[idx])
         gdf = gdf.copy()
         gdf.loc[gdf.index[idx], gdf.geometry.name] = repaired
+        shapes = _shapes(gdf)
         problems.append(
             Problem(
                 f"{len(idx)} invalid geometr{'y was' if len(idx) == 1 else 'ies were'} repaired "
@@ -240,12 +286,13 @@ def check_geometry(
                 **where,
             )
         )
-    types = gdf.geometry[ok].geom_type
+    at = np.flatnonzero(ok)  # positions of the rows with a shape
+    types = shapely.get_type_id(shapes[at])
     if kind in POINT_LAYERS:
-        areal = types.isin(["Polygon", "MultiPolygon", "LineString", "MultiLineString"])
+        areal = np.isin(types, [POLYGON, MULTIPOLYGON, LINE, MULTILINE])
         if areal.any():
             gdf = gdf.copy()
-            sel = areal.index[areal.to_numpy()]
+            sel = gdf.index[at[areal]]
             gdf.loc[sel, gdf.geometry.name] = gdf.loc[sel].geometry.representative_point()
             problems.append(
                 Problem(
@@ -256,51 +303,49 @@ def check_geometry(
                     **where,
                 )
             )
-        multi = types == "MultiPoint"
+        multi = types == MULTIPOINT
         if multi.any():
             gdf = gdf.copy()
-            sel = multi.index[multi.to_numpy()]
+            sel = gdf.index[at[multi]]
             gdf.loc[sel, gdf.geometry.name] = gdf.loc[sel].geometry.centroid
     elif kind == "population":
         # A unit is a point or an area; a line (a street traced for a community) is neither.
-        other = ~types.isin(["Point", "Polygon", "MultiPolygon"])
+        other = ~np.isin(types, [POINT, POLYGON, MULTIPOLYGON])
         if other.any():
             gdf = gdf.copy()
-            sel = other.index[other.to_numpy()]
+            sel = gdf.index[at[other]]
             gdf.loc[sel, gdf.geometry.name] = gdf.loc[sel].geometry.representative_point()
             problems.append(
                 Problem(
                     f"{int(other.sum())} unit(s) are lines or collections; a point on each is used",
                     fix="give population units as points or polygons",
-                    row=int(
-                        rows[np.flatnonzero(ok.to_numpy())[np.flatnonzero(other.to_numpy())[0]]]
-                    ),
+                    row=int(rows[at[np.flatnonzero(other)[0]]]),
                     severity="warning",
                     code="not_point",
                     **where,
                 )
             )
     elif kind in LINE_LAYERS:
-        bad = ~types.isin(["LineString", "MultiLineString"])
-        for i in np.flatnonzero(bad.to_numpy()):
+        bad = ~np.isin(types, [LINE, MULTILINE])
+        for i in np.flatnonzero(bad):
             problems.append(
                 Problem(
-                    f"a road must be a line, found {types.iloc[i]}",
+                    f"a road must be a line, found {TYPE_NAMES.get(int(types[i]))}",
                     fix="remove it or redraw it as a line",
-                    row=int(rows[np.flatnonzero(ok.to_numpy())[i]]),
+                    row=int(rows[at[i]]),
                     severity="warning",
                     code="wrong_geometry",
                     **where,
                 )
             )
     elif kind in AREA_LAYERS:
-        bad = ~types.isin(["Polygon", "MultiPolygon", "GeometryCollection"])
-        for i in np.flatnonzero(bad.to_numpy()):
+        bad = ~np.isin(types, [POLYGON, MULTIPOLYGON, COLLECTION])
+        for i in np.flatnonzero(bad):
             problems.append(
                 Problem(
-                    f"the boundary must be a polygon, found {types.iloc[i]}",
+                    f"the boundary must be a polygon, found {TYPE_NAMES.get(int(types[i]))}",
                     fix="give the county polygon",
-                    row=int(rows[np.flatnonzero(ok.to_numpy())[i]]),
+                    row=int(rows[at[i]]),
                     code="wrong_geometry",
                     **where,
                 )
@@ -365,44 +410,65 @@ def _split(total: float, weights: list[int]) -> list[float]:
     return list(share)
 
 
+EXPANDED_COLUMNS = [
+    "school_id",
+    "name",
+    "level",
+    "classes",
+    "students",
+    "capacity",
+    "teachers",
+    "quality",
+    "location",
+    "status",
+    "ownership",
+    "school_type",
+    "combined",
+    "src_row",
+    "geometry",
+]
+SHARED_COUNTS = ("classes", "students", "capacity", "teachers")
+
+
 def expand_levels(gdf: gpd.GeoDataFrame, standards: Standards) -> gpd.GeoDataFrame:
     """One row per school and level; combined schools share classes, pupils and staff by grades."""
-    records = []
-    for rec in gdf.to_dict("records"):
-        form = rec.pop("form")
+    # Column lists, not row dicts: a single-level school (nearly all) keeps its counts as they
+    # are, which is what _split gives for one weight, and only combined schools are split.
+    data = {c: gdf[c].tolist() for c in gdf.columns if c != "form"}
+    take: list[int] = []
+    level: list[str] = []
+    combined: list[str] = []
+    parts: dict[str, list] = {c: [] for c in SHARED_COUNTS}
+    for i, form in enumerate(gdf["form"].tolist()):
         if form is None or (isinstance(form, float) and np.isnan(form)):
             continue
         levels = COMBINED_LEVELS[form]
+        if len(levels) == 1:
+            take.append(i)
+            level.append(levels[0])
+            combined.append("")
+            for c in SHARED_COUNTS:
+                total = data[c][i]
+                parts[c].append(np.nan if total != total else np.float64(total))
+            continue
         weights = [standards.grades(lv) for lv in levels]
-        parts = {
-            c: _split(rec[c], weights) for c in ("classes", "students", "capacity", "teachers")
-        }
-        for j, level in enumerate(levels):
-            row = dict(rec)
-            row["level"] = level
-            row["combined"] = form if len(levels) > 1 else ""
-            for c in parts:
-                row[c] = parts[c][j]
-            records.append(row)
-    cols = [
-        "school_id",
-        "name",
-        "level",
-        "classes",
-        "students",
-        "capacity",
-        "teachers",
-        "quality",
-        "location",
-        "status",
-        "ownership",
-        "school_type",
-        "combined",
-        "src_row",
-        "geometry",
-    ]
+        split = {c: _split(data[c][i], weights) for c in SHARED_COUNTS}
+        for j, lv in enumerate(levels):
+            take.append(i)
+            level.append(lv)
+            combined.append(form)
+            for c in SHARED_COUNTS:
+                parts[c].append(split[c][j])
+    columns = {"level": level, "combined": combined, **parts}
+    for c in EXPANDED_COLUMNS:
+        if c not in columns:
+            values = data[c]
+            columns[c] = [values[i] for i in take]
+    records = list(zip(*(columns[c] for c in EXPANDED_COLUMNS)))
     out = gpd.GeoDataFrame(
-        pd.DataFrame.from_records(records, columns=cols), geometry="geometry", crs=gdf.crs
+        pd.DataFrame.from_records(records, columns=EXPANDED_COLUMNS),
+        geometry="geometry",
+        crs=gdf.crs,
     )
     out["level_order"] = out["level"].map({lv: i for i, lv in enumerate(LEVELS)})
     missing_cap = out["capacity"].isna()
@@ -504,9 +570,12 @@ def normalise_roads(
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)
     gdf = check_geometry(gdf, "roads", src, problems)
-    keep = ~(gdf.geometry.isna() | gdf.geometry.is_empty) & gdf.geometry.geom_type.isin(
-        ["LineString", "MultiLineString"]
+    shapes = _shapes(gdf)
+    keep = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes)) & np.isin(
+        shapely.get_type_id(shapes), [LINE, MULTILINE]
     )
+    if keep.all():
+        return gdf.reset_index(drop=True)
     return gdf[keep].reset_index(drop=True)
 
 
@@ -548,7 +617,15 @@ def check_inside(
     )
     valid = ~(pts.isna() | pts.is_empty)
     dist = pd.Series(np.zeros(len(gdf)), index=gdf.index)
-    dist[valid] = pts[valid].distance(shape)
+    # Most points lie inside, where the distance is 0: a prepared point-in-polygon test is far
+    # cheaper than a distance to every edge of the county outline.
+    shapes = np.asarray(pts[valid].values)
+    far = np.ones(len(shapes), bool)
+    if len(shapes) and (shapely.get_type_id(shapes) == 0).all():
+        far = ~shapely.contains_xy(shape, shapely.get_x(shapes), shapely.get_y(shapes))
+    inner = np.zeros(len(shapes))
+    inner[far] = shapely.distance(shapes[far], shape)
+    dist[valid] = inner
     out = valid & (dist > tolerance_m)
     id_col = next((c for c in ("school_id", "unit_id", "candidate_id") if c in gdf.columns), None)
     reported = set()

@@ -225,6 +225,10 @@ def _read_ogr(
         ) from None
 
 
+# Formats whose Arrow reading was checked to give the row reader's frame (tests/test_read_arrow.py).
+ARROW_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb"}
+
+
 def _read_arrow(
     path: Path, layer: str | None, encoding: str | None = None
 ) -> gpd.GeoDataFrame | PendingLayer | None:
@@ -234,13 +238,22 @@ def _read_arrow(
     ``pyogrio.read_dataframe`` except where the row reader's result is used for anything
     unusual (date/time, list and JSON fields), which go back to the row reader, and text
     columns with no value at all, which the row reader gives as object columns of None.
+    Any failure, and any malformed Arrow data (GDAL writes broken offsets for a FlatGeobuf
+    with empty shapes), also means the row reader, which then reports what is wrong.
     """
-    import pyarrow as pa
-
+    if path.suffix.lower() not in ARROW_SUFFIXES:
+        return None
     try:
         meta, table = pyogrio.read_arrow(path, layer=layer, encoding=encoding)
-    except Exception:  # noqa: BLE001 - the row reader reads it again and reports what is wrong
+        table.validate(full=True)
+        return _arrow_frame(meta, table)
+    except Exception:  # noqa: BLE001 - see above: the row reader decides
         return None
+
+
+def _arrow_frame(meta: dict, table) -> gpd.GeoDataFrame | PendingLayer | None:
+    import pyarrow as pa
+
     if any(str(d).startswith("datetime") for d in meta["dtypes"] if d is not None):
         return None
     if "OFSTJSON" in meta["ogr_subtypes"]:
@@ -251,10 +264,7 @@ def _read_arrow(
     fields = table.drop_columns([geometry])
     if any(pa.types.is_nested(t) or pa.types.is_dictionary(t) for t in fields.schema.types):
         return None
-    try:
-        frame = fields.to_pandas()
-    except Exception:  # noqa: BLE001 - e.g. text that is not UTF-8
-        return None
+    frame = fields.to_pandas()
     for name, column in zip(fields.column_names, fields.columns, strict=True):
         kind = column.type
         if (pa.types.is_string(kind) or pa.types.is_large_string(kind)) and (
@@ -266,8 +276,7 @@ def _read_arrow(
     pending = PendingLayer.from_wkb(frame, wkb, crs)
     if pending is not None:
         return pending
-    shapes = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
-    frame["geometry"] = shapes
+    frame["geometry"] = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=meta["crs"])
 
 
