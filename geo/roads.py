@@ -427,7 +427,12 @@ class RoadGraph:
             yield chunk, all_rows, np.minimum(va, vb)
 
     def _box_graph(
-        self, lo: np.ndarray, hi: np.ndarray, dst: Snap, chunk: np.ndarray, *targets: np.ndarray
+        self,
+        lo: np.ndarray,
+        hi: np.ndarray,
+        dst: Snap | None,
+        chunk: np.ndarray,
+        *targets: np.ndarray,
     ) -> tuple[csr_matrix, list[np.ndarray]]:
         """The junction graph inside the box [lo, hi] plus one virtual node per destination of
         ``chunk`` (last, in chunk order; edges out to its chain's ends inside the box), and
@@ -454,9 +459,12 @@ class RoadGraph:
             cols = sub_id[indices[pos]]
             keep = cols >= 0
             row_cnt = np.bincount(np.repeat(np.arange(k), cnt)[keep], minlength=k)
-            ends = np.column_stack([sub_id[dst.node_a[chunk]], sub_id[dst.node_b[chunk]]])
-            # csgraph reads a stored 0 as "no edge": keep virtual edges strictly positive.
-            w = np.maximum(np.column_stack([dst.cost_a_m[chunk], dst.cost_b_m[chunk]]), 1e-9)
+            if len(chunk):
+                ends = np.column_stack([sub_id[dst.node_a[chunk]], sub_id[dst.node_b[chunk]]])
+                # csgraph reads a stored 0 as "no edge": keep virtual edges strictly positive.
+                w = np.maximum(np.column_stack([dst.cost_a_m[chunk], dst.cost_b_m[chunk]]), 1e-9)
+            else:
+                ends, w = np.zeros((0, 2), np.int64), np.zeros((0, 2))
             inside = ends >= 0
             indptr2 = np.zeros(m + 1, np.int64)
             np.cumsum(np.concatenate([row_cnt, inside.sum(axis=1)]), out=indptr2[1:])
@@ -582,40 +590,46 @@ class RoadGraph:
         computed once and kept (bounded by ``_ROW_CACHE_CELLS``)."""
         on = np.flatnonzero(dst.on_network)
         if len(on) and org.on_network.any():
-            ra = self._rows(dst.node_a[on], limit)  # (len(on), search nodes)
-            rb = self._rows(dst.node_b[on], limit)
+            n = len(org)
+            cols = np.concatenate([org.node_a, org.node_b])  # the only columns read
+            ra = self._rows(dst.node_a[on], limit, cols)
+            rb = self._rows(dst.node_b[on], limit, cols)
             ca, cb = dst.cost_a_m[on, None], dst.cost_b_m[on, None]
-            oa, ob = org.node_a, org.node_b
-            to_a = np.minimum(ca + ra[:, oa], cb + rb[:, oa])
-            to_b = np.minimum(ca + ra[:, ob], cb + rb[:, ob])
+            to_a = np.minimum(ca + ra[:, :n], cb + rb[:, :n])
+            to_b = np.minimum(ca + ra[:, n:], cb + rb[:, n:])
             t = np.minimum(to_a + org.cost_a_m, to_b + org.cost_b_m).T
             out[:, on] = np.where(org.on_network[:, None], t, np.inf)
         oi, di, dd = self._same_segment(org, dst)
         np.minimum.at(out, (oi, di), dd)
         return out
 
-    def _rows(self, nodes: np.ndarray, limit: float = np.inf) -> np.ndarray:
+    def _rows(self, nodes: np.ndarray, limit: float, cols: np.ndarray) -> np.ndarray:
+        """Distances (len(nodes), len(cols)) from junctions to junctions: cached full rows, or
+        for a finite ``limit`` and rows not cached, a bounded search on the box around them
+        (exact up to ``limit``; every cell built on an entry beyond it is beyond it too, and
+        dense() cuts those). Bounded rows are unfit for later unbounded tables: not cached."""
         cache = self._row_cache
-        need = np.unique(nodes)
-        missing = [int(x) for x in need if int(x) not in cache]
-        if missing and np.isfinite(limit):
-            # Bounded rows are exact up to ``limit`` (every cell built on an entry beyond it is
-            # beyond it too, and dense() cuts those), but unfit for later unbounded tables:
-            # searched for this call only, not cached.
-            d = dijkstra(self.csr, directed=True, indices=missing, limit=limit)
-            extra = dict(zip(missing, d, strict=True))
-            return (
-                np.stack([cache[int(x)] if int(x) in cache else extra[int(x)] for x in nodes])
-                if len(nodes)
-                else np.zeros((0, 0))
-            )
-        if missing:
+        need, inv = np.unique(nodes, return_inverse=True)
+        missing = np.array([x for x in need.tolist() if x not in cache], np.int64)
+        vals = np.empty((len(need), len(cols)))
+        if len(missing) and np.isfinite(limit):
+            jxy = self.node_xy[self.junction[missing]]
+            lo, hi = jxy.min(axis=0) - limit, jxy.max(axis=0) + limit
+            sub, (src, at) = self._box_graph(lo, hi, None, missing[:0], missing, cols)
+            d = dijkstra(sub, directed=True, indices=src, limit=limit)
+            d = np.concatenate([d, np.full((len(missing), 1), np.inf)], axis=1)  # "outside"
+            vals[np.searchsorted(need, missing)] = d[:, at]
+        elif len(missing):
             if (len(cache) + len(missing)) * self.n_search_nodes > _ROW_CACHE_CELLS:
                 cache.clear()
+                missing = need  # rows of this call cached before are gone too
             d = dijkstra(self.csr, directed=True, indices=missing)
-            for x, row in zip(missing, d, strict=True):
+            for x, row in zip(missing.tolist(), d, strict=True):
                 cache[x] = row
-        return np.stack([cache[int(x)] for x in nodes]) if len(nodes) else np.zeros((0, 0))
+        for j, x in enumerate(need.tolist()):
+            if x in cache:
+                vals[j] = cache[x][cols]
+        return vals[inv.reshape(-1)]
 
     # ------------------------------------------------------------------ helpers
     def _place_xy(self, s: Snap, idx: np.ndarray) -> np.ndarray:

@@ -244,3 +244,28 @@ def test_knn_bounded_rounds_and_unbounded_search_agree(seed, full, monkeypatch):
         assert np.allclose(d[fin] / 1000.0, want[fin], atol=1e-9)
         got = np.take_along_axis(table, np.maximum(i, 0), 1)
         assert np.allclose(got[fin], d[fin] / 1000.0, atol=1e-9)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+@pytest.mark.parametrize("max_km", [0.3, 0.9])
+def test_bounded_rows_on_boxes_equal_the_full_table_cut(seed, max_km):
+    """Bounded junction rows searched on the box around them (no rows cached yet, or some
+    cached by an earlier unbounded table): the full table cut at the bound, bit for bit."""
+    from test_roads import winding
+
+    layer = winding(n=8, seed=seed)
+    rng = np.random.default_rng(seed)
+    org = rng.uniform(-200, 2500, (150, 2))
+    dst = rng.uniform(-100, 2400, (12, 2))
+    full = RoadNetwork(build_road_graph(layer), 800.0).dense_km(org, dst)
+    want = np.where(full <= max_km, full, np.inf)
+    fresh = RoadNetwork(build_road_graph(layer), 800.0)
+    assert np.array_equal(fresh.dense_km(org, dst, max_km=max_km), want)
+    mixed = RoadNetwork(build_road_graph(layer), 800.0)
+    mixed.dense_km(org, dst[:5])  # caches the rows of some destinations
+    assert np.array_equal(mixed.dense_km(org, dst, max_km=max_km), want)
+    small = RoadNetwork(build_road_graph(layer), 800.0)  # one place at a time
+    for j in range(len(dst)):
+        assert np.array_equal(
+            small.dense_km(org[:3], dst[j : j + 1], max_km=max_km), want[:3, j : j + 1]
+        )
