@@ -40,29 +40,30 @@ STALL = 50
 _HUGE = 2**62
 
 
-def neighbourhoods(w: np.ndarray, ci: np.ndarray, m: int, size: int) -> list[np.ndarray]:
-    """For every school (by index), itself and the ``size - 1`` schools sharing the most pupils
-    of candidate units with it (ties by school index)."""
+def shared_neighbours(w: np.ndarray, ci: np.ndarray, m: int):
+    """A function giving, for a school, the other schools ordered by the pupils of units having
+    both among their first ``_SHARE_COLUMNS`` candidates (most first, ties by index); computed
+    when first asked for, as a search looks at few schools of a large model."""
     k = min(_SHARE_COLUMNS, ci.shape[1])
     cols = ci[:, :k]
-    a = np.repeat(cols, k, axis=1).ravel()
-    b = np.tile(cols, (1, k)).ravel()
-    wt = np.repeat(w, k * k)
-    ok = (a >= 0) & (b >= 0) & (a != b) & (wt > 0)
-    a, b, wt = a[ok], b[ok], wt[ok]
-    key = a * m + b
-    uk, inv = np.unique(key, return_inverse=True)
-    share = np.bincount(inv, wt)
-    sa, sb = uk // m, uk % m
-    order = np.lexsort((sb, -share, sa))
-    sa, sb = sa[order], sb[order]
-    start = np.searchsorted(sa, np.arange(m + 1))
-    return [
-        np.concatenate([[s], sb[start[s] : min(start[s + 1], start[s] + size - 1)]]).astype(
-            np.int64
-        )
-        for s in range(m)
-    ]
+    u, j = np.nonzero((cols >= 0) & (w[:, None] > 0))
+    s = cols[u, j]
+    o = np.argsort(s, kind="stable")
+    start = np.searchsorted(s[o], np.arange(m + 1))
+    rows = u[o]
+    cache: dict[int, np.ndarray] = {}
+
+    def of(school: int) -> np.ndarray:
+        if school not in cache:
+            r = rows[start[school] : start[school + 1]]
+            c = cols[r]
+            ok = (c >= 0) & (c != school)
+            share = np.bincount(c[ok], np.broadcast_to(w[r][:, None], c.shape)[ok], m)
+            nb = np.flatnonzero(share > 0)
+            cache[school] = nb[np.lexsort((nb, -share[nb]))]
+        return cache[school]
+
+    return of
 
 
 def solve_small(
@@ -151,18 +152,22 @@ def lns(
     capacity: np.ndarray,
     school: np.ndarray,
     budget: list[int],
+    place_more: bool = False,
 ) -> int:
     """Improve ``school`` (-1: no place) in place by exact re-solves of neighbourhoods.
 
     ``w`` pupils per unit, ``ci``/``cm`` candidate schools and integer metres (-1 / 0 where
     none), ``capacity`` places per school. ``budget[0]`` is the work left (sub-problem units);
-    it is used up here. Returns the number of improving re-solves."""
+    it is used up here. ``place_more``: a sub-problem may also place units now without a place
+    (most pupils placed first, then least pupil-metres); otherwise the placed units stay placed,
+    the others stay out, and only pupil-metres are saved. Returns the number of improving
+    re-solves."""
     n, m = len(w), len(capacity)
     if n == 0 or m == 0:
         return 0
     # One more pupil placed outweighs any saving of pupil-metres within a sub-problem.
     penalty = MAX_FREE_UNITS * int(w.max()) * int(cm.max(initial=0)) + 1
-    static = neighbourhoods(w, ci, m, NEIGHBOURHOOD_SCHOOLS)
+    shared = shared_neighbours(w, ci, m)
     load = np.bincount(school[school >= 0], w[school >= 0], m).astype(np.int64)
     version = np.ones(m, np.int64)  # clock of the last change of a school's units
     solved_at = np.zeros(m, np.int64)  # clock when a seed's neighbourhood was last solved
@@ -170,16 +175,15 @@ def lns(
     improved = stall = 0
     for _ in range(MAX_PASSES):
         any_change = False
-        hoods = _hoods(w, cm, ci, school, static, NEIGHBOURHOOD_SCHOOLS)
-        for seed in _seed_order(w, cm, ci, capacity, school):
-            hood = hoods[seed]
+        for seed in _seed_order(w, cm, ci, capacity, school, place_more):
+            hood = _hood(int(seed), w, cm, ci, school, shared(seed), NEIGHBOURHOOD_SCHOOLS)
             # Solved since its schools last changed: the same sub-problem, no gain.
             if solved_at[seed] >= version[hood].max():
                 continue
             if budget[0] <= 0:
                 return improved
             solved_at[seed] = clock
-            res = _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget)
+            res = _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget, place_more)
             if res is None:
                 stall += 1
                 if stall >= STALL:
@@ -202,45 +206,29 @@ def lns(
     return improved
 
 
-def _hoods(w, cm, ci, school, static, size):
-    """Per school: itself, then the schools nearer than it to its unit lying farthest beyond
-    its nearest school (pupil-metres), then the static neighbours."""
-    m = len(static)
-    placed = np.flatnonzero(school >= 0)
-    if not len(placed):
-        return static
-    s = school[placed]
-    hit = ci[placed] == s[:, None]
-    col = hit.argmax(axis=1)
-    cur = cm[placed, col]
-    exc = w[placed] * (cur - cm[placed, 0])
-    o = np.lexsort((placed, -exc, s))
-    first = o[np.r_[True, s[o][1:] != s[o][:-1]]]
-    worst = np.full(m, -1)
-    worst[s[first]] = first
-    out = []
-    for sc in range(m):
-        h = [sc]
-        j = worst[sc]
-        if j >= 0 and exc[j] > 0:
-            u = placed[j]
-            for t in ci[u, : col[j]]:
-                if len(h) >= size:
-                    break
-                if t >= 0 and t not in h:
-                    h.append(int(t))
-        for t in static[sc][1:]:
-            if len(h) >= size:
-                break
-            if t not in h:
-                h.append(int(t))
-        out.append(np.array(h, np.int64))
-    return out
+def _hood(seed, w, cm, ci, school, shared, size):
+    """The seed, then the schools nearer than it to its unit lying farthest beyond its nearest
+    school (pupil-metres, ties by index), then the schools sharing the most units with it."""
+    h = [seed]
+    at = np.flatnonzero(school == seed)
+    if len(at):
+        col = (ci[at] == seed).argmax(axis=1)
+        exc = w[at] * (cm[at, col] - cm[at, 0])
+        i = int(np.lexsort((at, -exc))[0])
+        if exc[i] > 0:
+            h += [int(t) for t in ci[at[i], : col[i]] if t >= 0][: size - 1]
+    for t in shared:
+        if len(h) >= size:
+            break
+        if t not in h:
+            h.append(int(t))
+    return np.array(h, np.int64)
 
 
-def _seed_order(w, cm, ci, capacity, school):
-    """Schools whose neighbourhood most likely holds a gain first: those holding a unit bigger
-    than half their places, then by the pupil-metres their units lie beyond their nearest
+def _seed_order(w, cm, ci, capacity, school, place_more):
+    """Schools whose neighbourhood most likely holds a gain first: (with ``place_more``) those
+    that units without a place could go to, most pupils first; those holding a unit bigger
+    than half their places; then by the pupil-metres their units lie beyond their nearest
     school; ties by index."""
     m = len(capacity)
     placed = np.flatnonzero(school >= 0)
@@ -252,22 +240,25 @@ def _seed_order(w, cm, ci, capacity, school):
     big[s[2 * w[placed] > capacity[s]]] = True
     out = np.flatnonzero((school < 0) & (w > 0))
     need = np.zeros(m)
-    if len(out):
+    if place_more and len(out):
         c = ci[out]
         ok = c >= 0
         need = np.bincount(c[ok], np.broadcast_to(w[out][:, None], c.shape)[ok], m)
     return np.lexsort((np.arange(m), -excess, ~big, -need))
 
 
-def _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget):
+def _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget, place_more):
     """Re-solve one neighbourhood exactly: (units, new school per unit) when strictly better.
 
-    Freed: the units placed at its schools that have another candidate among them, and units
-    without a place that have a candidate there."""
+    Freed: the units placed at its schools that have another candidate among them, and with
+    ``place_more`` the units without a place that have a candidate there."""
     b, m = len(hood), len(capacity)
     local = np.full(m + 1, -1, np.int64)
     local[hood] = np.arange(b)
-    near = np.flatnonzero((local[school] >= 0) | ((school < 0) & (w > 0)))
+    near = local[school] >= 0
+    if place_more:
+        near |= (school < 0) & (w > 0)
+    near = np.flatnonzero(near)
     cin = local[ci[near]]  # local school of each candidate column, -1 outside (ci -1 → m)
     n_in = (cin >= 0).sum(axis=1)
     at = local[school[near]]
@@ -296,7 +287,9 @@ def _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget):
     opt_s[r, rank] = cin[r, j]
     opt_c[r, rank] = wu[r] * cm[units[r], j]
     opt_j[r, rank] = j
-    opt_s[:, b] = b
+    # "No place" only when units may be placed anew: a placed unit may then give its place up
+    # to a larger one (the penalty allows it only when more pupils get a place).
+    opt_s[:, b] = b if place_more else -1
     opt_c[:, b] = penalty * wu
     cur = (opt_s == at_u[:, None]) & (at_u[:, None] >= 0)
     cur[:, b] = at_u < 0

@@ -3,7 +3,8 @@
 - ``solve_small`` (the exact sub-solver) equals a brute force over every choice;
 - ``improve`` with the search is never worse than the local search alone, never over capacity,
   every unit at one of its candidates;
-- when one neighbourhood holds the whole model, ``improve`` reaches the brute-force optimum;
+- when one neighbourhood holds the whole model, ``improve(place_more=True)`` reaches the
+  brute-force optimum;
 - the hand-built bin-packing case the single-unit moves cannot fix.
 """
 
@@ -142,8 +143,8 @@ def test_solve_small_equals_brute_force(data):
 
 
 @settings(max_examples=120, deadline=None)
-@given(instances())
-def test_improve_never_worse_than_the_local_search(inst):
+@given(instances(), st.booleans())
+def test_improve_never_worse_than_the_local_search(inst, place_more):
     w, cap, cand_d, cand_i = inst
     start = _start(w, cap, cand_d, cand_i)
     old = start.copy()
@@ -154,11 +155,11 @@ def test_improve_never_worse_than_the_local_search(inst):
     finally:
         aw._LNS_ROUNDS = saved
     new = start.copy()
-    aw.improve(w, cap, cand_d, cand_i, new)
+    aw.improve(w, cap, cand_d, cand_i, new, place_more=place_more)
     _check_valid(new, w, cap, cand_i)
     assert _key(new, w, cand_d, cand_i) <= _key(old, w, cand_d, cand_i)
     again = start.copy()
-    aw.improve(w, cap, cand_d, cand_i, again)
+    aw.improve(w, cap, cand_d, cand_i, again, place_more=place_more)
     assert (again == new).all()  # deterministic
 
 
@@ -172,11 +173,32 @@ def test_improve_is_optimal_when_one_neighbourhood_holds_the_model(inst):
     lns_mod.MAX_STATES = 10**6
     try:
         school = _start(w, cap, full_d, full_i)
-        aw.improve(w, cap, full_d, full_i, school)
+        aw.improve(w, cap, full_d, full_i, school, place_more=True)
     finally:
         lns_mod.MAX_STATES = saved
     _check_valid(school, w, cap, full_i)
     assert _key(school, w, full_d, full_i) == _brute(w, cap, full_d, full_i)
+
+
+@settings(max_examples=80, deadline=None)
+@given(instances())
+def test_search_without_place_more_keeps_who_is_placed(inst):
+    w, cap, cand_d, cand_i = inst
+    school = _start(w, cap, cand_d, cand_i)
+    saved = aw._LNS_ROUNDS
+    aw._LNS_ROUNDS = 0
+    try:
+        aw.improve(w, cap, cand_d, cand_i, school)
+    finally:
+        aw._LNS_ROUNDS = saved
+    valid = (cand_i >= 0) & (w[:, None] > 0)
+    cm = np.where(valid, np.rint(cand_d * 1000.0), 0).astype(np.int64)
+    ci = np.where(valid, cand_i, -1)
+    before = school.copy()
+    lns_mod.lns(w, cm, ci, cap, school, [10**6], place_more=False)
+    _check_valid(school, w, cap, cand_i)
+    assert ((school >= 0) == (before >= 0)).all()
+    assert _key(school, w, cand_d, cand_i) <= _key(before, w, cand_d, cand_i)
 
 
 def test_bin_packing_case_the_moves_miss():
