@@ -2,17 +2,21 @@
 
 The moves of ``planning.assign_whole`` change one or two units at a time; they miss the
 re-packings that a few small schools need when their villages are bigger than half their places
-(a bin-packing structure the flow bound does not see). Here a neighbourhood is a handful of
-schools that share candidate units: every unit placed at one of them that could go to another one
-of them is freed, and the sub-problem (freed units × those schools, with the places the other
-units leave) is solved exactly; the answer is kept only when strictly better (most pupils placed,
-then least pupil-metres).
+(a bin-packing structure the flow bound does not see). Here a neighbourhood is a seed school,
+the schools nearer than it to its worst-placed unit and the schools sharing the most candidate
+units with it: every unit placed at one of them that could go to another one of them is freed,
+and the sub-problem (freed units × those schools, with the places the other units leave) is
+solved exactly; the answer is kept only when strictly better: least pupil-metres with the same
+units placed, or (``place_more``) most pupils placed, then least pupil-metres. Seeds go in the
+order most likely to gain: schools holding a unit bigger than half their places, then by the
+pupil-metres their units lie beyond their nearest school.
 
 The exact sub-solver is a breadth-first branch and bound over the units, vectorised in numpy:
 the states of a layer are the schools' loads; equal loads keep only the cheapest; a state dies
 when its cost plus each remaining unit's cheapest option is not below the current solution's
-cost. It is bounded by a count of states, never by time, so the result is the same at any
-machine load. A neighbourhood is solved again only when one of its schools changed since.
+cost. Every bound is a count (states per layer, sub-problem units, re-solves without a gain),
+never time, so the result is the same at any machine load. A neighbourhood is solved again only
+when one of its schools changed since.
 """
 
 from __future__ import annotations
