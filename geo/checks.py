@@ -224,6 +224,13 @@ def check_geometry(
     gdf: gpd.GeoDataFrame, kind: str, src: LayerSource, problems: list[Problem]
 ) -> gpd.GeoDataFrame:
     """Report empty geometry, repair invalid polygons, turn areas into points where points are meant."""
+    return _check_geometry(gdf, kind, src, problems)[0]
+
+
+def _check_geometry(
+    gdf: gpd.GeoDataFrame, kind: str, src: LayerSource, problems: list[Problem]
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """``check_geometry``; for a line layer also which rows keep a line (saves a second pass)."""
     # Plain shapely calls on the shape array: a million road segments would otherwise spend
     # most of their checking time building Series of geometry-type names.
     rows = row_numbers(gdf)
@@ -275,6 +282,8 @@ def check_geometry(
         gdf = gdf.copy()
         gdf.loc[gdf.index[idx], gdf.geometry.name] = repaired
         shapes = _shapes(gdf)
+        empty = empty.copy()
+        empty[idx] = shapely.is_missing(repaired) | shapely.is_empty(repaired)
         problems.append(
             Problem(
                 f"{len(idx)} invalid geometr{'y was' if len(idx) == 1 else 'ies were'} repaired "
@@ -286,8 +295,9 @@ def check_geometry(
                 **where,
             )
         )
-    at = np.flatnonzero(ok)  # positions of the rows with a shape
+    at = np.flatnonzero(ok)  # positions of the rows with a shape (before any repair)
     types = shapely.get_type_id(shapes[at])
+    lines = np.zeros(len(gdf), bool)
     if kind in POINT_LAYERS:
         areal = np.isin(types, [POLYGON, MULTIPOLYGON, LINE, MULTILINE])
         if areal.any():
@@ -327,6 +337,8 @@ def check_geometry(
             )
     elif kind in LINE_LAYERS:
         bad = ~np.isin(types, [LINE, MULTILINE])
+        lines[at[~bad]] = True
+        lines &= ~empty  # a repair may leave nothing
         for i in np.flatnonzero(bad):
             problems.append(
                 Problem(
@@ -350,7 +362,7 @@ def check_geometry(
                     **where,
                 )
             )
-    return gdf
+    return gdf, lines
 
 
 def normalise_schools(
@@ -569,11 +581,7 @@ def normalise_roads(
     )
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)
-    gdf = check_geometry(gdf, "roads", src, problems)
-    shapes = _shapes(gdf)
-    keep = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes)) & np.isin(
-        shapely.get_type_id(shapes), [LINE, MULTILINE]
-    )
+    gdf, keep = _check_geometry(gdf, "roads", src, problems)
     if keep.all():
         return gdf.reset_index(drop=True)
     return gdf[keep].reset_index(drop=True)

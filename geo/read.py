@@ -6,6 +6,9 @@ column names beyond longitude/latitude.
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import gc
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
@@ -61,9 +64,16 @@ def _read_layer(src: LayerSource, problems: list[Problem]) -> gpd.GeoDataFrame |
 
 def list_layers(path: Path) -> list[str]:
     try:
-        return [str(name) for name, _ in pyogrio.list_layers(path)]
+        stat = Path(path).stat()
+        return list(_layer_names(str(path), stat.st_mtime_ns, stat.st_size))
     except Exception:  # noqa: BLE001 - any driver failure means "no layers we can name"
         return []
+
+
+@functools.lru_cache(maxsize=32)
+def _layer_names(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    """Names once per file version: a project reads several layers from one GeoPackage."""
+    return tuple(str(name) for name, _ in pyogrio.list_layers(path))
 
 
 def _read_vector(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.GeoDataFrame:
@@ -276,8 +286,26 @@ def _arrow_frame(meta: dict, table) -> gpd.GeoDataFrame | PendingLayer | None:
     pending = PendingLayer.from_wkb(frame, wkb, crs)
     if pending is not None:
         return pending
-    frame["geometry"] = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
+    with gc_paused():
+        frame["geometry"] = shapely.from_wkb(wkb.to_numpy(zero_copy_only=False))
     return gpd.GeoDataFrame(frame, geometry="geometry", crs=meta["crs"])
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """Pause Python's cycle collector while many shapes are made.
+
+    Each few hundred thousand new objects make it rescan every live object (a loaded project
+    has millions): 200,000 road segments took 0.2 s to build with it running, 0.04 s without.
+    Shapes hold no reference cycles, so nothing is left for it to find afterwards.
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 @dataclass
@@ -313,18 +341,25 @@ class PendingLayer:
         return cls(frame=frame, kind=kind, xy=xy, counts=counts, crs=crs)
 
     def shapes(self, xy: np.ndarray) -> np.ndarray:
-        out = np.full(len(self.counts), None, dtype=object)
+        with gc_paused():
+            return self._shapes(xy)
+
+    def _shapes(self, xy: np.ndarray) -> np.ndarray:
         present = ~self.null
         if self.kind == "Point":
-            out[present] = shapely.points(xy)
+            made = shapely.points(xy)
         elif len(xy):
             sizes = self.counts[present]
             if (sizes == sizes[0]).all():
-                out[present] = shapely.linestrings(xy.reshape(len(sizes), int(sizes[0]), 2))
+                made = shapely.linestrings(xy.reshape(len(sizes), int(sizes[0]), 2))
             else:
-                out[present] = shapely.linestrings(
-                    xy, indices=np.repeat(np.arange(len(sizes)), sizes)
-                )
+                made = shapely.linestrings(xy, indices=np.repeat(np.arange(len(sizes)), sizes))
+        else:
+            made = np.empty(0, dtype=object)
+        if present.all():
+            return made
+        out = np.full(len(self.counts), None, dtype=object)
+        out[present] = made
         return out
 
     def _frame(self, xy: np.ndarray, crs) -> gpd.GeoDataFrame:
@@ -383,13 +418,18 @@ def _plain_wkb(wkb) -> tuple[str | None, np.ndarray, np.ndarray]:
     else:
         return none
     counts[present] = n
-    if kind == "Point":
-        coord_at = starts + 5
+    head_size = 5 if kind == "Point" else 9
+    size = int(sizes[present][0])
+    if (sizes[present] == size).all() and (np.diff(starts) == size).all():
+        # Equal records back to back (a road layer of two-point segments): one strided copy.
+        block = data[starts[0] : starts[0] + size * len(starts)].reshape(len(starts), size)
+        xy = np.ascontiguousarray(block[:, head_size:]).view("<f8").reshape(-1, 2)
     else:
         first = np.cumsum(n) - n  # each row's first coordinate among all coordinates
         coord_at = 16 * np.arange(int(n.sum()), dtype=np.int64)
-        coord_at += np.repeat(starts + 9 - 16 * first, n)
-    xy = np.lib.stride_tricks.sliding_window_view(data, 16)[coord_at].view("<f8").reshape(-1, 2)
+        coord_at += np.repeat(starts + head_size - 16 * first, n)
+        xy = np.lib.stride_tricks.sliding_window_view(data, 16)[coord_at]
+        xy = xy.view("<f8").reshape(-1, 2)
     if not np.isfinite(xy).all():
         return none  # POINT EMPTY is NaN, NaN: shapely decides what it is
     return kind, xy, counts
