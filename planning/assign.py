@@ -15,9 +15,10 @@ distance km and school index (sorted, padded with inf / -1), per school an integ
      did not finish in 60 s on 3,000 × 10). The flow optimum is its LP relaxation, and a basic
      flow solution splits only about one unit per full school. The split units are rounded to
      one school, units left without a place eject others, and a local search (shift, swap,
-     ejection chain) improves the result (``planning.assign_whole``). It never exceeds a
-     capacity and is reported with its gap to the flow lower bound (``lower_bound_pupil_km``);
-     a heuristic, not proven optimal for whole units. (An exact MILP was tried on small models:
+     ejection chain) improves the result, then a large-neighbourhood search re-packs a few
+     neighbouring schools at a time exactly (``planning.assign_whole``, ``planning.assign_lns``;
+     work bounded by counts, not time). It never exceeds a capacity and is reported with its gap
+     to the flow lower bound (``lower_bound_pupil_km``); not proven optimal for whole units. (An exact MILP was tried on small models:
      HiGHS needed up to 11 s on 20 units × 10 schools even under a 200-node limit, for a
      0.2–2.5 % better objective; ``assign_whole.milp_place`` stays as a reference for tests.)
   Every step is deterministic: no wall-clock limit decides a result.
@@ -204,7 +205,7 @@ def assign_capacity(
                 solve_seconds=time.perf_counter() - t0, notes=notes,
             )  # fmt: skip
         fu, fs, fp, fd, rnotes = _repair_whole(
-            demand, capacity, cand_d, cand_i, fu, fs, fp, progress
+            demand, capacity, cand_d, cand_i, fu, fs, fp, progress, place_more=not split_large
         )
         # A whole unit left out while a school beyond its k has room for it: widen and redo.
         room = capacity - np.bincount(fs, fp, m)
@@ -248,7 +249,9 @@ def _narrow_where_possible(
     narrow = ~keep_wide[:, None] & (cols >= k_first)
     nd, ni = np.where(narrow, np.inf, cand_d), np.where(narrow, -1, cand_i)
     flows = _solve_flow(demand, capacity, nd, ni)
-    gu, gs, gp, gd, _ = _repair_whole(demand, capacity, nd, ni, *flows[:3], progress)
+    gu, gs, gp, gd, _ = _repair_whole(
+        demand, capacity, nd, ni, *flows[:3], progress, place_more=not split_large
+    )
     if split_large:
         # Units still left out may be shared among schools with room, on the wide lists.
         gu, gs, gp, gd, _ = _split_leftovers(demand, capacity, cand_d, cand_i, gu, gs, gp, gd)
@@ -277,9 +280,12 @@ def _flow_widening(demand, capacity, candidates, k, m, notes, progress):
         notes.append(f"widened to the {k} nearest schools: pupils were left without a place")
 
 
-def _repair_whole(demand, capacity, cand_d, cand_i, fu, fs, fp, progress=None):
+def _repair_whole(
+    demand, capacity, cand_d, cand_i, fu, fs, fp, progress=None, *, place_more: bool = False
+):
     """Whole units from the flow: rounding, ejection, local search (``planning.assign_whole``).
-    Returns (unit, school, pupils, km) arcs and notes."""
+    ``place_more``: units left out will not be shared afterwards, so the neighbourhood search
+    may also place them (most pupils first). Returns (unit, school, pupils, km) arcs and notes."""
     n_split = int(np.count_nonzero(np.bincount(fu, minlength=len(demand)) > 1))
     school = round_whole(demand, capacity, cand_d, cand_i, fu, fs, fp)
     notes: list[str] = []
@@ -292,13 +298,13 @@ def _repair_whole(demand, capacity, cand_d, cand_i, fu, fs, fp, progress=None):
         if moved:
             notes.append(f"{moved} units without a place were placed by moving others")
     check_canceled(progress)
-    st = improve(demand, capacity, cand_d, cand_i, school)
-    moves = st["insert"] + st["bump"] + st["shift"] + st["swap"] + st["chain"]
+    st = improve(demand, capacity, cand_d, cand_i, school, place_more=place_more)
+    moves = st["insert"] + st["bump"] + st["shift"] + st["swap"] + st["chain"] + st["lns"]
     if moves:
         notes.append(
             f"local search: {st['shift']} shifts, {st['swap']} swaps, {st['chain']} chains, "
             f"{st['insert']} insertions, {st['bump']} larger units placed instead of smaller "
-            f"ones, in {st['rounds']} rounds"
+            f"ones, {st['lns']} neighbourhoods re-packed, in {st['rounds']} rounds"
         )
     if 0 < np.count_nonzero(cand_i >= 0) <= CPSAT_MAX_ARCS:
         better, proven = cpsat_polish(demand, cand_d, cand_i, capacity, school)
