@@ -257,8 +257,10 @@ def _check_geometry(
         )
     # Coordinates that do not survive projection (latitude beyond 90°, text read as numbers)
     # become inf: report them and drop the shape rather than let GEOS fail on it later.
-    bounds = shapely.bounds(shapes).reshape(len(gdf), 4)
-    broken = ~empty & ~np.isfinite(bounds).all(axis=1)
+    broken = np.zeros(len(gdf), bool)
+    if not np.isfinite(shapely.get_coordinates(shapes)).all():  # rare: then find the rows
+        bounds = shapely.bounds(shapes).reshape(len(gdf), 4)
+        broken = ~empty & ~np.isfinite(bounds).all(axis=1)
     if broken.any():
         gdf = gdf.copy()
         for i in np.flatnonzero(broken):
