@@ -357,16 +357,16 @@ def _chain(w, cm, ci, school, cur, room, n, stats) -> bool:
     u, t, gain_u = u[blocked], t[blocked], gain_u[blocked]
     if len(u) == 0:
         return False
-    # Best exit of every placed unit: least extra pupil-metres to a school with room now.
-    vu, vr, vc = _arcs(cm, ci, school)
-    fits = room[vr] >= w[vu]
-    vu, vr, loss = vu[fits], vr[fits], w[vu[fits]] * (vc[fits] - cur[vu[fits]])
-    best_r = np.full(n, -1, np.int64)
-    best_loss = np.full(n, np.iinfo(np.int64).max)
-    order = np.lexsort((vr, loss, vu))
-    first = order[np.r_[True, vu[order][1:] != vu[order][:-1]]] if len(order) else order
-    best_r[vu[first]] = vr[first]
-    best_loss[vu[first]] = loss[first]
+    # Best exit of every placed unit: least extra pupil-metres to a school with room now, ties
+    # by the school's index (row-wise over the candidate table: no sort of all arcs).
+    big = np.iinfo(np.int64).max
+    fit = (ci >= 0) & (ci != school[:, None]) & (school[:, None] >= 0)
+    fit &= room[np.maximum(ci, 0)] >= w[:, None]
+    loss = np.where(fit, w[:, None] * (cm - cur[:, None]), big)
+    best_loss = loss.min(axis=1)
+    has = fit.any(axis=1)
+    best_r = np.where(fit & (loss == best_loss[:, None]), ci, len(room)).min(axis=1)
+    best_r = np.where(has, best_r, -1)
     # Members of each school, with an exit.
     mem = np.flatnonzero((school >= 0) & (best_r >= 0))
     mem = mem[np.argsort(school[mem], kind="stable")]
