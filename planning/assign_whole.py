@@ -190,7 +190,8 @@ def _widened_next(w, ci, capacity, school) -> bool:
 
 def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
     """Rounds of insert/bump/shift/swap/chain until none applies; True when any did."""
-    n, m = len(demand), len(capacity)
+    m = len(capacity)
+    ci0 = np.maximum(ci, 0)  # for lookups by school; the -1 columns are masked where used
     any_change = False
     for _ in range(_MAX_ROUNDS):
         stats["rounds"] += 1
@@ -204,11 +205,11 @@ def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
             stats["insert"] += eject(demand, capacity, cand_d, cand_i, school, short)
             placed = school >= 0
             room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
-        changed |= _shift(w, cm, ci, school, cur, room, stats)
+        changed |= _shift(w, cm, ci, ci0, school, cur, room, stats)
         cur = _cur_metres(cm, ci, school)
         changed |= _swap(w, cm, ci, school, cur, room, m, stats)
         cur = _cur_metres(cm, ci, school)
-        changed |= _chain(w, cm, ci, school, cur, room, n, stats)
+        changed |= _chain(w, cm, ci, ci0, school, cur, room, m, stats)
         if not changed:
             break
         any_change = True
@@ -284,17 +285,30 @@ def _bump(w, ci, school, room, stats) -> bool:
     return changed
 
 
-def _arcs(cm, ci, school):
-    """Every candidate move (unit, target, gain in pupil-metres) of a placed unit."""
-    u, j = np.nonzero((ci >= 0) & (ci != school[:, None]) & (school[:, None] >= 0))
-    return u, ci[u, j], cm[u, j]
+def _arc_mask(ci, school):
+    """(n, k) mask of every candidate move of a placed unit (to a school other than its own)."""
+    s = school[:, None]
+    return (ci >= 0) & (ci != s) & (s >= 0)
 
 
-def _shift(w, cm, ci, school, cur, room, stats) -> bool:
-    u, t, c = _arcs(cm, ci, school)
-    gain = w[u] * (cur[u] - c)
-    ok = (gain > 0) & (room[t] >= w[u])
-    u, t, c, gain = u[ok], t[ok], c[ok], gain[ok]
+def _members(school, m):
+    """Units by school (CSR): ``units[start[s]:start[s + 1]]`` are those at ``s``, by index."""
+    units = np.argsort(school, kind="stable")
+    start = np.searchsorted(school[units], np.arange(-1, m + 1))[1:]
+    return units, start
+
+
+def _gather(units, start, of):
+    """(position in ``of``, unit) for every unit at each school of ``of``, in that order."""
+    lo, cnt = start[of], start[of + 1] - start[of]
+    a = np.repeat(np.arange(len(of)), cnt)
+    return a, units[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+
+
+def _shift(w, cm, ci, ci0, school, cur, room, stats) -> bool:
+    gain2 = w[:, None] * (cur[:, None] - cm)
+    u, j = np.nonzero(_arc_mask(ci, school) & (gain2 > 0) & (room[ci0] >= w[:, None]))
+    t, gain = ci[u, j], gain2[u, j]
     moved = np.zeros(len(school), bool)
     changed = False
     for i in np.lexsort((t, u, -gain)):
@@ -311,24 +325,21 @@ def _shift(w, cm, ci, school, cur, room, stats) -> bool:
 
 
 def _swap(w, cm, ci, school, cur, room, m, stats) -> bool:
-    u, t, c = _arcs(cm, ci, school)
-    s = school[u]
-    gain_u = w[u] * (cur[u] - c)
-    # A swap gains only if one of its two moves does: pair improving moves (u: s → t) with every
-    # move back (v: t → s).
-    imp = np.flatnonzero(gain_u > 0)
-    if len(imp) == 0:
+    # A swap gains only if one of its two moves does: pair each improving move (u: s → t)
+    # with every move back (v: t → s) of a unit v at t.
+    gain2 = w[:, None] * (cur[:, None] - cm)
+    u, j = np.nonzero(_arc_mask(ci, school) & (gain2 > 0))
+    if len(u) == 0:
         return False
-    key = s * m + t
-    order = np.argsort(key, kind="stable")
-    skey = key[order]
-    back = t[imp] * m + s[imp]
-    lo = np.searchsorted(skey, back, "left")
-    cnt = np.searchsorted(skey, back, "right") - lo
-    a = np.repeat(imp, cnt)
-    b = order[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
-    gain = gain_u[a] + gain_u[b]
-    ua, ub = u[a], u[b]
+    t, gain_u = ci[u, j], gain2[u, j]
+    s = school[u]
+    a, v = _gather(*_members(school, m), t)
+    hit = ci[v] == s[a][:, None]
+    back = hit.any(axis=1)
+    a, v = a[back], v[back]
+    gain_v = w[v] * (cur[v] - cm[v, hit[back].argmax(axis=1)])
+    gain = gain_u[a] + gain_v
+    ua, ub = u[a], v
     ok = (gain > 0) & (room[t[a]] + w[ub] >= w[ua]) & (room[s[a]] + w[ua] >= w[ub])
     gain, ua, ub = gain[ok], ua[ok], ub[ok]
     moved = np.zeros(len(school), bool)
@@ -349,32 +360,25 @@ def _swap(w, cm, ci, school, cur, room, m, stats) -> bool:
     return changed
 
 
-def _chain(w, cm, ci, school, cur, room, n, stats) -> bool:
+def _chain(w, cm, ci, ci0, school, cur, room, m, stats) -> bool:
     """u: s → t blocked by room; a unit v at t moves on to its cheapest school with room."""
-    u, t, c = _arcs(cm, ci, school)
-    gain_u = w[u] * (cur[u] - c)
-    blocked = (gain_u > 0) & (room[t] < w[u])
-    u, t, gain_u = u[blocked], t[blocked], gain_u[blocked]
+    arc = _arc_mask(ci, school)
+    gain2 = w[:, None] * (cur[:, None] - cm)
+    fit = arc & (room[ci0] >= w[:, None])
+    u, j = np.nonzero(arc & (gain2 > 0) & ~fit)
     if len(u) == 0:
         return False
+    t, gain_u = ci[u, j], gain2[u, j]
     # Best exit of every placed unit: least extra pupil-metres to a school with room now, ties
-    # by the school's index (row-wise over the candidate table: no sort of all arcs).
+    # by the school's index.
     big = np.iinfo(np.int64).max
-    fit = (ci >= 0) & (ci != school[:, None]) & (school[:, None] >= 0)
-    fit &= room[np.maximum(ci, 0)] >= w[:, None]
-    loss = np.where(fit, w[:, None] * (cm - cur[:, None]), big)
+    loss = np.where(fit, -gain2, big)
     best_loss = loss.min(axis=1)
-    has = fit.any(axis=1)
-    best_r = np.where(fit & (loss == best_loss[:, None]), ci, len(room)).min(axis=1)
-    best_r = np.where(has, best_r, -1)
-    # Members of each school, with an exit.
-    mem = np.flatnonzero((school >= 0) & (best_r >= 0))
-    mem = mem[np.argsort(school[mem], kind="stable")]
-    ms = school[mem]
-    lo = np.searchsorted(ms, t, "left")
-    cnt = np.searchsorted(ms, t, "right") - lo
-    a = np.repeat(np.arange(len(u)), cnt)
-    v = mem[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+    best_r = np.where(fit & (loss == best_loss[:, None]), ci, m).min(axis=1)
+    best_r = np.where(fit.any(axis=1), best_r, -1)
+    # Members of each school with an exit.
+    units, start = _members(np.where(best_r >= 0, school, -1), m)
+    a, v = _gather(units, start, t)
     gain = gain_u[a] - best_loss[v]
     ok = (gain > 0) & (room[t[a]] + w[v] >= w[u[a]])
     a, v, gain = a[ok], v[ok], gain[ok]
