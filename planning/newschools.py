@@ -218,9 +218,16 @@ def allocate_supply(
     used = np.zeros(m, dtype=np.int64)
     if n == 0 or m == 0 or dem.sum() == 0 or cap.sum() == 0:
         return served, used
-    ok = np.isfinite(dist_km) & (dist_km <= service_km)
-    ok &= (dem > 0)[:, None] & (cap > 0)[None, :]
-    ui, sj = np.nonzero(ok)
+    # Pairs within reach, among units with children and schools with places only: the same
+    # pairs in the same (row-major) order as a scan of the whole table, from a smaller one.
+    rows, cols = np.flatnonzero(dem > 0), np.flatnonzero(cap > 0)
+    sub = dist_km[rows] if len(rows) < n else dist_km
+    sub = sub[:, cols] if len(cols) < m else sub
+    within = sub <= service_km  # NaN compares False; inf too unless the bound is inf
+    if not math.isfinite(service_km):
+        within &= np.isfinite(sub)
+    ri, cj = np.nonzero(within)
+    ui, sj = rows[ri], cols[cj]
     if ui.size == 0:
         return served, used
     src, snk = n + m, n + m + 1
@@ -518,7 +525,7 @@ def run_new_schools(
             "junior": params.junior_planning_unit,
         }.get(level, params.planning_unit)
         keys, names = _areas(units, mode)
-        area_members, gap_sum = _group(keys, unserved)
+        area_members, gap_sum, (pop_sum, kids_sum) = _group_many(keys, unserved, pop, children_int)
         # Largest gaps first, so a smaller neighbour may use the spare places of a new school.
         order_keys = sorted(area_members, key=lambda k: (-gap_sum[k], k))
         new_sites: list[list] = []  # [x, y, spare places]
@@ -528,6 +535,8 @@ def run_new_schools(
 
         for key in order_keys:
             check_canceled(progress)
+            if gap_sum[key] == 0 and _requires_none(level, pop_sum[key], kids_sum[key], params):
+                continue  # nothing to absorb, build or report: most areas of a large county
             members = area_members[key]
             a_pop = float(pop[members].sum())
             a_kids = float(children_int[members].sum())
@@ -730,13 +739,42 @@ def _group(keys: np.ndarray, values: np.ndarray) -> tuple[dict[str, np.ndarray],
     """Members (ascending positions) and the sum of ``values`` of each key, in one pass.
 
     ``values`` are whole numbers (children), so the bincount sums equal per-area sums exactly."""
+    members, sums, _ = _group_many(keys, values)
+    return members, sums
+
+
+def _group_many(
+    keys: np.ndarray, values: np.ndarray, *more: np.ndarray
+) -> tuple[dict[str, np.ndarray], dict[str, float], list[dict[str, float]]]:
+    """``_group`` plus the per-key sums of further arrays (``more``), from one ``np.unique``.
+
+    The sums of ``more`` are taken in bincount's order, not the per-area order: callers use them
+    only where a rounding difference cannot matter (``_requires_none`` keeps clear of its
+    thresholds)."""
     uniq, inv = np.unique(keys, return_inverse=True)
     order = np.argsort(inv, kind="stable")
     counts = np.bincount(inv, minlength=len(uniq))
     parts = np.split(order, np.cumsum(counts)[:-1])
-    sums = np.bincount(inv, weights=values, minlength=len(uniq))
     names = [str(k) for k in uniq]
-    return dict(zip(names, parts)), dict(zip(names, sums.tolist()))
+
+    def sums(v: np.ndarray) -> dict[str, float]:
+        return dict(zip(names, np.bincount(inv, weights=v, minlength=len(uniq)).tolist()))
+
+    return dict(zip(names, parts)), sums(values), [sums(v) for v in more]
+
+
+def _requires_none(level: str, population: float, children: float, params: NewSchoolParams) -> bool:
+    """Whether ``requirement`` surely calls for no school in an area of these sums.
+
+    Its only branches without a school: primary or junior population under the level's
+    threshold, senior without children. ``population`` may differ from the area's own sum in
+    the last bits (another summation order), so it must lie a relative 1e-9 under the
+    threshold (summation error is ~1e-16 per unit); ``children`` are whole numbers, exact."""
+    if level == "primary":
+        return population < params.primary_min_population * (1 - 1e-9)
+    if level == "junior":
+        return population < params.junior_min_population * (1 - 1e-9)
+    return level == "senior" and children <= 0
 
 
 class _Reach:

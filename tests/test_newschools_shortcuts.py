@@ -108,6 +108,72 @@ def test_unit_points_match_the_per_geometry_rule():
         assert (got[i] == (c.x, c.y)).all()
 
 
+@settings(max_examples=200, deadline=None)
+@given(
+    level=st.sampled_from(["primary", "junior", "senior"]),
+    population=st.one_of(
+        st.floats(0, 60_000),
+        st.sampled_from([3999.99, 4000.0, 4000 * (1 - 1e-9), 19_999.9, 20_000.0, 0.0]),
+    ),
+    children=st.integers(0, 5000),
+)
+def test_requires_none_only_where_the_requirement_needs_no_school(level, population, children):
+    params, std = NewSchoolParams(), Standards()
+    if ns._requires_none(level, population, float(children), params):
+        # Also for the area's own sum, which may differ in the last bits.
+        for pop in (population, population * (1 + 4e-16)):
+            assert ns.requirement(level, pop, float(children), params, std).schools == 0
+
+
+def plain_allocation(dist_km, capacity, demand, service_km):
+    """allocate_supply as first written: arcs from a scan of the whole table."""
+    from ortools.graph.python import min_cost_flow
+
+    n, m = dist_km.shape
+    dem = np.rint(np.maximum(np.asarray(demand, float), 0)).astype(np.int64)
+    cap = np.floor(np.maximum(np.nan_to_num(np.asarray(capacity, float)), 0)).astype(np.int64)
+    served, used = np.zeros(n, np.int64), np.zeros(m, np.int64)
+    if n == 0 or m == 0 or dem.sum() == 0 or cap.sum() == 0:
+        return served, used
+    ok = np.isfinite(dist_km) & (dist_km <= service_km)
+    ok &= (dem > 0)[:, None] & (cap > 0)[None, :]
+    ui, sj = np.nonzero(ok)
+    if ui.size == 0:
+        return served, used
+    src, snk = n + m, n + m + 1
+    tails = np.concatenate([np.full(m, src), n + sj, np.arange(n)])
+    heads = np.concatenate([n + np.arange(m), ui, np.full(n, snk)])
+    caps = np.concatenate([cap, dem[ui], dem])
+    costs = np.concatenate([np.zeros(m), np.rint(dist_km[ui, sj] * 1000.0), np.zeros(n)])
+    flow = min_cost_flow.SimpleMinCostFlow()
+    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs.astype(np.int64))
+    total = int(min(cap.sum(), dem.sum()))
+    flow.set_node_supply(src, total)
+    flow.set_node_supply(snk, -total)
+    assert flow.solve_max_flow_with_min_cost() == flow.OPTIMAL
+    f = flow.flows(np.arange(flow.num_arcs()))
+    return f[m + ui.size :], f[:m]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=st.integers(0, 10_000),
+    n=st.integers(0, 25),
+    m=st.integers(0, 12),
+    service=st.sampled_from([0.5, 2.0, 3.0, np.inf]),
+)
+def test_allocate_supply_equals_the_whole_table_scan(seed, n, m, service):
+    rng = np.random.default_rng(seed)
+    dist = rng.uniform(0, 4, (n, m)).round(1)  # ties on purpose
+    dist[rng.random((n, m)) < 0.2] = np.inf
+    dist[rng.random((n, m)) < 0.05] = np.nan
+    cap = rng.choice([0, 0, 30, 45.5, np.nan], m)
+    dem = rng.choice([0, 0, 3, 12.4, 40], n)
+    got = ns.allocate_supply(dist, cap, dem, service)
+    want = plain_allocation(dist, cap, dem, service)
+    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+
+
 def instance(seed: int):
     """Villages in a few towns over ~15 km, schools too small for them, candidate sites."""
     rng = np.random.default_rng(seed)
@@ -171,6 +237,7 @@ def test_engine_same_with_and_without_shortcuts(seed, road, monkeypatch):
 
     fast = outputs(run())
     monkeypatch.setattr(ns, "_straight_bounded", lambda costs: False)
+    monkeypatch.setattr(ns, "_requires_none", lambda *a: False)
     plain = outputs(run())
     assert len(fast[0]) == len(plain[0])
     for a, b in zip(fast[:4], plain[:4], strict=True):
