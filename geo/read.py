@@ -209,7 +209,7 @@ def _read_ogr(
             gdf = pyogrio.read_dataframe(path, layer=layer, encoding="latin1")
             gdf = gdf.rename(columns=lambda c: _latin1_to_utf8(c) if isinstance(c, str) else c)
             for c in gdf.columns:
-                if gdf[c].dtype == object and c != gdf.geometry.name:
+                if _is_text(gdf[c]) and c != gdf.geometry.name:
                     gdf[c] = gdf[c].map(lambda v: _latin1_to_utf8(v) if isinstance(v, str) else v)
             problems.append(
                 Problem(
@@ -435,10 +435,15 @@ def _plain_wkb(wkb) -> tuple[str | None, np.ndarray, np.ndarray]:
     return kind, xy, counts
 
 
+def _is_text(col: pd.Series) -> bool:
+    # pandas 3 reads text as its str dtype (Arrow-backed when pyarrow is there), not object.
+    return col.dtype == object or pd.api.types.is_string_dtype(col.dtype)
+
+
 def _texts(gdf: pd.DataFrame) -> list[str]:
     out = [str(c) for c in gdf.columns]
     for c in gdf.columns:
-        if gdf[c].dtype == object and c != getattr(gdf.geometry, "name", None):
+        if _is_text(gdf[c]) and c != getattr(gdf.geometry, "name", None):
             out += [v for v in gdf[c].head(200) if isinstance(v, str)]
     return out
 

@@ -177,6 +177,23 @@ def test_shapefile_gbk_without_cpg_is_decoded_with_a_note(tmp_path, county):
     assert len(notes) == 1 and notes[0].severity == "info" and notes[0].file == "schools.shp"
 
 
+def test_shapefile_gbk_without_cpg_and_ascii_headings_is_decoded(tmp_path, county):
+    # Headings in pinyin/English, only the values Chinese: the guess must look at the values
+    # too (pandas 3 reads them as its str dtype, not object).
+    english = {"学校代码": "school_id", "学校名称": "name", "学段": "level", "班级数": "classes",
+               "在校生数": "students", "教师数": "teachers", "办学质量": "quality",
+               "城乡类别": "location"}  # fmt: skip
+    mc.schools().rename(columns=english).to_file(tmp_path / "schools.shp", encoding="gbk")
+    (tmp_path / "schools.cpg").unlink()
+    layers, report = load(
+        schools=tmp_path / "schools.shp",
+        population=f"{county}:population",
+        boundary=f"{county}:boundary",
+    )
+    assert_mini_schools(layers, first_row=1)
+    assert [p.code for p in report.problems].count("encoding_guessed") == 1
+
+
 def test_geojson_points_and_polygon_units(tmp_path, county):
     mc.schools().to_file(tmp_path / "schools.geojson", driver="GeoJSON")
     units = mc.population()
