@@ -207,7 +207,7 @@ def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
             room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
         changed |= _shift(w, cm, ci, ci0, school, cur, room, stats)
         cur = _cur_metres(cm, ci, school)
-        changed |= _swap(w, cm, ci, school, cur, room, m, stats)
+        changed |= _swap(w, cm, ci, ci0, school, cur, room, m, stats)
         cur = _cur_metres(cm, ci, school)
         changed |= _chain(w, cm, ci, ci0, school, cur, room, m, stats)
         if not changed:
@@ -291,18 +291,36 @@ def _arc_mask(ci, school):
     return (ci >= 0) & (ci != s) & (s >= 0)
 
 
-def _members(school, m):
-    """Units by school (CSR): ``units[start[s]:start[s + 1]]`` are those at ``s``, by index."""
-    units = np.argsort(school, kind="stable")
-    start = np.searchsorted(school[units], np.arange(-1, m + 1))[1:]
-    return units, start
+def _by_school(units, school, val, m):
+    """``units`` ordered by (school, val), and where each school's run starts (m + 1)."""
+    o = units[np.argsort(val[units], kind="stable")]
+    # a stable sort of small integers is a radix sort in numpy: int16 when the schools fit
+    key = school[o].astype(np.int16) if m < 2**15 else school[o]
+    o = o[np.argsort(key, kind="stable")]
+    return o, np.searchsorted(school[o], np.arange(m + 1))
 
 
-def _gather(units, start, of):
-    """(position in ``of``, unit) for every unit at each school of ``of``, in that order."""
-    lo, cnt = start[of], start[of + 1] - start[of]
-    a = np.repeat(np.arange(len(of)), cnt)
-    return a, units[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
+def _below(start, val, q_group, q_val):
+    """Values sorted within each group's run ``start[g]:start[g + 1]``: for each query, the
+    run's positions ``[lo, hi)`` whose value is below the query's (a bisection per query)."""
+    lo = start[q_group]
+    a, b = lo.copy(), start[q_group + 1]
+    last = max(len(val) - 1, 0)
+    while True:
+        act = a < b
+        if not act.any():
+            return lo, a
+        mid = (a + b) >> 1
+        less = act & (val[np.minimum(mid, last)] < q_val)
+        a = np.where(less, mid + 1, a)
+        b = np.where(act & ~less, mid, b)
+
+
+def _ranges(lo, hi):
+    """(query, position) for every position in ``[lo[q], hi[q])`` of every query ``q``."""
+    cnt = hi - lo
+    q = np.repeat(np.arange(len(lo)), cnt)
+    return q, np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
 
 
 def _shift(w, cm, ci, ci0, school, cur, room, stats) -> bool:
@@ -324,21 +342,26 @@ def _shift(w, cm, ci, ci0, school, cur, room, stats) -> bool:
     return changed
 
 
-def _swap(w, cm, ci, school, cur, room, m, stats) -> bool:
+def _swap(w, cm, ci, ci0, school, cur, room, m, stats) -> bool:
     # A swap gains only if one of its two moves does: pair each improving move (u: s → t)
-    # with every move back (v: t → s) of a unit v at t.
+    # with the moves back (v: t → s) that lose less than it gains.
+    arc = _arc_mask(ci, school)
     gain2 = w[:, None] * (cur[:, None] - cm)
-    u, j = np.nonzero(_arc_mask(ci, school) & (gain2 > 0))
+    u, j = np.nonzero(arc & (gain2 > 0))
     if len(u) == 0:
         return False
     t, gain_u = ci[u, j], gain2[u, j]
     s = school[u]
-    a, v = _gather(*_members(school, m), t)
+    # Moves back (v: t → s) gain at most v's best move: for each improving move, the units at
+    # its target whose best move loses less than it gains, by (school, best gain).
+    best = np.where(arc, gain2, -np.iinfo(np.int64).max).max(axis=1)
+    mv, start = _by_school(np.flatnonzero(arc.any(axis=1)), school, -best, m)
+    a, b = _ranges(*_below(start, -best[mv], t, gain_u))
+    v = mv[b]
     hit = ci[v] == s[a][:, None]
     back = hit.any(axis=1)
-    a, v = a[back], v[back]
-    gain_v = w[v] * (cur[v] - cm[v, hit[back].argmax(axis=1)])
-    gain = gain_u[a] + gain_v
+    a, v, hit = a[back], v[back], hit[back]
+    gain = gain_u[a] + w[v] * (cur[v] - cm[v, hit.argmax(axis=1)])
     ua, ub = u[a], v
     ok = (gain > 0) & (room[t[a]] + w[ub] >= w[ua]) & (room[s[a]] + w[ua] >= w[ub])
     gain, ua, ub = gain[ok], ua[ok], ub[ok]
@@ -376,11 +399,13 @@ def _chain(w, cm, ci, ci0, school, cur, room, m, stats) -> bool:
     best_loss = loss.min(axis=1)
     best_r = np.where(fit & (loss == best_loss[:, None]), ci, m).min(axis=1)
     best_r = np.where(fit.any(axis=1), best_r, -1)
-    # Members of each school with an exit.
-    units, start = _members(np.where(best_r >= 0, school, -1), m)
-    a, v = _gather(units, start, t)
+    # Units with an exit by (school, loss): for each blocked move, those at its target whose
+    # exit loses less than the move gains.
+    ex, start = _by_school(np.flatnonzero(best_r >= 0), school, best_loss, m)
+    a, b = _ranges(*_below(start, best_loss[ex], t, gain_u))
+    v = ex[b]
     gain = gain_u[a] - best_loss[v]
-    ok = (gain > 0) & (room[t[a]] + w[v] >= w[u[a]])
+    ok = room[t[a]] + w[v] >= w[u[a]]
     a, v, gain = a[ok], v[ok], gain[ok]
     moved = np.zeros(len(school), bool)
     changed = False
