@@ -195,7 +195,10 @@ def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
     any_change = False
     for _ in range(_MAX_ROUNDS):
         stats["rounds"] += 1
-        cur = _cur_metres(cm, ci, school)
+        # Each move kind reads the units' current schools (moves) and metres; they are read
+        # again only after a kind changed something. The shifts read the metres as they were
+        # at the start of the round.
+        arc, cur = _state(cm, ci, school)
         placed = school >= 0
         room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
         changed = _insert(w, ci, school, room, stats)
@@ -205,20 +208,27 @@ def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
             stats["insert"] += eject(demand, capacity, cand_d, cand_i, school, short)
             placed = school >= 0
             room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
-        changed |= _shift(w, cm, ci, ci0, school, cur, room, stats)
-        cur = _cur_metres(cm, ci, school)
-        changed |= _swap(w, cm, ci, ci0, school, cur, room, m, stats)
-        cur = _cur_metres(cm, ci, school)
-        changed |= _chain(w, cm, ci, ci0, school, cur, room, m, stats)
+        if changed:
+            arc = _arc_mask(ci, school)
+        if _shift(w, cm, ci, ci0, school, arc, cur, room, stats) or changed:
+            changed = True
+            arc, cur = _state(cm, ci, school)
+        if _swap(w, cm, ci, ci0, school, arc, cur, room, m, stats):
+            changed = True
+            arc, cur = _state(cm, ci, school)
+        changed |= _chain(w, cm, ci, ci0, school, arc, cur, room, m, stats)
         if not changed:
             break
         any_change = True
     return any_change
 
 
-def _cur_metres(cm, ci, school):
-    hit = (ci == school[:, None]) & (school[:, None] >= 0)
-    return np.where(hit.any(axis=1), (cm * hit).sum(axis=1), 0)
+def _state(cm, ci, school):
+    """Candidate moves of every placed unit (n, k) and the metres to its school (0: none; the
+    columns without a candidate hold -1 and 0 metres, so a unit without a school reads 0)."""
+    s = school[:, None]
+    at = ci == s
+    return (ci >= 0) & ~at & (s >= 0), np.where(at, cm, 0).sum(axis=1)
 
 
 def _dist_of(cand_d, cand_i, school):
@@ -323,9 +333,9 @@ def _ranges(lo, hi):
     return q, np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
 
 
-def _shift(w, cm, ci, ci0, school, cur, room, stats) -> bool:
+def _shift(w, cm, ci, ci0, school, arc, cur, room, stats) -> bool:
     gain2 = w[:, None] * (cur[:, None] - cm)
-    u, j = np.nonzero(_arc_mask(ci, school) & (gain2 > 0) & (room[ci0] >= w[:, None]))
+    u, j = np.nonzero(arc & (gain2 > 0) & (room[ci0] >= w[:, None]))
     t, gain = ci[u, j], gain2[u, j]
     moved = np.zeros(len(school), bool)
     changed = False
@@ -342,10 +352,9 @@ def _shift(w, cm, ci, ci0, school, cur, room, stats) -> bool:
     return changed
 
 
-def _swap(w, cm, ci, ci0, school, cur, room, m, stats) -> bool:
+def _swap(w, cm, ci, ci0, school, arc, cur, room, m, stats) -> bool:
     # A swap gains only if one of its two moves does: pair each improving move (u: s → t)
     # with the moves back (v: t → s) that lose less than it gains.
-    arc = _arc_mask(ci, school)
     gain2 = w[:, None] * (cur[:, None] - cm)
     u, j = np.nonzero(arc & (gain2 > 0))
     if len(u) == 0:
@@ -383,9 +392,8 @@ def _swap(w, cm, ci, ci0, school, cur, room, m, stats) -> bool:
     return changed
 
 
-def _chain(w, cm, ci, ci0, school, cur, room, m, stats) -> bool:
+def _chain(w, cm, ci, ci0, school, arc, cur, room, m, stats) -> bool:
     """u: s → t blocked by room; a unit v at t moves on to its cheapest school with room."""
-    arc = _arc_mask(ci, school)
     gain2 = w[:, None] * (cur[:, None] - cm)
     fit = arc & (room[ci0] >= w[:, None])
     u, j = np.nonzero(arc & (gain2 > 0) & ~fit)
