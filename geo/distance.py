@@ -95,6 +95,8 @@ class RoadNetwork:
     def __init__(self, graph, snap_max_m: float = np.inf):
         self.graph = graph
         self.snap_max_m = float(snap_max_m)
+        if hasattr(graph, "prepare"):
+            graph.prepare()  # indexes built here, in the stage that builds the network
         self._snaps: dict[bytes, object] = {}
         self._table_key: tuple[bytes, bytes] | None = None
         self._table: np.ndarray | None = None

@@ -137,6 +137,13 @@ class RoadGraph:
         return n_org >= n_dst and 2 * n_dst * self.n_search_nodes <= _ROW_CACHE_CELLS // 4
 
     # ----------------------------------------------------------------- snapping
+    def prepare(self) -> None:
+        """Build the snapping index and the junction boxes now rather than on first use (a
+        plan builds the network once, in its own stage, and every later stage snaps)."""
+        if self._seg_inv is None and self.n_edges:
+            self._build_snap_index()
+        self._box_index()
+
     def _build_snap_index(self) -> None:
         length = self.seg_len
         self._h = max(float(np.median(length)) if len(length) else 1.0, 1e-6)
@@ -454,12 +461,7 @@ class RoadGraph:
         ``chunk`` (last, in chunk order; edges out to its chain's ends inside the box), and
         each of ``targets`` (search-graph node ids) as ids in it, those outside the box as the
         graph's size (callers append a column of inf there)."""
-        if self._jx is None:
-            jxy = self.node_xy[self.junction]
-            self._jx_order = np.argsort(jxy[:, 0], kind="stable")
-            self._jx = jxy[self._jx_order, 0]
-            self._jy = jxy[:, 1].copy()
-            self._sub_id = np.full(self.n_search_nodes, -1, np.int64)
+        self._box_index()
         i0 = int(np.searchsorted(self._jx, lo[0], side="left"))
         i1 = int(np.searchsorted(self._jx, hi[0], side="right"))
         cand = self._jx_order[i0:i1]
@@ -496,6 +498,14 @@ class RoadGraph:
         finally:
             sub_id[nodes] = -1
         return sub, mapped
+
+    def _box_index(self) -> None:
+        if self._jx is None:
+            jxy = self.node_xy[self.junction]
+            self._jx_order = np.argsort(jxy[:, 0], kind="stable")
+            self._jx = jxy[self._jx_order, 0]
+            self._jy = jxy[:, 1].copy()
+            self._sub_id = np.full(self.n_search_nodes, -1, np.int64)
 
     def knn(self, org: Snap, dst: Snap, k: int) -> tuple[np.ndarray, np.ndarray]:
         """For each origin its k nearest destinations by road: (metres, dest index), (n, k),

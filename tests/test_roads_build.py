@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 import geo.roads as roads
 from geo.distance import RoadNetwork
-from geo.roads import build_road_graph
+from geo.roads import Snap, build_road_graph
 
 
 def random_layer(seed: int, tol: float) -> np.ndarray:
@@ -269,3 +269,22 @@ def test_bounded_rows_on_boxes_equal_the_full_table_cut(seed, max_km):
         assert np.array_equal(
             small.dense_km(org[:3], dst[j : j + 1], max_km=max_km), want[:3, j : j + 1]
         )
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_network_builds_its_indexes_up_front_with_the_same_snaps(seed):
+    """RoadNetwork prepares the snapping index and junction boxes when it is made (the plan's
+    distance stage), and snaps and distances equal those of a graph indexed on first use."""
+    from test_roads import winding
+
+    layer = winding(n=6, seed=seed)
+    lazy = build_road_graph(layer)
+    net = RoadNetwork(build_road_graph(layer), 800.0)
+    assert net.graph._seg_inv is not None and net.graph._jx is not None
+    pts = np.random.default_rng(seed).uniform(-200, 2000, (200, 2))
+    want, got = lazy.snap(pts, 800.0), net.snap(pts)
+    for f in Snap.__dataclass_fields__:
+        assert np.array_equal(getattr(got, f), getattr(want, f), equal_nan=True), f
+    assert np.array_equal(
+        net.dense_km(pts, pts[:9], max_km=0.7), RoadNetwork(lazy, 800.0).dense_km(pts, pts[:9], 0.7)
+    )
