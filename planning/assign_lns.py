@@ -52,7 +52,8 @@ def shared_neighbours(w: np.ndarray, ci: np.ndarray, m: int):
     cols = ci[:, :k]
     u, j = np.nonzero((cols >= 0) & (w[:, None] > 0))
     s = cols[u, j]
-    o = np.argsort(s, kind="stable")
+    # a stable sort of small integers is a radix sort in numpy: int16 when the ids fit
+    o = np.argsort(s.astype(np.int16) if m < 2**15 else s, kind="stable")
     start = np.searchsorted(s[o], np.arange(m + 1))
     rows = u[o]
     cache: dict[int, np.ndarray] = {}
@@ -87,10 +88,17 @@ def solve_small(
     cheapest go on)."""
     t, b = len(w), len(room)
     max_states = MAX_STATES if max_states is None else max_states
+    valid = opt_s >= 0
+    cst = np.where(valid, opt_c, _HUGE)
+    # Big units first: capacities cut early and the layers stay small.
+    order = np.lexsort((np.arange(t), -w))
+    lb_rest = np.concatenate([np.cumsum(cst.min(axis=1)[order][::-1])[::-1], [0]])
+    # Every unit at its cheapest option is not below the incumbent: no state would survive.
+    if lb_rest[0] >= incumbent:
+        return None
     radix = _radix(room)
     if radix is None:
         return None
-    valid = opt_s >= 0
     is_s = valid & (opt_s < b)
     s_of = np.where(is_s, opt_s, 0)
     # A state is one int64: the schools' loads in mixed radix. Option j of unit i fits when
@@ -99,20 +107,19 @@ def solve_small(
     mod = np.where(is_s, room[s_of] + 1, _HUGE)
     lim = np.where(is_s, room[s_of] - w[:, None], _HUGE)
     add = np.where(is_s, w[:, None] * rad, 0)
-    cst = np.where(valid, opt_c, _HUGE)
-    # Big units first: capacities cut early and the layers stay small.
-    order = np.lexsort((np.arange(t), -w))
-    lb_rest = np.concatenate([np.cumsum(cst.min(axis=1)[order][::-1])[::-1], [0]])
+    below = incumbent - lb_rest[1:]  # a state's cost must stay under it after each layer
     key = np.zeros(1, np.int64)
     cost = np.zeros(1, np.int64)
     parents: list[tuple[np.ndarray, np.ndarray]] = []
-    for step, i in enumerate(order):
-        c = cost[:, None] + cst[i]
-        ok = ((key[:, None] // rad[i]) % mod[i] <= lim[i]) & (c < incumbent - lb_rest[step + 1])
+    for cst_i, rad_i, mod_i, lim_i, add_i, below_i in zip(
+        cst[order], rad[order], mod[order], lim[order], add[order], below, strict=True
+    ):
+        c = cost[:, None] + cst_i
+        ok = ((key[:, None] // rad_i) % mod_i <= lim_i) & (c < below_i)
         par, col = np.nonzero(ok)
         if not len(par):
             return None
-        key = key[par] + add[i, col]
+        key = key[par] + add_i[col]
         cost = c[par, col]
         # Equal loads: only the cheapest state matters for the units still to come.
         o = np.lexsort((cost, key))
@@ -149,6 +156,31 @@ def _radix(room):
     return np.array(r, np.int64)
 
 
+class _Placed:
+    """Units at each school (by index) and the units with pupils without a place, kept up to
+    date as the search moves units: one sort at the start, a changed school listed again."""
+
+    def __init__(self, w: np.ndarray, school: np.ndarray, m: int):
+        self.w, self.school = w, school
+        # a stable sort of small integers is a radix sort in numpy: int16 when the ids fit
+        key = school.astype(np.int16) if m < 2**15 else school
+        self.order = np.argsort(key, kind="stable")
+        self.start = np.searchsorted(school[self.order], np.arange(-1, m + 1))
+        self.changed: dict[int, np.ndarray] = {}
+        self.out = np.flatnonzero((school < 0) & (w > 0))
+
+    def at(self, s: int) -> np.ndarray:
+        got = self.changed.get(s)
+        if got is None:
+            return self.order[self.start[s + 1] : self.start[s + 2]]
+        return got
+
+    def moved(self, schools: np.ndarray) -> None:
+        for s in np.unique(schools[schools >= 0]):
+            self.changed[int(s)] = np.flatnonzero(self.school == s)
+        self.out = np.flatnonzero((self.school < 0) & (self.w > 0))
+
+
 def lns(
     w: np.ndarray,
     cm: np.ndarray,
@@ -157,6 +189,7 @@ def lns(
     school: np.ndarray,
     budget: list[int],
     place_more: bool = False,
+    shared=None,
 ) -> int:
     """Improve ``school`` (-1: no place) in place by exact re-solves of neighbourhoods.
 
@@ -164,15 +197,18 @@ def lns(
     none), ``capacity`` places per school. ``budget[0]`` is the work left (sub-problem units);
     it is used up here. ``place_more``: a sub-problem may also place units now without a place
     (most pupils placed first, then least pupil-metres); otherwise the placed units stay placed,
-    the others stay out, and only pupil-metres are saved. Returns the number of improving
-    re-solves."""
+    the others stay out, and only pupil-metres are saved. ``shared``: ``shared_neighbours(w,
+    ci, m)`` when the caller keeps it between searches on the same units. Returns the number
+    of improving re-solves."""
     n, m = len(w), len(capacity)
     if n == 0 or m == 0:
         return 0
     # One more pupil placed outweighs any saving of pupil-metres within a sub-problem.
     penalty = MAX_FREE_UNITS * int(w.max()) * int(cm.max(initial=0)) + 1
-    shared = shared_neighbours(w, ci, m)
+    if shared is None:
+        shared = shared_neighbours(w, ci, m)
     load = np.bincount(school[school >= 0], w[school >= 0], m).astype(np.int64)
+    placed = _Placed(w, school, m)
     version = np.ones(m, np.int64)  # clock of the last change of a school's units
     solved_at = np.zeros(m, np.int64)  # clock when a seed's neighbourhood was last solved
     clock = 1
@@ -180,14 +216,14 @@ def lns(
     for _ in range(MAX_PASSES):
         any_change = False
         for seed in _seed_order(w, cm, ci, capacity, school, place_more):
-            hood = _hood(int(seed), w, cm, ci, school, shared(seed), NEIGHBOURHOOD_SCHOOLS)
+            hood = _hood(int(seed), w, cm, ci, placed, shared(seed), NEIGHBOURHOOD_SCHOOLS)
             # Solved since its schools last changed: the same sub-problem, no gain.
             if solved_at[seed] >= version[hood].max():
                 continue
             if budget[0] <= 0:
                 return improved
             solved_at[seed] = clock
-            res = _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget, place_more)
+            res = _solve_hood(w, cm, ci, capacity, placed, load, hood, penalty, budget, place_more)
             if res is None:
                 stall += 1
                 if stall >= STALL:
@@ -202,6 +238,7 @@ def lns(
             school[units] = new
             touched = np.concatenate([old, new])
             version[touched[touched >= 0]] = clock
+            placed.moved(touched)
             solved_at[seed] = clock
             improved += 1
             any_change = True
@@ -210,11 +247,11 @@ def lns(
     return improved
 
 
-def _hood(seed, w, cm, ci, school, shared, size):
+def _hood(seed, w, cm, ci, placed, shared, size):
     """The seed, then the schools nearer than it to its unit lying farthest beyond its nearest
     school (pupil-metres, ties by index), then the schools sharing the most units with it."""
     h = [seed]
-    at = np.flatnonzero(school == seed)
+    at = placed.at(seed)
     if len(at):
         col = (ci[at] == seed).argmax(axis=1)
         exc = w[at] * (cm[at, col] - cm[at, 0])
@@ -251,18 +288,19 @@ def _seed_order(w, cm, ci, capacity, school, place_more):
     return np.lexsort((np.arange(m), -excess, ~big, -need))
 
 
-def _solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget, place_more):
+def _solve_hood(w, cm, ci, capacity, placed, load, hood, penalty, budget, place_more):
     """Re-solve one neighbourhood exactly: (units, new school per unit) when strictly better.
 
     Freed: the units placed at its schools that have another candidate among them, and with
     ``place_more`` the units without a place that have a candidate there."""
     b, m = len(hood), len(capacity)
+    school = placed.school
     local = np.full(m + 1, -1, np.int64)
     local[hood] = np.arange(b)
-    near = local[school] >= 0
+    near = [placed.at(int(h)) for h in hood]
     if place_more:
-        near |= (school < 0) & (w > 0)
-    near = np.flatnonzero(near)
+        near.append(placed.out)
+    near = np.sort(np.concatenate(near))
     cin = local[ci[near]]  # local school of each candidate column, -1 outside (ci -1 → m)
     n_in = (cin >= 0).sum(axis=1)
     at = local[school[near]]

@@ -162,9 +162,10 @@ def improve(demand, capacity, cand_d, cand_i, school, *, place_more: bool = Fals
     # Re-packings of a few schools at once (exact on each neighbourhood), then the cheap moves
     # again where those opened room; both only ever improve, so this ends.
     budget = [assign_lns.WORK_PER_UNIT * int(np.count_nonzero(w))]
+    shared = assign_lns.shared_neighbours(w, ci, len(capacity))
     for r in range(_LNS_ROUNDS):
         gained = assign_lns.lns(
-            w, cm, ci, capacity.astype(np.int64), school, budget, place_more=place_more
+            w, cm, ci, capacity.astype(np.int64), school, budget, place_more, shared
         )
         stats["lns"] += gained
         if not gained or r + 1 == _LNS_ROUNDS:
