@@ -538,18 +538,18 @@ def run_new_schools(
             if gap_sum[key] == 0 and _requires_none(level, pop_sum[key], kids_sum[key], params):
                 continue  # nothing to absorb, build or report: most areas of a large county
             members = area_members[key]
-            a_pop = float(pop[members].sum())
-            a_kids = float(children_int[members].sum())
+            a_pop = _total(pop, members)
+            a_kids = _total(children_int, members)
             gap_units = unserved[members].copy()
             absorbed = (
                 _absorb(gap_units, members, uxy, new_sites, service, costs, absorb_cols)
                 if reach.may_absorb(members, gap_units)
                 else 0.0
             )
-            gap = float(gap_units.sum())
+            gap = _total(gap_units, None)
             req = requirement(level, a_pop, a_kids, params, standards)
             sizes = size_new_schools(req, gap, a_kids, params.min_fill_share, cs)
-            supplied = float(served[members].sum())
+            supplied = _total(served, members)
             note_zh, note_en = "", ""
             if req.schools > 0 and gap > 0 and not sizes:
                 below_min += 1
@@ -761,6 +761,17 @@ def _group_many(
         return dict(zip(names, np.bincount(inv, weights=v, minlength=len(uniq)).tolist()))
 
     return dict(zip(names, parts)), sums(values), [sums(v) for v in more]
+
+
+def _total(values: np.ndarray, members: np.ndarray | None) -> float:
+    """``float(values[members].sum())`` (all of ``values`` for None), without numpy's call
+    overhead for the one-unit areas that most areas are: a one-element sum is the element
+    plus 0.0 (which turns -0.0 into 0.0, as numpy's reduction does)."""
+    if members is None:
+        return float(values[0]) + 0.0 if len(values) == 1 else float(values.sum())
+    if len(members) == 1:
+        return float(values[members[0]]) + 0.0
+    return float(values[members].sum())
 
 
 def _requires_none(level: str, population: float, children: float, params: NewSchoolParams) -> bool:

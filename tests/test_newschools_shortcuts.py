@@ -125,6 +125,25 @@ def test_requires_none_only_where_the_requirement_needs_no_school(level, populat
             assert ns.requirement(level, pop, float(children), params, std).schools == 0
 
 
+@given(
+    values=st.lists(
+        st.one_of(st.floats(-1e9, 1e9), st.just(-0.0)),
+        min_size=1,
+        max_size=9,
+    ),
+    pick=st.lists(st.integers(0, 8), min_size=1, max_size=5),
+)
+def test_total_equals_numpy_sum(values, pick):
+    v = np.array(values)
+    members = np.array([i % len(v) for i in pick])
+    for got, want in (
+        (ns._total(v, members), float(v[members].sum())),
+        (ns._total(v[members], None), float(v[members].sum())),
+    ):
+        assert np.array_equal(np.array(got), np.array(want))
+        assert np.signbit(got) == np.signbit(want)
+
+
 def plain_allocation(dist_km, capacity, demand, service_km):
     """allocate_supply as first written: arcs from a scan of the whole table."""
     from ortools.graph.python import min_cost_flow
