@@ -229,7 +229,10 @@ def _state(cm, ci, school):
     columns without a candidate hold -1 and 0 metres, so a unit without a school reads 0)."""
     s = school[:, None]
     at = ci == s
-    return (ci >= 0) & ~at & (s >= 0), np.where(at, cm, 0).sum(axis=1)
+    hit = np.flatnonzero(at)  # one column per placed unit; unplaced rows hit 0-metre columns
+    cur = np.zeros(len(school), np.int64)
+    cur[hit // ci.shape[1]] = cm.ravel()[hit]
+    return (ci >= 0) & ~at & (s >= 0), cur
 
 
 def _dist_of(cand_d, cand_i, school):
@@ -302,13 +305,20 @@ def _arc_mask(ci, school):
     return (ci >= 0) & (ci != s) & (s >= 0)
 
 
-def _by_school(units, school, val, m):
-    """``units`` ordered by (school, val), and where each school's run starts (m + 1)."""
-    o = units[np.argsort(val[units], kind="stable")]
+def _pairs(cand, school, val, m, t, q):
+    """(query, unit) for every unit of ``cand`` at the query's school ``t`` whose value is below
+    the query's ``q``: only the units below their school's largest query are sorted, by
+    (school, value), and each query bisects its school's run."""
+    top = np.full(m, np.iinfo(np.int64).min)
+    np.maximum.at(top, t, q)
+    units = np.flatnonzero(cand & (val < top[np.maximum(school, 0)]))
+    units = units[np.argsort(val[units], kind="stable")]
     # a stable sort of small integers is a radix sort in numpy: int16 when the schools fit
-    key = school[o].astype(np.int16) if m < 2**15 else school[o]
-    o = o[np.argsort(key, kind="stable")]
-    return o, np.searchsorted(school[o], np.arange(m + 1))
+    key = school[units].astype(np.int16) if m < 2**15 else school[units]
+    units = units[np.argsort(key, kind="stable")]
+    start = np.searchsorted(school[units], np.arange(m + 1))
+    a, b = _ranges(*_below(start, val[units], t, q))
+    return a, units[b]
 
 
 def _below(start, val, q_group, q_val):
@@ -365,9 +375,7 @@ def _swap(w, cm, ci, ci0, school, arc, cur, room, m, stats) -> bool:
     # Moves back (v: t → s) gain at most v's best move: for each improving move, the units at
     # its target whose best move loses less than it gains, by (school, best gain).
     best = np.where(arc, gain2, -np.iinfo(np.int64).max).max(axis=1)
-    mv, start = _by_school(np.flatnonzero(arc.any(axis=1)), school, -best, m)
-    a, b = _ranges(*_below(start, -best[mv], t, gain_u))
-    v = mv[b]
+    a, v = _pairs(arc.any(axis=1), school, -best, m, t, gain_u)
     hit = ci[v] == s[a][:, None]
     back = hit.any(axis=1)
     a, v, hit = a[back], v[back], hit[back]
@@ -410,9 +418,7 @@ def _chain(w, cm, ci, ci0, school, arc, cur, room, m, stats) -> bool:
     best_r = np.where(fit.any(axis=1), best_r, -1)
     # Units with an exit by (school, loss): for each blocked move, those at its target whose
     # exit loses less than the move gains.
-    ex, start = _by_school(np.flatnonzero(best_r >= 0), school, best_loss, m)
-    a, b = _ranges(*_below(start, best_loss[ex], t, gain_u))
-    v = ex[b]
+    a, v = _pairs(best_r >= 0, school, best_loss, m, t, gain_u)
     gain = gain_u[a] - best_loss[v]
     ok = room[t[a]] + w[v] >= w[u[a]]
     a, v, gain = a[ok], v[ok], gain[ok]
