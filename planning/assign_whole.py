@@ -214,10 +214,12 @@ def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
         if _shift(w, cm, ci, ci0, school, arc, cur, room, stats) or changed:
             changed = True
             arc, cur = _state(cm, ci, school)
-        if _swap(w, cm, ci, ci0, school, arc, cur, room, m, stats):
+        better = np.nonzero(arc & (cm < cur[:, None]))  # improving moves (w > 0 on arcs)
+        if _swap(w, cm, ci, school, arc, cur, better, room, m, stats):
             changed = True
             arc, cur = _state(cm, ci, school)
-        changed |= _chain(w, cm, ci, ci0, school, arc, cur, room, m, stats)
+            better = np.nonzero(arc & (cm < cur[:, None]))
+        changed |= _chain(w, cm, ci, ci0, school, arc, cur, better, room, m, stats)
         if not changed:
             break
         any_change = True
@@ -305,20 +307,31 @@ def _arc_mask(ci, school):
     return (ci >= 0) & (ci != s) & (s >= 0)
 
 
-def _pairs(cand, school, val, m, t, q):
-    """(query, unit) for every unit of ``cand`` at the query's school ``t`` whose value is below
-    the query's ``q``: only the units below their school's largest query are sorted, by
-    (school, value), and each query bisects its school's run."""
+def _pairs(units, val, school, m, t, q):
+    """(query, unit) for every unit of ``units`` (ascending, placed) at the query's school
+    ``t`` whose value ``val`` (aligned with ``units``) is below the query's ``q``: only the
+    units below their school's largest query are sorted, by (school, value), and each query
+    bisects its school's run."""
     top = np.full(m, np.iinfo(np.int64).min)
     np.maximum.at(top, t, q)
-    units = np.flatnonzero(cand & (val < top[np.maximum(school, 0)]))
-    units = units[np.argsort(val[units], kind="stable")]
+    keep = val < top[school[units]]
+    units, val = units[keep], val[keep]
+    o = np.argsort(val, kind="stable")
+    units, val = units[o], val[o]
     # a stable sort of small integers is a radix sort in numpy: int16 when the schools fit
     key = school[units].astype(np.int16) if m < 2**15 else school[units]
-    units = units[np.argsort(key, kind="stable")]
+    o = np.argsort(key, kind="stable")
+    units, val = units[o], val[o]
     start = np.searchsorted(school[units], np.arange(m + 1))
-    a, b = _ranges(*_below(start, val[units], t, q))
+    a, b = _ranges(*_below(start, val, t, q))
     return a, units[b]
+
+
+def _at_schools(school, schools, m):
+    """Units placed at any of ``schools``, ascending."""
+    flag = np.zeros(m + 1, bool)  # the last entry stands for "no place" (-1)
+    flag[schools] = True
+    return np.flatnonzero(flag[school])
 
 
 def _below(start, val, q_group, q_val):
@@ -345,9 +358,9 @@ def _ranges(lo, hi):
 
 
 def _shift(w, cm, ci, ci0, school, arc, cur, room, stats) -> bool:
-    gain2 = w[:, None] * (cur[:, None] - cm)
-    u, j = np.nonzero(arc & (gain2 > 0) & (room[ci0] >= w[:, None]))
-    t, gain = ci[u, j], gain2[u, j]
+    # an arc's unit has pupils: the move gains exactly when it is nearer
+    u, j = np.nonzero(arc & (cm < cur[:, None]) & (room[ci0] >= w[:, None]))
+    t, gain = ci[u, j], w[u] * (cur[u] - cm[u, j])
     moved = np.zeros(len(school), bool)
     changed = False
     for i in np.lexsort((t, u, -gain)):
@@ -363,19 +376,22 @@ def _shift(w, cm, ci, ci0, school, arc, cur, room, stats) -> bool:
     return changed
 
 
-def _swap(w, cm, ci, ci0, school, arc, cur, room, m, stats) -> bool:
+def _swap(w, cm, ci, school, arc, cur, better, room, m, stats) -> bool:
     # A swap gains only if one of its two moves does: pair each improving move (u: s → t)
     # with the moves back (v: t → s) that lose less than it gains.
-    gain2 = w[:, None] * (cur[:, None] - cm)
-    u, j = np.nonzero(arc & (gain2 > 0))
+    u, j = better
     if len(u) == 0:
         return False
-    t, gain_u = ci[u, j], gain2[u, j]
-    s = school[u]
-    # Moves back (v: t → s) gain at most v's best move: for each improving move, the units at
-    # its target whose best move loses less than it gains, by (school, best gain).
-    best = np.where(arc, gain2, -np.iinfo(np.int64).max).max(axis=1)
-    a, v = _pairs(arc.any(axis=1), school, -best, m, t, gain_u)
+    t, s = ci[u, j], school[u]
+    gain_u = w[u] * (cur[u] - cm[u, j])
+    # A move back gains at most v's best move (least metres among its moves): for each
+    # improving move, the units at its target whose best move loses less than it gains.
+    at = _at_schools(school, t, m)
+    ok = arc[at]
+    has = ok.any(axis=1)
+    at, ok = at[has], ok[has]
+    best = w[at] * (cur[at] - np.where(ok, cm[at], np.iinfo(np.int64).max).min(axis=1))
+    a, v = _pairs(at, -best, school, m, t, gain_u)
     hit = ci[v] == s[a][:, None]
     back = hit.any(axis=1)
     a, v, hit = a[back], v[back], hit[back]
@@ -401,24 +417,29 @@ def _swap(w, cm, ci, ci0, school, arc, cur, room, m, stats) -> bool:
     return changed
 
 
-def _chain(w, cm, ci, ci0, school, arc, cur, room, m, stats) -> bool:
+def _chain(w, cm, ci, ci0, school, arc, cur, better, room, m, stats) -> bool:
     """u: s → t blocked by room; a unit v at t moves on to its cheapest school with room."""
-    gain2 = w[:, None] * (cur[:, None] - cm)
-    fit = arc & (room[ci0] >= w[:, None])
-    u, j = np.nonzero(arc & (gain2 > 0) & ~fit)
+    u, j = better
+    t = ci[u, j]
+    blocked = room[t] < w[u]
+    u, j, t = u[blocked], j[blocked], t[blocked]
     if len(u) == 0:
         return False
-    t, gain_u = ci[u, j], gain2[u, j]
-    # Best exit of every placed unit: least extra pupil-metres to a school with room now, ties
-    # by the school's index.
-    big = np.iinfo(np.int64).max
-    loss = np.where(fit, -gain2, big)
-    best_loss = loss.min(axis=1)
-    best_r = np.where(fit & (loss == best_loss[:, None]), ci, m).min(axis=1)
-    best_r = np.where(fit.any(axis=1), best_r, -1)
-    # Units with an exit by (school, loss): for each blocked move, those at its target whose
-    # exit loses less than the move gains.
-    a, v = _pairs(best_r >= 0, school, best_loss, m, t, gain_u)
+    gain_u = w[u] * (cur[u] - cm[u, j])
+    # Best exit of every unit at those targets: least extra pupil-metres to a school with room
+    # now (least metres: w > 0), ties by the school's index.
+    at = _at_schools(school, t, m)
+    fit = arc[at] & (room[ci0[at]] >= w[at, None])
+    has = fit.any(axis=1)
+    at, fit = at[has], fit[has]
+    near = np.where(fit, cm[at], np.iinfo(np.int64).max)
+    least = near.min(axis=1)
+    best_loss = np.zeros(len(school), np.int64)
+    best_loss[at] = w[at] * (least - cur[at])
+    best_r = np.full(len(school), -1, np.int64)
+    best_r[at] = np.where(near == least[:, None], ci[at], m).min(axis=1)
+    # For each blocked move, the units at its target whose exit loses less than it gains.
+    a, v = _pairs(at, best_loss[at], school, m, t, gain_u)
     gain = gain_u[a] - best_loss[v]
     ok = room[t[a]] + w[v] >= w[u[a]]
     a, v, gain = a[ok], v[ok], gain[ok]
