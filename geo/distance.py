@@ -82,6 +82,10 @@ class StraightLine:
         return dist, idx
 
 
+_SNAP_SETS = 64  # point sets whose snaps a road network keeps
+_SNAP_POINTS = 1_000_000  # and at most this many points in all (≈ 60 MB of snaps)
+
+
 class RoadNetwork:
     """Distance along the road graph, with each place's straight leg to its nearest road counted.
 
@@ -110,11 +114,17 @@ class RoadNetwork:
     def snap(self, xy: np.ndarray):
         xy = np.ascontiguousarray(np.asarray(xy, float).reshape(-1, 2))
         key = xy.tobytes()
-        hit = self._snaps.get(key)
+        hit = self._snaps.pop(key, None)
         if hit is None:
-            if len(self._snaps) > 16:  # a plan uses a handful of point sets; bound the memory
-                self._snaps.clear()
-            hit = self._snaps[key] = self.graph.snap(xy, self.snap_max_m)
+            hit = self.graph.snap(xy, self.snap_max_m)
+        self._snaps[key] = hit  # most recently used last
+        # Least recently used go first, by count and by points held: the many small per-area
+        # sets of new-school planning must not push out the units' and sites' big ones.
+        held = sum(len(k) for k in self._snaps) // 16
+        while len(self._snaps) > 1 and (len(self._snaps) > _SNAP_SETS or held > _SNAP_POINTS):
+            old = next(iter(self._snaps))
+            held -= len(old) // 16
+            del self._snaps[old]
         return hit
 
     def dense_km(

@@ -230,3 +230,27 @@ def test_bounded_dense_equals_full_table_cut_at_the_bound(seed, max_km, monkeypa
         assert np.allclose(got[np.isfinite(got)], want[np.isfinite(want)], atol=1e-9)
     straight = StraightLine().dense_km(org, dst, max_km=max_km)
     assert np.all(np.isinf(straight[StraightLine().dense_km(org, dst) > max_km]))
+
+
+def test_snap_cache_keeps_recent_big_sets_past_many_small_ones(monkeypatch):
+    import geo.distance as distance
+
+    g = build_road_graph(lattice())
+    rn = RoadNetwork(g, snap_max_m=600.0)
+    calls = []
+    real = g.snap
+    monkeypatch.setattr(g, "snap", lambda xy, m: calls.append(len(xy)) or real(xy, m))
+    monkeypatch.setattr(distance, "_SNAP_SETS", 8)
+    monkeypatch.setattr(distance, "_SNAP_POINTS", 1000)
+    rng = np.random.default_rng(1)
+    big = rng.uniform(0, 2200, (600, 2))
+    first = rn.snap(big)
+    for _ in range(20):  # small per-area sets, each used once, the big one used between them
+        rn.snap(rng.uniform(0, 2200, (3, 2)))
+        assert rn.snap(big) is first
+    assert calls.count(600) == 1 and len(rn._snaps) <= 8
+    # Over the points bound the oldest go, the one just used stays.
+    other = rng.uniform(0, 2200, (600, 2))
+    rn.snap(other)
+    assert list(rn._snaps) == [other.tobytes()]
+    np.testing.assert_array_equal(rn.snap(big).seg, first.seg)  # snapped again, same answer
