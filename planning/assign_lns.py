@@ -320,6 +320,12 @@ def _solve_hood(w, cm, ci, capacity, placed, load, hood, penalty, budget, place_
     np.add.at(room, at_u[at_u >= 0], wu[at_u >= 0])
     if (room < 0).any():  # a school already over its places: not this search's business
         return None
+    if (at_u >= 0).all():
+        # Every unit already at its nearest school here: nothing is below the incumbent (the
+        # exact solver's first bound; a unit waiting for a place never is: the penalty).
+        here = np.where(cin >= 0, cm[units], np.iinfo(np.int64).max)
+        if (cm[units, (ci[units] == school[units, None]).argmax(axis=1)] <= here.min(1)).all():
+            return None
     # Options per unit: its candidate columns inside the neighbourhood, then "no place".
     r, j = np.nonzero(cin >= 0)
     rank = np.arange(len(r)) - np.searchsorted(r, r)
