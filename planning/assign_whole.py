@@ -93,9 +93,7 @@ def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
     dist = _dist_of(cand_d, cand_i, school)
     assigned = school >= 0
     room = capacity - np.bincount(school[assigned], demand[assigned], m).astype(np.int64)
-    members: dict[int, list[int]] = {}
-    for u in np.flatnonzero(assigned):
-        members.setdefault(int(school[u]), []).append(int(u))
+    members = _Members(school, m)
     placed = 0
     for u in short[np.lexsort((short, -demand[short]))]:
         for j in range(cand_i.shape[1]):
@@ -106,7 +104,7 @@ def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
             plan = []
             if need > 0:
                 options = []
-                for v in members.get(s, []):
+                for v in members[s]:
                     if demand[v] == 0:
                         continue
                     for jj in range(cand_i.shape[1]):
@@ -128,17 +126,35 @@ def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
                     continue
             for v, t in plan:
                 members[s].remove(v)
-                members.setdefault(t, []).append(v)
+                members[t].append(v)
                 room[t] -= demand[v]
                 room[s] += demand[v]
                 school[v] = t
                 dist[v] = cand_d[v, np.flatnonzero(cand_i[v] == t)[0]]
             school[u], dist[u] = s, cand_d[u, j]
             room[s] -= demand[u]
-            members.setdefault(s, []).append(int(u))
+            members[s].append(int(u))
             placed += 1
             break
     return placed
+
+
+class _Members(dict):
+    """Units at each school as lists (ascending when made), made from one sort of the units
+    when a school is first asked for: most searches look at few schools."""
+
+    def __init__(self, school: np.ndarray, m: int):
+        super().__init__()
+        placed = np.flatnonzero(school >= 0)
+        # a stable sort of small integers is a radix sort in numpy: int16 when the ids fit
+        key = school[placed].astype(np.int16) if m < 2**15 else school[placed]
+        self._units = placed[np.argsort(key, kind="stable")]
+        self._start = np.searchsorted(school[self._units], np.arange(m + 1))
+
+    def __missing__(self, s: int) -> list[int]:
+        got = self._units[self._start[s] : self._start[s + 1]].tolist()
+        self[s] = got
+        return got
 
 
 def improve(demand, capacity, cand_d, cand_i, school, *, place_more: bool = False) -> dict:
@@ -263,9 +279,7 @@ def _bump(w, ci, school, room, stats) -> bool:
     out = np.flatnonzero((school < 0) & (w > 0))
     if len(out) == 0:
         return False
-    members: dict[int, list[int]] = {}
-    for v in np.flatnonzero(school >= 0):
-        members.setdefault(int(school[v]), []).append(int(v))
+    members = _Members(school, len(room))
     changed = False
     for u in out[np.lexsort((out, -w[out]))]:
         if school[u] >= 0:
@@ -274,7 +288,7 @@ def _bump(w, ci, school, room, stats) -> bool:
             if s < 0:
                 break
             need = w[u] - room[s]
-            mem = sorted(members.get(int(s), []), key=lambda v: (w[v], v))
+            mem = sorted(members[int(s)], key=lambda v: (w[v], v))
             # the smallest single unit that frees enough, else the smallest units together
             one = [v for v in mem if need <= w[v] < w[u]]
             if one:
