@@ -103,16 +103,15 @@ def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
             need = demand[u] - room[s]
             plan = []
             if need > 0:
-                options = []
-                for v in members[s]:
-                    if demand[v] == 0:
-                        continue
-                    for jj in range(cand_i.shape[1]):
-                        t = int(cand_i[v, jj])
-                        if t >= 0 and t != s and room[t] >= demand[v]:
-                            options.append(((cand_d[v, jj] - dist[v]) / demand[v], v, t))
-                            break
-                options.sort()
+                # each unit there with pupils: its first other candidate with room now
+                v = np.array(members[s], np.int64)
+                v = v[demand[v] != 0]
+                to = cand_i[v]
+                ok = (to >= 0) & (to != s) & (room[np.maximum(to, 0)] >= demand[v, None])
+                has = ok.any(axis=1)
+                v, jj = v[has], ok[has].argmax(axis=1)
+                extra = (cand_d[v, jj] - dist[v]) / demand[v]
+                options = sorted(zip(extra.tolist(), v.tolist(), cand_i[v, jj].tolist()))
                 freed, used = 0, {}
                 for _extra, v, t in options:
                     if room[t] - used.get(t, 0) < demand[v]:
