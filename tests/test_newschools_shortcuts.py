@@ -21,21 +21,12 @@ from geo.distance import RoadNetwork, StraightLine
 from geo.roads import build_road_graph
 from planning.rules import NewSchoolParams, Standards
 from tests.test_newschools import CRS, X0, Y0, make_schools, make_units
+from tests.test_roads import lattice as road_lattice
 
 
 def lattice(n: int, step: float, seed: int, keep: float = 0.85) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    xs, ys = np.meshgrid(np.arange(n) * step, np.arange(n) * step)
-    p = np.stack([xs + X0, ys + Y0], -1) + rng.normal(0, step / 7, (n, n, 2))
-    lines = []
-    for i in range(n):
-        for j in range(n):
-            if j + 1 < n and rng.random() < keep:
-                mid = (p[i, j] + p[i, j + 1]) / 2 + rng.normal(0, step / 10, 2)
-                lines.append(shapely.LineString([p[i, j], mid, p[i, j + 1]]))
-            if i + 1 < n and rng.random() < keep:
-                lines.append(shapely.LineString([p[i, j], p[i + 1, j]]))
-    return np.array(lines, dtype=object)
+    """The road tests' jittered lattice, moved to this file's place in UTM."""
+    return shapely.transform(road_lattice(n, step, seed, keep), lambda c: c + [X0, Y0])
 
 
 def road_model(seed: int, n: int = 10, step: float = 1500.0, snap_max_m: float = np.inf):
