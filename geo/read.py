@@ -552,6 +552,16 @@ def _header_row(raw: pd.DataFrame, src: LayerSource) -> int:
     return 0
 
 
+def table_headings(src: LayerSource) -> list[str]:
+    """The headings of a CSV/XLSX table as the reader will take them (title rows skipped), for
+    matching columns by hand before a load."""
+    path = Path(src.file)
+    raw = _read_csv(path) if path.suffix.lower() in (".csv", ".txt") else _read_excel(src, path)
+    if not len(raw):
+        return []
+    return _headings(raw.iloc[_header_row(raw.reset_index(drop=True), src)])
+
+
 def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.GeoDataFrame:
     try:
         if path.suffix.lower() in (".csv", ".txt"):

@@ -183,6 +183,21 @@ def test_file_headings_of_every_format(qapp, tmp_path):
     assert file_headings(shp) == list(ENGLISH.values())
 
 
+def test_file_headings_skip_a_title_row_as_the_reader_does(qapp, tmp_path):
+    import pandas as pd
+
+    from app.gui.column_mapping import file_headings
+
+    body = [["学校代码", "学校名称", "经度", "纬度"], ["S01", "城关一小", "111.6", "25.5"]]
+    rows = [["道县中小学名册(2024年)", "", "", ""], *body]
+    csv = tmp_path / "名册.csv"
+    pd.DataFrame(rows).to_csv(csv, header=False, index=False, encoding="gbk")
+    xlsx = tmp_path / "名册.xlsx"
+    pd.DataFrame(rows).to_excel(xlsx, header=False, index=False)
+    for path in (csv, xlsx):
+        assert file_headings(path, kind="schools") == body[0], path.suffix
+
+
 def test_file_headings_of_a_geopackage_read_the_layer_of_that_kind(qapp, tmp_path):
     """county.gpkg holds schools, population and boundary: the headings offered for a population
     layer must be the population layer's (the one the reader will use), not the first layer's."""

@@ -30,19 +30,12 @@ def file_headings(path: Path, layer: str | None = None, kind: str | None = None)
     use for ``kind`` (named like it, as ``geo.read`` picks it), not of its first layer.
     """
     suffix = path.suffix.lower()
-    if suffix == ".csv":
-        import pandas as pd
+    if suffix in (".csv", ".txt", ".xlsx", ".xls"):
+        from geo.layers import LayerSource
+        from geo.read import table_headings
 
-        for enc in ("utf-8-sig", "gb18030"):
-            try:
-                return [str(c) for c in pd.read_csv(path, nrows=0, encoding=enc).columns]
-            except UnicodeDecodeError:
-                continue
-        return []
-    if suffix in (".xlsx", ".xls"):
-        import pandas as pd
-
-        return [str(c) for c in pd.read_excel(path, nrows=0).columns]
+        # The reader's own rule, so a title row above the headings is skipped here too.
+        return table_headings(LayerSource(key=kind or "schools", file=path))
     import pyogrio
 
     if layer is None and kind is not None:
