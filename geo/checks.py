@@ -227,6 +227,15 @@ def check_geometry(
     return _check_geometry(gdf, kind, src, problems)[0]
 
 
+def _as_points(gdf: gpd.GeoDataFrame, positions: np.ndarray, how: str) -> gpd.GeoDataFrame:
+    """A copy with the shapes at ``positions`` replaced by a point of each (``how``: a GeoSeries
+    method, representative_point or centroid)."""
+    gdf = gdf.copy()
+    sel = gdf.index[positions]
+    gdf.loc[sel, gdf.geometry.name] = getattr(gdf.loc[sel].geometry, how)()
+    return gdf
+
+
 def _check_geometry(
     gdf: gpd.GeoDataFrame, kind: str, src: LayerSource, problems: list[Problem]
 ) -> tuple[gpd.GeoDataFrame, np.ndarray]:
@@ -303,9 +312,7 @@ def _check_geometry(
     if kind in POINT_LAYERS:
         areal = np.isin(types, [POLYGON, MULTIPOLYGON, LINE, MULTILINE])
         if areal.any():
-            gdf = gdf.copy()
-            sel = gdf.index[at[areal]]
-            gdf.loc[sel, gdf.geometry.name] = gdf.loc[sel].geometry.representative_point()
+            gdf = _as_points(gdf, at[areal], "representative_point")
             problems.append(
                 Problem(
                     f"{int(areal.sum())} feature(s) are areas or lines; a point inside each is used",
@@ -317,16 +324,12 @@ def _check_geometry(
             )
         multi = types == MULTIPOINT
         if multi.any():
-            gdf = gdf.copy()
-            sel = gdf.index[at[multi]]
-            gdf.loc[sel, gdf.geometry.name] = gdf.loc[sel].geometry.centroid
+            gdf = _as_points(gdf, at[multi], "centroid")
     elif kind == "population":
         # A unit is a point or an area; a line (a street traced for a community) is neither.
         other = ~np.isin(types, [POINT, POLYGON, MULTIPOLYGON])
         if other.any():
-            gdf = gdf.copy()
-            sel = gdf.index[at[other]]
-            gdf.loc[sel, gdf.geometry.name] = gdf.loc[sel].geometry.representative_point()
+            gdf = _as_points(gdf, at[other], "representative_point")
             problems.append(
                 Problem(
                     f"{int(other.sum())} unit(s) are lines or collections; a point on each is used",
