@@ -227,12 +227,11 @@ def check_geometry(
     return _check_geometry(gdf, kind, src, problems)[0]
 
 
-def _as_points(gdf: gpd.GeoDataFrame, positions: np.ndarray, how: str) -> gpd.GeoDataFrame:
-    """A copy with the shapes at ``positions`` replaced by a point of each (``how``: a GeoSeries
-    method, representative_point or centroid)."""
+def _as_points(gdf: gpd.GeoDataFrame, positions: np.ndarray, how) -> gpd.GeoDataFrame:
+    """A copy with the shapes at ``positions`` replaced by ``how(shapes)``, a point of each."""
     gdf = gdf.copy()
     sel = gdf.index[positions]
-    gdf.loc[sel, gdf.geometry.name] = getattr(gdf.loc[sel].geometry, how)()
+    gdf.loc[sel, gdf.geometry.name] = how(gdf.loc[sel].geometry)
     return gdf
 
 
@@ -312,7 +311,7 @@ def _check_geometry(
     if kind in POINT_LAYERS:
         areal = np.isin(types, [POLYGON, MULTIPOLYGON, LINE, MULTILINE])
         if areal.any():
-            gdf = _as_points(gdf, at[areal], "representative_point")
+            gdf = _as_points(gdf, at[areal], gpd.GeoSeries.representative_point)
             problems.append(
                 Problem(
                     f"{int(areal.sum())} feature(s) are areas or lines; a point inside each is used",
@@ -324,12 +323,12 @@ def _check_geometry(
             )
         multi = types == MULTIPOINT
         if multi.any():
-            gdf = _as_points(gdf, at[multi], "centroid")
+            gdf = _as_points(gdf, at[multi], lambda g: g.centroid)
     elif kind == "population":
         # A unit is a point or an area; a line (a street traced for a community) is neither.
         other = ~np.isin(types, [POINT, POLYGON, MULTIPOLYGON])
         if other.any():
-            gdf = _as_points(gdf, at[other], "representative_point")
+            gdf = _as_points(gdf, at[other], gpd.GeoSeries.representative_point)
             problems.append(
                 Problem(
                     f"{int(other.sum())} unit(s) are lines or collections; a point on each is used",
