@@ -6,6 +6,7 @@ column names beyond longitude/latitude.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import functools
 import gc
@@ -453,15 +454,22 @@ def _has_high_latin1(gdf: pd.DataFrame) -> bool:
 
 
 def _guess_encoding(gdf: pd.DataFrame) -> str | None:
-    """GDAL read the bytes as Latin-1: the real encoding is the first that decodes them all."""
+    """GDAL read the bytes as Latin-1: the real encoding is the first that decodes them all.
+
+    A field name holds 10 bytes, so a UTF-8 name may end inside a character; that alone must
+    not send the file to GB18030, which decodes almost any bytes (into the wrong characters)."""
     try:
+        names = {str(c).encode("latin1") for c in gdf.columns}
         raw = [t.encode("latin1") for t in _texts(gdf)]
     except UnicodeEncodeError:
         return None  # GDAL used some other encoding: leave its result alone
     for enc in ("utf-8", "gb18030"):
         try:
             for b in raw:
-                b.decode(enc)
+                if enc == "utf-8" and b in names:
+                    codecs.getincrementaldecoder(enc)().decode(b, final=False)
+                else:
+                    b.decode(enc)
             return enc
         except UnicodeDecodeError:
             continue

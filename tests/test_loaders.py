@@ -194,6 +194,29 @@ def test_shapefile_gbk_without_cpg_and_ascii_headings_is_decoded(tmp_path, count
     assert [p.code for p in report.problems].count("encoding_guessed") == 1
 
 
+def test_utf8_shapefile_without_cpg_and_cut_field_names_stays_utf8(tmp_path):
+    # Field names hold 10 bytes: 学校代码 in UTF-8 (12 bytes) ends inside 码. That must not make
+    # the guess fall to GB18030, which would turn every value into the wrong characters.
+    import warnings
+
+    from geo.layers import LayerSource
+    from geo.read import read_layer
+
+    path = tmp_path / "schools.shp"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # GDAL: laundered field names
+        mc.schools()[["学校代码", "学校名称", "geometry"]].to_file(path, encoding="utf-8")
+    (tmp_path / "schools.cpg").unlink()
+    problems = []
+    gdf = read_layer(LayerSource(key="schools", file=path), problems)
+    assert list(gdf.columns[:2]) == [
+        "学校代",
+        "学校名",
+    ]  # whole characters kept, the cut one dropped
+    assert list(gdf["学校名"]) == list(mc.schools()["学校名称"])
+    assert any("cut inside a character" in p.problem for p in problems)
+
+
 def test_geojson_points_and_polygon_units(tmp_path, county):
     mc.schools().to_file(tmp_path / "schools.geojson", driver="GeoJSON")
     units = mc.population()
