@@ -735,20 +735,14 @@ def _member_columns(costs, cols: _Columns, member_xy: np.ndarray, sites_xy: np.n
     return np.hstack([costs.dense_km(member_xy, sites_xy[j : j + 1]) for j in range(k)])
 
 
-def _group(keys: np.ndarray, values: np.ndarray) -> tuple[dict[str, np.ndarray], dict[str, float]]:
-    """Members (ascending positions) and the sum of ``values`` of each key, in one pass.
-
-    ``values`` are whole numbers (children), so the bincount sums equal per-area sums exactly."""
-    members, sums, _ = _group_many(keys, values)
-    return members, sums
-
-
 def _group_many(
     keys: np.ndarray, values: np.ndarray, *more: np.ndarray
 ) -> tuple[dict[str, np.ndarray], dict[str, float], list[dict[str, float]]]:
-    """``_group`` plus the per-key sums of further arrays (``more``), from one ``np.unique``.
+    """Members (ascending positions) and the sum of ``values`` of each key, plus the per-key sums
+    of further arrays (``more``), in one pass (one ``np.unique``).
 
-    The sums of ``more`` are taken in bincount's order, not the per-area order: callers use them
+    ``values`` are whole numbers (children), so the bincount sums equal per-area sums exactly. The
+    sums of ``more`` are taken in bincount's order, not the per-area order: callers use them
     only where a rounding difference cannot matter (``_requires_none`` keeps clear of its
     thresholds)."""
     uniq, inv = np.unique(keys, return_inverse=True)

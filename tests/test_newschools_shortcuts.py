@@ -68,11 +68,12 @@ def test_within_reach_equals_the_table(seed, n, m, service, road, snap):
 def test_group_matches_a_scan_per_key(keys):
     keys = np.array(keys, dtype=str)
     values = np.arange(len(keys), dtype=float) % 7
-    members, sums = ns._group(keys, values)
+    members, sums, (more,) = ns._group_many(keys, values, values * 2)
     assert list(members) == sorted(set(keys.tolist()))
     for k in set(keys.tolist()):
         assert np.array_equal(members[k], np.nonzero(keys == k)[0])
         assert sums[k] == values[keys == k].sum()
+        assert more[k] == 2 * values[keys == k].sum()
 
 
 def test_unit_points_match_the_per_geometry_rule():
