@@ -17,8 +17,8 @@ from pathlib import Path
 
 from app import __version__
 from app.cli_progress import TerminalProgress
+from core.errors import Canceled, Problem, SchoolPlanError
 from geo.layers import LAYER_KEYS
-from planning.errors import Canceled, Problem, SchoolPlanError
 
 EXIT_OK, EXIT_BUG, EXIT_UNUSABLE, EXIT_CANCELED = 0, 1, 2, 130
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -124,7 +124,8 @@ def _rule_overrides(args) -> dict[str, dict[str, str]]:
 
 
 def _rules(args):
-    from geo.project import load_rules_for, make_config
+    from geo.project import make_config
+    from planning.project import load_rules_for
 
     cfg = make_config(args.project, _layer_args(args))
     rules = load_rules_for(cfg, args.rules)
@@ -173,7 +174,7 @@ def cmd_check(args) -> int:
     from geo.project import load_layers
 
     cfg, rules = _rules(args)
-    layers, report = load_layers(cfg, rules)
+    layers, report = load_layers(cfg, rules.standards)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -202,7 +203,7 @@ def cmd_plan(args) -> int:
     cfg, rules = _rules(args)
     progress = TerminalProgress()
     progress.update(0.0, "读取并检查图层 / reading and checking layers")
-    layers, report = load_layers(cfg, rules)
+    layers, report = load_layers(cfg, rules.standards)
     if not report.usable:
         print_report(report, args.lang, stream=sys.stderr)
         return EXIT_UNUSABLE

@@ -16,7 +16,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from planning.errors import InputError
+from core.errors import InputError
 
 EXIT_OK = 0
 
@@ -136,8 +136,8 @@ def load_input(path: str, *, replan: bool = False, progress=None) -> tuple[str, 
             {"kind": "plan", "path": str(p), "created": str(result.meta.get("created", ""))},
         )
     if p.suffix == ".toml" or (p / "project.toml").is_file():
-        from geo.project import load_project
         from planning.pipeline import run_plan
+        from planning.project import load_project
 
         layers, rules, _ = load_project(p)
         name = (

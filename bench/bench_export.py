@@ -30,8 +30,8 @@ from bench.common import median_time, once, row  # noqa: E402
 
 
 def _sample_plan():
-    from geo.project import load_project
     from planning.pipeline import run_plan
+    from planning.project import load_project
 
     layers, rules, _ = load_project(ROOT / "sample_maps" / "daoxian")
     return run_plan(

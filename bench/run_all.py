@@ -210,9 +210,10 @@ def section_pipeline(quick: bool) -> list[dict]:
 def _pipeline_kind(kind: str, limit: float | None) -> list[dict]:
     from bench.instances import cached_project, instance_spec
     from geo.distance import StraightLine, as_xy
-    from geo.project import load_layers, load_rules_for, make_config
+    from geo.project import load_layers, make_config
     from geo.read import read_layer
     from planning.pipeline import run_plan
+    from planning.project import load_rules_for
 
     rows: list[dict] = []
     t = time.perf_counter()
@@ -226,7 +227,9 @@ def _pipeline_kind(kind: str, limit: float | None) -> list[dict]:
         repeat=reps,
         warmup=0,
     )
-    t_load, (layers, report) = median_time(lambda: load_layers(cfg, rules), repeat=reps, warmup=0)
+    t_load, (layers, report) = median_time(
+        lambda: load_layers(cfg, rules.standards), repeat=reps, warmup=0
+    )
     n = report.counts
     codes, _ = instance_spec(kind)
     size = (

@@ -6,11 +6,16 @@ work, and a planner wants all problems of a file listed at once, not the first o
 
 from __future__ import annotations
 
+from typing import Protocol
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
+from core.errors import Problem
+from core.validate import duplicates, numeric_column, report_rows
+from core.vocab import LEVELS
 from geo.columns import (
     COLUMNS,
     COMBINED_LEVELS,
@@ -22,9 +27,15 @@ from geo.columns import (
     normalise_value,
 )
 from geo.layers import LayerSource
-from planning.errors import Problem
-from planning.rules import LEVELS, Standards
-from planning.validate import duplicates, numeric_column, report_rows
+
+
+class LevelStandards(Protocol):
+    """What checking needs of the rules: class size and number of grades per level."""
+
+    def class_size(self, level: str) -> int: ...
+
+    def grades(self, level: str) -> int: ...
+
 
 POINT_LAYERS = {"schools", "candidates"}
 LINE_LAYERS = {"roads"}
@@ -370,7 +381,7 @@ def _check_geometry(
 
 
 def normalise_schools(
-    raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem], standards: Standards
+    raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem], standards: LevelStandards
 ) -> gpd.GeoDataFrame:
     rows = row_numbers(raw)
     cols = map_columns("schools", raw, src, problems)
@@ -446,7 +457,7 @@ EXPANDED_COLUMNS = [
 SHARED_COUNTS = ("classes", "students", "capacity", "teachers")
 
 
-def expand_levels(gdf: gpd.GeoDataFrame, standards: Standards) -> gpd.GeoDataFrame:
+def expand_levels(gdf: gpd.GeoDataFrame, standards: LevelStandards) -> gpd.GeoDataFrame:
     """One row per school and level; combined schools share classes, pupils and staff by grades."""
     # Column lists, not row dicts: a single-level school (nearly all) keeps its counts as they
     # are, which is what _split gives for one weight, and only combined schools are split.

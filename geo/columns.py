@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from core import vocab
+
 # Canonical column -> accepted headings (compared case-insensitively, spaces and _ ignored).
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "schools": {
@@ -72,54 +74,16 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 LON_NAMES = ("经度", "lon", "lng", "long", "longitude", "x", "x坐标", "东经")
 LAT_NAMES = ("纬度", "lat", "latitude", "y", "y坐标", "北纬")
 
-# Value vocabularies: canonical value -> accepted spellings.
-LEVEL_VALUES: dict[str, tuple[str, ...]] = {
-    "primary": ("primary", "小学", "完全小学", "小学部", "p"),
-    "junior": ("junior", "初中", "初级中学", "初中部", "j"),
-    "senior": ("senior", "高中", "普通高中", "高级中学", "高中部", "s"),
-    "nine_year": ("nine_year", "九年一贯制", "九年一贯制学校", "九年制"),
-    "complete_middle": ("complete_middle", "完全中学", "完中"),
-    "twelve_year": ("twelve_year", "十二年一贯制", "十二年一贯制学校", "十二年制"),
-}
-COMBINED_LEVELS: dict[str, tuple[str, ...]] = {
-    "primary": ("primary",),
-    "junior": ("junior",),
-    "senior": ("senior",),
-    "nine_year": ("primary", "junior"),
-    "complete_middle": ("junior", "senior"),
-    "twelve_year": ("primary", "junior", "senior"),
-}
-QUALITY_VALUES = {
-    "core": ("core", "优质", "核心", "示范", "优质校", "high"),
-    "ordinary": ("ordinary", "一般", "普通", "中等", "normal"),
-    "weak": ("weak", "薄弱", "薄弱校", "较弱"),
-}
-LOCATION_VALUES = {
-    "urban": ("urban", "城区", "城市", "县城", "城镇"),
-    "town": ("town", "镇区", "乡镇", "镇"),
-    "rural": ("rural", "乡村", "农村", "村"),
-}
-STATUS_VALUES = {
-    "existing": ("existing", "现有", "已建", "在用", "保留"),
-    "planned": ("planned", "待建", "规划", "新建", "拟建", "在建"),
-}
-OWNERSHIP_VALUES = {
-    "public": ("public", "公办", "公立"),
-    "private": ("private", "民办", "私立"),
-}
-SCHOOL_TYPE_VALUES = {
-    "regular": ("regular", "普通", "完小", "完全小学", "中学", "学校", "特殊教育"),
-    "central": ("central", "中心校", "中心小学", "乡镇中心校", "乡镇中心小学"),
-    "teaching_point": ("teaching_point", "教学点", "村小", "小学教学点"),
-    "relocation_site": ("relocation_site", "安置点学校", "安置点", "易地扶贫搬迁安置点学校"),
-}
-UNIT_KIND_VALUES = {
-    "village": ("village", "村", "行政村", "自然村"),
-    "community": ("community", "社区", "居委会"),
-    "new_community": ("new_community", "新建小区", "新社区", "新建社区", "小区"),
-    "relocation_site": ("relocation_site", "安置点", "易地扶贫搬迁安置点", "易地搬迁安置点"),
-}
-CANDIDATE_LEVEL_VALUES = {**LEVEL_VALUES, "": ("", "any", "全部", "不限", "任意")}
+# Value vocabularies (canonical value -> accepted spellings) come from the one vocabulary table.
+LEVEL_VALUES: dict[str, tuple[str, ...]] = {**vocab.LEVEL.spellings(), **vocab.COMBINED.spellings()}
+COMBINED_LEVELS = vocab.COMBINED_LEVELS
+QUALITY_VALUES = vocab.QUALITY.spellings()
+LOCATION_VALUES = vocab.LOCATION.spellings()
+STATUS_VALUES = vocab.STATUS.spellings()
+OWNERSHIP_VALUES = vocab.OWNERSHIP.spellings()
+SCHOOL_TYPE_VALUES = vocab.SCHOOL_TYPE.spellings()
+UNIT_KIND_VALUES = vocab.UNIT_KIND.spellings()
+CANDIDATE_LEVEL_VALUES = vocab.CANDIDATE_LEVEL.spellings()
 
 VALUE_TABLES = {
     ("schools", "level"): LEVEL_VALUES,
@@ -143,8 +107,7 @@ DEFAULT_VALUES = {
 }
 
 
-def _key(text: str) -> str:
-    return re.sub(r"[\s_\-()（）]", "", str(text)).lower()
+_key = vocab.normal_key
 
 
 def match_column(kind: str, canonical: str, headings: list[str]) -> str | None:

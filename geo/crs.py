@@ -21,7 +21,7 @@ import pyproj
 import shapely
 from pyproj.transformer import Transformer
 
-from planning.errors import InputError, ProjectError
+from core.errors import InputError, ProjectError
 
 # --- metric CRS -------------------------------------------------------------------------------
 

@@ -193,7 +193,7 @@ def make_cost_model(roads=None, kind: str = "auto", snap_max_m: float = np.inf) 
     if kind == "straight" or (kind == "auto" and not has_roads):
         return StraightLine()
     if kind == "road" and not has_roads:
-        from planning.errors import InputError
+        from core.errors import InputError
 
         raise InputError(
             "road distance was asked for but the project has no road layer",

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import geopandas as gpd
 
+from core.errors import InputError, Problem, ProjectError, SchoolPlanError
 from geo import checks
+from geo.checks import LevelStandards
 from geo.layers import LAYER_KEYS, LAYER_ZH, OPTIONAL_LAYERS, Layers, LayerSource
 from geo.read import PendingLayer, as_frame, gc_paused, read_layer
-from planning.errors import InputError, Problem, ProjectError, RulesError, SchoolPlanError
-from planning.rules import Rules, load_rules
 
 SAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "sample_maps" / "daoxian"
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -189,37 +189,17 @@ def make_config(
     return cfg
 
 
-def load_rules_for(cfg: ProjectConfig, rules_path: str | Path | None = None) -> Rules:
-    rules = Rules()
-    for path in (cfg.rules_file, rules_path):
-        if not path:
-            continue
-        path = Path(path)
-        # load_rules reads the file itself; a folder or an unreadable file must not crash it.
-        if path.exists() and not path.is_file():
-            raise RulesError(
-                f"rules file {path} is a folder, not a file",
-                fix="name the TOML file, e.g. --rules my_rules.toml",
-            )
-        try:
-            rules = load_rules(path, rules)
-        except OSError as exc:
-            raise RulesError(
-                f"rules file {path} cannot be read ({exc.strerror or exc})",
-                fix="check the file's permissions",
-            ) from None
-    return rules
-
-
-def load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckReport]:
+def load_layers(cfg: ProjectConfig, standards: LevelStandards) -> tuple[Layers | None, CheckReport]:
     """Read, check and normalise every layer; layers is None when an error makes the data unusable."""
     # Loading makes hundreds of thousands of shapes and frames and no reference cycles; with
     # the cycle collector running it rescans them all again and again (a fifth of the time).
     with gc_paused():
-        return _load_layers(cfg, rules)
+        return _load_layers(cfg, standards)
 
 
-def _load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckReport]:
+def _load_layers(
+    cfg: ProjectConfig, standards: LevelStandards
+) -> tuple[Layers | None, CheckReport]:
     from geo.crs import choose_metric_crs, convert_points
 
     report = CheckReport()
@@ -324,9 +304,7 @@ def _load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, Check
             )
     schools = units = roads = candidates = None
     if "schools" in metric:
-        schools = checks.normalise_schools(
-            metric["schools"], src["schools"], problems, rules.standards
-        )
+        schools = checks.normalise_schools(metric["schools"], src["schools"], problems, standards)
         checks.check_inside(schools, boundary, src["schools"], problems)
     if "population" in metric:
         units = checks.normalise_units(metric["population"], src["population"], problems)
@@ -359,22 +337,3 @@ def _load_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, Check
         name_en=cfg.name_en,
     )
     return layers, report
-
-
-def load_project(
-    project: str | Path | None = None,
-    *,
-    layer_args: dict[str, str] | None = None,
-    rules_path: str | Path | None = None,
-) -> tuple[Layers, Rules, CheckReport]:
-    """Load a project for planning; raises ``InputError`` listing every error when unusable."""
-    cfg = make_config(project, layer_args)
-    rules = load_rules_for(cfg, rules_path)
-    layers, report = load_layers(cfg, rules)
-    if layers is None:
-        raise InputError(
-            f"the input data cannot be used: {len(report.errors)} error(s)",
-            problems=report.errors,
-            fix="run 'schoolplan check' for the full report",
-        )
-    return layers, rules, report

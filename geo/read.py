@@ -22,9 +22,9 @@ import pyogrio
 import pyproj
 import shapely
 
+from core.errors import InputError, Problem
 from geo.columns import match_lonlat
 from geo.layers import LAYER_ZH, LayerSource
-from planning.errors import InputError, Problem
 
 VECTOR_SUFFIXES = {".gpkg", ".shp", ".geojson", ".json", ".fgb", ".kml", ".gml"}
 TABLE_SUFFIXES = {".csv", ".txt", ".xlsx", ".xlsm", ".xls"}

@@ -32,8 +32,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.progress import Progress, check_canceled
 from planning.assign_whole import CPSAT_MAX_ARCS, cpsat_polish, eject, improve, round_whole
-from planning.progress import Progress, check_canceled
 
 # Candidate generator: k -> (dist_km (n, k), school index (n, k)), sorted, padded inf / -1.
 Candidates = Callable[[int], tuple[np.ndarray, np.ndarray]]

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planning.errors import ProjectError, SchoolPlanError
+from core.errors import ProjectError, SchoolPlanError
 
 SCHEMA = 1
 DONE = "done.json"
@@ -359,7 +359,8 @@ def make_tasks(
     """One task per county, built lazily (a province's bundles need not all sit in memory).
     A county whose input cannot even be bundled goes to ``on_error`` and is not yielded; one for
     which ``skip(code, input_hash)`` holds comes with ``skip`` set and no files."""
-    from geo.project import load_rules_for, read_project_file
+    from geo.project import read_project_file
+    from planning.project import load_rules_for
 
     shared: dict[tuple[Path, str], tuple[Any, dict]] = {}
     with tempfile.TemporaryDirectory(prefix="schoolplan-batch-") as tmp:
@@ -410,7 +411,7 @@ def plan_county(task: CountyTask) -> CountyOutcome:
                 for k, s in task.config.sources.items()
             }
             cfg = dataclasses.replace(task.config, sources=sources)
-            layers, report = load_layers(cfg, task.rules)
+            layers, report = load_layers(cfg, task.rules.standards)
             if layers is None:
                 errs = report.errors
                 out.message = f"input not usable: {len(errs)} error(s): " + "; ".join(

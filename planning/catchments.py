@@ -27,12 +27,12 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from core.errors import InputError, Problem
+from core.progress import Progress, check_canceled, ensure
 from geo.distance import CostModel, as_xy, make_cost_model
 from geo.grid import uniform_grid
 from geo.zones import zone_polygons
 from planning.assign import assign_capacity, assign_nearest
-from planning.errors import InputError, Problem
-from planning.progress import Progress, check_canceled, ensure
 from planning.rules import LEVELS, CatchmentParams, Standards
 
 STATUSES = ("assigned", "too_far", "unserved")

@@ -30,9 +30,9 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import MultiLineString
 
-from planning.errors import InputError, Problem, RulesError, ScenarioError
+from core.errors import InputError, Problem, RulesError, ScenarioError
+from core.progress import check_canceled, ensure
 from planning.grouping_solver import GroupingProblem, Solution, solve
-from planning.progress import check_canceled, ensure
 from planning.rules import LEVEL_ZH, LEVELS, GroupingParams, Standards
 
 PATTERNS: tuple[str, ...] = (

@@ -33,11 +33,11 @@ import numpy as np
 import pandas as pd
 import shapely
 
+from core.errors import InputError, Problem, RulesError
+from core.progress import Progress, check_canceled, ensure
 from planning.demand import students_by_level
-from planning.errors import InputError, Problem, RulesError
 from planning.layout import layout_status as _layout_status
 from planning.pmedian import solve_pmedian
-from planning.progress import Progress, check_canceled, ensure
 from planning.rules import LEVEL_ZH, LEVELS, NewSchoolParams, Standards
 
 NEW_COLUMNS = ["school_id", "name", "level", "classes", "capacity", "unit_id", "rule", "rule_en"]

@@ -16,7 +16,7 @@ import geopandas as gpd
 import numpy as np
 import pyogrio
 
-from planning.errors import InputError
+from core.errors import InputError
 from planning.rules import Rules
 
 PLAN_LAYERS = ("schools", "groups", "new_schools", "catchments", "demand", "boundary")

@@ -17,7 +17,7 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-from planning.progress import Progress, check_canceled, ensure, sub
+from core.progress import Progress, check_canceled, ensure, sub
 from planning.rules import Rules
 
 STAGES: tuple[str, ...] = ("new_schools", "groups", "catchments")

@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from planning.errors import RulesError
-from planning.params import ParamSpec, param, replace_checked, specs
+from core.errors import RulesError
+from core.params import ParamSpec, param, replace_checked, specs
+from core.vocab import LEVEL, LEVELS  # noqa: F401  (LEVELS re-exported for the engines)
 
-LEVELS: tuple[str, ...] = ("primary", "junior", "senior")
-LEVEL_ZH = {"primary": "小学", "junior": "初中", "senior": "高中"}
+LEVEL_ZH = LEVEL.labels("zh")
 
 _NAT = "national standard class sizes; 000 §七(五) 按标准班额办学"
 _LOCAL = "local choice (not set by the five documents)"

@@ -34,8 +34,8 @@ import pandas as pd
 import pyogrio
 import pyproj
 
+from core.errors import RulesError, ScenarioError, SchoolPlanError
 from geo.layers import Layers, LayerSource
-from planning.errors import RulesError, ScenarioError, SchoolPlanError
 from planning.grouping import GroupChoices
 from planning.outputs import _jsonable
 from planning.rules import Rules
@@ -158,7 +158,7 @@ def scenario_from_project(
     ``rules`` replaces the project's rules; ``overrides`` (``{section: {name: value}}``) is applied
     on top, e.g. ``{"groups": {"radius_km": 15}}``.
     """
-    from geo.project import load_project
+    from planning.project import load_project
 
     layers, project_rules, _report = load_project(project, rules_path=rules_path)
     rules = rules or project_rules

@@ -30,7 +30,7 @@ def sample_project() -> Path:
 @pytest.fixture(scope="session")
 def sample_layers():
     """The sample county, loaded and checked once per test session."""
-    from geo.project import load_project
+    from planning.project import load_project
 
     layers, rules, report = load_project(SAMPLE)
     return layers, rules, report

@@ -14,8 +14,8 @@ import pytest
 
 from app.cli import main
 from bench.instances import TEST_COUNTY, concat, county_layers, shared_dir, write_project
+from core.errors import ProjectError
 from planning.batch import CountyJob, is_done, read_counties
-from planning.errors import ProjectError
 from planning.outputs import PLAN_LAYERS
 
 CODES = ("431124", "431125", "431126")

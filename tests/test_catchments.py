@@ -10,8 +10,8 @@ import pytest
 import shapely
 from shapely.geometry import LineString, Point, box
 
+from core.errors import InputError
 from planning.catchments import cost_model, run_catchments
-from planning.errors import InputError
 from planning.rules import CatchmentParams, Standards
 
 CRS = "EPSG:32649"

@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, MultiPoint, Point, Polygon, box
 
+from core.errors import Problem
 from geo import checks
 from geo.checks import AREA_LAYERS, LINE_LAYERS, POINT_LAYERS, _split, _where, row_numbers
 from geo.columns import COMBINED_LEVELS
 from geo.layers import LayerSource
-from planning.errors import Problem
 from planning.rules import LEVELS, Standards
 
 # ---------------------------------------------------------------- references (previous code)

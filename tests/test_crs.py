@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, Polygon
 
+from core.errors import InputError, ProjectError
 from geo.crs import (
     bd09_to_gcj02,
     bd09_to_wgs84,
@@ -26,7 +27,6 @@ from geo.crs import (
     wgs84_to_bd09,
     wgs84_to_gcj02,
 )
-from planning.errors import InputError, ProjectError
 
 FORWARD_TOL_DEG = 1e-6
 INVERSE_TOL_M = 0.5

@@ -140,7 +140,7 @@ def test_title_does_not_say_plan_twice():
 
 
 def test_unknown_paper_is_a_user_error(tmp_path):
-    from planning.errors import SchoolPlanError
+    from core.errors import SchoolPlanError
 
     with pytest.raises(SchoolPlanError):
         render_print(make_plan(), png=tmp_path / "x.png", paper="B5")

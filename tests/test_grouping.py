@@ -23,9 +23,9 @@ from test_grouping_rules import (
     rule_violations,
 )
 
-from planning.errors import Canceled, InputError, RulesError, ScenarioError
+from core.errors import Canceled, InputError, RulesError, ScenarioError
+from core.progress import RecordingProgress
 from planning.grouping import GroupChoices, pairing_table, run_grouping
-from planning.progress import RecordingProgress
 from planning.rules import GroupingParams, Standards
 
 P = GroupingParams()

@@ -17,7 +17,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def project():
-    from geo.project import load_project
+    from planning.project import load_project
 
     layers, rules, _ = load_project(FOLDER)
     return layers, rules

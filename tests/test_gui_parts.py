@@ -92,7 +92,7 @@ def test_job_runs_off_the_gui_thread_and_reports_progress(qtbot):
 
 def test_errors_become_signals_not_crashes(qtbot):
     from app.gui.workers import Job, JobRunner
-    from planning.errors import InputError
+    from core.errors import InputError
 
     runner = JobRunner()
 
@@ -111,7 +111,7 @@ def test_errors_become_signals_not_crashes(qtbot):
 
 def test_cancel_stops_a_job_at_its_next_check(qtbot):
     from app.gui.workers import Job, JobRunner
-    from planning.progress import check_canceled
+    from core.progress import check_canceled
 
     runner = JobRunner()
     started = threading.Event()
@@ -135,7 +135,7 @@ def test_cancel_stops_a_job_at_its_next_check(qtbot):
 
 def test_new_request_supersedes_the_running_one_and_queue_keeps_order(qtbot):
     from app.gui.workers import Job, JobRunner
-    from planning.progress import check_canceled
+    from core.progress import check_canceled
 
     def slow(tag):
         def work(progress):

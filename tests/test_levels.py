@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from shapely.geometry import Point
 
 from geo.checks import expand_levels
-from geo.project import load_project
+from planning.project import load_project
 from planning.rules import Standards
 from tests import mini_county as mc
 

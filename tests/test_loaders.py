@@ -17,7 +17,8 @@ import pytest
 from shapely.geometry import Point, box
 
 from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
-from geo.project import load_layers, load_project, make_config, parse_layer_arg
+from geo.project import load_layers, make_config, parse_layer_arg
+from planning.project import load_project
 from planning.rules import Rules
 from tests import mini_county as mc
 
@@ -123,7 +124,7 @@ def table_of(gdf: gpd.GeoDataFrame) -> pd.DataFrame:
 
 def load(project: Path | None = None, **layer_args):
     cfg = make_config(project, {k: str(v) for k, v in layer_args.items()})
-    layers, report = load_layers(cfg, Rules())
+    layers, report = load_layers(cfg, Rules().standards)
     assert report.usable, [str(p) for p in report.problems]
     assert layers is not None
     return layers, report
@@ -301,7 +302,7 @@ def test_explicit_column_mapping_in_project_toml(tmp_path, county):
     # Without the mapping the same file is refused, naming what is missing.
     spec["schools"].pop("columns")
     toml.write_text(mc.project_toml(spec), encoding="utf-8")
-    layers, report = load_layers(make_config(toml), Rules())
+    layers, report = load_layers(make_config(toml), Rules().standards)
     assert layers is None
     missing = {p.column for p in report.errors if p.code == "missing_column"}
     assert missing == {"school_id", "name", "level", "classes", "students"}

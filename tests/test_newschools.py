@@ -12,7 +12,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from shapely.geometry import Point, box
 
-from planning.errors import InputError, RulesError
+from core.errors import InputError, RulesError
+from core.progress import RecordingProgress
 from planning.newschools import (
     NEW_COLUMNS,
     allocate_supply,
@@ -21,7 +22,6 @@ from planning.newschools import (
     run_new_schools,
     size_new_schools,
 )
-from planning.progress import RecordingProgress
 from planning.rules import NewSchoolParams, Standards
 
 CRS = "EPSG:32649"

@@ -123,7 +123,7 @@ def test_broken_arrow_data_falls_back_to_the_row_reader(tmp_path):
     gdf.to_file(path, driver="FlatGeobuf", SPATIAL_INDEX="NO")
     assert _read_arrow(path, None) is None
     toml = mc.write_project(tmp_path, specs={"roads": {"file": "roads.fgb"}})
-    _, report = load_layers(make_config(toml), Rules())
+    _, report = load_layers(make_config(toml), Rules().standards)
     assert [p.code for p in report.problems] == ["empty_geometry", "empty_geometry"]
     assert [p.row for p in report.problems] == [3, 4]
 
@@ -140,7 +140,7 @@ def test_shapefile_without_cpg_keeps_the_row_reader_and_its_guess(tmp_path):
             "boundary": f"{county}:boundary",
         },
     )
-    layers, report = load_layers(cfg, Rules())
+    layers, report = load_layers(cfg, Rules().standards)
     assert [p.code for p in report.problems] == ["encoding_guessed"]
     assert set(layers.schools["name"]) == {"城关一小", "城关中学", "桥头村小", "县一中"}
 
@@ -148,11 +148,11 @@ def test_shapefile_without_cpg_keeps_the_row_reader_and_its_guess(tmp_path):
 def test_loading_leaves_the_cycle_collector_as_it_was(tmp_path):
     toml = mc.write_project(tmp_path)
     assert gc.isenabled()
-    load_layers(make_config(toml), Rules())
+    load_layers(make_config(toml), Rules().standards)
     assert gc.isenabled()
     gc.disable()
     try:
-        load_layers(make_config(toml), Rules())
+        load_layers(make_config(toml), Rules().standards)
         assert not gc.isenabled()
     finally:
         gc.enable()

@@ -137,7 +137,7 @@ def test_make_cost_model_choice():
     roads = np.array([shapely.LineString([(0, 0), (1, 0)])], dtype=object)
     assert make_cost_model(roads, "auto").kind == "road"
     assert make_cost_model(roads, "straight").kind == "straight"
-    from planning.errors import InputError
+    from core.errors import InputError
 
     with pytest.raises(InputError):
         make_cost_model(None, "road")

@@ -10,8 +10,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.cli import main
-from planning.errors import RulesError
-from planning.params import coerce
+from core.errors import RulesError
+from core.params import coerce
 from planning.rules import (
     SECTIONS,
     Rules,

@@ -17,8 +17,8 @@ import pytest
 from geopandas.testing import assert_geodataframe_equal
 from shapely.geometry import LineString, Point, Polygon
 
+from core.errors import ScenarioError
 from geo.layers import Layers
-from planning.errors import ScenarioError
 from planning.grouping import GroupChoices
 from planning.rules import Rules
 from planning.scenario import (

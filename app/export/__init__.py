@@ -28,7 +28,7 @@ def export_all(
     Returns {format: path}; adds "styles" when plan.gpkg in ``out_dir`` received QGIS styles.
     ``timings`` (optional) receives seconds per format, for the benchmark.
     """
-    from planning.errors import SchoolPlanError
+    from core.errors import SchoolPlanError
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:

@@ -103,7 +103,7 @@ def find_cjk_font() -> CJKFont | None:
 
 
 def cjk_font_or_raise() -> CJKFont:
-    from planning.errors import SchoolPlanError
+    from core.errors import SchoolPlanError
 
     font = find_cjk_font()
     if font is None:

@@ -14,7 +14,7 @@ import re
 from functools import cache
 from pathlib import Path
 
-from planning.errors import SchoolPlanError
+from core.errors import SchoolPlanError
 
 # The asset folium 0.20 links, by the file name at the end of its URL.
 _INLINE_JS = {

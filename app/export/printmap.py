@@ -62,7 +62,7 @@ INSET_MIN_H = 0.13
 
 
 def _paper(paper: str) -> tuple[float, float]:
-    from planning.errors import SchoolPlanError
+    from core.errors import SchoolPlanError
 
     key = str(paper).upper()
     if key not in PAPER_MM:

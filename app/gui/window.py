@@ -45,8 +45,8 @@ from app.gui.scenarios_panel import install_scenarios
 from app.gui.school_dialog import SchoolDialog
 from app.gui.tables import TablesPanel
 from app.gui.workers import Job, JobRunner
+from core.errors import SchoolPlanError
 from geo.layers import LAYER_KEYS
-from planning.errors import SchoolPlanError
 from planning.pipeline import preview_result, rerun_stages
 from planning.rules import LEVELS
 
@@ -657,12 +657,13 @@ class MainWindow(QMainWindow):
 
     @staticmethod
     def _load_project(path, cfg, progress):
-        from geo.project import load_layers, load_rules_for, make_config
+        from geo.project import load_layers, make_config
+        from planning.project import load_rules_for
 
         progress.update(0.1, _tr("Reading and checking the layers..."))
         cfg = cfg or make_config(path)
         rules = load_rules_for(cfg)
-        layers, report = load_layers(cfg, rules)
+        layers, report = load_layers(cfg, rules.standards)
         progress.update(1.0, "")
         return cfg, layers, rules, report
 

@@ -1,7 +1,7 @@
 """The only module of SchoolPlan that starts threads.
 
 A planning job is a plain function ``fn(progress) -> value`` run on a ``QThread``; ``QtProgress``
-implements ``planning.progress.Progress`` with Qt signals, so engines report to the progress bar
+implements ``core.progress.Progress`` with Qt signals, so engines report to the progress bar
 and poll the cancel flag without knowing about Qt. One job runs at a time: submitting while busy
 cancels the running job and runs the newest request next (older pending requests are dropped,
 they would be stale anyway).
@@ -18,7 +18,7 @@ from typing import Any
 from PyQt6 import sip
 from PyQt6.QtCore import QObject, QThread, pyqtSignal
 
-from planning.errors import Canceled, SchoolPlanError
+from core.errors import Canceled, SchoolPlanError
 
 
 class QtProgress(QObject):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Protocol, runtime_checkable
 
-from planning.errors import Canceled
+from core.errors import Canceled
 
 
 @runtime_checkable

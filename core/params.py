@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from planning.errors import RulesError
+from core.errors import RulesError
 
 
 @dataclass(frozen=True)

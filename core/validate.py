@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from planning.errors import InputError, Problem
+from core.errors import InputError, Problem
 
 
 def report_rows(

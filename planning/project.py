@@ -1,0 +1,51 @@
+"""A project for planning: its layers (geo.project) with the rules it names, loaded together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.errors import InputError, RulesError
+from geo.layers import Layers
+from geo.project import CheckReport, ProjectConfig, load_layers, make_config  # noqa: F401
+from planning.rules import Rules, load_rules
+
+
+def load_rules_for(cfg: ProjectConfig, rules_path: str | Path | None = None) -> Rules:
+    rules = Rules()
+    for path in (cfg.rules_file, rules_path):
+        if not path:
+            continue
+        path = Path(path)
+        # load_rules reads the file itself; a folder or an unreadable file must not crash it.
+        if path.exists() and not path.is_file():
+            raise RulesError(
+                f"rules file {path} is a folder, not a file",
+                fix="name the TOML file, e.g. --rules my_rules.toml",
+            )
+        try:
+            rules = load_rules(path, rules)
+        except OSError as exc:
+            raise RulesError(
+                f"rules file {path} cannot be read ({exc.strerror or exc})",
+                fix="check the file's permissions",
+            ) from None
+    return rules
+
+
+def load_project(
+    project: str | Path | None = None,
+    *,
+    layer_args: dict[str, str] | None = None,
+    rules_path: str | Path | None = None,
+) -> tuple[Layers, Rules, CheckReport]:
+    """Load a project for planning; raises ``InputError`` listing every error when unusable."""
+    cfg = make_config(project, layer_args)
+    rules = load_rules_for(cfg, rules_path)
+    layers, report = load_layers(cfg, rules.standards)
+    if layers is None:
+        raise InputError(
+            f"the input data cannot be used: {len(report.errors)} error(s)",
+            problems=report.errors,
+            fix="run 'schoolplan check' for the full report",
+        )
+    return layers, rules, report
