@@ -204,28 +204,11 @@ BATCH_STATUS = _v(
 )
 YES_NO = _v("yes_no", T("yes", "是", "yes"), T("no", "否", "no"))
 
-VOCABS: dict[str, Vocab] = {
-    v.name: v
-    for v in (
-        LEVEL,
-        COMBINED,
-        QUALITY,
-        LOCATION,
-        STATUS,
-        OWNERSHIP,
-        SCHOOL_TYPE,
-        UNIT_KIND,
-        CANDIDATE_LEVEL,
-        LAYOUT_STATUS,
-        GROUP_ROLE,
-        PATTERN,
-        MODE,
-        DEMAND_STATUS,
-        SEVERITY,
-        BATCH_STATUS,
-        YES_NO,
-    )
-}
+# ---- engines' reason and rule codes: each engine's block below, in the order of the pipeline ----
+
+# ---- end of the table ----
+# Every module-level Vocab above, by name: declaring a vocabulary is enough to register it.
+VOCABS: dict[str, Vocab] = {v.name: v for v in list(globals().values()) if isinstance(v, Vocab)}
 
 
 def label(vocab: str, code: object, lang: str = "zh", **fields: object) -> str:
