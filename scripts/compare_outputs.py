@@ -20,7 +20,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # summary.json keys whose values change on every run (or with the machine), never with the plan.
-VOLATILE = ("seconds", "created", "version", "elapsed", "timestamp", "_s", "time")
+VOLATILE = ("seconds", "created", "modified", "app_version", "update_time", "project_file")
+# tables.xlsx rows whose first cell names a value of the run, not of the plan.
+VOLATILE_ROWS = ("生成时间", "生成日期", "项目文件")
 
 
 def run(out: Path) -> None:
@@ -38,7 +40,7 @@ def run(out: Path) -> None:
 
 
 def _volatile(key: str) -> bool:
-    return any(v in key.lower() for v in VOLATILE)
+    return any(key.lower().endswith(v) for v in VOLATILE)
 
 
 def _flat(obj, prefix=""):
@@ -89,8 +91,12 @@ def diff_gpkg(a: Path, b: Path) -> list[str]:
             out.append(f"plan.gpkg {layer}: {len(ga)} rows != {len(gb)} rows")
             continue
         for col in ga.columns:
+            if _volatile(col):
+                continue
             if col == "geometry":
-                if not ga.geometry.geom_equals_exact(gb.geometry, tolerance=1e-6).all():
+                na, nb = ga.geometry.isna(), gb.geometry.isna()
+                eq = ga.geometry.geom_equals_exact(gb.geometry, tolerance=1e-6) | (na & nb)
+                if not bool(eq.all()):
                     out.append(f"plan.gpkg {layer}: geometry differs")
                 continue
             sa, sb = ga[col], gb[col]
@@ -116,7 +122,7 @@ def diff_xlsx(a: Path, b: Path) -> list[str]:
         rb = [tuple(r) for r in wb[name].iter_rows(values_only=True)]
         n = 0
         for i, (x, y) in enumerate(zip(ra, rb, strict=False)):
-            if x != y and not (name == "summary" and any(_volatile(str(c)) for c in x[:1])):
+            if x != y and not any(_volatile(str(c)) or str(c) in VOLATILE_ROWS for c in x[:1]):
                 n += 1
                 if n <= 3:
                     out.append(f"tables.xlsx {name} row {i + 1}: {x} != {y}")
