@@ -20,7 +20,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # summary.json keys whose values change on every run (or with the machine), never with the plan.
-VOLATILE = ("seconds", "created", "modified", "app_version", "update_time", "project_file")
+VOLATILE = ("seconds", "timings_s", "created", "modified", "app_version", "update_time", "project_file")
 # tables.xlsx rows whose first cell names a value of the run, not of the plan.
 VOLATILE_ROWS = ("生成时间", "生成日期", "项目文件")
 
@@ -40,7 +40,7 @@ def run(out: Path) -> None:
 
 
 def _volatile(key: str) -> bool:
-    return any(key.lower().endswith(v) for v in VOLATILE)
+    return any(part.endswith(VOLATILE) for part in key.lower().split("."))
 
 
 def _flat(obj, prefix=""):
