@@ -73,9 +73,57 @@ T = Term
 
 LEVEL = _v(
     "level",
-    T("primary", "小学", "primary", ("小学", "完全小学", "小学部", "p")),
-    T("junior", "初中", "junior", ("初中", "初级中学", "初中部", "j")),
-    T("senior", "高中", "senior", ("高中", "普通高中", "高级中学", "高中部", "s")),
+    T(
+        "primary",
+        "小学",
+        "primary",
+        (
+            "小学",
+            "完全小学",
+            "小学部",
+            "p",
+            "elementary",
+            "elementary school",
+            "primary school",
+            "ELEM",
+            "ES",
+        ),
+    ),
+    T(
+        "junior",
+        "初中",
+        "junior",
+        (
+            "初中",
+            "初级中学",
+            "初中部",
+            "j",
+            "middle",
+            "middle school",
+            "junior high",
+            "junior high school",
+            "MS",
+            "JHS",
+        ),
+    ),
+    T(
+        "senior",
+        "高中",
+        "senior",
+        (
+            "高中",
+            "普通高中",
+            "高级中学",
+            "高中部",
+            "s",
+            "high",
+            "high school",
+            "senior high",
+            "senior high school",
+            "HS",
+            "SHS",
+        ),
+    ),
 )
 # Combined school forms, read as several level rows (geo.checks.expand_levels).
 COMBINED = _v(
@@ -101,9 +149,25 @@ LEVELS: tuple[str, ...] = LEVEL.codes
 
 QUALITY = _v(
     "quality",
-    T("core", "优质", "high", ("优质", "核心", "示范", "优质校", "high")),
+    T(
+        "core",
+        "优质",
+        "high",
+        (
+            "优质",
+            "核心",
+            "示范",
+            "优质校",
+            "核心校",
+            "示范校",
+            "示范学校",
+            "重点",
+            "重点校",
+            "high",
+        ),
+    ),
     T("ordinary", "一般", "ordinary", ("一般", "普通", "中等", "normal")),
-    T("weak", "薄弱", "weak", ("薄弱", "薄弱校", "较弱")),
+    T("weak", "薄弱", "weak", ("薄弱", "薄弱校", "薄弱学校", "较弱", "low")),
 )
 LOCATION = _v(
     "location",
@@ -130,7 +194,12 @@ SCHOOL_TYPE = _v(
         "central",
         ("中心校", "中心小学", "乡镇中心校", "乡镇中心小学"),
     ),
-    T("teaching_point", "教学点", "teaching point", ("教学点", "村小", "小学教学点")),
+    T(
+        "teaching_point",
+        "教学点",
+        "teaching point",
+        ("教学点", "村小", "村小学", "小学教学点", "村级小学"),
+    ),
     T(
         "relocation_site",
         "安置点学校",
@@ -149,6 +218,9 @@ UNIT_KIND = _v(
         "relocation site",
         ("安置点", "易地扶贫搬迁安置点", "易地搬迁安置点"),
     ),
+    # Demand points made by the tool, not read from data: a uniform grid, or population raster cells.
+    T("grid", "均匀格网", "uniform grid"),
+    T("cell", "人口格网", "population cell"),
 )
 # A candidate site's level: "" = any level.
 ANY_LEVEL = Term("", "不限", "any", ("any", "全部", "不限", "任意"))
