@@ -276,6 +276,21 @@ BATCH_STATUS = _v(
 )
 YES_NO = _v("yes_no", T("yes", "是", "yes"), T("no", "否", "no"))
 
+# Road classes (OpenStreetMap highway=*, also accepted in a bureau's road layer). Motorways are
+# left out when roads are read from OSM: no pupil walks or cycles on them.
+ROAD_CLASS = _v(
+    "road_class",
+    T("trunk", "国道/快速路", "trunk road", ("trunk_link", "国道", "快速路")),
+    T("primary", "主干道/省道", "primary road", ("primary_link", "省道", "主干路", "主干道")),
+    T("secondary", "次干道/县道", "secondary road", ("secondary_link", "县道", "次干路", "次干道")),
+    T("tertiary", "支路/乡道", "tertiary road", ("tertiary_link", "乡道", "支路")),
+    T("unclassified", "村道", "minor road", ("村道",)),
+    T("residential", "街巷", "residential street", ("living_street", "街道", "巷")),
+    T("service", "内部道路", "service road"),
+    T("track", "机耕道", "track", ("机耕路",)),
+    T("path", "步道", "path", ("footway", "pedestrian", "steps", "cycleway", "bridleway", "小路")),
+)
+
 # ---- engines' reason and rule codes: each engine's block below, in the order of the pipeline ----
 
 # ---- end of the table ----
