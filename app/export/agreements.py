@@ -128,7 +128,7 @@ def _fields(p: Pairing, start_year: int, cycle_years: int) -> dict[str, object]:
 
 def _agreement(doc, p: Pairing, texts: dict, start_year: int, cycle_years: int) -> None:
     f = _fields(p, start_year, cycle_years)
-    _para(doc, texts["title"].format(**f), size=18, font=TITLE_FONT, bold=True,
+    _para(doc, texts["title"].format(**f), size=16, font=TITLE_FONT, bold=True,
           align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)  # fmt: skip
     _para(doc, texts["preamble"].format(**f))
     _para(doc, texts["contents_heading"], bold=True, font=TITLE_FONT, indent=False)
