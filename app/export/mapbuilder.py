@@ -6,6 +6,7 @@ text that comes from data is HTML-escaped in Python before it reaches the page (
 ``window.schoolplan`` (layers, markers by ``level|school_id``, counts) so the GUI can attach click
 and drag handlers through a QWebChannel without any Qt code in the exported file. School markers
 carry ``options.schoolId``, ``options.level``, ``options.layoutStatus`` and ``options.groupRole``.
+The script and its CSS are resources/map/plan_layers.js and .css; code words come from core.vocab.
 """
 
 from __future__ import annotations
