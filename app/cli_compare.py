@@ -212,7 +212,7 @@ def run(args) -> int:
 
 
 def _print_table(cmp, lang: str) -> None:
-    from app.compare_report import _fmt
+    from app.compare_report import fmt_value
 
     width = max(len(r.spec.label(lang)) for r in cmp.rows) + 2
     print(" " * width + "".join(f"{n[:14]:>16}" for n in cmp.names))
@@ -220,7 +220,7 @@ def _print_table(cmp, lang: str) -> None:
         cells = []
         for k, v in enumerate(r.values):
             mark = "*" if k in r.best else " "
-            cells.append(f"{_fmt(v, r.spec.digits) + mark:>16}")
+            cells.append(f"{fmt_value(v, r.spec.digits) + mark:>16}")
         print(f"{r.spec.label(lang):<{width}}" + "".join(cells))
     for d in cmp.diffs:
         c = d.counts
