@@ -13,6 +13,8 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from core import vocab
+
 LEVELS: tuple[str, ...] = ("primary", "junior", "senior")
 
 # Level colours: colour-blind-safe (Okabe-Ito) and distinct from the zone palette's pastels.
@@ -291,18 +293,5 @@ def symbol_svg(shape: str, color: str, size: float = 14, ring: bool = False) -> 
 
 
 def group_vocab(lang: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Display names of group patterns and modes, from planning.grouping when it provides them.
-
-    The only place that reaches into the grouping engine's vocabulary: it is written in
-    parallel, so a missing name falls back to the raw code rather than breaking an export.
-    """
-    try:
-        from planning import grouping
-    except Exception:  # engine not there yet, or failing to import: show codes
-        return {}, {}
-    suffix = "EN" if lang == "en" else "ZH"
-    patterns = (
-        getattr(grouping, f"PATTERN_{suffix}", None) or getattr(grouping, "PATTERN_ZH", {}) or {}
-    )
-    modes = getattr(grouping, f"MODE_{suffix}", None) or getattr(grouping, "MODE_ZH", {}) or {}
-    return dict(patterns), dict(modes)
+    """Display names of group patterns and modes (core.vocab)."""
+    return vocab.PATTERN.labels(lang), vocab.MODE.labels(lang)
