@@ -404,6 +404,7 @@ def _arcs(
     level_rank: np.ndarray,
     dist: np.ndarray,
     pos: tuple[np.ndarray, np.ndarray],
+    *,
     params: GroupingParams,
 ) -> _Arcs:
     """Which free member may join which core: in reach, level, not itself, rural-only cores."""
@@ -466,7 +467,7 @@ def build_problem(
         dist = np.asarray(costs.dense_km(xy[free_pos], xy[core_pos]), float)
     else:
         dist = np.zeros((len(free_pos), len(core_pos)))
-    arcs = _arcs(roles, sid, level_rank, dist, (free_pos, core_pos), params)
+    arcs = _arcs(roles, sid, level_rank, dist, (free_pos, core_pos), params=params)
     lock_km = np.array(
         [float(np.asarray(costs.dense_km(xy[[m]], xy[[c]]))[0, 0]) for c, m in chosen.locks]
     )
