@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -193,7 +194,7 @@ def school_frame(model: GroupingModel, placed: Placement, reasons: list[Reason])
 
 
 # --------------------------------------------------------------------------- the 附件1 form
-def _int_or_none(v: object) -> int | None:
+def _int_or_none(v: Any) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
 
 
@@ -228,7 +229,7 @@ def _pairing_rows(
     groups: pd.DataFrame,
     schools: pd.DataFrame,
     member_level: dict[tuple[str, str], str],
-    backbone: dict[str, float],
+    backbone: dict[Any, Any],
     lang: str,
 ) -> pd.DataFrame:
     """One row per group in ``groups`` order; ``member_level`` maps (group_id, member_id) to the
@@ -239,6 +240,7 @@ def _pairing_rows(
     patterns, modes = PATTERN.labels(lang), MODE.labels(lang)
     label = _Namer(schools, lang)
     rows = []
+    g: Any
     for g in groups.itertuples(index=False):
         gid, glv = str(g.group_id), str(g.level)
         ids = [m.strip() for m in str(g.member_ids).split(",") if m.strip()]

@@ -4,6 +4,7 @@ funding floors. Numbers and codes only; ``explain`` turns them into frames and w
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -63,7 +64,7 @@ def links(model: GroupingModel, sol: Solution) -> list[Link]:
 
 def pattern_of(core: int, members: list[int], roles: Roles, order: list[str]) -> str:
     """The first pattern of ``order`` (the rules' priority) that the group matches."""
-    tests = {
+    tests: dict[str, Callable[[], bool]] = {
         "core_relocation": lambda: any(roles.relocation[m] for m in members),
         "core_new": lambda: any(roles.planned[m] for m in members),
         "urban_township_central": lambda: (

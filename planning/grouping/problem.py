@@ -80,7 +80,7 @@ class GroupChoices:
                 fix="use locked_pairs, excluded, forced_cores",
             )
         sizes = {"locked_pairs": 3, "excluded": 2, "forced_cores": 2}
-        out = {}
+        out: dict[str, Any] = {}
         for key, n in sizes.items():
             items = data.get(key, [])
             if not isinstance(items, (list, tuple)):
@@ -162,7 +162,7 @@ def _conflicts(df: pd.DataFrame, chosen: Chosen) -> list[Problem]:
     probs: list[Problem] = []
     lock_cores = {c for c, _ in chosen.locks}
     lock_members = {m for _, m in chosen.locks}
-    forced = sorted(chosen.forced.nonzero()[0])
+    forced = [int(k) for k in np.flatnonzero(chosen.forced)]
     for k in sorted(lock_cores & lock_members):
         probs.append(
             Problem(
@@ -178,7 +178,9 @@ def _conflicts(df: pd.DataFrame, chosen: Chosen) -> list[Problem]:
                     fix="remove the forced core or the locked pair",
                 )
             )
-    for k in sorted((lock_cores | lock_members) & set(chosen.excluded.nonzero()[0])):
+    for k in sorted(
+        (lock_cores | lock_members) & {int(k) for k in np.flatnonzero(chosen.excluded)}
+    ):
         probs.append(
             Problem(
                 f"{who(k)} is excluded but in a locked pair",
@@ -420,7 +422,9 @@ def _arcs(
     return _Arcs(dist, allowed, level_in_reach)
 
 
-def _flow(arcs: _Arcs, roles: Roles, free_pos: np.ndarray, pl: _Places, params: GroupingParams):
+def _flow(
+    arcs: _Arcs, roles: Roles, free_pos: np.ndarray, pl: _Places, params: GroupingParams
+) -> GroupingProblem:
     am, ac = np.nonzero(arcs.allowed)  # row-major: by member then core, both in (level, id) order
     n_cores = len(pl.cap_full)
     return GroupingProblem(

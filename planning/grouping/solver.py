@@ -74,7 +74,8 @@ class GroupingProblem:
     def private_cap(self) -> np.ndarray:
         if self.core_private_cap is None:
             return np.asarray(self.core_cap, np.int64)
-        return np.minimum(np.asarray(self.core_private_cap, np.int64), self.core_cap)
+        cap: np.ndarray = np.minimum(np.asarray(self.core_private_cap, np.int64), self.core_cap)
+        return cap
 
     @property
     def mins(self) -> np.ndarray:
@@ -103,7 +104,9 @@ class Solution:
     opened: np.ndarray  # per core: True when it has at least one member in the solution
 
     @classmethod
-    def from_arcs(cls, p: GroupingProblem, used: np.ndarray, seconds: float, method: str):
+    def from_arcs(
+        cls, p: GroupingProblem, used: np.ndarray, seconds: float, method: str
+    ) -> Solution:
         used = np.asarray(used, bool)
         assign = np.full(p.n_members, -1, np.int64)
         assign[p.arc_member[used]] = p.arc_core[used]
@@ -137,7 +140,7 @@ def _private_nodes(p: GroupingProblem) -> dict[int, int]:
     return {int(c): base + k for k, c in enumerate(cores)}
 
 
-def _network(p: GroupingProblem):
+def _network(p: GroupingProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """(tails, heads, caps, costs, n_nodes) of the flow model; the member → core arcs come first,
     in the problem's arc order, so their flows are the first ``len(arc_member)`` entries."""
     m0 = 2

@@ -74,7 +74,9 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
-def _by_level(model: GroupingModel, groups: pd.DataFrame, in_group: np.ndarray) -> dict:
+def _by_level(
+    model: GroupingModel, groups: pd.DataFrame, in_group: np.ndarray
+) -> dict[str, dict[str, Any]]:
     eligible = model.roles.core | model.roles.member
     lv = model.frame["level"].to_numpy()
     out = {}
@@ -147,9 +149,9 @@ def summarize(
         if len(groups)
         else 0.0,
         funding_min_yuan=float(groups["funding_min_yuan"].sum()) if len(groups) else 0.0,
-        patterns={k: int(v) for k, v in groups["pattern"].value_counts().sort_index().items()},
-        modes={k: int(v) for k, v in groups["mode"].value_counts().sort_index().items()},
-        unplaced_reasons={k: int(v) for k, v in codes.sort_index().items()},
+        patterns={str(k): int(v) for k, v in groups["pattern"].value_counts().sort_index().items()},
+        modes={str(k): int(v) for k, v in groups["mode"].value_counts().sort_index().items()},
+        unplaced_reasons={str(k): int(v) for k, v in codes.sort_index().items()},
         groups_below_min=below_min,
         by_level=_by_level(model, groups, in_group),
         coverage_bound_pct=bound_pct,
