@@ -19,6 +19,7 @@ from test_grouping_rules import core, joined, make_schools, member
 from app.export.styles import STYLED_LAYERS, layer_qml, write_qgis_styles
 from app.export.tables import put, write_tables
 from core.vocab import GROUP_ROLE, LEVEL, LEVELS
+from geo.distance import StraightLine
 from planning.grouping import pairing_table, pairing_table_from_layers, run_grouping
 from planning.outputs import read_plan, write_plan
 from planning.rules import GroupingParams, Standards
@@ -93,7 +94,7 @@ def test_groups_sheet_from_a_reread_plan_is_the_same(tmp_path):
 
 def _grouped(rows, params):
     schools = make_schools(rows)
-    res = run_grouping(schools, params, Standards())
+    res = run_grouping(schools, params, Standards(), costs=StraightLine())
     return schools, res
 
 
