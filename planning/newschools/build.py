@@ -122,7 +122,7 @@ def unit_points(units: gpd.GeoDataFrame) -> np.ndarray:
     return out
 
 
-def polygon_samples(geom, n_target: int = 60) -> np.ndarray:
+def polygon_samples(geom: shapely.Geometry, n_target: int = 60) -> np.ndarray:
     """Regular grid of points inside a polygon unit, so several new schools can spread over it."""
     if geom.geom_type not in ("Polygon", "MultiPolygon") or geom.area <= 0:
         return np.zeros((0, 2))
@@ -130,8 +130,8 @@ def polygon_samples(geom, n_target: int = 60) -> np.ndarray:
     step = math.sqrt(geom.area / n_target)
     xs = np.arange(x0 + step / 2, x1, step)
     ys = np.arange(y0 + step / 2, y1, step)
-    gx, gy = np.meshgrid(xs, ys)
-    gx, gy = gx.ravel(), gy.ravel()
+    grid_x, grid_y = np.meshgrid(xs, ys)
+    gx, gy = grid_x.ravel(), grid_y.ravel()
     inside = shapely.contains_xy(geom, gx, gy)
     return np.column_stack([gx[inside], gy[inside]])
 

@@ -7,6 +7,8 @@ numbers that fired it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -121,7 +123,7 @@ def school_name(place: str, level: str, nth: int) -> str:
     return f"{place}新建第{num}{lz}(规划)"
 
 
-def layout_reason(code: str, lang: str, *, level: str, **fields: object) -> str:
+def layout_reason(code: str, lang: str, level: str, fields: dict[str, object]) -> str:
     """Why an existing school has its layout status (``level`` a level code)."""
     return LAYOUT_REASON.label(code, lang, level=LEVEL.label(level, lang), **fields)
 
@@ -138,7 +140,7 @@ def location_for(kind: str, near_location: str | None) -> str:
 # ----------------------------------------------------------------------------- frames
 
 
-def empty_new_frame(crs) -> gpd.GeoDataFrame:
+def empty_new_frame(crs: Any) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(
         {
             c: pd.Series(dtype="int64" if c in ("classes", "capacity") else object)
@@ -178,7 +180,7 @@ def _new_rows(problem: NewSchoolProblem, solution: Solution, params: NewSchoolPa
 
 
 def new_frame(
-    problem: NewSchoolProblem, solution: Solution, params: NewSchoolParams, crs
+    problem: NewSchoolProblem, solution: Solution, params: NewSchoolParams, crs: Any
 ) -> gpd.GeoDataFrame:
     """The new schools: NEW_COLUMNS + Point geometry, ids NEW-P-001 ... per level."""
     rows = _new_rows(problem, solution, params)

@@ -122,18 +122,17 @@ def _level_layout(
     for k in range(len(rows)):
         s, j = int(students[k]), core.target[k]
         code = reason_code(core, k, s, existing, params.merge_max_students)
-        fields = dict(
+        fields: dict[str, object] = dict(
             students=s,
             merge_max=params.merge_max_students,
             transitional_max=params.transitional_max_students,
             within_km=params.merge_within_km,
-            level=level,
         )
         if j >= 0:
             fields.update(km=dist[k, j], target=names[j], room=int(core.spare_before[j]))
         out["layout_status"].append(core.status[k])
-        out["layout_reason"].append(layout_reason(code, "zh", **fields))
-        out["layout_reason_en"].append(layout_reason(code, "en", **fields))
+        out["layout_reason"].append(layout_reason(code, "zh", level, fields))
+        out["layout_reason_en"].append(layout_reason(code, "en", level, fields))
         out["merge_into"].append(ids[j] if core.status[k] == TO_MERGE else "")
     return out
 

@@ -8,6 +8,8 @@ straight line proves them out of reach.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from scipy.spatial import cKDTree
 
@@ -55,6 +57,10 @@ class Reach:
         return bool(np.any(self.flag[members] & (gap_units > 0)))
 
 
+def _never(n_origins: int, n_dests: int) -> bool:
+    return False
+
+
 class Columns:
     """Distances from every unit to the new sites of one level, computed once per site and
     sliced per planning area. Only used where the cost model says a slice equals the table
@@ -63,17 +69,17 @@ class Columns:
 
     def __init__(self, costs: CostModel, uxy: np.ndarray, max_km: float | None):
         self.costs, self.uxy, self.max_km = costs, uxy, max_km
-        self._exact = getattr(costs, "slices_exact", None)
+        exact: Callable[[int, int], bool] | None = getattr(costs, "slices_exact", None)
+        self._exact: Callable[[int, int], bool] = exact or _never
         self.cols = np.zeros((len(uxy), 0))
-        self.ok = self._exact is not None and self._exact(len(uxy), 1)
+        self.ok = exact is not None and bool(exact(len(uxy), 1))
 
     def exact(self, n_origins: int, n_dests: int) -> bool:
         return self.ok and bool(self._exact(n_origins, n_dests))
 
-    def table(self, sites_xy: np.ndarray) -> np.ndarray | None:
-        """(all units, sites) distances, in blocks the cost model computes column by column."""
-        if not self.ok:
-            return None
+    def table(self, sites_xy: np.ndarray) -> np.ndarray:
+        """(all units, sites) distances, in blocks the cost model computes column by column
+        (asked only where ``ok``)."""
         n, parts, i = len(self.uxy), [], 0
         while i < len(sites_xy):
             b = len(sites_xy) - i
@@ -83,13 +89,14 @@ class Columns:
             i += b
         return np.hstack(parts) if parts else np.zeros((n, 0))
 
-    def upto(self, new_sites: list[list]) -> np.ndarray | None:
-        """Columns for the first len(new_sites) sites (appended sites are added lazily)."""
+    def upto(self, new_sites: list[list]) -> np.ndarray:
+        """Columns for the first len(new_sites) sites (appended sites are added lazily); asked
+        only where ``exact`` says the slice equals the area's own table."""
         have = self.cols.shape[1]
         if self.ok and have < len(new_sites):
             add = self.table(np.array([[s[0], s[1]] for s in new_sites[have:]]))
             self.cols = np.hstack([self.cols, add])
-        return self.cols if self.ok else None
+        return self.cols
 
 
 def member_columns(cols: Columns, member_xy: np.ndarray, sites_xy: np.ndarray) -> np.ndarray | None:
@@ -150,9 +157,9 @@ def within_reach(
             tol = 1e-6 + 1e-9 * service
             inside, outside = near <= service - tol, near > service + tol
             if np.all(inside | outside):
-                return inside
+                return np.asarray(inside)
     dc = costs.dense_km(dxy, sub, max_km=service)
-    return (dc <= service).any(axis=0)
+    return np.asarray((dc <= service).any(axis=0))
 
 
 __all__ = ["straight_bounded", "Reach", "Columns", "member_columns", "absorb", "within_reach"]

@@ -81,12 +81,12 @@ def served_within_reach(
 
 def school_capacity(schools: pd.DataFrame, class_size: int) -> np.ndarray:
     """Places per school row: capacity where given, else classes × class size (never < 0)."""
-    cap = (
+    cap: pd.Series = (
         pd.to_numeric(schools["capacity"], errors="coerce")
         if "capacity" in schools
         else pd.Series(np.nan, index=schools.index)
     )
-    classes = (
+    classes: pd.Series = (
         pd.to_numeric(schools["classes"], errors="coerce")
         if "classes" in schools
         else pd.Series(0, index=schools.index)
