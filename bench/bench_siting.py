@@ -22,7 +22,7 @@ import numpy as np  # noqa: E402
 from scipy.spatial.distance import cdist  # noqa: E402
 
 from bench.common import median_time, once, row  # noqa: E402
-from planning.pmedian import objective, solve_pmedian  # noqa: E402
+from planning.newschools.pmedian import objective, solve_pmedian  # noqa: E402
 
 SEED = 20240904
 

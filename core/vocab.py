@@ -404,6 +404,137 @@ PAIRING_LEVEL = _v(
 )
 PAIRING_MARK = _v("pairing_mark", T("planned", "(待建)", " (to be built)"))
 
+# ---- new schools (planning.newschools.explain): BEGIN ----
+# Threshold that fired (or did not), per requirement reason code; then an adjustment suffix.
+NEW_SCHOOL_RULE = _v(
+    "new_school_rule",
+    T(
+        "primary_below",
+        "常住人口 {pop:,.0f} 人 < {min_pop:,} 人,不设小学",
+        "population {pop:,.0f} < {min_pop:,}: no primary school",
+    ),
+    T(
+        "primary_small",
+        "常住人口 {pop:,.0f} 人,在 {min_pop:,}–{max_pop:,} 人之间,设 1 所 {lo}–{hi} 班完全小学",
+        "population {pop:,.0f} in {min_pop:,}–{max_pop:,}: one complete primary of {lo}–{hi} classes",
+    ),
+    T(
+        "primary_large",
+        "常住人口 {pop:,.0f} 人 > {max_pop:,} 人,每 {per:,} 人设 1 所 {lo}–{hi} 班小学,应设 {n} 所",
+        "population {pop:,.0f} > {max_pop:,}: one primary of {lo}–{hi} classes per {per:,} people, "
+        "{n} required",
+    ),
+    T(
+        "junior_below",
+        "常住人口 {pop:,.0f} 人 < {min_pop:,} 人,不单设初中",
+        "population {pop:,.0f} < {min_pop:,}: no junior school of its own",
+    ),
+    T(
+        "junior",
+        "常住人口 {pop:,.0f} 人,每 {per:,} 人设 1 所 {lo} 班以上初中,应设 {n} 所",
+        "population {pop:,.0f}: one junior of ≥ {lo} classes per {per:,} people, {n} required",
+    ),
+    T("senior_none", "无高中学龄人口", "no senior-age children"),
+    T(
+        "senior",
+        "高中学龄人口 {children:,.0f} 人,新建高中规模不超过 {max_students:,} 人({hi} 班),应设 {n} 所",
+        "{children:,.0f} senior-age children; a new senior high school holds at most "
+        "{max_students:,} ({hi} classes), {n} required",
+    ),
+    # Suffixes: one complete primary kept at the top of its range; more schools for the classes.
+    T(
+        "over_top",
+        ";学龄儿童需 {need} 班,超出上限 {hi} 班,约 {over:,.0f} 人需附近学校容纳",
+        "; the children need {need} classes, over {hi}: about {over:,.0f} left to nearby schools",
+    ),
+    T(
+        "raised",
+        ";学龄儿童需 {need} 班,超出每校上限 {hi} 班,增至 {schools} 所",
+        "; the children need {need} classes, over {hi} per school: {schools} schools",
+    ),
+)
+# Where a new school was put.
+NEW_SCHOOL_SITE = _v(
+    "new_school_site",
+    T("centre", "人口加权中心(无可用候选地块)", "population-weighted centre (no candidate site)"),
+    T(
+        "centre_shared",
+        "人口加权中心(同址,需细化选址)",
+        "population-weighted centre (shared; site to be refined)",
+    ),
+    T("candidate", "候选地块 {name}", "candidate site {name}"),
+    T("demand_point", "人口分布点(候选地块不足)", "demand point (too few candidate sites)"),
+)
+# Why an area with a gap got no new school (requirements table, note column).
+NEW_SCHOOL_NOTE = _v(
+    "new_school_note",
+    T(
+        "below_min",
+        "缺口 {gap:,.0f} 人,不足规则最小学校({min_classes} 班)的 {share:.0%},建议附近学校扩容",
+        "gap of {gap:,.0f} is under {share:.0%} of the rule's smallest school "
+        "({min_classes} classes): expand a nearby school",
+    ),
+    T("below_threshold", "人口未达设校标准,不新建", "population below the threshold"),
+)
+# A new school's rule text: supply, then what new schools nearby give, then the school built.
+NEW_SCHOOL_REASON = _v(
+    "new_school_reason",
+    T(
+        "supply",
+        "{level}:{area} {threshold};学龄儿童 {children:,.0f} 人,"
+        "{service:g} km 内现有及规划学校可提供 {supplied:,.0f} 个学位",
+        "{level}: {area} {threshold}; {children:,.0f} children, existing and "
+        "planned schools within {service:g} km give {supplied:,.0f} places",
+    ),
+    T(
+        "absorbed",
+        ",邻近新建学校可再提供 {absorbed:,.0f} 个",
+        ", new schools nearby {absorbed:,.0f} more",
+    ),
+    T(
+        "build",
+        ",缺口 {gap:,.0f} 人 → 新建 {n} 所,本校 {classes} 班({capacity:,} 个学位);选址:{site}",
+        "; gap {gap:,.0f} → {n} new, this one {classes} classes ({capacity:,} places); site: {site}",
+    ),
+)
+# Layout status of an existing school, "build before closing" (layout_reason column).
+LAYOUT_REASON = _v(
+    "layout_reason",
+    T("planned", "规划学校,保留", "planned school, kept"),
+    T(
+        "to_merge",
+        "在校生 {students} 人 ≤ {merge_max} 人;{km:.1f} km 内{level}{target}有空余学位 {room} 个,"
+        "可全部接收,先建后撤",
+        "{students} pupils ≤ {merge_max}; {target} {km:.1f} km away has {room} free places for "
+        "all of them (build before closing)",
+    ),
+    T(
+        "to_merge_once_built",
+        "在校生 {students} 人 ≤ {merge_max} 人;{km:.1f} km 内{level}{target}有空余学位 {room} 个,"
+        "可全部接收,先建后撤(待其建成后撤并)",
+        "{students} pupils ≤ {merge_max}; {target} {km:.1f} km away has {room} free places for "
+        "all of them once it is built (build before closing)",
+    ),
+    T(
+        "no_receiver",
+        "在校生 {students} 人,{within_km:g} km 内无学位足够的较大同学段学校,先建后撤,过渡性保留",
+        "{students} pupils; no larger school of the level with room within {within_km:g} km, "
+        "so kept (build before closing)",
+    ),
+    T(
+        "transitional",
+        "在校生 {students} 人 ≤ {transitional_max} 人,过渡性保留",
+        "{students} pupils ≤ {transitional_max}: transitional",
+    ),
+    T("permanent", "在校生 {students} 人,永久性保留", "{students} pupils: permanent"),
+    T(
+        "receiving",
+        "在校生 {students} 人,永久性保留,接收撤并学校学生",
+        "{students} pupils: permanent, receives pupils of merged schools",
+    ),
+)
+# ---- new schools: END ----
+
 # ---- end of the table ----
 # Every module-level Vocab above, by name: declaring a vocabulary is enough to register it.
 VOCABS: dict[str, Vocab] = {v.name: v for v in list(globals().values()) if isinstance(v, Vocab)}

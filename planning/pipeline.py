@@ -183,7 +183,7 @@ def run_plan(
 
     summary = {
         "groups": gr.summary.to_dict(),
-        "new_schools": ns.summary,
+        "new_schools": ns.summary.to_dict(),
         "catchments": ct.summary,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
     }

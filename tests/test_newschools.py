@@ -14,6 +14,7 @@ from shapely.geometry import Point, box
 
 from core.errors import InputError, RulesError
 from core.progress import RecordingProgress
+from geo.distance import make_cost_model
 from planning.newschools import (
     NEW_COLUMNS,
     allocate_supply,
@@ -22,12 +23,14 @@ from planning.newschools import (
     run_new_schools,
     size_new_schools,
 )
+from planning.newschools.explain import threshold_text
 from planning.rules import NewSchoolParams, Standards
 
 CRS = "EPSG:32649"
 X0, Y0 = 500_000.0, 2_800_000.0
 STD = Standards()
 PARAMS = NewSchoolParams()
+STRAIGHT = make_cost_model(None, "straight")  # the engine is always handed its cost model
 
 SCHOOL_COLS = [
     "school_id", "name", "level", "classes", "students", "capacity", "teachers", "quality",
@@ -125,7 +128,9 @@ EDGES = [
 
 @pytest.mark.parametrize("pop,expect,_", EDGES, ids=[str(e[0]) for e in EDGES])
 def test_threshold_edges_nothing_nearby(pop, expect, _):
-    res = run_new_schools(make_schools([]), make_units([("U1", pop, 0, 0)]), PARAMS, STD)
+    res = run_new_schools(
+        make_schools([]), make_units([("U1", pop, 0, 0)]), PARAMS, STD, costs=STRAIGHT
+    )
     assert res.status == "ok"
     for level, classes in expect.items():
         assert classes_of(res, level) == classes, level
@@ -136,7 +141,7 @@ def test_threshold_edges_with_capacity_nearby(pop, _, nearby):
     schools = make_schools(
         [(f"S-{lv}", lv, cap, 0, 1.0, 0) for lv, (cap, _c) in nearby.items() if cap > 0]
     )
-    res = run_new_schools(schools, make_units([("U1", pop, 0, 0)]), PARAMS, STD)
+    res = run_new_schools(schools, make_units([("U1", pop, 0, 0)]), PARAMS, STD, costs=STRAIGHT)
     for level, (_cap, classes) in nearby.items():
         assert classes_of(res, level) == classes, level
 
@@ -145,8 +150,8 @@ def test_capacity_beyond_service_distance_does_not_count():
     far = make_schools([("S1", "primary", 2000, 0, PARAMS.service_km_primary + 0.5, 0)])
     near = make_schools([("S1", "primary", 2000, 0, PARAMS.service_km_primary - 0.5, 0)])
     units = make_units([("U1", 6000, 0, 0)])
-    assert classes_of(run_new_schools(far, units, PARAMS, STD), "primary") == [12]
-    assert classes_of(run_new_schools(near, units, PARAMS, STD), "primary") == []
+    assert classes_of(run_new_schools(far, units, PARAMS, STD, costs=STRAIGHT), "primary") == [12]
+    assert classes_of(run_new_schools(near, units, PARAMS, STD, costs=STRAIGHT), "primary") == []
 
 
 def test_one_schools_places_are_not_counted_twice():
@@ -154,7 +159,7 @@ def test_one_schools_places_are_not_counted_twice():
     # 420 children are left, each community's gap alone (~210) is above half a 6-class school.
     units = make_units([("U1", 6000, -1, 0), ("U2", 6000, 1, 0)])
     schools = make_schools([("S1", "primary", 600, 0, 0, 0)])
-    res = run_new_schools(schools, units, PARAMS, STD)
+    res = run_new_schools(schools, units, PARAMS, STD, costs=STRAIGHT)
     req = res.requirements[res.requirements["level"] == "primary"]
     assert req["supplied"].sum() == 600
     assert req["gap"].sum() + req["absorbed_new"].sum() == pytest.approx(1020 - 600)
@@ -164,25 +169,30 @@ def test_one_schools_places_are_not_counted_twice():
 def test_given_students_override_rates():
     units = make_units([("U1", 5000, 0, 0)])
     units["students_primary"] = 200.0
-    res = run_new_schools(make_schools([]), units, PARAMS, STD)
+    res = run_new_schools(make_schools([]), units, PARAMS, STD, costs=STRAIGHT)
     assert classes_of(res, "primary") == [6]  # 200 children → 5 classes, clamped to 6
     assert "学龄儿童 200 人" in res.new_schools["rule"].iloc[0]
     units["students_primary"] = 120.0  # under half of a 6-class school: expand, not build
-    assert classes_of(run_new_schools(make_schools([]), units, PARAMS, STD), "primary") == []
+    assert (
+        classes_of(run_new_schools(make_schools([]), units, PARAMS, STD, costs=STRAIGHT), "primary")
+        == []
+    )
 
 
 def test_small_gap_is_left_to_expansion_and_reported():
     units = make_units([("U1", 6000, 0, 0)])  # 510 children
     schools = make_schools([("S1", "primary", 450, 0, 0.5, 0)])  # gap 60 < 135
-    res = run_new_schools(schools, units, PARAMS, STD)
+    res = run_new_schools(schools, units, PARAMS, STD, costs=STRAIGHT)
     assert classes_of(res, "primary") == []
     row = res.requirements.query("level == 'primary'").iloc[0]
     assert row["gap"] == 60 and "扩容" in row["note"]
-    assert res.summary["areas_gap_below_min"] >= 1
+    assert res.summary.areas_gap_below_min >= 1
 
 
 def test_rule_text_names_threshold_and_numbers():
-    res = run_new_schools(make_schools([]), make_units([("U1", 4_000, 0, 0)]), PARAMS, STD)
+    res = run_new_schools(
+        make_schools([]), make_units([("U1", 4_000, 0, 0)]), PARAMS, STD, costs=STRAIGHT
+    )
     row = res.new_schools.iloc[0]
     assert "4,000" in row["rule"] and "6–12" in row["rule"] and "340" in row["rule"]
     assert "complete primary" in row["rule_en"] and "340" in row["rule_en"]
@@ -193,16 +203,18 @@ def test_rule_text_names_threshold_and_numbers():
 
 
 def test_output_schema_and_crs():
-    res = run_new_schools(make_schools([]), make_units([("U1", 40_001, 0, 0)]), PARAMS, STD)
+    res = run_new_schools(
+        make_schools([]), make_units([("U1", 40_001, 0, 0)]), PARAMS, STD, costs=STRAIGHT
+    )
     ns = res.new_schools
     assert list(ns.columns) == NEW_COLUMNS + ["geometry"]
     assert ns.crs == CRS and (ns.geom_type == "Point").all()
     assert ns["school_id"].is_unique
     assert ns["school_id"].str.match(r"^NEW-[PJS]-\d{3}$").all()
     s = res.summary
-    assert (s["primary"], s["junior"], s["senior"]) == (4, 2, 1)
-    assert s["classes_total"] == ns["classes"].sum()
-    assert s["by_rule"] == {"primary_large": 4, "junior": 2, "senior": 1}
+    assert (s.primary, s.junior, s.senior) == (4, 2, 1)
+    assert s.classes_total == ns["classes"].sum()
+    assert s.by_rule == {"primary_large": 4, "junior": 2, "senior": 1}
     rows = as_school_rows(res, STD)
     assert list(rows.columns) == SCHOOL_COLS + ["geometry"]
     assert (rows["status"] == "planned").all() and (rows["quality"] == "ordinary").all()
@@ -218,13 +230,13 @@ def test_candidate_site_used_when_within_service_distance():
         geometry=[Point(X0 + 100, Y0), Point(X0 + 2000, Y0), Point(X0 + 50_000, Y0)],
         crs=CRS,
     )  # fmt: skip
-    res = run_new_schools(make_schools([]), units, PARAMS, STD, candidates=cands)
+    res = run_new_schools(make_schools([]), units, PARAMS, STD, candidates=cands, costs=STRAIGHT)
     p = res.new_schools.query("level == 'primary'").iloc[0]
     # A is for junior schools only and C is too far: B, the any-level site, is chosen.
     assert (p.geometry.x, p.geometry.y) == (X0 + 2000, Y0)
     assert "地块B" in p["rule"]
     no_cand = dataclasses.replace(PARAMS, use_candidates=False)
-    res2 = run_new_schools(make_schools([]), units, no_cand, STD, candidates=cands)
+    res2 = run_new_schools(make_schools([]), units, no_cand, STD, candidates=cands, costs=STRAIGHT)
     q = res2.new_schools.iloc[0]
     assert (q.geometry.x, q.geometry.y) == (X0, Y0)  # the unit's own (weighted) centre
 
@@ -236,7 +248,7 @@ def test_a_candidate_hosts_one_new_school():
         geometry=[Point(X0 + 200, Y0)],
         crs=CRS,
     )
-    res = run_new_schools(make_schools([]), units, PARAMS, STD, candidates=cands)
+    res = run_new_schools(make_schools([]), units, PARAMS, STD, candidates=cands, costs=STRAIGHT)
     on_site = res.new_schools.geometry.apply(lambda g: (g.x, g.y) == (X0 + 200, Y0))
     assert on_site.sum() == 1
 
@@ -244,10 +256,10 @@ def test_a_candidate_hosts_one_new_school():
 def test_town_mode_pools_villages():
     # Four villages of 3,000 (each below 4,000) in one town: none per unit, one per town.
     units = make_units([(f"V{i}", 3000, i * 0.5, 0, "village", "乙乡") for i in range(4)])
-    by_unit = run_new_schools(make_schools([]), units, PARAMS, STD)
+    by_unit = run_new_schools(make_schools([]), units, PARAMS, STD, costs=STRAIGHT)
     assert classes_of(by_unit, "primary") == []
     town = dataclasses.replace(PARAMS, planning_unit="town")
-    by_town = run_new_schools(make_schools([]), units, town, STD)
+    by_town = run_new_schools(make_schools([]), units, town, STD, costs=STRAIGHT)
     assert classes_of(by_town, "primary") == [23]  # 12,000 people, 1,020 children
     assert by_town.new_schools["name"].iloc[0] == "乙乡新建小学(规划)"
     # Weighted centre of four equal villages on a line is halfway along it.
@@ -258,7 +270,7 @@ def test_town_mode_pools_villages():
 def test_polygon_unit_with_several_schools_spreads_them():
     poly = box(X0, Y0, X0 + 6000, Y0 + 3000)
     units = make_units([("U1", 40_001, 0, 0, "new_community", "开发区", poly)])
-    res = run_new_schools(make_schools([]), units, PARAMS, STD)
+    res = run_new_schools(make_schools([]), units, PARAMS, STD, costs=STRAIGHT)
     pts = res.new_schools.query("level == 'primary'").geometry
     assert len(pts) == 4 and len({(round(p.x), round(p.y)) for p in pts}) == 4
     assert all(poly.contains(p) for p in pts)
@@ -267,12 +279,19 @@ def test_polygon_unit_with_several_schools_spreads_them():
 def test_count_rounding_param():
     units = make_units([("U1", 10_001, 0, 0)])
     ceil = dataclasses.replace(PARAMS, count_rounding="ceil")
-    assert len(classes_of(run_new_schools(make_schools([]), units, ceil, STD), "primary")) == 2
+    assert (
+        len(
+            classes_of(
+                run_new_schools(make_schools([]), units, ceil, STD, costs=STRAIGHT), "primary"
+            )
+        )
+        == 2
+    )
     units = make_units([("U1", 19_999, 0, 0)])
     floor = dataclasses.replace(PARAMS, count_rounding="floor")
     # floor gives one school, but 1,700 children need 38 classes > 24: a second one is added.
     req = requirement("primary", 19_999, 1700, floor, STD)
-    assert req.schools == 2 and "增至 2 所" in req.zh
+    assert req.schools == 2 and "增至 2 所" in threshold_text(req, floor, "zh")
 
 
 def test_requirement_core_table():
@@ -300,19 +319,23 @@ def test_bad_params_and_inputs_raise_named_errors():
     units = make_units([("U1", 5000, 0, 0)])
     bad = dataclasses.replace(PARAMS, primary_small_min_classes=13)
     with pytest.raises(RulesError):
-        run_new_schools(make_schools([]), units, bad, STD)
+        run_new_schools(make_schools([]), units, bad, STD, costs=STRAIGHT)
     with pytest.raises(InputError):
-        run_new_schools(make_schools([]), units.drop(columns=["population"]), PARAMS, STD)
+        run_new_schools(
+            make_schools([]), units.drop(columns=["population"]), PARAMS, STD, costs=STRAIGHT
+        )
     with pytest.raises(InputError):
-        run_new_schools(make_schools([]), units.to_crs("EPSG:4326"), PARAMS, STD)
+        run_new_schools(make_schools([]), units.to_crs("EPSG:4326"), PARAMS, STD, costs=STRAIGHT)
 
 
 def test_empty_units_and_progress():
-    res = run_new_schools(make_schools([]), make_units([("U1", 1, 0, 0)]).iloc[0:0], PARAMS, STD)
+    res = run_new_schools(
+        make_schools([]), make_units([("U1", 1, 0, 0)]).iloc[0:0], PARAMS, STD, costs=STRAIGHT
+    )
     assert res.status == "empty" and len(res.new_schools) == 0
     prog = RecordingProgress()
     run_new_schools(make_schools([]), make_units([("U1", 5000, 0, 0)]), PARAMS, STD,
-                    progress=prog)  # fmt: skip
+                    progress=prog, costs=STRAIGHT)  # fmt: skip
     assert prog.updates and prog.updates[-1][0] == 1.0
 
 
@@ -321,8 +344,8 @@ def test_deterministic():
     rows = [(f"U{i:02d}", int(rng.integers(500, 15000)), *rng.uniform(0, 20, 2)) for i in range(30)]
     units = make_units(rows)
     schools = make_schools([("S1", "primary", 900, 0, 5, 5), ("S2", "junior", 900, 0, 10, 10)])
-    a = run_new_schools(schools, units, PARAMS, STD)
-    b = run_new_schools(schools, units, PARAMS, STD)
+    a = run_new_schools(schools, units, PARAMS, STD, costs=STRAIGHT)
+    b = run_new_schools(schools, units, PARAMS, STD, costs=STRAIGHT)
     pd.testing.assert_frame_equal(
         pd.DataFrame(a.new_schools.drop(columns="geometry")),
         pd.DataFrame(b.new_schools.drop(columns="geometry")),

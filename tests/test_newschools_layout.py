@@ -8,8 +8,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.distance import StraightLine
-from planning.layout import TO_MERGE, TRANSITIONAL, layout_status, suggest_layout
 from planning.newschools import run_new_schools
+from planning.newschools.layout import TO_MERGE, TRANSITIONAL, layout_status, suggest_layout
 from planning.rules import NewSchoolParams, Standards
 from tests.test_newschools import make_schools, make_units
 
@@ -76,10 +76,10 @@ def test_sizes_between_thresholds():
 def test_run_new_schools_returns_layout_aligned_to_schools_index():
     s = make_schools([("A", "primary", 900, 600, 0, 0), ("B", "primary", 90, 20, 2, 0)])
     s.index = [10, 20]
-    res = run_new_schools(s, make_units([("U1", 100, 0, 0)]), P, Standards())
+    res = run_new_schools(s, make_units([("U1", 100, 0, 0)]), P, Standards(), costs=StraightLine())
     assert list(res.layout_status.index) == [10, 20]
     assert res.layout_status.tolist() == ["permanent", "to_merge"]
-    assert res.summary["layout"] == {"permanent": 1, "transitional": 0, "to_merge": 1}
+    assert res.summary.layout == {"permanent": 1, "transitional": 0, "to_merge": 1}
 
 
 @settings(max_examples=80, deadline=None)

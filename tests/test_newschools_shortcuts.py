@@ -8,17 +8,21 @@ engine with the shortcuts against the engine without them, on straight and road 
 
 from __future__ import annotations
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from ortools.graph.python import min_cost_flow
 from shapely.geometry import Point, Polygon, box
 
 import planning.newschools as ns
 from geo.distance import RoadNetwork, StraightLine
 from geo.roads import build_road_graph
+from planning.newschools import build, reach, siting
+from planning.newschools.thresholds import requires_none
 from planning.rules import NewSchoolParams, Standards
 from tests.test_newschools import CRS, X0, Y0, make_schools, make_units
 from tests.test_roads import lattice as road_lattice
@@ -30,8 +34,6 @@ def lattice(n: int, step: float, seed: int, keep: float = 0.85) -> np.ndarray:
 
 
 def road_model(seed: int, n: int = 10, step: float = 1500.0, snap_max_m: float = np.inf):
-    import geopandas as gpd
-
     roads = gpd.GeoDataFrame(geometry=list(lattice(n, step, seed)), crs=CRS)
     return RoadNetwork(build_road_graph(roads), snap_max_m)
 
@@ -59,16 +61,16 @@ def test_within_reach_equals_the_table(seed, n, m, service, road, snap):
     for bound in (service, *(finite[:1] if len(finite) else ())):
         plain = (costs.dense_km(dxy, cxy, max_km=bound) <= bound).any(axis=0)
         idx = np.arange(m)
-        assert np.array_equal(ns._within_reach(costs, dxy, cxy, idx, bound), plain)
+        assert np.array_equal(reach.within_reach(costs, dxy, cxy, idx, bound), plain)
         sub = idx[::2]
-        assert np.array_equal(ns._within_reach(costs, dxy, cxy, sub, bound), plain[sub])
+        assert np.array_equal(reach.within_reach(costs, dxy, cxy, sub, bound), plain[sub])
 
 
 @given(st.lists(st.sampled_from(["a", "b", "town:甲", "unit:1", "unit:10", "*"]), max_size=60))
 def test_group_matches_a_scan_per_key(keys):
     keys = np.array(keys, dtype=str)
     values = np.arange(len(keys), dtype=float) % 7
-    members, sums, (more,) = ns._group_many(keys, values, values * 2)
+    members, sums, (more,) = siting.group_many(keys, values, values * 2)
     assert list(members) == sorted(set(keys.tolist()))
     for k in set(keys.tolist()):
         assert np.array_equal(members[k], np.nonzero(keys == k)[0])
@@ -87,9 +89,7 @@ def test_unit_points_match_the_per_geometry_rule():
         shapely.MultiPoint([(0, 0), (2, 2)]),
     ]
     units = pd.DataFrame({"unit_id": list("abcdef")})
-    import geopandas as gpd
-
-    got = ns._unit_points(gpd.GeoDataFrame(units, geometry=geoms))
+    got = build.unit_points(gpd.GeoDataFrame(units, geometry=geoms))
     for i, g in enumerate(geoms):
         if g is None or g.is_empty:
             assert np.isnan(got[i]).all()
@@ -111,7 +111,7 @@ def test_unit_points_match_the_per_geometry_rule():
 )
 def test_requires_none_only_where_the_requirement_needs_no_school(level, population, children):
     params, std = NewSchoolParams(), Standards()
-    if ns._requires_none(level, population, float(children), params):
+    if requires_none(level, population, float(children), params):
         # Also for the area's own sum, which may differ in the last bits.
         for pop in (population, population * (1 + 4e-16)):
             assert ns.requirement(level, pop, float(children), params, std).schools == 0
@@ -129,8 +129,8 @@ def test_total_equals_numpy_sum(values, pick):
     v = np.array(values)
     members = np.array([i % len(v) for i in pick])
     for got, want in (
-        (ns._total(v, members), float(v[members].sum())),
-        (ns._total(v[members], None), float(v[members].sum())),
+        (siting.total(v, members), float(v[members].sum())),
+        (siting.total(v[members], None), float(v[members].sum())),
     ):
         assert np.array_equal(np.array(got), np.array(want))
         assert np.signbit(got) == np.signbit(want)
@@ -138,8 +138,6 @@ def test_total_equals_numpy_sum(values, pick):
 
 def plain_allocation(dist_km, capacity, demand, service_km):
     """allocate_supply as first written: arcs from a scan of the whole table."""
-    from ortools.graph.python import min_cost_flow
-
     n, m = dist_km.shape
     dem = np.rint(np.maximum(np.asarray(demand, float), 0)).astype(np.int64)
     cap = np.floor(np.maximum(np.nan_to_num(np.asarray(capacity, float)), 0)).astype(np.int64)
@@ -209,8 +207,6 @@ def instance(seed: int):
         cap = int(rng.choice([45, 450, 900]))
         srows.append((f"s{j}", level, cap, students, rng.uniform(0, 15), rng.uniform(0, 15)))
     schools = make_schools(srows)
-    import geopandas as gpd
-
     k = int(rng.integers(0, 15))
     cand = gpd.GeoDataFrame(
         {
@@ -225,7 +221,7 @@ def instance(seed: int):
 
 
 def outputs(res):
-    summary = {k: v for k, v in res.summary.items() if k != "solve_seconds"}
+    summary = {k: v for k, v in res.summary.to_dict().items() if k != "solve_seconds"}
     return (
         pd.DataFrame(res.new_schools).assign(geometry=res.new_schools.geometry.to_wkb()),
         pd.DataFrame({"s": res.layout_status, "r": res.layout_reason, "m": res.merge_into}),
@@ -247,8 +243,8 @@ def test_engine_same_with_and_without_shortcuts(seed, road, monkeypatch):
         return ns.run_new_schools(schools, units, params, std, candidates=cand, costs=costs)
 
     fast = outputs(run())
-    monkeypatch.setattr(ns, "_straight_bounded", lambda costs: False)
-    monkeypatch.setattr(ns, "_requires_none", lambda *a: False)
+    monkeypatch.setattr(reach, "straight_bounded", lambda costs: False)
+    monkeypatch.setattr(siting, "requires_none", lambda *a: False)
     plain = outputs(run())
     assert len(fast[0]) == len(plain[0])
     for a, b in zip(fast[:4], plain[:4], strict=True):

@@ -1,4 +1,4 @@
-"""planning.pmedian: swap-local optimality, exact on small cases, determinism, edge cases."""
+"""planning.newschools.pmedian: swap-local optimality, exact on small cases, determinism, edge cases."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning.pmedian import objective, solve_pmedian
+from planning.newschools.pmedian import objective, solve_pmedian
 
 
 def brute_force(cost, w, p):
