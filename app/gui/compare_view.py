@@ -135,10 +135,10 @@ class CompareView(QDialog):
     compared = pyqtSignal()
     exported = pyqtSignal(dict)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller, lang: str = "zh", parent: QWidget | None = None):
         super().__init__(parent)
         self.ctl = controller
-        self.lang = getattr(parent, "lang", "zh")
+        self.lang = lang
         self.setWindowTitle(_tr("Compare scenarios"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.resize(1500, 920)

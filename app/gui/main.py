@@ -43,7 +43,7 @@ class Launcher:
         self.window = self._make_window()
         if show:
             self.window.show()
-        self.window.open_path(project)
+        self.window.files.open_path(project)
         return self.window
 
     def _make_window(self):
