@@ -6,6 +6,8 @@ undo command (``commands.py``) pushed on the document's undo stack; the selectio
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PyQt6.QtCore import QCoreApplication, QObject
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QComboBox, QInputDialog
@@ -36,14 +38,15 @@ class EditController(QObject):
         tables: TablesPanel,
         lang: str,
         ui: WindowServices,
+        redraw_map: Callable[[], None],
     ):
         super().__init__(ui.parent)
         self.doc, self.map, self.tables, self.lang, self.ui = doc, map_view, tables, lang, ui
+        self.redraw_map = redraw_map  # a fresh map page of the document
         self.selected: list[SchoolKey] = []
         self.selected_candidate: str | None = None
         self.actions: dict[str, QAction] = {}
         self.new_level: QComboBox | None = None
-        self.redraw_map = lambda: None  # set by the window: a map page showing the document
 
     def bind(self, actions: dict[str, QAction], new_level: QComboBox) -> None:
         self.actions, self.new_level = actions, new_level

@@ -86,8 +86,7 @@ class MainWindow(QMainWindow):
         )
         self.jobs = JobController(self.doc, self.map, lang, ui)
         self.files = DocumentIO(self.doc, self.jobs.io, ui, autosave_ms)
-        self.edit = EditController(self.doc, self.map, self.tables, lang, ui)
-        self.edit.redraw_map = self.jobs.refresh_map
+        self.edit = EditController(self.doc, self.map, self.tables, lang, ui, self.jobs.refresh_map)
         self._build_actions()
         self._build_status()
         self.scenarios, self.scenarios_panel, self.scenarios_dock = install_scenarios(
