@@ -66,8 +66,8 @@ def test_planner_session(qtbot, launcher, tmp_path):
 
     # --- run everything on the worker thread
     loads = w.map.loads
-    w.run("all")
-    assert w.jobs.busy  # the plan runs off the GUI thread; the event loop keeps turning
+    w.jobs.run("all")
+    assert w.jobs.planning.busy  # the plan runs off the GUI thread; the event loop keeps turning
     qtbot.waitUntil(
         lambda: bool(
             doc.result is not None
@@ -93,8 +93,8 @@ def test_planner_session(qtbot, launcher, tmp_path):
     w.resize(1600, 1000)
     w.resizeDocks([w.bottom_dock], [230], Qt.Orientation.Vertical)
     busiest = first.catchments.sort_values("students", ascending=False)
-    w.on_map_school_clicked(str(busiest["school_id"].iloc[0]), str(busiest["level"].iloc[0]))
-    assert w.selected_school() is not None
+    w.edit.on_map_school_clicked(str(busiest["school_id"].iloc[0]), str(busiest["level"].iloc[0]))
+    assert w.edit.selected_school() is not None
     qtbot.wait(1200)  # let the page re-fit and paint
     assert w.screenshot().save(str(shot))
     assert shot.stat().st_size > 50_000
@@ -142,11 +142,11 @@ def test_planner_session(qtbot, launcher, tmp_path):
             break
     assert member is not None, "the sample plan should have at least two groups at one level"
     mid, level = str(member["school_id"]), str(member["level"])
-    w.lock_pair(core, mid, level)
+    w.edit.lock_pair(core, mid, level)
     assert (core, mid, level) in doc.choices.locked_pairs
     qtbot.waitUntil(lambda: bool("groups" not in doc.stale and idle(w)), timeout=PLAN_TIMEOUT_MS)
-    w.run("groups")
-    qtbot.waitUntil(lambda: bool(not w.jobs.busy and idle(w)), timeout=PLAN_TIMEOUT_MS)
+    w.jobs.run("groups")
+    qtbot.waitUntil(lambda: bool(not w.jobs.planning.busy and idle(w)), timeout=PLAN_TIMEOUT_MS)
     locked = doc.result
     g = locked.groups
     core_group = g[(g["core_id"].astype(str) == core) & (g["level"] == level)]
@@ -159,11 +159,11 @@ def test_planner_session(qtbot, launcher, tmp_path):
 
     # --- save, then reopen the scenario: the lock and the results come back
     folder = tmp_path / "scenario_a"
-    w.save_to(folder)
-    qtbot.waitUntil(lambda: bool(not doc.dirty and not w.io.busy), timeout=120_000)
+    w.files.save_to(folder)
+    qtbot.waitUntil(lambda: bool(not doc.dirty and not w.jobs.io.busy), timeout=120_000)
     assert (folder / "scenario.json").exists() and (folder / "scenario.gpkg").exists()
     n_groups = len(locked.groups)
-    w.open_path(folder)
+    w.files.open_path(folder)
     qtbot.waitUntil(
         lambda: bool(
             doc.scenario_path == folder
@@ -180,8 +180,8 @@ def test_planner_session(qtbot, launcher, tmp_path):
 
     # --- export through the CLI's code
     out = tmp_path / "export"
-    w.export_to(out, formats=("html", "xlsx"))
-    qtbot.waitUntil(lambda: bool(w.last_export) and not w.io.busy, timeout=300_000)
+    w.jobs.export_to(out, formats=("html", "xlsx"))
+    qtbot.waitUntil(lambda: bool(w.jobs.last_export) and not w.jobs.io.busy, timeout=300_000)
     for name in ("map.html", "tables.xlsx", "plan.gpkg", "summary.json", "view.png"):
         assert (out / name).stat().st_size > 0, name
     assert mid in (out / "map.html").read_text(encoding="utf-8")
@@ -191,11 +191,11 @@ def test_planner_session(qtbot, launcher, tmp_path):
 def test_bad_project_is_a_message_not_a_crash(qtbot, launcher, tmp_path):
     w = quiet(launcher.open(tmp_path / "missing" / "project.toml"))
     qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: bool(w.last_error) and not w.io.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: bool(w.last_error) and not w.jobs.io.busy, timeout=60_000)
     assert "project file not found" in w.last_error
     assert w.doc.layers is None
-    w.run("all")  # nothing to plan: a message, no job
-    assert not w.jobs.busy
+    w.jobs.run("all")  # nothing to plan: a message, no job
+    assert not w.jobs.planning.busy
 
 
 def test_unusable_data_fills_the_check_panel(qtbot, launcher, tmp_path):
@@ -207,7 +207,7 @@ def test_unusable_data_fills_the_check_panel(qtbot, launcher, tmp_path):
     )
     w = quiet(launcher.open(tmp_path))
     qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: bool(w.doc.report is not None) and not w.io.busy, timeout=60_000)
+    qtbot.waitUntil(lambda: bool(w.doc.report is not None) and not w.jobs.io.busy, timeout=60_000)
     assert w.doc.layers is None
     assert w.check_panel.table.rowCount() == len(w.doc.report.problems) > 0
     assert w.bottom.currentWidget() is w.check_panel

@@ -87,7 +87,7 @@ def test_runner_deleted_while_its_job_finishes_does_not_raise(qtbot):
 
 
 def _run_all(qtbot, w):
-    w.run("all")
+    w.jobs.run("all")
     qtbot.waitUntil(
         lambda: bool(
             w.doc.result is not None
@@ -114,7 +114,7 @@ def test_candidate_drawn_on_the_map_is_used_by_new_school_planning(qtbot, window
     # Clear the sample's own candidate sites (through the same delete the menu uses) so the
     # development zone's primary school has only the site drawn below to choose.
     for cid in list(w.doc.layers.candidates["candidate_id"].astype(str)):
-        w.delete_candidate(cid)
+        w.edit.delete_candidate(cid)
     assert len(w.doc.layers.candidates) == 0
     before = _run_all(qtbot, w)
     ns = before.new_schools
@@ -158,7 +158,7 @@ def test_candidate_drawn_on_the_map_is_used_by_new_school_planning(qtbot, window
     assert "C001" not in set(w.doc.layers.candidates["candidate_id"])
     assert len(w.doc.layers.candidates) == n_before and "new_schools" in w.doc.stale
     w.undo_stack.redo()
-    w.on_candidate_clicked("C001")  # the slot a click on the candidate marker reaches
+    w.edit.on_candidate_clicked("C001")  # the slot a click on the candidate marker reaches
     w.actions_by_name["delete_candidate"].trigger()
     assert "C001" not in set(w.doc.layers.candidates["candidate_id"])
     w.undo_stack.undo()
@@ -172,19 +172,21 @@ def test_save_in_place_keeps_the_scenario_name(qtbot, window, tmp_path):
     folder = tmp_path / "folder_name"
     sc = scenario_from_layers(w.doc.layers, w.doc.rules, name="方案甲")
     save_scenario(sc, folder)
-    w.open_path(folder)
+    w.files.open_path(folder)
     qtbot.waitUntil(lambda: bool(w.doc.scenario_path == folder and idle(w)), timeout=120_000)
     sid = str(w.doc.layers.schools["school_id"].iloc[0])
     x, y = w.doc.school_xy(sid)
     from app.gui import commands
 
     w.undo_stack.push(commands.MoveSchool(w.doc, sid, (x + 100, y)))
-    w.save()  # Ctrl+S
-    qtbot.waitUntil(lambda: bool(not w.doc.dirty and not w.is_busy()), timeout=60_000)
+    w.files.save()  # Ctrl+S
+    qtbot.waitUntil(lambda: bool(not w.doc.dirty and not w.jobs.is_busy()), timeout=60_000)
     saved = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
     assert saved["name"] == "方案甲"
     # Save as into a new folder names the new scenario after that folder.
     other = tmp_path / "copy_b"
-    w.save_to(other)
-    qtbot.waitUntil(lambda: bool(w.doc.scenario_path == other and not w.is_busy()), timeout=60_000)
+    w.files.save_to(other)
+    qtbot.waitUntil(
+        lambda: bool(w.doc.scenario_path == other and not w.jobs.is_busy()), timeout=60_000
+    )
     assert json.loads((other / "scenario.json").read_text(encoding="utf-8"))["name"] == "copy_b"

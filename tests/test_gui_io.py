@@ -288,7 +288,7 @@ def test_add_schools_layer_from_a_file(qtbot, open_window, project, tmp_path, fm
     assert _ids(w.doc.layers.schools) == OLD_IDS
     assert "schools_senior" in w.layers_panel.keys()
     path = write_schools(tmp_path / "new", fmt)
-    w.add_layer_file(path, "schools")
+    w.files.add_layer_file(path, "schools")
     _wait_loaded(qtbot, w, NEW_IDS)
     _assert_new_schools_shown(w, path)
     assert not w.last_error and not _message_boxes(w)
@@ -301,11 +301,11 @@ def test_adding_a_layer_with_unsaved_edits_asks_first(qtbot, open_window, projec
     w.doc.set_dirty(True)
     asked = []
     w.confirm = lambda title, text: asked.append(text) or False
-    w.add_layer_file(path, "schools")
+    w.files.add_layer_file(path, "schools")
     assert len(asked) == 1 and "撤销" in asked[0]  # the window speaks Chinese by default
-    assert not w.io.busy and w.doc.layers is layers  # declined: nothing reloaded
+    assert not w.jobs.io.busy and w.doc.layers is layers  # declined: nothing reloaded
     w.confirm = lambda title, text: asked.append(text) or True
-    w.add_layer_file(path, "schools")
+    w.files.add_layer_file(path, "schools")
     _wait_loaded(qtbot, w, NEW_IDS)
     assert len(asked) == 2
 
@@ -313,9 +313,9 @@ def test_adding_a_layer_with_unsaved_edits_asks_first(qtbot, open_window, projec
 def test_added_layer_is_used_by_the_next_run(qtbot, open_window, project, tmp_path):
     w = open_window(project)
     path = write_schools(tmp_path / "new", "csv")
-    w.add_layer_file(path, "schools")
+    w.files.add_layer_file(path, "schools")
     _wait_loaded(qtbot, w, NEW_IDS)
-    w.run("all")
+    w.jobs.run("all")
     qtbot.waitUntil(
         lambda: bool(w.doc.result is not None and w.doc.result.status != "empty" and idle(w)),
         timeout=TIMEOUT_MS,
@@ -345,7 +345,7 @@ def test_add_layer_dialog_asks_file_and_kind(qtbot, open_window, project, tmp_pa
 
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
     monkeypatch.setattr(QInputDialog, "getItem", get_item)
-    w.add_layer_dialog()
+    w.files.add_layer_dialog()
     _wait_loaded(qtbot, w, NEW_IDS)
     assert asked["items"][0] == "schools 学校" and len(asked["items"]) == 5
     _assert_new_schools_shown(w, path)
@@ -357,14 +357,14 @@ def test_add_layer_dialog_canceled_changes_nothing(qtbot, open_window, project, 
     w = open_window(project)
     layers, revision = w.doc.layers, w.doc.revision
     monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: ("", ""))
-    w.add_layer_dialog()
-    assert not w.io.busy and w.doc.layers is layers and w.doc.revision == revision
+    w.files.add_layer_dialog()
+    assert not w.jobs.io.busy and w.doc.layers is layers and w.doc.revision == revision
 
 
 def test_unrecognised_headings_are_matched_in_the_dialog(
     qtbot, open_window, project, tmp_path, monkeypatch
 ):
-    from app.gui import window as window_module
+    from app.gui import column_mapping
 
     w = open_window(project)
     odd = {
@@ -392,10 +392,10 @@ def test_unrecognised_headings_are_matched_in_the_dialog(
             dlg.boxes["students"].setCurrentText("ZXS")
         return 1
 
-    monkeypatch.setattr(window_module.ColumnMappingDialog, "exec", exec_)
+    monkeypatch.setattr(column_mapping.ColumnMappingDialog, "exec", exec_)
     # First without the students column: the loader names the missing column and the fix, and
     # the project as it was stays open.
-    w.add_layer_file(path, "schools")
+    w.files.add_layer_file(path, "schools")
     qtbot.waitUntil(lambda: bool(w.last_error) and idle(w), timeout=TIMEOUT_MS)
     assert seen["missing_before"] == ["school_id", "name", "level", "classes", "students"]
     assert seen["missing_after"] == ["students"]
@@ -407,7 +407,7 @@ def test_unrecognised_headings_are_matched_in_the_dialog(
     # Then with every required column matched: the layer loads with that mapping.
     w.last_error = ""
     seen["also"] = ("students",)
-    w.add_layer_file(path, "schools")
+    w.files.add_layer_file(path, "schools")
     _wait_loaded(qtbot, w, NEW_IDS)
     assert w.doc.config.sources["schools"].columns == {**choose, "students": "ZXS"}
     assert w.tables.models["schools"].rowCount() == 4
@@ -415,17 +415,17 @@ def test_unrecognised_headings_are_matched_in_the_dialog(
 
 
 def test_mapping_dialog_canceled_adds_nothing(qtbot, open_window, project, tmp_path, monkeypatch):
-    from app.gui import window as window_module
+    from app.gui import column_mapping
 
     w = open_window(project)
     path = tmp_path / "xx.csv"
     pd.DataFrame({"A": ["1"], "B": ["x"], "经度": [111.6], "纬度": [25.5]}).to_csv(
         path, index=False
     )
-    monkeypatch.setattr(window_module.ColumnMappingDialog, "exec", lambda dlg: 0)
+    monkeypatch.setattr(column_mapping.ColumnMappingDialog, "exec", lambda dlg: 0)
     layers = w.doc.layers
-    w.add_layer_file(path, "schools")
-    assert not w.io.busy and w.doc.layers is layers
+    w.files.add_layer_file(path, "schools")
+    assert not w.jobs.io.busy and w.doc.layers is layers
     assert w.doc.config.sources["schools"].file.name == "county.gpkg"
 
 
@@ -461,7 +461,7 @@ def test_broken_file_is_a_message_naming_file_and_fix(qtbot, open_window, projec
     layers, config = w.doc.layers, w.doc.config
     old_source = config.sources["schools"]
     path, kind, fix = _broken(tmp_path, case)
-    w.add_layer_file(path, kind)
+    w.files.add_layer_file(path, kind)
     qtbot.waitUntil(lambda: bool(w.last_error) and idle(w), timeout=TIMEOUT_MS)
     text = w.last_error
     assert path.name in text and fix in text, text
@@ -539,9 +539,9 @@ def test_drop_a_saved_scenario_opens_it(qtbot, open_window, project, tmp_path):
     w = open_window(project)
     _edit(w)
     saved = tmp_path / "方案A"
-    w.save_to(saved)
+    w.files.save_to(saved)
     qtbot.waitUntil(lambda: bool(not w.doc.dirty and idle(w)), timeout=TIMEOUT_MS)
-    w.open_path(project)
+    w.files.open_path(project)
     qtbot.waitUntil(lambda: bool(w.doc.scenario_path is None and idle(w)), timeout=TIMEOUT_MS)
     assert w.doc.choices.locked_pairs == ()
     assert _drop(w, saved / "scenario.json")  # the file, as a file manager hands it over
@@ -556,7 +556,7 @@ def test_drop_of_a_web_link_is_refused(qtbot, open_window, project):
     w = open_window(project)
     layers = w.doc.layers
     assert not _drop(w, QUrl("https://example.com/schools.gpkg"))
-    assert not w.io.busy and w.doc.layers is layers
+    assert not w.jobs.io.busy and w.doc.layers is layers
 
 
 # ----------------------------------------------------------------------------- autosave
@@ -565,17 +565,17 @@ def _edit(w) -> tuple[float, float]:
     doc = w.doc
     x, y = doc.school_xy("S01")
     lat, lng = doc.to_latlng(x + 1000.0, y)
-    w.on_school_dragged("S01", "primary", lat, lng)
-    w.lock_pair("S01", "S03", "primary")
+    w.edit.on_school_dragged("S01", "primary", lat, lng)
+    w.edit.lock_pair("S01", "S03", "primary")
     assert doc.dirty and doc.choices.locked_pairs == (("S01", "S03", "primary"),)
     return x + 1000.0, y
 
 
 def _autosave(qtbot, w) -> Path:
-    w.autosave()
-    qtbot.waitUntil(lambda: bool(w.autosave_path is not None and idle(w)), timeout=TIMEOUT_MS)
-    assert (w.autosave_path / "scenario.json").exists()
-    return w.autosave_path
+    w.files.autosave()
+    qtbot.waitUntil(lambda: bool(w.files.autosave_path is not None and idle(w)), timeout=TIMEOUT_MS)
+    assert (w.files.autosave_path / "scenario.json").exists()
+    return w.files.autosave_path
 
 
 def _answer(monkeypatch, button):
@@ -603,7 +603,7 @@ def test_autosave_is_offered_and_restored(qtbot, open_window, project, monkeypat
     w1 = open_window(project)
     x, y = _edit(w1)
     folder = _autosave(qtbot, w1)
-    assert w1.autosave_folder() == folder
+    assert w1.files.autosave_folder() == folder
     # The first window "crashes": it stays open, never saved. A new window opens the project.
     asked = _answer(monkeypatch, QMessageBox.StandardButton.Yes)
     w2 = open_window(project, wait=False, hooks=_real_confirm)
@@ -666,7 +666,7 @@ def test_save_and_close_removes_the_autosave(qtbot, open_window, project, tmp_pa
     _edit(w1)
     folder = _autosave(qtbot, w1)
     saved = tmp_path / "saved_scenario"
-    w1.save_to(saved)
+    w1.files.save_to(saved)
     qtbot.waitUntil(lambda: bool(not w1.doc.dirty and idle(w1)), timeout=TIMEOUT_MS)
     assert (saved / "scenario.json").exists()
     w1.close()
@@ -689,7 +689,7 @@ def test_restored_autosave_is_removed_after_save_and_close(
     _answer(monkeypatch, QMessageBox.StandardButton.Yes)
     w2 = open_window(project, wait=False, hooks=_real_confirm)
     qtbot.waitUntil(lambda: bool(w2.doc.dirty and idle(w2)), timeout=TIMEOUT_MS)
-    w2.save_to(tmp_path / "saved")
+    w2.files.save_to(tmp_path / "saved")
     qtbot.waitUntil(lambda: bool(not w2.doc.dirty and idle(w2)), timeout=TIMEOUT_MS)
     w2.close()
     assert not folder.exists()

@@ -290,3 +290,90 @@ def test_rules_form_is_generated_from_the_declarations(qapp):
     form.reset_button.click()  # shows the defaults; nothing is applied until Apply
     assert form.value("groups", "radius_km") == pytest.approx(20.0)
     assert form.changes() == {"groups": {"radius_km": 20.0}}
+
+
+# ----------------------------------------------------------------------------- window parts
+def _menu_items(menu):
+    from app.gui.actions import MenuSpec
+
+    for item in menu.items:
+        if isinstance(item, MenuSpec):
+            yield from _menu_items(item)
+        elif item is not None and not item.startswith("@"):
+            yield item
+
+
+def test_actions_are_declared_once_and_every_handler_exists():
+    from app.gui import actions
+    from app.gui.docio import DocumentIO
+    from app.gui.editing import EditController
+    from app.gui.jobs import JobController
+    from app.gui.window import MainWindow
+
+    ids = [a.id for a in actions.ACTIONS]
+    assert len(ids) == len(set(ids))
+    parts = {"files": DocumentIO, "edit": EditController, "jobs": JobController}
+    parts["window"] = MainWindow
+    for spec in actions.ACTIONS:
+        assert spec.zh and spec.en and bool(spec.tip_zh) == bool(spec.tip_en), spec.id
+        part, _, method = spec.handler.partition(".")
+        if part != "undo_stack":
+            assert callable(getattr(parts[part], method.partition(":")[0])), spec.handler
+    placed = {i for m in (*actions.MENUS, actions.TOOLBAR) for i in _menu_items(m)}
+    assert placed == set(ids)  # every command is in a menu or the toolbar, and exists
+    assert set(actions.SELECTION_ACTIONS) <= set(ids)
+
+
+def test_run_beside_runs_off_the_callers_thread_and_reraises():
+    from app.gui.workers import run_beside
+
+    seen = []
+    run_beside(lambda: seen.append(threading.get_ident()))()
+    assert seen and seen[0] != threading.get_ident()
+
+    def bad():
+        raise ValueError("disk full")
+
+    join = run_beside(bad)
+    with pytest.raises(ValueError, match="disk full"):
+        join()
+
+
+def test_threads_start_only_in_workers():
+    from pathlib import Path
+
+    import app
+
+    for path in Path(app.__file__).resolve().parent.rglob("*.py"):
+        if path.parts[-2:] == ("gui", "workers.py"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        for word in ("import threading", "QThread", "concurrent.futures", "threading.Thread"):
+            assert word not in text, (path.name, word)
+
+
+def test_gui_parts_reach_no_private_name_and_not_the_window():
+    import ast
+    from pathlib import Path
+
+    import app.gui
+
+    for path in Path(app.gui.__file__).resolve().parent.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.ImportFrom) or not node.module:
+                continue
+            if node.module.split(".")[0] in ("app", "core", "geo", "planning", "store"):
+                assert not [a.name for a in node.names if a.name.startswith("_")], path.name
+            if path.name not in ("window.py", "main.py"):
+                assert node.module != "app.gui.window", path.name
+
+
+def test_coded_values_are_shown_in_the_vocabulary_words():
+    from app.gui.tables import value_labels
+    from core.vocab import GROUP_ROLE, LAYOUT_STATUS, LEVEL
+
+    for lang in ("zh", "en"):
+        labels = value_labels(lang)
+        assert labels["level"]["junior"] == LEVEL.label("junior", lang)
+        assert labels["layout_status"]["to_merge"] == LAYOUT_STATUS.label("to_merge", lang)
+        assert labels["group_role"]["core"] == GROUP_ROLE.label("core", lang)

@@ -27,7 +27,7 @@ A, B = "半径15公里", "半径20公里"
 
 def _run_all(qtbot, w, radius: float):
     loads = w.map.loads
-    w.run("all")
+    w.jobs.run("all")
     qtbot.waitUntil(
         lambda: bool(
             w.doc.result is not None
@@ -68,7 +68,7 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
 
     defaults = doc.default_rules
     # --- scenario A: radius 15 km, planned through the window's run path
-    w.apply_rules({"groups": {"radius_km": 15.0}})
+    w.edit.apply_rules({"groups": {"radius_km": 15.0}})
     assert ctl.new_from_current(A) == A
     assert ctl.set.current == A and doc.scenario_path == root / A
     r15 = _run_all(qtbot, w, 15.0)
@@ -76,7 +76,7 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     # --- scenario B from A, radius 20 km, planned again
     assert ctl.new_from_current(B) == B
     assert ctl.set.current == B
-    w.apply_rules({"groups": {"radius_km": 20.0}})
+    w.edit.apply_rules({"groups": {"radius_km": 20.0}})
     r20 = _run_all(qtbot, w, 20.0)
     assert r20 is not r15
     assert w.undo_stack.count() == 2  # "new from current" keeps the history: 15 km, then 20 km
@@ -92,7 +92,7 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     assert ctl.set.get(B).result is r20
 
     # --- both saved as scenario folders (B saved when we left it)
-    qtbot.waitUntil(lambda: bool(not w.io.busy), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy), timeout=120_000)
     for name, radius in ((A, 15.0), (B, 20.0)):
         sc = load_scenario(root / name)
         assert sc.name == name and sc.rules.groups.radius_km == radius
@@ -183,10 +183,12 @@ def test_duplicate_rename_delete(qtbot, window, tmp_path):
     assert ctl.new_from_current("基准") == "基准"
     assert ctl.new_from_current("基准") is None  # names are unique
     ctl.duplicate("基准", "基准副本")
-    qtbot.waitUntil(lambda: bool(not w.io.busy and "基准副本" in ctl.set.names()), timeout=60_000)
+    qtbot.waitUntil(
+        lambda: bool(not w.jobs.io.busy and "基准副本" in ctl.set.names()), timeout=60_000
+    )
     assert (root / "基准副本" / "scenario.json").exists()
     ctl.rename("基准副本", "不关停教学点")
-    qtbot.waitUntil(lambda: bool(not w.io.busy), timeout=60_000)
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy), timeout=60_000)
     assert not (root / "基准副本").exists()
     meta = json.loads((root / "不关停教学点" / "scenario.json").read_text(encoding="utf-8"))
     assert meta["name"] == "不关停教学点"
@@ -199,13 +201,13 @@ def test_duplicate_rename_delete(qtbot, window, tmp_path):
     assert (root / "不关停教学点" / "scenario.json").exists()
     w.confirm = lambda title, text: True
     assert ctl.delete("不关停教学点")
-    qtbot.waitUntil(lambda: bool(not w.io.busy), timeout=60_000)
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy), timeout=60_000)
     assert not (root / "不关停教学点").exists()
     assert ctl.set.names() == ["基准"]
 
     # reopening the project lists the scenarios saved beside it, read lazily
-    w.open_path(None)
-    qtbot.waitUntil(lambda: bool(not w.io.busy and idle(w)), timeout=120_000)
+    w.files.open_path(None)
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy and idle(w)), timeout=120_000)
     assert ctl.set.names() == ["基准"] and ctl.set.get("基准").scenario is None
     assert w.scenarios_panel.list.count() == 1
 

@@ -24,11 +24,13 @@ def export_all(
     formats: tuple[str, ...] = FORMATS,
     online_basemap: bool = False,
     timings: dict[str, float] | None = None,
+    beside=None,
 ) -> dict[str, Path]:
     """Write map.html, map.png, map.pdf and tables.xlsx (those in ``formats``) to ``out_dir``.
 
     Returns {format: path}; adds "styles" when plan.gpkg in ``out_dir`` received QGIS styles.
-    ``timings`` (optional) receives seconds per format, for the benchmark.
+    ``timings`` (optional) receives seconds per format, for the benchmark. ``beside``
+    (optional): the print map's ``beside`` (the window passes ``app.gui.workers.run_beside``).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -63,6 +65,7 @@ def export_all(
                 pdf=out / "map.pdf" if "pdf" in formats else None,
                 lang=lang,
                 paper=paper,
+                beside=beside,
             )
         )
         t["print"] = time.perf_counter() - t0

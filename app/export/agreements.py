@@ -8,10 +8,8 @@ agreements and the pairing table (附件1) always say the same thing.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
-from importlib import resources as ilr
 from pathlib import Path
 
 import pandas as pd
@@ -20,6 +18,8 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_BREAK
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt
+
+from app.resources import read_toml
 
 BODY_FONT = "宋体"
 TITLE_FONT = "黑体"
@@ -41,8 +41,7 @@ class Pairing:
 
 
 def agreement_texts() -> dict:
-    text = ilr.files("resources").joinpath("documents", "agreement_zh.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return read_toml("documents", "agreement_zh.toml")
 
 
 def _int(value: object) -> int | None:

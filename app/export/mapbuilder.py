@@ -24,7 +24,7 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
-from app.export import assets
+from app import resources as assets
 from app.export import symbology as sym
 from core.vocab import GROUP_ROLE, LAYOUT_STATUS, MODE, PATTERN, QUALITY, yes_no
 

@@ -8,14 +8,14 @@ framed view of the crowded area (referenced on the main map by a frame with the 
 where those names are placed again. Drawn in the plan's metric CRS, so the scale bars are true.
 
 Pages are laid out at ``LAYOUT_DPI`` (every size is in points, so nothing moves with the dpi) and
-the PNG is rendered at 300 dpi from the same figure that goes into the PDF; the PNG is encoded
-in a thread while the PDF pages are drawn.
+the PNG is rendered at 300 dpi from the same figure that goes into the PDF; given ``beside``
+(the window's ``app.gui.workers.run_beside``), the PNG is encoded while the PDF pages are drawn.
 """
 
 from __future__ import annotations
 
 import math
-import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -869,10 +869,12 @@ def render_print(
     paper: str = "A3",
     dpi: int = DPI,
     stats: list | None = None,
+    beside: Callable[[Callable[[], None]], Callable[[], None]] | None = None,
 ) -> dict[str, Path]:
     """Write the print map; returns {"png": path, "pdf": path} for those asked for.
 
-    ``stats`` (optional) receives each page's figures (labels placed, inset, …), for tests."""
+    ``stats`` (optional) receives each page's figures (labels placed, inset, …), for tests.
+    ``beside(fn) -> join`` (optional) runs the PNG encoding next to the PDF drawing."""
     paper = str(paper).upper()
     _paper(paper)
     rc = print_rc()
@@ -884,9 +886,8 @@ def render_print(
     first_zone = zone_levels[0] if zone_levels else None
     out: dict[str, Path] = {}
     pages = stats if stats is not None else []
-    encoder: threading.Thread | None = None
+    join: Callable[[], None] | None = None
     cache: dict = {}
-    errors: list[BaseException] = []
     with rc_context(rc):
         fig = _figure(paper)
         pages.append(
@@ -897,16 +898,11 @@ def render_print(
         try:
             if png is not None:
                 rgb = _render_rgb(fig, dpi)
-
-                def encode():
-                    try:
-                        _save_png(rgb, Path(png), dpi)
-                    except BaseException as exc:  # re-raised in the caller's thread
-                        errors.append(exc)
-
-                # zlib lets go of the GIL: the PNG compresses while the PDF pages are drawn.
-                encoder = threading.Thread(target=encode, name="map.png", daemon=True)
-                encoder.start()
+                if beside is not None:
+                    # zlib lets go of the GIL: the PNG compresses while the PDF pages are drawn.
+                    join = beside(lambda: _save_png(rgb, Path(png), dpi))
+                else:
+                    _save_png(rgb, Path(png), dpi)
                 out["png"] = Path(png)
             if pdf is not None:
                 meta = {"Title": sym.plan_title(result.meta, lang), "Creator": "SchoolPlan"}
@@ -929,8 +925,6 @@ def render_print(
                             book.savefig(page, facecolor="white")
                 out["pdf"] = Path(pdf)
         finally:
-            if encoder is not None:
-                encoder.join()
-    if errors:
-        raise errors[0]
+            if join is not None:
+                join()
     return out

@@ -15,7 +15,7 @@ from pathlib import Path
 from string import Template
 from xml.sax.saxutils import escape
 
-from app.export import assets
+from app import resources as assets
 from app.export import symbology as sym
 
 _DDL = """

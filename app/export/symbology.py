@@ -13,7 +13,7 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-from app.export import assets
+from app import resources as assets
 from core.vocab import GROUP_ROLE, LEVEL, Vocab
 
 LEVELS: tuple[str, ...] = LEVEL.codes

@@ -14,7 +14,9 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+from core.vocab import SEVERITY
+
+SEVERITY_ORDER = {code: i for i, code in enumerate(SEVERITY.codes)}
 SEVERITY_COLOR = {"error": "#c62828", "warning": "#ef6c00", "info": "#546e7a"}
 
 
@@ -27,8 +29,9 @@ class CheckPanel(QWidget):
 
     problemActivated = pyqtSignal(object)
 
-    def __init__(self, parent=None):
+    def __init__(self, lang: str = "zh", parent=None):
         super().__init__(parent)
+        self.lang = lang
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.summary = QLabel()
@@ -54,10 +57,9 @@ class CheckPanel(QWidget):
             key=lambda p: (SEVERITY_ORDER.get(p.severity, 3), p.file, p.layer, p.row or 0)
         )
         self.problems = problems
-        names = {"error": _tr("Error"), "warning": _tr("Warning"), "info": _tr("Note")}
         self.table.setRowCount(len(problems))
         for i, p in enumerate(problems):
-            cells = [names.get(p.severity, p.severity), p.file, p.layer,
+            cells = [SEVERITY.label(p.severity, self.lang), p.file, p.layer,
                      "" if p.row is None else str(p.row), p.problem, p.fix]  # fmt: skip
             for j, text in enumerate(cells):
                 item = QTableWidgetItem(text)

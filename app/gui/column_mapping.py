@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pyogrio
 from PyQt6.QtCore import QCoreApplication
 from PyQt6.QtWidgets import (
     QComboBox,
@@ -15,6 +16,8 @@ from PyQt6.QtWidgets import (
 )
 
 from geo.columns import COLUMNS, REQUIRED, match_column
+from geo.layers import LAYER_ZH, LayerSource
+from geo.read import list_layers, table_headings
 
 _NONE = "—"
 
@@ -31,17 +34,9 @@ def file_headings(path: Path, layer: str | None = None, kind: str | None = None)
     """
     suffix = path.suffix.lower()
     if suffix in (".csv", ".txt", ".xlsx", ".xls"):
-        from geo.layers import LayerSource
-        from geo.read import table_headings
-
         # The reader's own rule, so a title row above the headings is skipped here too.
         return table_headings(LayerSource(key=kind or "schools", file=path))
-    import pyogrio
-
     if layer is None and kind is not None:
-        from geo.layers import LAYER_ZH
-        from geo.read import list_layers
-
         names = list_layers(path)
         if len(names) > 1:
             named = [n for n in names if n.lower() in (kind, LAYER_ZH.get(kind, ""))]

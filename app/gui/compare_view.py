@@ -34,8 +34,10 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from app.compare_report import metric_rows, write_compare_html, write_compare_xlsx
 from app.gui.mapview import MapView, write_map_html
 from app.gui.workers import Job, JobRunner
+from planning.compare import compare_plans
 
 VALUE_ROLE = Qt.ItemDataRole.UserRole  # the raw figure (float or None) of a scenario cell
 BEST_ROLE = Qt.ItemDataRole.UserRole + 1  # True on the best value(s) of a row
@@ -135,10 +137,10 @@ class CompareView(QDialog):
     compared = pyqtSignal()
     exported = pyqtSignal(dict)
 
-    def __init__(self, controller, parent: QWidget | None = None):
+    def __init__(self, controller, lang: str = "zh", parent: QWidget | None = None):
         super().__init__(parent)
         self.ctl = controller
-        self.lang = getattr(parent, "lang", "zh")
+        self.lang = lang
         self.setWindowTitle(_tr("Compare scenarios"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         self.resize(1500, 920)
@@ -261,8 +263,6 @@ class CompareView(QDialog):
         self.status.setText(_tr("Comparing..."))
 
         def work(progress):
-            from planning.compare import compare_plans
-
             return compare_plans(plans)
 
         self.runner.submit(Job("compare", work, tag=(a, b)))
@@ -299,8 +299,6 @@ class CompareView(QDialog):
 
     # ----- the table ----------------------------------------------------------------------------
     def _show_table(self, cmp) -> None:
-        from app.compare_report import metric_rows
-
         self.comparison = cmp
         rows = metric_rows(cmp, self.lang)
         t = self.table
@@ -378,8 +376,6 @@ class CompareView(QDialog):
             )
 
         def work(progress):
-            from app.compare_report import write_compare_html, write_compare_xlsx
-
             folder.mkdir(parents=True, exist_ok=True)
             progress.update(0.1, _tr("Writing compare.xlsx..."))
             xlsx = write_compare_xlsx(cmp, folder / "compare.xlsx", lang=lang, sources=sources)

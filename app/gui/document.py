@@ -17,6 +17,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 from PyQt6.QtCore import QObject, pyqtSignal
+from PyQt6.QtGui import QUndoStack
 
 from planning.grouping import GroupChoices
 from planning.rules import LEVELS, SECTIONS, Rules
@@ -39,6 +40,13 @@ EDIT_EFFECTS: dict[str, frozenset[str]] = {
 QUICK_STAGES = frozenset({"groups", "catchments"})
 EDITABLE = ("name", "level", "classes", "students", "capacity", "quality", "status")
 SchoolKey = tuple[str, str]  # (school_id, level)
+
+
+def has_result(result: Any) -> bool:
+    """A plan result with something in it (a run that had nothing to plan is "empty")."""
+    return result is not None and result.status != "empty"
+
+
 CANDIDATE_COLUMNS = ("candidate_id", "name", "level", "src_row")
 
 
@@ -69,6 +77,8 @@ class PlanDocument(QObject):
         self.revision = 0  # bumped by every edit; results of older revisions are dropped
         self._dirty = False
         self._next_id = 1
+        # On the document, not the window: the history survives a window rebuilt for a language.
+        self.undo_stack = QUndoStack(self)
 
     # ----- state -----------------------------------------------------------------------------
     @property

@@ -1,33 +1,34 @@
 """Languages of the window: Chinese (default) and English.
 
 Source strings in the code are English and ASCII (PyQt6 passes ``translate``'s text as ASCII);
-the Chinese text lives in ``app/gui/translations/zh_CN.py`` and is compiled to
-``schoolplan_zh_CN.qm`` by ``python -m app.gui.i18n`` (no ``lrelease`` needed: ``app/gui/qm.py``
-writes the format). The .qm is rebuilt automatically when the dictionary is newer.
+the Chinese text lives in ``resources/translations/zh_CN.json`` ({English: Chinese}) and is
+compiled to ``resources/translations/schoolplan_zh_CN.qm`` by ``python -m app.gui.i18n`` (no
+``lrelease`` needed: ``app/gui/qm.py`` writes the format). The .qm is rebuilt automatically when
+the dictionary is newer. The commands' own words (menus, toolbar) are in ``actions.py``.
 """
 
 from __future__ import annotations
 
+import ast
+import json
 from pathlib import Path
 
 from PyQt6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QSettings, QTranslator
 
-HERE = Path(__file__).resolve().parent / "translations"
-QM_ZH = HERE / "schoolplan_zh_CN.qm"
-DICT_ZH = HERE / "zh_CN.py"
+from app.gui.qm import write_qm
+from app.resources import resource_path
+
+QM_ZH = resource_path("translations", "schoolplan_zh_CN.qm")
+DICT_ZH = resource_path("translations", "zh_CN.json")
 LANGS = ("zh", "en")
 _installed: list[QTranslator] = []
 
 
 def zh_messages() -> dict[str, str]:
-    from app.gui.translations.zh_CN import MESSAGES
-
-    return dict(MESSAGES)
+    return dict(json.loads(DICT_ZH.read_text(encoding="utf-8")))
 
 
 def compile_translations() -> Path:
-    from app.gui.qm import write_qm
-
     return write_qm(zh_messages(), QM_ZH)
 
 
@@ -72,8 +73,6 @@ def install_language(lang: str) -> str:
 
 def source_strings() -> set[str]:
     """Every literal passed to ``_tr``/``tr``/``translate`` in app/gui (for the completeness test)."""
-    import ast
-
     found: set[str] = set()
     for path in Path(__file__).resolve().parent.glob("*.py"):
         tree = ast.parse(path.read_text(encoding="utf-8"))

@@ -5,6 +5,11 @@ from __future__ import annotations
 import os
 import sys
 
+from PyQt6.QtCore import QCoreApplication, QEvent
+from PyQt6.QtWidgets import QApplication
+
+from app.gui.i18n import install_language, save_language, saved_language
+
 
 def _prepare_env() -> None:
     # QtWebEngine refuses to start as root without this (containers, some lab PCs).
@@ -15,8 +20,9 @@ def _prepare_env() -> None:
 def create_app(argv: list[str] | None = None):
     """The QApplication (created once), with WebEngine imported first as Qt requires."""
     _prepare_env()
-    import PyQt6.QtWebEngineWidgets  # noqa: F401 - must precede the QApplication
-    from PyQt6.QtWidgets import QApplication
+    # After _prepare_env (WebEngine reads its sandbox setting when loaded) and before the
+    # QApplication, as WebEngine requires.
+    import PyQt6.QtWebEngineWidgets  # noqa: F401
 
     app = QApplication.instance()
     if app is None:
@@ -32,8 +38,6 @@ class Launcher:
     """Owns the window; rebuilds it (same document and undo history) when the language changes."""
 
     def __init__(self, lang: str | None = None, autosave_ms: int = 60000):
-        from app.gui.i18n import install_language, saved_language
-
         self.lang = install_language(lang or saved_language())
         self.autosave_ms = autosave_ms
         self.window = None
@@ -43,10 +47,11 @@ class Launcher:
         self.window = self._make_window()
         if show:
             self.window.show()
-        self.window.open_path(project)
+        self.window.files.open_path(project)
         return self.window
 
     def _make_window(self):
+        # The window loads WebEngine: only once create_app has prepared it.
         from app.gui.window import MainWindow
 
         w = MainWindow(self.doc, lang=self.lang, autosave_ms=self.autosave_ms)
@@ -55,8 +60,6 @@ class Launcher:
         return w
 
     def switch_language(self, lang: str):
-        from app.gui.i18n import install_language, save_language
-
         if lang == self.lang:
             return self.window
         save_language(lang)
@@ -83,7 +86,5 @@ def run_gui(project: str | None = None) -> int:
 
 def flush_deletes() -> None:
     """Run pending deleteLater()s: web pages must die before the browser profile at exit."""
-    from PyQt6.QtCore import QCoreApplication, QEvent
-
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
     QCoreApplication.processEvents()

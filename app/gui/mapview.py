@@ -20,6 +20,7 @@ from PyQt6.QtWebEngineWidgets import QWebEngineView
 
 def write_map_html(result, path: str | Path, lang: str = "zh") -> Path:
     """Build the plan map and write it as one offline HTML file (callable off the GUI thread)."""
+    # Imported here, on the map job's thread: folium's import would stall the window's start.
     from app.export.mapbuilder import build_map
     from app.export.offline import save_offline
 

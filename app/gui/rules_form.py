@@ -17,6 +17,7 @@ from PyQt6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLabel,
+    QLineEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -127,8 +128,6 @@ class RulesForm(QWidget):
             step = 10 ** (-box.decimals() + 1) if box.decimals() > 1 else 1.0
             box.setSingleStep(step)
         else:
-            from PyQt6.QtWidgets import QLineEdit
-
             return QLineEdit()
         if info.unit:
             box.setSuffix(f" {info.unit}")

@@ -16,15 +16,18 @@ Decisions:
   changed but not re-run says so instead of showing the old result as up to date.
 
 The set of scenarios lives on the document (``doc.scenario_set``) so it survives the window
-being rebuilt for a language switch. Widgets only forward to ``ScenarioController``.
+being rebuilt for a language switch. Widgets only forward to ``ScenarioController``, which asks
+the window for what it needs through ``ScenarioServices`` and tells it through signals
+(``shown``: the scenario in the window or its name changed; ``switched``: another scenario's
+content replaced the document's).
 """
 
 from __future__ import annotations
 
-import json
-import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from PyQt6.QtCore import QCoreApplication, QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QAction
@@ -35,6 +38,7 @@ from PyQt6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QMainWindow,
     QSizePolicy,
     QToolBar,
     QToolButton,
@@ -42,37 +46,35 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from app.gui.document import ALL_STAGES
+from app.gui.compare_view import CompareView
+from app.gui.document import ALL_STAGES, PlanDocument, has_result
+from app.gui.folders import autosave_root, folder_name, saved_name, scenarios_root
 from app.gui.workers import Job
-
-_BAD_CHARS = set('<>:"/\\|?*')
+from planning.scenario import (
+    GPKG_NAME,
+    JSON_NAME,
+    load_scenario,
+    save_scenario,
+    scenario_from_layers,
+)
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("scenarios", text)
 
 
-def has_result(result) -> bool:
-    return result is not None and result.status != "empty"
+@dataclass(frozen=True)
+class ScenarioServices:
+    """What the scenario panel may ask of the window (and nothing else)."""
 
-
-def folder_name(name: str) -> str:
-    """A folder name for a scenario name (Chinese kept; characters Windows forbids replaced)."""
-    text = "".join("_" if c in _BAD_CHARS or ord(c) < 32 else c for c in name).strip(" .")
-    return text or "scenario"
-
-
-def scenarios_root(doc) -> Path | None:
-    """Where the project's scenarios live: ``<project folder>/scenarios``."""
-    env = os.environ.get("SCHOOLPLAN_SCENARIOS_DIR")
-    if env:
-        return Path(env)
-    if doc.project_path is not None:
-        p = Path(doc.project_path)
-        return (p.parent if p.suffix == ".toml" else p) / "scenarios"
-    if doc.scenario_path is not None:
-        return Path(doc.scenario_path).parent
-    return None
+    parent: QMainWindow  # parent of its dialogs and of the compare view
+    lang: str
+    say: Callable[[str], None]
+    show_message: Callable[[str, str], Any]
+    confirm: Callable[[str, str], bool]
+    submit_io: Callable[[Job], None]  # reading and saving scenarios, in order with the window's
+    planning_busy: Callable[[], bool]
+    stop_planning: Callable[[], None]
 
 
 @dataclass
@@ -121,44 +123,43 @@ class ScenarioSet(QObject):
 class ScenarioController(QObject):
     """Scenario actions of one window: make, duplicate, rename, delete, switch, compare."""
 
-    def __init__(self, window):
-        super().__init__(window)
-        self.window = window
-        doc = window.doc
+    shown = pyqtSignal()  # the scenario in the window, or its name, changed
+    switched = pyqtSignal()  # another scenario's content replaced the document's
+
+    def __init__(self, doc: PlanDocument, services: ScenarioServices):
+        super().__init__(services.parent)
+        self.doc, self.services = doc, services
         if not isinstance(getattr(doc, "scenario_set", None), ScenarioSet):
             doc.scenario_set = ScenarioSet(doc)
         self.set: ScenarioSet = doc.scenario_set
         # Hook for the name question; tests replace it to answer without a modal dialog.
         self.ask_name = self._name_dialog
         self.compare_dialog = None
-        window.io.finished.connect(self._io_finished)
-
-    @property
-    def doc(self):
-        return self.window.doc
 
     def _name_dialog(self, title: str, default: str) -> str | None:
-        text, ok = QInputDialog.getText(self.window, title, _tr("Scenario name:"), text=default)
+        text, ok = QInputDialog.getText(
+            self.services.parent, title, _tr("Scenario name:"), text=default
+        )
         return text if ok else None
 
     def _say(self, text: str) -> None:
-        self.window._say(text)
+        self.services.say(text)
 
     # ----- the list follows the opened project ----------------------------------------------
     def project_opened(self) -> None:
         """A project or scenario folder was opened: list the scenarios saved beside it."""
         s = self.set
         s.entries, s.current = [], None
-        s.root = scenarios_root(self.doc)
+        s.root = scenarios_root(self.doc.project_path, self.doc.scenario_path)
         found = []
         if s.root is not None and s.root.is_dir():
             for folder in sorted(p for p in s.root.iterdir() if p.is_dir()):
-                name = _saved_name(folder)
+                name = saved_name(folder)
                 if name is not None and name not in [n for n, _ in found]:
                     found.append((name, folder))
         opened = self.doc.scenario_path
         if opened is not None and opened.resolve() not in {f.resolve() for _, f in found}:
-            name = _saved_name(opened) or opened.name
+            name = saved_name(opened) or opened.name
             found.append((name if name not in [n for n, _ in found] else opened.name, opened))
         s.entries = [ScenarioEntry(n, f) for n, f in found]
         for e in s.entries:
@@ -175,8 +176,6 @@ class ScenarioController(QObject):
         e = s.get(s.current)
         result = doc.result if has_result(doc.result) else None
         if e.scenario is None:
-            from planning.scenario import scenario_from_layers
-
             e.scenario = scenario_from_layers(
                 doc.layers, doc.rules, name=e.name, choices=doc.choices, result=result
             )
@@ -193,24 +192,19 @@ class ScenarioController(QObject):
         revision = self.doc.revision if e.name == self.set.current else None
 
         def work(progress):
-            from planning.scenario import save_scenario
-
             progress.update(0.2, _tr("Saving scenario %1...").replace("%1", sc.name))
             return save_scenario(sc, folder)
 
-        self.window.io.submit(Job("scenario_save", work, tag=(e.name, folder, revision)))
+        self.services.submit_io(
+            Job("scenario_save", work, tag=(e.name, folder, revision), done=self._saved)
+        )
 
-    def _io_finished(self, job: Job, value) -> None:
-        if job.name == "open":
-            self.project_opened()
-        elif job.name == "scenario_save":
-            name, folder, revision = job.tag
-            if name == self.set.current and revision == self.doc.revision:
-                self.doc.set_dirty(False)
-                self.window.undo_stack.setClean()
-            self._say(_tr("Scenario %1 saved in %2").replace("%1", name).replace("%2", str(folder)))
-        elif job.name in ("scenario_load", "scenario_task"):
-            job.tag(value)
+    def _saved(self, job: Job, value) -> None:
+        name, folder, revision = job.tag
+        if name == self.set.current and revision == self.doc.revision:
+            self.doc.set_dirty(False)
+            self.doc.undo_stack.setClean()
+        self._say(_tr("Scenario %1 saved in %2").replace("%1", name).replace("%2", str(folder)))
 
     def _load_then(self, entries: list[ScenarioEntry], then) -> None:
         """Read scenarios not in memory yet (io thread), then call ``then()``."""
@@ -220,15 +214,13 @@ class ScenarioController(QObject):
             return
 
         def work(progress):
-            from planning.scenario import load_scenario
-
             out = {}
             for i, (name, folder) in enumerate(todo):
                 progress.update(i / len(todo), _tr("Reading scenario %1...").replace("%1", name))
                 out[name] = load_scenario(folder)
             return out
 
-        def done(loaded: dict) -> None:
+        def done(job: Job, loaded: dict) -> None:
             for name, sc in loaded.items():
                 try:
                     e = self.set.get(name)
@@ -239,7 +231,7 @@ class ScenarioController(QObject):
                     e.scenario = sc
             then()
 
-        self.window.io.submit(Job("scenario_load", work, tag=done))
+        self.services.submit_io(Job("scenario_load", work, done=done))
 
     # ----- actions ----------------------------------------------------------------------------
     def _valid_new_name(self, name: str | None, title: str, default: str = "") -> str | None:
@@ -249,7 +241,7 @@ class ScenarioController(QObject):
         if not name:
             return None
         if name in self.set.names():
-            self.window.show_message(
+            self.services.show_message(
                 title, _tr("A scenario called %1 exists already.").replace("%1", name)
             )
             return None
@@ -258,10 +250,8 @@ class ScenarioController(QObject):
     def _root(self) -> Path:
         s = self.set
         if s.root is None:
-            s.root = scenarios_root(self.doc)
+            s.root = scenarios_root(self.doc.project_path, self.doc.scenario_path)
         if s.root is None:
-            from app.gui.window import autosave_root
-
             s.root = autosave_root().parent / "scenarios"
         return s.root
 
@@ -269,7 +259,7 @@ class ScenarioController(QObject):
         """Make a scenario of what the window shows and continue working in it."""
         doc = self.doc
         if doc.layers is None:
-            self.window.show_message(_tr("Scenarios"), _tr("Open a project first."))
+            self.services.show_message(_tr("Scenarios"), _tr("Open a project first."))
             return None
         n = len(self.set.entries) + 1
         name = self._valid_new_name(
@@ -277,8 +267,6 @@ class ScenarioController(QObject):
         )
         if name is None:
             return None
-        from planning.scenario import scenario_from_layers
-
         left = self._capture()
         result = doc.result if has_result(doc.result) else None
         sc = scenario_from_layers(
@@ -295,7 +283,7 @@ class ScenarioController(QObject):
         self.set.entries.append(e)
         self.set.current = name
         doc.scenario_path = e.folder
-        self.window._update_title()
+        self.shown.emit()
         self._save(e)
         self.set.changed.emit()
         self._say(_tr("New scenario %1: your edits now go into it").replace("%1", name))
@@ -335,12 +323,10 @@ class ScenarioController(QObject):
         if self.set.current == old:
             self.set.current = new
             self.doc.scenario_path = new_folder
-            self.window._update_title()
+            self.shown.emit()
         sc = e.scenario
 
         def work(progress):
-            from planning.scenario import load_scenario, save_scenario
-
             if old_folder.exists():
                 old_folder.rename(new_folder)
             target = sc
@@ -350,11 +336,11 @@ class ScenarioController(QObject):
             save_scenario(target, new_folder)
             return target
 
-        def done(target) -> None:
+        def done(job: Job, target) -> None:
             if e.scenario is None:
                 e.scenario = target
 
-        self.window.io.submit(Job("scenario_task", work, tag=done))
+        self.services.submit_io(Job("scenario_task", work, done=done))
         self.set.changed.emit()
         self._say(_tr("Scenario %1 renamed to %2").replace("%1", old).replace("%2", new))
 
@@ -362,14 +348,14 @@ class ScenarioController(QObject):
         """Delete a scenario and its saved files, after the planner confirms."""
         e = self.set.get(name)
         if name == self.set.current:
-            self.window.show_message(
+            self.services.show_message(
                 _tr("Delete scenario"),
                 _tr(
                     "%1 is open in the window: switch to another scenario before deleting it."
                 ).replace("%1", name),
             )
             return False
-        if not self.window.confirm(
+        if not self.services.confirm(
             _tr("Delete scenario"),
             _tr("Delete scenario %1 and its files in %2? This cannot be undone.")
             .replace("%1", name)
@@ -380,8 +366,6 @@ class ScenarioController(QObject):
         folder = e.folder
 
         def work(progress):
-            from planning.scenario import GPKG_NAME, JSON_NAME
-
             # Only our own files: anything else the planner put in the folder stays.
             for f in (folder / JSON_NAME, folder / GPKG_NAME, *folder.glob(".scenario.*.tmp*")):
                 f.unlink(missing_ok=True)
@@ -389,18 +373,18 @@ class ScenarioController(QObject):
                 folder.rmdir()
             return None
 
-        self.window.io.submit(Job("scenario_task", work, tag=lambda _v: None))
+        self.services.submit_io(Job("scenario_task", work))
         self.set.changed.emit()
         self._say(_tr("Scenario %1 deleted").replace("%1", name))
         return True
 
     def switch_to(self, name: str) -> bool:
         """Show scenario ``name`` in the window (the one left behind is kept and saved)."""
-        s, w, doc = self.set, self.window, self.doc
+        s, sv, doc = self.set, self.services, self.doc
         if name == s.current:
             return True
         target = s.get(name)
-        if w.jobs.busy and not w.confirm(
+        if sv.planning_busy() and not sv.confirm(
             _tr("Switch scenario"),
             _tr("A plan is running. Stop it and switch to %1?").replace("%1", name),
         ):
@@ -408,7 +392,7 @@ class ScenarioController(QObject):
         if (
             s.current is None
             and doc.dirty
-            and not w.confirm(
+            and not sv.confirm(
                 _tr("Switch scenario"),
                 _tr("Your edits are not in a scenario yet. Drop them and switch to %1?").replace(
                     "%1", name
@@ -416,14 +400,13 @@ class ScenarioController(QObject):
             )
         ):
             return False
-        w.jobs.cancel()
-        w._recompute_timer.stop()
+        sv.stop_planning()
         left = self._capture()
         self._load_then([target], lambda: self._apply(target, left))
         return True
 
     def _apply(self, e: ScenarioEntry, left: ScenarioEntry | None) -> None:
-        w, doc, sc = self.window, self.doc, e.scenario
+        doc, sc = self.doc, e.scenario
         defaults, report, path, cfg, project = (
             doc.default_rules,
             doc.report,
@@ -431,8 +414,8 @@ class ScenarioController(QObject):
             doc.config,
             doc.name,
         )
-        w.undo_stack.clear()
-        w.selected = []
+        doc.undo_stack.clear()
+        self.switched.emit()
         doc.set_project(sc.layers, sc.rules, report, path=path, name=project)
         doc.default_rules, doc.config = defaults, cfg  # reset-to-defaults: the project's rules
         doc.rulesChanged.emit()
@@ -442,8 +425,7 @@ class ScenarioController(QObject):
         self.set.current = e.name
         if has_result(sc.result):
             doc.set_result(sc.result, ALL_STAGES - e.stale)
-        w._update_title()
-        w._update_stale()
+        self.shown.emit()
         self.set.changed.emit()
         text = _tr("Switched to scenario %1; the undo history starts afresh").replace("%1", e.name)
         if left is not None:
@@ -456,33 +438,21 @@ class ScenarioController(QObject):
         self._capture()
         names = self.set.names()
         if len(names) < 2:
-            self.window.show_message(
+            self.services.show_message(
                 _tr("Compare scenarios"), _tr("Make at least two scenarios to compare.")
             )
             return None
         a = a or (self.set.current if self.set.current in names else names[0])
         b = b or next(n for n in names if n != a)
-        from app.gui.compare_view import CompareView
-
         dlg = self.compare_dialog
         if dlg is None:
-            dlg = CompareView(self, self.window)
+            dlg = CompareView(self, self.services.lang, self.services.parent)
             dlg.destroyed.connect(lambda *_: setattr(self, "compare_dialog", None))
             self.compare_dialog = dlg
         self._load_then(list(self.set.entries), lambda: dlg.show_pair(a, b))
         dlg.show()
         dlg.raise_()
         return dlg
-
-
-def _saved_name(folder: Path) -> str | None:
-    """The name inside a scenario folder's scenario.json (None: not a readable scenario)."""
-    try:
-        doc = json.loads((folder / "scenario.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    name = doc.get("name") if isinstance(doc, dict) else None
-    return str(name) if name else None
 
 
 class ScenarioPanel(QWidget):
@@ -596,11 +566,13 @@ class ScenarioPanel(QWidget):
         self.ctl.open_compare(cur, sel if sel and sel != cur else None)
 
 
-def install_scenarios(window) -> ScenarioController:
-    """Add the scenario dock, menu and compare action to the main window."""
-    ctl = ScenarioController(window)
+def install_scenarios(
+    main: QMainWindow, doc: PlanDocument, services: ScenarioServices, beside: QDockWidget
+) -> tuple[ScenarioController, ScenarioPanel, QDockWidget]:
+    """The scenario dock (a tab beside ``beside``), its menu and the toolbar's compare button."""
+    ctl = ScenarioController(doc, services)
     panel = ScenarioPanel(ctl)
-    dock = QDockWidget(_tr("Scenarios"), window)
+    dock = QDockWidget(_tr("Scenarios"), main)
     dock.setObjectName("scenarios")
     dock.setWidget(panel)
     dock.setFeatures(
@@ -609,21 +581,20 @@ def install_scenarios(window) -> ScenarioController:
         | QDockWidget.DockWidgetFeature.DockWidgetClosable
     )
     # A tab beside the layers: the rules form and the summary keep their height.
-    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
-    window.tabifyDockWidget(window.layers_dock, dock)
-    window.layers_dock.raise_()
-    window.scenarios_dock, window.scenarios_panel = dock, panel
-    menu = window.menuBar().addMenu(_tr("&Scenarios"))
+    main.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, dock)
+    main.tabifyDockWidget(beside, dock)
+    beside.raise_()
+    menu = main.menuBar().addMenu(_tr("&Scenarios"))
     for key in ("new", "duplicate", "rename", "delete", "switch"):
         menu.addAction(panel.actions[key])
     menu.addSeparator()
     menu.addAction(panel.actions["compare"])
     menu.addSeparator()
     menu.addAction(dock.toggleViewAction())
-    toolbar = window.findChild(QToolBar, "main_toolbar")
+    toolbar = main.findChild(QToolBar, "main_toolbar")
     if toolbar is not None:
         toolbar.addSeparator()
         button = QToolButton()
         button.setDefaultAction(panel.actions["compare"])
         toolbar.addWidget(button)
-    return ctl
+    return ctl, panel, dock

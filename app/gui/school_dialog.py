@@ -14,7 +14,7 @@ from PyQt6.QtWidgets import (
     QSpinBox,
 )
 
-from planning.rules import LEVELS
+from core.vocab import LEVEL, LEVELS, QUALITY, STATUS
 
 
 def _tr(text: str) -> str:
@@ -22,15 +22,14 @@ def _tr(text: str) -> str:
 
 
 class SchoolDialog(QDialog):
-    def __init__(self, school_id: str, values: dict[str, Any], parent=None):
+    def __init__(self, school_id: str, values: dict[str, Any], lang: str = "zh", parent=None):
         super().__init__(parent)
         self.setWindowTitle(_tr("School %1").replace("%1", school_id))
         form = QFormLayout(self)
         self.name = QLineEdit(str(values.get("name", "")))
         self.level = QComboBox()
-        labels = {"primary": _tr("Primary"), "junior": _tr("Junior"), "senior": _tr("Senior")}
         for lv in LEVELS:
-            self.level.addItem(labels[lv], lv)
+            self.level.addItem(LEVEL.label(lv, lang), lv)
         self.level.setCurrentIndex(LEVELS.index(values.get("level", "primary")))
         self.classes, self.students, self.capacity = QSpinBox(), QSpinBox(), QSpinBox()
         for box, col in (
@@ -43,18 +42,14 @@ class SchoolDialog(QDialog):
             v = values.get(col, 0)
             box.setValue(0 if v is None or v != v else int(v))
         self.quality = QComboBox()
-        for code, text in (
-            ("core", _tr("Core")),
-            ("ordinary", _tr("Ordinary")),
-            ("weak", _tr("Weak")),
-        ):
-            self.quality.addItem(text, code)
+        for code in QUALITY.codes:
+            self.quality.addItem(QUALITY.label(code, lang), code)
         self.quality.setCurrentIndex(
             max(0, self.quality.findData(values.get("quality", "ordinary")))
         )
         self.status = QComboBox()
-        for code, text in (("existing", _tr("Existing")), ("planned", _tr("Planned"))):
-            self.status.addItem(text, code)
+        for code in STATUS.codes:
+            self.status.addItem(STATUS.label(code, lang), code)
         self.status.setCurrentIndex(max(0, self.status.findData(values.get("status", "existing"))))
         form.addRow(_tr("Name"), self.name)
         form.addRow(_tr("Level"), self.level)

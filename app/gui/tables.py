@@ -17,6 +17,8 @@ from PyQt6.QtCore import (
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWidget
 
+from core.vocab import GROUP_ROLE, LAYOUT_STATUS, LEVEL, MODE, PATTERN, QUALITY, STATUS, Vocab
+
 SchoolKey = tuple[str, str]
 _ROOT = QModelIndex()
 
@@ -25,21 +27,21 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("tables", text)
 
 
-def value_labels() -> dict[str, dict[str, str]]:
-    """Display names of coded values, per column (``core`` is a quality and a group role)."""
-    level = {"primary": _tr("Primary"), "junior": _tr("Junior"), "senior": _tr("Senior")}
-    return {
-        "level": level,
-        "quality": {"core": _tr("Core"), "ordinary": _tr("Ordinary"), "weak": _tr("Weak")},
-        "group_role": {"core": _tr("Core school"), "member": _tr("Member"), "none": ""},
-        "status": {"existing": _tr("Existing"), "planned": _tr("Planned")},
-        "layout_status": {
-            "new": _tr("New"),
-            "permanent": _tr("Keep"),
-            "transitional": _tr("Transitional"),
-            "to_merge": _tr("To merge"),
-        },
-    }
+# The vocabulary of each coded column (``core`` is a quality and a group role).
+CODED_COLUMNS: dict[str, Vocab] = {
+    "level": LEVEL,
+    "quality": QUALITY,
+    "group_role": GROUP_ROLE,
+    "status": STATUS,
+    "layout_status": LAYOUT_STATUS,
+    "pattern": PATTERN,
+    "mode": MODE,
+}
+
+
+def value_labels(lang: str) -> dict[str, dict[str, str]]:
+    """Display names of coded values, per column, from ``core.vocab``."""
+    return {col: vocab.labels(lang) for col, vocab in CODED_COLUMNS.items()}
 
 
 def table_columns() -> dict[str, list[tuple[str, str]]]:
@@ -107,11 +109,11 @@ def _fmt(col: str, value) -> str:
 class FrameModel(QAbstractTableModel):
     """A read-only view of a DataFrame's chosen columns; sorts on raw values."""
 
-    def __init__(self, columns: list[tuple[str, str]], parent=None):
+    def __init__(self, columns: list[tuple[str, str]], lang: str = "zh", parent=None):
         super().__init__(parent)
         self.columns = columns
         self.frame = pd.DataFrame()
-        self.labels = value_labels()
+        self.labels = value_labels(lang)
 
     def set_frame(self, frame: pd.DataFrame | None, names: dict[str, str] | None = None) -> None:
         self.beginResetModel()
@@ -180,7 +182,7 @@ class TablesPanel(QTabWidget):
 
     selected = pyqtSignal(list)
 
-    def __init__(self, parent=None):
+    def __init__(self, lang: str = "zh", parent=None):
         super().__init__(parent)
         self.models: dict[str, FrameModel] = {}
         self.views: dict[str, QTableView] = {}
@@ -192,7 +194,7 @@ class TablesPanel(QTabWidget):
         }
         self._quiet = False
         for name, cols in table_columns().items():
-            model = FrameModel(cols, self)
+            model = FrameModel(cols, lang, self)
             proxy = QSortFilterProxyModel(self)
             proxy.setSourceModel(model)
             proxy.setSortRole(Qt.ItemDataRole.UserRole)

@@ -4,7 +4,8 @@ A planning job is a plain function ``fn(progress) -> value`` run on a ``QThread`
 implements ``core.progress.Progress`` with Qt signals, so engines report to the progress bar
 and poll the cancel flag without knowing about Qt. One job runs at a time: submitting while busy
 cancels the running job and runs the newest request next (older pending requests are dropped,
-they would be stale anyway).
+they would be stale anyway). ``run_beside`` runs a plain function next to the caller (the print
+map encodes its PNG while it draws the PDF pages).
 """
 
 from __future__ import annotations
@@ -49,6 +50,29 @@ class Job:
     name: str  # what the job does, e.g. "plan", "catchments", "export"
     fn: Callable[[QtProgress], Any]
     tag: Any = None  # caller data handed back with the outcome (e.g. document revision)
+    done: Callable[[Job, Any], None] | None = None  # called with the value when it succeeded
+
+
+def run_beside(fn: Callable[[], None]) -> Callable[[], None]:
+    """Start ``fn`` on a thread of its own; the returned ``join()`` waits for it and re-raises
+    its exception in the caller's thread."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fn()
+        except BaseException as exc:  # re-raised by join(), in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name=getattr(fn, "__name__", "beside"), daemon=True)
+    thread.start()
+
+    def join() -> None:
+        thread.join()
+        if errors:
+            raise errors[0]
+
+    return join
 
 
 class _JobThread(QThread):

@@ -1,0 +1,64 @@
+"""The Summary dock's text: the project's size and, once planned, the plan's key figures."""
+
+from __future__ import annotations
+
+import html
+
+from PyQt6.QtCore import QCoreApplication
+
+from app.gui.document import PlanDocument, has_result
+from core.vocab import LEVEL, LEVELS
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("window", text)
+
+
+def summary_rows(doc: PlanDocument, lang: str) -> list[tuple[str, str]]:
+    s, r = doc.layers.schools, doc.result
+    rows = [
+        (_tr("Schools (rows by level)"), f"{len(s):,}"),
+        (_tr("Population units"), f"{len(doc.layers.units):,}"),
+    ]
+    if not has_result(r):
+        return rows
+    g, n, c = (
+        r.summary.get("groups", {}),
+        r.summary.get("new_schools", {}),
+        r.summary.get("catchments", {}),
+    )
+    rows.append((_tr("Groups"), f"{g.get('count', 0)}"))
+    if "coverage_pct" in g:
+        rows.append(
+            (_tr("Group coverage"), f"{g['coverage_pct']:.1f} % / {g.get('target_pct', 0):.0f} %")
+        )
+    rows.append((_tr("New schools"), f"{sum(int(n.get(lv, 0) or 0) for lv in LEVELS)}"))
+    if "capacity_total" in n:
+        rows.append((_tr("New places"), f"{int(n['capacity_total']):,}"))
+    layout = n.get("layout", {})
+    if layout:
+        rows.append((_tr("To merge"), f"{layout.get('to_merge', 0)}"))
+    for lv in LEVELS:
+        cl, name = c.get(lv), LEVEL.label(lv, lang)
+        if isinstance(cl, dict):
+            rows.append((name + " " + _tr("pupils"), f"{cl.get('students', 0):,.0f}"))
+            rows.append(
+                (name + " " + _tr("mean distance"), f"{cl.get('mean_distance_km', 0):.2f} km")
+            )
+            far = cl.get("too_far", 0) + cl.get("unserved", 0)
+            rows.append((name + " " + _tr("too far or unserved"), f"{far:,.0f}"))
+    t = r.summary.get("timings_s", {})
+    if t:
+        rows.append((_tr("Solve time"), f"{sum(t.values()):.2f} s"))
+    return rows
+
+
+def summary_html(doc: PlanDocument, lang: str) -> str:
+    if doc.layers is None:
+        return "<p>" + html.escape(_tr("Open a project to start (File > Open).")) + "</p>"
+    cells = "".join(
+        f"<tr><td style='color:#555;padding:1px 10px 1px 0'>{html.escape(k)}</td>"
+        f"<td align='right'><b>{html.escape(v)}</b></td></tr>"
+        for k, v in summary_rows(doc, lang)
+    )
+    return f"<table width='100%'>{cells}</table>"
