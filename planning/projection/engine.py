@@ -188,7 +188,7 @@ def _project_levels(units, params, standards, years, first_birth):
 def _check_population(units, children, years) -> None:
     pop = _population(units)
     total = children.sum(axis=1)
-    over = np.isfinite(pop)[:, None] & (pop[:, None] > 0) & (total > pop[:, None] * (1 + 1e-9))
+    over = np.isfinite(pop)[:, None] & (total > np.maximum(pop, 0.0)[:, None] * (1 + 1e-9) + 1e-9)
     if not over.any():
         return
     rows = (
