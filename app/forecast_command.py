@@ -4,7 +4,8 @@
     schoolplan plan [PROJECT] --year 2030
 
 ``forecast`` writes forecast.xlsx (county, townships, each school's current zone, units, the
-rules used) and forecast.png. The zones are those of a saved plan (``--plan``), else of a plan
+rules used, and with zones the phased schedule 分期实施 and classes per school and year) and
+forecast.png. The zones are those of a saved plan (``--plan``), else of a plan
 of the base year run now. ``plan --year`` plans with that year's projected children and class
 sizes (``planning.projection.engine.layers_for_year``). Bad input exits 2 with a plain message.
 """
@@ -24,6 +25,7 @@ from planning.pipeline import run_plan
 from planning.project import load_rules_for
 from planning.projection.engine import layers_for_year, run_projection
 from planning.rules import Rules
+from planning.schedule import phased_schedule
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 
@@ -99,8 +101,16 @@ def _forecast(args) -> int:
     name = cfg.path.parent.name if cfg.path else "forecast"
     out = Path(args.out) if args.out else Path.cwd() / "out" / name
     title = (cfg.name_en if args.lang == "en" else cfg.name) or ""
+    schedule = phased_schedule(plan, result, rules) if plan is not None else None
     files = write_forecast(
-        result, layers.units, out, params=rules.projection, plan=plan, title=title, lang=args.lang
+        result,
+        layers.units,
+        out,
+        params=rules.projection,
+        plan=plan,
+        schedule=schedule,
+        title=title,
+        lang=args.lang,
     )
     totals = result.totals()
     first, last = int(result.years[0]), int(result.years[-1])

@@ -13,6 +13,7 @@ from app.export.forecast import write_forecast
 from app.forecast_command import add_parser, add_year_flag, apply_year, run
 from planning.pipeline import run_plan
 from planning.projection.engine import run_projection
+from planning.schedule import phased_schedule
 
 
 @pytest.fixture(scope="module")
@@ -32,11 +33,24 @@ def _year_cols(header: tuple) -> list[int]:
 def test_forecast_files_agree_with_the_projection(sample_layers, sample_plan, projection, tmp_path):
     layers, rules, _ = sample_layers
     plan, _ = sample_plan
+    schedule = phased_schedule(plan, projection, rules)
     files = write_forecast(
-        projection, layers.units, tmp_path, params=rules.projection, plan=plan, title="道县"
+        projection,
+        layers.units,
+        tmp_path,
+        params=rules.projection,
+        plan=plan,
+        schedule=schedule,
+        title="道县",
     )
     wb = load_workbook(files["xlsx"])
-    assert wb.sheetnames == ["全县", "分乡镇", "分学区", "分村社区", "预测参数"]
+    sheets = ["全县", "分乡镇", "分学区", "分村社区", "预测参数", "分期实施", "分年班级"]
+    assert wb.sheetnames == sheets
+    steps = _rows(wb["分期实施"])
+    assert len(steps) == len(schedule.steps) + 1
+    assert {r[3] for r in steps[1:]} == {"新建", "撤并", "过渡性保留"}
+    classes = _rows(wb["分年班级"])
+    assert classes[1][5].split()[1] in {"扩班", "维持", "减班"}
     county = _rows(wb["全县"])
     assert county[0][1] == "2024(现状)" and county[0][-1] == "2035年较现状"
     assert [r[0] for r in county[1:]] == ["小学", "初中", "高中"]
@@ -72,6 +86,7 @@ def test_forecast_command_writes_both_files(sample_project, tmp_path, capsys):
     wb = load_workbook(tmp_path / "forecast.xlsx")
     assert "分学区" not in wb.sheetnames
     assert wb["全县"].cell(1, 11).value == "2033"
+    assert "分期实施" not in wb.sheetnames
     assert "forecast.png" in capsys.readouterr().out
 
 

@@ -24,9 +24,10 @@ from openpyxl.utils import get_column_letter
 from app.export.fonts import cjk_font_or_raise
 from app.export.tables import HEADER_FILL, HEADER_FONT, INT, put
 from core.params import specs
-from core.vocab import LEVEL, LEVELS
+from core.vocab import CLASS_CHANGE, LEVEL, LEVELS, SCHEDULE_ACTION, TERM
 from planning.projection.engine import ProjectionResult
 from planning.projection.params import ProjectionParams
+from planning.schedule import ScheduleResult
 
 LEVEL_COLORS = {"primary": "#2b7bba", "junior": "#e08214", "senior": "#5aa05a"}
 NO_SCHOOL = "(无学位)"
@@ -45,8 +46,10 @@ WORDS = {
         "title": "学龄人口预测",
         "axis": "学龄人口(人)",
         "note": "{base}年为现状(数据),以后各年为预测",
-        "sheets": ("全县", "分乡镇", "分学区", "分村社区", "预测参数"),
+        "sheets": ("全县", "分乡镇", "分学区", "分村社区", "预测参数", "分期实施", "分年班级"),
         "param": ("参数", "取值", "单位", "依据"),
+        "steps": ("学段", "学校编号", "学校名称", "措施", "年份", "分期", "接收学校", "理由"),
+        "classes": ("学段", "学校编号", "学校名称", "现有班级", "现状班额"),
     },
     "en": {
         "county": "County",
@@ -62,8 +65,10 @@ WORDS = {
         "title": "School-age children forecast",
         "axis": "school-age children",
         "note": "{base}: the data; later years: projection",
-        "sheets": ("County", "Townships", "Zones", "Units", "Parameters"),
+        "sheets": ("County", "Townships", "Zones", "Units", "Parameters", "Phasing", "Classes"),
         "param": ("Parameter", "Value", "Unit", "Source"),
+        "steps": ("Level", "School id", "School", "Action", "Year", "Term", "Receiving", "Reason"),
+        "classes": ("Level", "School id", "School", "Classes now", "Class size now"),
     },
 }
 
@@ -166,6 +171,49 @@ def _params_sheet(wb, title: str, params: ProjectionParams, lang: str) -> None:
         put(ws, i, 4, spec.info.source)
 
 
+def _steps_sheet(wb, title: str, schedule: ScheduleResult, names: dict, lang: str) -> None:
+    ws = wb.create_sheet(title)
+    _header(ws, 1, list(_words(lang)["steps"]), [8, 12, 26, 12, 8, 10, 26, 60])
+    order = {"build": 0, "close": 1, "transitional": 2}
+    steps = schedule.steps.assign(_o=schedule.steps["action"].map(order))
+    steps = steps.sort_values(["_o", "year", "level", "school_id"], na_position="last")
+    for i, rec in enumerate(steps.to_dict("records"), start=2):
+        year = rec["year"]
+        cells = [
+            LEVEL.label(rec["level"], lang),
+            rec["school_id"],
+            rec["name"],
+            SCHEDULE_ACTION.label(rec["action"], lang),
+            None if pd.isna(year) else int(year),
+            TERM.label(rec["term"], lang),
+            names.get(rec["receiving_school_id"], ""),
+            rec["reason_en"] if lang == "en" else rec["reason"],
+        ]
+        for j, value in enumerate(cells, start=1):
+            put(ws, i, j, value, "0" if j == 5 else None)
+    ws.freeze_panes = "A2"
+
+
+def _classes_sheet(wb, title: str, schedule: ScheduleResult, names: dict, years, lang) -> None:
+    """Classes needed per school and year, each cell with expand / keep / shrink."""
+    ws = wb.create_sheet(title)
+    heads = list(_words(lang)["classes"]) + [str(int(y)) for y in years]
+    _header(ws, 1, heads, [8, 12, 26, 10, 8] + [11] * len(years))
+    change = CLASS_CHANGE.labels(lang)
+    c = schedule.classes
+    for i, ((level, sid), rows) in enumerate(c.groupby(["level", "school_id"], sort=False), 2):
+        rows = rows.set_index("year")
+        first = rows.iloc[0]
+        lead = [LEVEL.label(level, lang), sid, names.get(sid, ""), int(first["classes"])]
+        for j, value in enumerate([*lead, int(first["class_size"])], start=1):
+            put(ws, i, j, value, INT if j >= 4 else None)
+        for j, y in enumerate(years, start=len(lead) + 2):
+            r = rows.loc[int(y)]
+            text = f"{int(r['classes_needed'])} {change[r['change']]}" if r["open"] else "—"
+            put(ws, i, j, text)
+    ws.freeze_panes = ws.cell(row=2, column=6)
+
+
 def write_forecast_xlsx(
     projection: ProjectionResult,
     units: pd.DataFrame,
@@ -173,9 +221,11 @@ def write_forecast_xlsx(
     *,
     params: ProjectionParams | None = None,
     plan=None,
+    schedule: ScheduleResult | None = None,
     lang: str = "zh",
 ) -> Path:
-    """forecast.xlsx: county, townships, zones (with ``plan``), units and the rules used."""
+    """forecast.xlsx: county, townships, zones (with ``plan``), units, the rules used and, with
+    ``schedule``, the phased steps (分期实施) and classes per school and year."""
     w = _words(lang)
     years, base = [int(y) for y in projection.years], projection.base_year
     table = unit_table(projection, units)
@@ -205,6 +255,10 @@ def write_forecast_xlsx(
     _sheet(wb, names[3], lead, table, years, base, lang)
     if params is not None:
         _params_sheet(wb, names[4], params, lang)
+    if schedule is not None and plan is not None:
+        school_names = dict(zip(plan.schools["school_id"].astype(str), plan.schools["name"]))
+        _steps_sheet(wb, names[5], schedule, school_names, lang)
+        _classes_sheet(wb, names[6], schedule, school_names, years, lang)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     wb.save(path)
@@ -294,14 +348,16 @@ def write_forecast(
     *,
     params: ProjectionParams | None = None,
     plan=None,
+    schedule: ScheduleResult | None = None,
     title: str = "",
     lang: str = "zh",
 ) -> dict[str, Path]:
     """forecast.xlsx and forecast.png in ``out_dir``."""
     out = Path(out_dir)
+    xlsx = out / "forecast.xlsx"
     return {
         "xlsx": write_forecast_xlsx(
-            projection, units, out / "forecast.xlsx", params=params, plan=plan, lang=lang
+            projection, units, xlsx, params=params, plan=plan, schedule=schedule, lang=lang
         ),
         "png": plot_forecast(projection, units, out / "forecast.png", title=title, lang=lang),
     }
