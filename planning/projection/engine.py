@@ -35,7 +35,7 @@ from core.progress import Progress, check_canceled, ensure
 from core.vocab import LEVELS
 from geo.distance import as_xy
 from geo.layers import Layers
-from planning.demand import students_by_level
+from planning.demand import estimated_mask, students_by_level
 from planning.projection import cohorts
 from planning.projection.params import ProjectionParams
 from planning.projection.tables import read_cohorts
@@ -115,7 +115,9 @@ def _unit_xy(units: pd.DataFrame) -> np.ndarray:
     return as_xy(geom if (geom.geom_type == "Point").all() else geom.representative_point())
 
 
-def receivers_and_rural(units: pd.DataFrame, schools: pd.DataFrame | None) -> tuple:
+def receivers_and_rural(
+    units: pd.DataFrame, schools: pd.DataFrame | None
+) -> tuple[np.ndarray, np.ndarray]:
     """(receiving, rural) bool arrays: communities receive, villages send.
 
     Without any community in the layer the units nearest to a county-seat school receive.
@@ -147,14 +149,7 @@ def _delivered(units: pd.DataFrame, years: np.ndarray, deliveries: Mapping[str, 
 def _base_enrolment(units, standards, own, params, first_birth):
     """(enrolment, source) units × levels: data, own cohorts, or population × rate."""
     est = students_by_level(units, standards).to_numpy(float)
-    given = np.column_stack(
-        [
-            pd.to_numeric(units[f"students_{lv}"], errors="coerce").notna().to_numpy()
-            if f"students_{lv}" in units.columns
-            else np.zeros(len(units), bool)
-            for lv in LEVELS
-        ]
-    )
+    given = ~estimated_mask(units).to_numpy()
     source = np.where(given, "data", "rate").astype(object)
     have = ~np.isnan(own)
     for i, lv in enumerate(LEVELS):
@@ -163,14 +158,14 @@ def _base_enrolment(units, standards, own, params, first_birth):
         cols = cols[(cols >= 0) & (cols < own.shape[1])]
         from_cohorts = ~given[:, i] & have[:, cols].any(axis=1)
         source[from_cohorts, i] = "cohorts"
-    return est, given, source
+    return est, source
 
 
 def _project_levels(units, params, standards, years, first_birth):
     own = read_cohorts(units, params.base_year, params.horizon, first_birth, params.survival)
     national = np.asarray(params.national_births(first_birth, params.horizon))
     shape = cohorts.extend_rows(own, national)
-    enrol, _, source = _base_enrolment(units, standards, own, params, first_birth)
+    enrol, source = _base_enrolment(units, standards, own, params, first_birth)
     base = np.array([params.base_year])
     out = np.zeros((len(units), len(LEVELS), len(years)))
     for i, lv in enumerate(LEVELS):
@@ -236,11 +231,13 @@ def run_projection(
     first_birth = params.base_year - max(params.ages(lv)[1] for lv in LEVELS)
     children, source = _project_levels(units, params, standards, yrs, first_birth)
     check_canceled(progress)
-    children *= _delivered(units, yrs, deliveries)[:, None, :]
+    delivered = _delivered(units, yrs, deliveries)
+    children *= delivered[:, None, :]
     recv, rural = receivers_and_rural(units, schools)
     pop = np.nan_to_num(np.maximum(_population(units), 0.0))
-    live = recv[:, None] & _delivered(units, yrs, deliveries)
-    weight = np.where(live, np.where(pop.sum() > 0, pop, 1.0)[:, None], 0.0)
+    live = recv[:, None] & delivered
+    # Shared by the receivers' population; receivers without people take no one.
+    weight = np.where(live, pop[:, None], 0.0)
     sums = weight.sum(axis=0)
     weight = np.divide(weight, sums, out=np.zeros_like(weight), where=sums > 0)
     kept = (1.0 - params.urbanisation_share) ** (yrs - params.base_year)
