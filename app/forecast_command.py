@@ -17,7 +17,10 @@ import dataclasses
 import sys
 from pathlib import Path
 
-from core.errors import SchoolPlanError
+import numpy as np
+import pandas as pd
+
+from core.errors import InputError, SchoolPlanError
 from geo.layers import Layers
 from geo.project import load_layers, make_config
 from planning.outputs import read_plan
@@ -45,6 +48,12 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     p.add_argument("--to", type=int, metavar="YEAR", help="last year (default: the rules' horizon)")
     p.add_argument("--out", metavar="DIR", help="output folder (default: ./out/<project>)")
     p.add_argument("--rules", metavar="FILE", help="rules TOML ([projection] section)")
+    p.add_argument(
+        "--births",
+        metavar="FILE",
+        help="birth table, CSV or Excel: unit_id (or town), year, births — one row per place "
+        "and year",
+    )
     zones = p.add_mutually_exclusive_group()
     zones.add_argument(
         "--plan", metavar="PLAN_DIR", help="take the school zones from this saved plan folder"
@@ -75,6 +84,22 @@ def apply_year(layers: Layers, rules: Rules, year: int | None) -> tuple[Layers, 
     return layers, dataclasses.replace(rules, standards=standards)
 
 
+def read_birth_table(path: str | Path) -> pd.DataFrame:
+    """A birth table file as text cells (checked by the projection), rows numbered as in the file."""
+    path = Path(path)
+    try:
+        if path.suffix.lower() in (".xlsx", ".xls"):
+            table = pd.read_excel(path, dtype=str, engine="openpyxl")
+        else:
+            table = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
+    except (OSError, ValueError) as exc:
+        raise InputError(
+            f"the birth table {path} cannot be read ({exc})",
+            fix="give a CSV (UTF-8) or .xlsx file with columns unit_id (or town), year, births",
+        ) from None
+    return table.assign(src_row=np.arange(2, len(table) + 2))
+
+
 def _say(lang: str, zh: str, en: str) -> None:
     print(zh if lang == "zh" else en)
 
@@ -91,7 +116,10 @@ def _forecast(args) -> int:
         for p in report.errors:
             print(f"schoolplan: {p}", file=sys.stderr)
         return EXIT_UNUSABLE
-    result = run_projection(layers.units, layers.schools, rules.projection, rules.standards)
+    births = read_birth_table(args.births) if args.births else None
+    result = run_projection(
+        layers.units, layers.schools, rules.projection, rules.standards, births=births
+    )
     plan = None
     if args.plan:
         plan = read_plan(args.plan)

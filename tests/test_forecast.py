@@ -124,3 +124,23 @@ def test_plan_2035_needs_no_primary_school_2030_did_not(sample_layers):
         ns = result.new_schools
         new[year] = set(ns.loc[ns["level"] == "primary", "unit_id"].astype(str))
     assert new[2035] <= new[2030]
+
+
+def test_forecast_command_reads_a_birth_table(sample_project, tmp_path, capsys):
+    parser = argparse.ArgumentParser(prog="schoolplan")
+    add_parser(parser.add_subparsers(dest="command"))
+    good = tmp_path / "births.csv"
+    rows = ["乡镇,年份,出生人数"] + [
+        f"濂溪街道,{y},{300 - 10 * (y - 2007)}" for y in range(2007, 2025)
+    ]
+    good.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["forecast", str(sample_project), "--out", str(out), "--no-zones", "--births"]
+    assert run(parser.parse_args([*argv, str(good)])) == 0
+    assert (out / "forecast.xlsx").is_file()
+    bad = tmp_path / "bad.csv"
+    bad.write_text("乡镇,年份,出生人数\n濂溪街道,2020,5\n濂溪街道,2021,-3\n", encoding="utf-8")
+    capsys.readouterr()
+    assert run(parser.parse_args([*argv, str(bad)])) == 2
+    err = capsys.readouterr().err
+    assert "row 3" in err and "negative" in err

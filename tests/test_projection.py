@@ -328,3 +328,41 @@ def test_children_never_negative_nor_above_population(rows, share):
     np.testing.assert_allclose(
         res.totals().to_numpy(), still.totals().to_numpy(), rtol=1e-9, atol=1e-6
     )
+
+
+# ---- long birth tables (unit_id or town, year, births) -------------------------------------
+
+
+def test_town_birth_table_is_shared_by_population():
+    p = no_urbanisation()
+    units = units_frame(population=[1000.0, 3000.0, 500.0], town=["甲镇", "甲镇", "乙镇"])
+    table = pd.DataFrame({"town": "甲镇", "year": range(2007, 2025), "births": 40.0})
+    res = run_projection(units, None, p, Standards(), years=[2024], births=table)
+    assert res.children[0, 0, 0] == pytest.approx(6 * 10 * p.survival)
+    assert res.children[1, 0, 0] == pytest.approx(6 * 30 * p.survival)
+    assert res.children[2, 0, 0] == pytest.approx(500 * Standards().rate_primary)  # no table
+    assert list(res.source[:, 0]) == ["cohorts", "cohorts", "rate"]
+
+
+def test_bad_long_birth_table_gets_one_message_per_row():
+    units = units_frame(population=[1000.0, 1000.0])
+    table = pd.DataFrame(
+        {
+            "unit_id": ["U0", "U0", "U0", "U9", "U1", "U1", "U1", "U1"],
+            "year": ["2020", "2021", "2023", "2020", "2020", "2020", "2040", "二〇二一"],
+            "births": ["5", "-2", "5", "5", "5", "5", "5", "5"],
+        }
+    )
+    with pytest.raises(InputError) as exc:
+        run_projection(units, None, ProjectionParams(), Standards(), births=table)
+    found = {(p.code, p.row) for p in exc.value.problems}
+    assert found == {
+        ("birth_table_unknown", 5),
+        ("birth_table_year", 9),
+        ("birth_table_late", 8),
+        ("birth_table_negative", 3),
+        ("birth_table_gap", 2),  # U0: 2022 missing
+        ("birth_table_gap", 6),  # U1: 2021–2039 missing
+        ("birth_table_duplicate", 7),
+    }
+    assert all(p.fix and p.file == "births" for p in exc.value.problems)

@@ -38,7 +38,7 @@ from geo.layers import Layers
 from planning.demand import estimated_mask, students_by_level
 from planning.projection import cohorts
 from planning.projection.params import ProjectionParams
-from planning.projection.tables import read_cohorts
+from planning.projection.tables import births_from_table, read_cohorts
 from planning.rules import Rules, Standards
 
 RECEIVING_KINDS = ("community", "new_community")
@@ -217,15 +217,19 @@ def run_projection(
     *,
     years: Sequence[int] | None = None,
     deliveries: Mapping[str, int] | None = None,
+    births: pd.DataFrame | None = None,
     progress: Progress | None = None,
 ) -> ProjectionResult:
     """Children per unit, level and year from ``params.base_year`` to ``params.horizon``.
 
     ``deliveries`` maps unit_id → the year a new community's housing is delivered (a units
-    column ``delivery_year`` does the same). Refuses (``InputError``) a bad birth table or a
-    projection giving any unit more children than people.
+    column ``delivery_year`` does the same). ``births`` is a long birth table (unit_id or town,
+    year, births; see ``tables.births_from_table``). Refuses (``InputError``) a bad birth table
+    or a projection giving any unit (with a population) more children than people.
     """
     progress = ensure(progress)
+    if births is not None:
+        units = births_from_table(units, births, params.horizon)
     progress.update(0.0, "学龄人口预测 / projecting school-age children")
     yrs = _years(params, years)
     first_birth = params.base_year - max(params.ages(lv)[1] for lv in LEVELS)

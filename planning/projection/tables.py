@@ -124,3 +124,93 @@ def read_cohorts(
             given = ~np.isnan(a_vals[:, j])
             grid[given, col] = a_vals[given, j]
     return grid
+
+
+TABLE_COLUMNS = {"unit_id": ("unit_id", "单元编号"), "town": ("town", "乡镇", "乡镇(街道)"),
+                 "year": ("year", "年份"), "births": ("births", "出生人数", "出生人口")}  # fmt: skip
+
+
+def _table_column(table: pd.DataFrame, key: str) -> str | None:
+    return next((c for c in TABLE_COLUMNS[key] if c in table.columns), None)
+
+
+def _table_rows(table: pd.DataFrame) -> np.ndarray:
+    if "src_row" in table.columns:
+        return table["src_row"].to_numpy()
+    return np.arange(2, len(table) + 2)  # row 1 holds the headings
+
+
+def _check_table(table, key_col, keys, known, horizon, rows, problems, where) -> None:
+    """Row-level checks of a long birth table: unknown place, bad year or count, gaps."""
+    year = pd.to_numeric(table[_table_column(table, "year")], errors="coerce").to_numpy(float)
+    count = pd.to_numeric(table[_table_column(table, "births")], errors="coerce").to_numpy(float)
+    for i in np.flatnonzero(~np.isin(keys, known)):
+        problems.add(f"'{keys[i]}' is not a {key_col} of the population layer",
+                     fix=f"use a {key_col} of the population layer", row=int(rows[i]),
+                     column=key_col, code="birth_table_unknown", **where)  # fmt: skip
+    for i in np.flatnonzero(~(np.isfinite(year) & (year == np.round(year)))):
+        problems.add("the year is missing or not a whole number", fix="give a year such as 2023",
+                     row=int(rows[i]), column="year", code="birth_table_year", **where)  # fmt: skip
+    for i in np.flatnonzero(year > horizon):
+        problems.add(f"births of {year[i]:.0f} are after the horizon {horizon}",
+                     fix="drop the row, or move the projection's horizon later",
+                     row=int(rows[i]), column="year", code="birth_table_late", **where)  # fmt: skip
+    for i in np.flatnonzero(~(count >= 0)):
+        problems.add(f"the count '{table.iloc[i][_table_column(table, 'births')]}' is missing or negative",
+                     fix="give the number of births (0 or more)", row=int(rows[i]),
+                     column="births", code="birth_table_negative", **where)  # fmt: skip
+    frame = pd.DataFrame({"key": keys, "year": year, "row": rows}).dropna()
+    for key, part in frame.groupby("key", sort=False):
+        ys = np.unique(part["year"].astype(int))
+        missing = sorted(set(range(int(ys[0]), int(ys[-1]) + 1)) - set(ys.tolist()))
+        if missing:
+            problems.add(f"{key}: no row for {', '.join(map(str, missing))} between {ys[0]} and {ys[-1]}",
+                         fix="add a row for every year in between (0 when no child was born)",
+                         row=int(part["row"].iloc[0]), column="year", code="birth_table_gap", **where)  # fmt: skip
+        dup = part["year"].duplicated()
+        for r in part.loc[dup, "row"]:
+            problems.add(f"{key}: a second row for the same year", fix="keep one row per year",
+                         row=int(r), column="year", code="birth_table_duplicate", **where)  # fmt: skip
+
+
+def births_from_table(
+    units: pd.DataFrame, table: pd.DataFrame, horizon: int, *, where: str = "births"
+) -> pd.DataFrame:
+    """``units`` with ``births_<year>`` columns from a long table (unit_id or town, year, births).
+
+    A township's births are shared among its units by population. Every bad row is reported
+    (``InputError``): an unknown unit or town, a missing or late year, a negative count, a gap
+    between a place's years, a year given twice.
+    """
+    key_col = "unit_id" if _table_column(table, "unit_id") else "town"
+    problems = ProblemList()
+    missing = [k for k in (key_col, "year", "births") if _table_column(table, k) is None]
+    if missing:
+        raise InputError(f"the birth table has no column {', '.join(missing)}",
+                         fix="columns: unit_id (or town), year, births", problems=[])  # fmt: skip
+    keys = table[_table_column(table, key_col)].astype(str).to_numpy()
+    known = units[key_col].astype(str).unique()
+    _check_table(
+        table, key_col, keys, known, horizon, _table_rows(table), problems, {"file": where}
+    )
+    if problems.errors:
+        raise InputError(
+            f"the birth table cannot be used: {len(problems.errors)} problem(s)",
+            problems=problems.errors,
+            fix="correct the rows listed, then run again",
+        )
+    year = pd.to_numeric(table[_table_column(table, "year")]).astype(int)
+    count = pd.to_numeric(table[_table_column(table, "births")]).astype(float)
+    wide = pd.DataFrame({"key": keys, "year": year, "n": count}).pivot(
+        index="key", columns="year", values="n"
+    )
+    pop = pd.to_numeric(units.get("population"), errors="coerce").fillna(0.0).clip(lower=0.0)
+    unit_key = units[key_col].astype(str)
+    share = pop / pop.groupby(unit_key).transform("sum").replace(0.0, np.nan)
+    if key_col == "unit_id":
+        share = pd.Series(1.0, index=units.index)
+    out = units.copy()
+    for y in wide.columns:
+        values = unit_key.map(wide[y]).astype(float)
+        out[f"births_{int(y)}"] = values * share.fillna(0.0)
+    return out
