@@ -22,6 +22,7 @@ The receiver of a merged school is the school whose zone holds the unit nearest 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 import pandas as pd
@@ -33,6 +34,13 @@ from planning.projection.engine import ProjectionResult, standards_for_year
 from planning.rules import Rules
 
 NEVER = -1
+
+
+class PlanZones(Protocol):
+    """What the schedule reads of a plan (``planning.pipeline.PlanResult`` has both)."""
+
+    schools: pd.DataFrame  # school_id, name, level, classes, layout_status, geometry
+    demand: pd.DataFrame  # unit_id, school_id_<level>, geometry
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,7 @@ def first_year_for_good(ok: np.ndarray) -> np.ndarray:
 
 def classes_needed(children: np.ndarray, class_size: np.ndarray) -> np.ndarray:
     """⌈children / class size⌉ per school and year (a school with no child needs none)."""
-    return np.ceil(np.round(children / class_size[None, :], 9)).astype(int)
+    return np.asarray(np.ceil(np.round(children / class_size[None, :], 9)), dtype=int)
 
 
 def class_change(needed: np.ndarray, classes: np.ndarray) -> np.ndarray:
@@ -73,7 +81,9 @@ def class_change(needed: np.ndarray, classes: np.ndarray) -> np.ndarray:
 # ---- build: zones, places and receivers from the plan -------------------------------------
 
 
-def _zone_children(plan, projection: ProjectionResult, level: str, ids: np.ndarray) -> np.ndarray:
+def _zone_children(
+    plan: PlanZones, projection: ProjectionResult, level: str, ids: np.ndarray
+) -> np.ndarray:
     """Schools × years: the projected children of each school's zone at ``level``."""
     li = LEVELS.index(level)
     pos = {u: i for i, u in enumerate(projection.unit_ids)}
@@ -92,7 +102,7 @@ def _zone_children(plan, projection: ProjectionResult, level: str, ids: np.ndarr
     return out
 
 
-def _receivers(plan, level: str, closing: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
+def _receivers(plan: PlanZones, level: str, closing: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
     """Position in ``ids`` of the school whose zone holds the unit nearest each closing school."""
     demand = plan.demand
     col = f"school_id_{level}"
@@ -129,7 +139,10 @@ def _term(rules: Rules, year: int) -> str:
     return "near" if year <= p.near_term_year else "long"
 
 
-def _step(school, action, year, reason, rules, receiving="", **fields) -> dict:
+def _step(
+    school: pd.Series, action: str, year: int, reason: str, rules: Rules, receiving: str = "",
+    **fields: object,
+) -> dict[str, object]:  # fmt: skip
     last = rules.projection.horizon
     shown = last if year == NEVER else year
     return {
@@ -165,10 +178,10 @@ class _Level:
     @property
     def is_open(self) -> np.ndarray:
         cols = np.arange(len(self.years))[None, :]
-        return (self.built[:, None] != NEVER) & (cols >= self.built[:, None])
+        return np.asarray((self.built[:, None] != NEVER) & (cols >= self.built[:, None]))
 
 
-def _build_level(plan, projection: ProjectionResult, rules: Rules, level: str) -> _Level:
+def _build_level(plan: PlanZones, projection: ProjectionResult, rules: Rules, level: str) -> _Level:
     years = projection.years
     schools = plan.schools[plan.schools["level"] == level]
     open_ = schools[schools["layout_status"].astype(str) != "to_merge"]
@@ -190,7 +203,7 @@ def _build_level(plan, projection: ProjectionResult, rules: Rules, level: str) -
     return _Level(years, open_, ids, sizes, zone, classes, places, is_new, built, thr)
 
 
-def _build_steps(lv: _Level, rules: Rules) -> list[dict]:
+def _build_steps(lv: _Level, rules: Rules) -> list[dict[str, object]]:
     out = []
     for i in np.flatnonzero(lv.is_new):
         year = NEVER if lv.built[i] == NEVER else int(lv.years[lv.built[i]])
@@ -199,7 +212,7 @@ def _build_steps(lv: _Level, rules: Rules) -> list[dict]:
     return out
 
 
-def _close_steps(plan, lv: _Level, rules: Rules, level: str) -> list[dict]:
+def _close_steps(plan: PlanZones, lv: _Level, rules: Rules, level: str) -> list[dict[str, object]]:
     schools = plan.schools[plan.schools["level"] == level]
     closing = schools[schools["layout_status"].astype(str) == "to_merge"]
     recv = _receivers(plan, level, closing, lv.ids)
@@ -216,7 +229,7 @@ def _close_steps(plan, lv: _Level, rules: Rules, level: str) -> list[dict]:
     return out
 
 
-def _transitional_steps(lv: _Level, rules: Rules) -> list[dict]:
+def _transitional_steps(lv: _Level, rules: Rules) -> list[dict[str, object]]:
     limit = float(rules.new_schools.transitional_max_students)
     last = lv.zone[:, -1]
     permanent = (lv.open_["layout_status"].astype(str) == "permanent").to_numpy()
@@ -250,7 +263,7 @@ def _classes_frame(lv: _Level, level: str) -> pd.DataFrame:
     )
 
 
-def phased_schedule(plan, projection: ProjectionResult, rules: Rules) -> ScheduleResult:
+def phased_schedule(plan: PlanZones, projection: ProjectionResult, rules: Rules) -> ScheduleResult:
     """The phased schedule of ``plan`` over the projection's years (see the module docstring)."""
     steps, frames = [], []
     for level in LEVELS:

@@ -69,7 +69,7 @@ def calibrate(
         scaled = projected * (enrolment / base)[:, None]
     empty = ~(base > 0)
     scaled[empty] = enrolment[empty, None] * fallback[empty]
-    return scaled
+    return np.asarray(scaled, dtype=float)
 
 
 def urbanise(

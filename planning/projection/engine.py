@@ -134,7 +134,9 @@ def receivers_and_rural(
     return recv, np.isin(kind, RURAL_KINDS) & ~recv
 
 
-def _delivered(units: pd.DataFrame, years: np.ndarray, deliveries: Mapping[str, int] | None):
+def _delivered(
+    units: pd.DataFrame, years: np.ndarray, deliveries: Mapping[str, int] | None
+) -> np.ndarray:
     """Units × years: True once the unit's housing is delivered (always, without a year)."""
     due = np.full(len(units), -np.inf)
     if "delivery_year" in units.columns:
@@ -146,7 +148,13 @@ def _delivered(units: pd.DataFrame, years: np.ndarray, deliveries: Mapping[str, 
     return years[None, :] >= due[:, None]
 
 
-def _base_enrolment(units, standards, own, params, first_birth):
+def _base_enrolment(
+    units: pd.DataFrame,
+    standards: Standards,
+    own: np.ndarray,
+    params: ProjectionParams,
+    first_birth: int,
+) -> tuple[np.ndarray, np.ndarray]:
     """(enrolment, source) units × levels: data, own cohorts, or population × rate."""
     est = students_by_level(units, standards).to_numpy(float)
     given = ~estimated_mask(units).to_numpy()
@@ -161,7 +169,13 @@ def _base_enrolment(units, standards, own, params, first_birth):
     return est, source
 
 
-def _project_levels(units, params, standards, years, first_birth):
+def _project_levels(
+    units: pd.DataFrame,
+    params: ProjectionParams,
+    standards: Standards,
+    years: np.ndarray,
+    first_birth: int,
+) -> tuple[np.ndarray, np.ndarray]:
     own = read_cohorts(units, params.base_year, params.horizon, first_birth, params.survival)
     national = np.asarray(params.national_births(first_birth, params.horizon))
     shape = cohorts.extend_rows(own, national)
@@ -180,7 +194,7 @@ def _project_levels(units, params, standards, years, first_birth):
     return out, source
 
 
-def _check_population(units, children, years) -> None:
+def _check_population(units: pd.DataFrame, children: np.ndarray, years: np.ndarray) -> None:
     pop = _population(units)
     total = children.sum(axis=1)
     over = np.isfinite(pop)[:, None] & (total > np.maximum(pop, 0.0)[:, None] * (1 + 1e-9) + 1e-9)

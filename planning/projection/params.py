@@ -7,6 +7,7 @@ the source of each is POLICY.md §5–6. Values marked "local choice" are not se
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from core.errors import RulesError
 from core.params import param
@@ -20,7 +21,7 @@ FIRST_BIRTH_YEAR = 2013
 LAST_BIRTH_YEAR = 2024
 
 
-def _births(value: float, year: int) -> float:
+def _births(value: float, year: int) -> Any:
     return param(
         value,
         zh=f"全国出生人口 {year} 年",

@@ -38,7 +38,7 @@ def _numbers(units: pd.DataFrame, cols: dict[int, str]) -> np.ndarray:
     if not cols:
         return np.full((len(units), 0), np.nan)
     frame = units[list(cols.values())].apply(pd.to_numeric, errors="coerce")
-    return frame.to_numpy(float)
+    return np.asarray(frame.to_numpy(float))
 
 
 def _check_years(years: list[int], kind: str, horizon: int, problems: ProblemList) -> None:
@@ -63,7 +63,9 @@ def _check_years(years: list[int], kind: str, horizon: int, problems: ProblemLis
         )
 
 
-def _check_cells(values: np.ndarray, cols: list[str], rows: np.ndarray, problems: ProblemList):
+def _check_cells(
+    values: np.ndarray, cols: list[str], rows: np.ndarray, problems: ProblemList
+) -> None:
     neg_r, neg_c = np.nonzero(values < 0)
     for r, c in zip(neg_r, neg_c):
         problems.add(
@@ -140,10 +142,18 @@ def _table_rows(table: pd.DataFrame) -> np.ndarray:
     return np.arange(2, len(table) + 2)  # row 1 holds the headings
 
 
-def _check_table(table, key_col, keys, known, horizon, rows, problems, where) -> None:
+def _check_table(
+    table: pd.DataFrame, key_col: str, known: np.ndarray, horizon: int, problems: ProblemList,
+    *, where: dict[str, str],
+) -> None:  # fmt: skip
     """Row-level checks of a long birth table: unknown place, bad year or count, gaps."""
-    year = pd.to_numeric(table[_table_column(table, "year")], errors="coerce").to_numpy(float)
-    count = pd.to_numeric(table[_table_column(table, "births")], errors="coerce").to_numpy(float)
+    key_name, year_name, count_name = (
+        str(_table_column(table, k)) for k in (key_col, "year", "births")
+    )
+    keys = table[key_name].astype(str).to_numpy()
+    rows = _table_rows(table)
+    year = pd.to_numeric(table[year_name], errors="coerce").to_numpy(float)
+    count = pd.to_numeric(table[count_name], errors="coerce").to_numpy(float)
     for i in np.flatnonzero(~np.isin(keys, known)):
         problems.add(f"'{keys[i]}' is not a {key_col} of the population layer",
                      fix=f"use a {key_col} of the population layer", row=int(rows[i]),
@@ -156,7 +166,7 @@ def _check_table(table, key_col, keys, known, horizon, rows, problems, where) ->
                      fix="drop the row, or move the projection's horizon later",
                      row=int(rows[i]), column="year", code="birth_table_late", **where)  # fmt: skip
     for i in np.flatnonzero(~(count >= 0)):
-        problems.add(f"the count '{table.iloc[i][_table_column(table, 'births')]}' is missing or negative",
+        problems.add(f"the count '{table[count_name].iloc[i]}' is missing or negative",
                      fix="give the number of births (0 or more)", row=int(rows[i]),
                      column="births", code="birth_table_negative", **where)  # fmt: skip
     frame = pd.DataFrame({"key": keys, "year": year, "row": rows}).dropna()
@@ -190,9 +200,7 @@ def births_from_table(
                          fix="columns: unit_id (or town), year, births", problems=[])  # fmt: skip
     keys = table[_table_column(table, key_col)].astype(str).to_numpy()
     known = units[key_col].astype(str).unique()
-    _check_table(
-        table, key_col, keys, known, horizon, _table_rows(table), problems, {"file": where}
-    )
+    _check_table(table, key_col, known, horizon, problems, where={"file": where})
     if problems.errors:
         raise InputError(
             f"the birth table cannot be used: {len(problems.errors)} problem(s)",
@@ -204,7 +212,8 @@ def births_from_table(
     wide = pd.DataFrame({"key": keys, "year": year, "n": count}).pivot(
         index="key", columns="year", values="n"
     )
-    pop = pd.to_numeric(units.get("population"), errors="coerce").fillna(0.0).clip(lower=0.0)
+    raw = units["population"] if "population" in units.columns else pd.Series(0.0, units.index)
+    pop = pd.to_numeric(raw, errors="coerce").fillna(0.0).clip(lower=0.0)
     unit_key = units[key_col].astype(str)
     share = pop / pop.groupby(unit_key).transform("sum").replace(0.0, np.nan)
     if key_col == "unit_id":
