@@ -144,3 +144,19 @@ def test_forecast_command_reads_a_birth_table(sample_project, tmp_path, capsys):
     assert run(parser.parse_args([*argv, str(bad)])) == 2
     err = capsys.readouterr().err
     assert "row 3" in err and "negative" in err
+
+
+def test_forecast_command_takes_zones_from_a_saved_plan(sample_project, sample_plan, tmp_path):
+    _, plan_dir = sample_plan
+    parser = argparse.ArgumentParser(prog="schoolplan")
+    add_parser(parser.add_subparsers(dest="command"))
+    argv = ["forecast", str(sample_project), "--out", str(tmp_path), "--plan", str(plan_dir)]
+    assert run(parser.parse_args([*argv, "--lang", "en"])) == 0
+    wb = load_workbook(tmp_path / "forecast.xlsx")
+    assert wb.sheetnames == [
+        "County", "Townships", "Zones", "Units", "Parameters", "Phasing", "Classes",
+    ]  # fmt: skip
+    assert wb["County"].cell(1, 2).value == "2024 (data)"
+    assert {r[3] for r in wb["Phasing"].iter_rows(min_row=2, values_only=True)} == {
+        "build", "close / merge", "keep as transitional",
+    }  # fmt: skip
