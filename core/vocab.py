@@ -535,6 +535,55 @@ LAYOUT_REASON = _v(
 )
 # ---- new schools: END ----
 
+# -- projection and phased schedule (planning.projection, planning.schedule) --
+TERM = _v(
+    "term",
+    T("present", "现状", "present"),
+    T("near", "近期", "near term"),
+    T("long", "远期", "long term"),
+    T("beyond", "规划期外", "beyond the horizon"),
+)
+SCHEDULE_ACTION = _v(
+    "schedule_action",
+    T("build", "新建", "build"),
+    T("close", "撤并", "close / merge"),
+    T("transitional", "过渡性保留", "keep as transitional"),
+)
+SCHEDULE_REASON = _v(
+    "schedule_reason",
+    T(
+        "needed",
+        "{year}年学区学龄儿童达到{threshold:,.0f}人,需建成",
+        "needed from {year}: the zone reaches {threshold:,.0f} children",
+    ),
+    T(
+        "not_needed",
+        "至{year}年学区学龄儿童未达{threshold:,.0f}人,暂缓建设、预留用地",
+        "the zone stays below {threshold:,.0f} children up to {year}: site reserved, not built yet",
+    ),
+    T(
+        "places_ready",
+        "{year}年起{receiver}学位足够接收,先建后撤",
+        "from {year} {receiver} has places for every pupil (build before closing)",
+    ),
+    T(
+        "no_places",
+        "至{year}年{receiver}学位不足,暂不撤并",
+        "{receiver} lacks places up to {year}: not closed yet",
+    ),
+    T(
+        "small_by_horizon",
+        "{year}年学区学龄儿童约{children:,.0f}人,低于{threshold:,.0f}人,建议过渡性保留",
+        "about {children:,.0f} children by {year}, below {threshold:,.0f}: keep as transitional",
+    ),
+)
+CLASS_CHANGE = _v(
+    "class_change",
+    T("expand", "扩班", "expand"),
+    T("keep", "维持", "keep"),
+    T("shrink", "减班", "shrink"),
+)
+
 # ---- end of the table ----
 # Every module-level Vocab above, by name: declaring a vocabulary is enough to register it.
 VOCABS: dict[str, Vocab] = {v.name: v for v in list(globals().values()) if isinstance(v, Vocab)}

@@ -16,6 +16,7 @@ from typing import Any
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
 from core.vocab import LEVEL, LEVELS  # noqa: F401  (LEVELS re-exported for the engines)
+from planning.projection.params import ProjectionParams
 
 LEVEL_ZH = LEVEL.labels("zh")
 
@@ -676,12 +677,14 @@ SECTIONS: dict[str, type] = {
     "groups": GroupingParams,
     "new_schools": NewSchoolParams,
     "catchments": CatchmentParams,
+    "projection": ProjectionParams,
 }
 SECTION_LABELS = {
     "standards": ("办学标准", "Standards"),
     "groups": ("教育集团", "Education groups"),
     "new_schools": ("新建学校与布局", "New schools and layout"),
     "catchments": ("学区划片", "Catchments"),
+    "projection": ("学龄人口预测与分期", "Projection and phasing"),
 }
 
 
@@ -691,6 +694,7 @@ class Rules:
     groups: GroupingParams = field(default_factory=GroupingParams)
     new_schools: NewSchoolParams = field(default_factory=NewSchoolParams)
     catchments: CatchmentParams = field(default_factory=CatchmentParams)
+    projection: ProjectionParams = field(default_factory=ProjectionParams)
 
     def with_values(self, values: dict[str, dict[str, Any]], where: str = "rules") -> Rules:
         """A copy with ``{section: {name: value}}`` applied, every value checked."""
