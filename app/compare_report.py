@@ -154,7 +154,7 @@ def _level(value: str, lang: str) -> str:
     return LEVEL_ZH.get(value, value) if lang != "en" else LEVEL_EN.get(value, value)
 
 
-def _fmt(v: Any, digits: int) -> str:
+def format_number(v: Any, digits: int) -> str:
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "—"
     return f"{v:,.{digits}f}"
@@ -522,7 +522,7 @@ def _table(headers: list[str], rows: list[list[Any]], digits: dict[int, int] | N
         out.append("<tr>")
         for j, v in enumerate(r):
             if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-                out.append(f'<td class="n">{_e(_fmt(float(v), digits.get(j, 1)))}</td>')
+                out.append(f'<td class="n">{_e(format_number(float(v), digits.get(j, 1)))}</td>')
             else:
                 out.append(f"<td>{_e(v)}</td>")
         out.append("</tr>")
@@ -551,7 +551,7 @@ def compare_html(
         cells.append(f'<td class="muted">{_e(row["better"])}</td>')
         for k, v in enumerate(row["values"]):
             cls = "n best" if k in row["best"] else "n"
-            cells.append(f'<td class="{cls}">{_e(_fmt(v, row["digits"]))}</td>')
+            cells.append(f'<td class="{cls}">{_e(format_number(v, row["digits"]))}</td>')
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
 

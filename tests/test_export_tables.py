@@ -19,8 +19,8 @@ from test_grouping_rules import core, joined, make_schools, member
 from app.export.styles import write_qgis_styles
 from app.export.tables import put, write_tables
 from planning.grouping import pairing_table, pairing_table_from_layers, run_grouping
-from planning.outputs import read_plan, write_plan
 from planning.rules import GroupingParams, Standards
+from store.plan import read_plan, write_plan
 
 SHEETS = ["summary", "groups", "new_schools", "catchments", "schools"]
 

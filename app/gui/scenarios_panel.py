@@ -2,7 +2,7 @@
 
 A planner makes a scenario from the plan in the window ("New from current"), duplicates,
 renames or deletes one, and switches between them; switching swaps the document's layers,
-rules, group choices and result. Every scenario is a folder of ``planning.scenario`` under the
+rules, group choices and result. Every scenario is a folder of ``store.scenario`` under the
 project's ``scenarios`` folder (``SCHOOLPLAN_SCENARIOS_DIR`` overrides it), written on the io
 worker thread.
 
@@ -193,7 +193,7 @@ class ScenarioController(QObject):
         revision = self.doc.revision if e.name == self.set.current else None
 
         def work(progress):
-            from planning.scenario import save_scenario
+            from store.scenario import save_scenario
 
             progress.update(0.2, _tr("Saving scenario %1...").replace("%1", sc.name))
             return save_scenario(sc, folder)
@@ -220,7 +220,7 @@ class ScenarioController(QObject):
             return
 
         def work(progress):
-            from planning.scenario import load_scenario
+            from store.scenario import load_scenario
 
             out = {}
             for i, (name, folder) in enumerate(todo):
@@ -339,7 +339,7 @@ class ScenarioController(QObject):
         sc = e.scenario
 
         def work(progress):
-            from planning.scenario import load_scenario, save_scenario
+            from store.scenario import load_scenario, save_scenario
 
             if old_folder.exists():
                 old_folder.rename(new_folder)
@@ -380,7 +380,7 @@ class ScenarioController(QObject):
         folder = e.folder
 
         def work(progress):
-            from planning.scenario import GPKG_NAME, JSON_NAME
+            from store.layout import GPKG_NAME, JSON_NAME
 
             # Only our own files: anything else the planner put in the folder stays.
             for f in (folder / JSON_NAME, folder / GPKG_NAME, *folder.glob(".scenario.*.tmp*")):

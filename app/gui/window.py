@@ -646,7 +646,7 @@ class MainWindow(QMainWindow):
             return
 
         def work(progress):
-            from planning.scenario import is_scenario_folder, load_scenario
+            from store.scenario import is_scenario_folder, load_scenario
 
             if path is not None and is_scenario_folder(path):
                 progress.update(0.1, _tr("Reading the scenario..."))
@@ -1105,7 +1105,8 @@ class MainWindow(QMainWindow):
         revision = self.doc.revision
 
         def work(progress):
-            from planning.scenario import save_scenario, scenario_from_layers
+            from planning.scenario import scenario_from_layers
+            from store.scenario import save_scenario
 
             progress.update(0.2, _tr("Saving..."))
             sc = scenario_from_layers(layers, rules, name=name, choices=choices, result=result)
@@ -1153,7 +1154,8 @@ class MainWindow(QMainWindow):
         self.autosaved_revision = self.doc.revision
 
         def work(progress):
-            from planning.scenario import save_scenario, scenario_from_layers
+            from planning.scenario import scenario_from_layers
+            from store.scenario import save_scenario
 
             sc = scenario_from_layers(layers, rules, name=name, choices=choices, result=result)
             sc.notes = "autosave"
@@ -1194,7 +1196,7 @@ class MainWindow(QMainWindow):
         )
 
         def work(progress):
-            from planning.scenario import load_scenario
+            from store.scenario import load_scenario
 
             return load_scenario(folder)
 
@@ -1239,7 +1241,7 @@ class MainWindow(QMainWindow):
 
         def work(progress):
             from app.export import export_all
-            from planning.outputs import write_plan
+            from store.plan import write_plan
 
             progress.update(0.05, _tr("Writing plan.gpkg..."))
             files = dict(write_plan(result, folder))
@@ -1312,7 +1314,8 @@ class MainWindow(QMainWindow):
                 # once the window is gone, and the window may only close once the save happened.
                 self.io.wait(60000)
                 try:
-                    from planning.scenario import save_scenario, scenario_from_layers
+                    from planning.scenario import scenario_from_layers
+                    from store.scenario import save_scenario
 
                     layers, rules, choices, result, name = self._scenario_snapshot(
                         self._scenario_name(folder)
