@@ -15,6 +15,7 @@ import os
 import re
 import shutil
 import sqlite3
+import time
 import uuid
 from contextlib import suppress
 from datetime import datetime
@@ -55,6 +56,8 @@ from store.migrations import migrate
 # so a scan for scenario folders never takes it for one.
 STAGING = ".schoolplan-saving"
 _STAGED = re.compile(r"^(?P<name>.+)\.(?P<kind>new|old)-(?P<id>[0-9a-f]{32})$")
+# Another scenario's leftovers older than this come from a killed save, not one under way.
+STALE_S = 24 * 3600
 # Files of the save itself, never carried over from the old folder (the last pattern: temporary
 # files an older SchoolPlan left in the folder when a save was killed).
 _OWN = re.compile(r"^(scenario\.json|scenario\.gpkg.*|\.scenario\..*\.tmp.*)$")
@@ -82,7 +85,7 @@ def save_scenario(scenario: Scenario, folder: str | Path) -> dict[str, Path]:
     ``StoreError`` naming the file. Sets ``scenario.created`` (first save), ``modified``,
     ``app_version`` and ``schema_version``.
     """
-    target = Path(folder)
+    target = Path(os.path.abspath(folder))  # "." has no name to rename
     staging = target.parent / STAGING
     recover(target)
     try:
@@ -111,7 +114,7 @@ def save_scenario(scenario: Scenario, folder: str | Path) -> dict[str, Path]:
     scenario.modified = now
     scenario.app_version = doc["app_version"]
     scenario.schema_version = SCHEMA_VERSION
-    return {"gpkg": target / GPKG_NAME, "json": target / JSON_NAME}
+    return {"gpkg": Path(folder) / GPKG_NAME, "json": Path(folder) / JSON_NAME}
 
 
 def _write_files(scenario: Scenario, folder: Path, save_id: str, now: str) -> dict[str, Any]:
@@ -168,36 +171,51 @@ def _swap(new: Path, target: Path, old: Path) -> None:
     fsync_dir(target.parent)
 
 
-def recover(folder: str | Path) -> None:
+def recover(folder: str | Path, *, clean: bool = True) -> None:
     """Finish or undo what an interrupted save of ``folder`` left in ``.schoolplan-saving``.
 
     A stop between the two renames of a save leaves no ``folder`` but the complete new folder
     and the old one: the new one becomes ``folder``. Without a new one the old one is put back.
-    Everything else left for ``folder`` is stale and removed. Best effort: a file that cannot be
-    moved stays for the next attempt.
+    With ``clean`` everything else left for ``folder`` is removed, and so is what killed saves of
+    other scenarios left more than a day ago (a save in progress beside this one is younger).
+    Best effort: a folder that cannot be moved stays for the next attempt.
     """
-    target = Path(folder)
+    target = Path(os.path.abspath(folder))
     staging = target.parent / STAGING
     if not staging.is_dir():
         return
-    staged: dict[str, dict[str, Path]] = {}
+    staged: dict[str, dict[str, dict[str, Path]]] = {}  # name -> save id -> new|old -> path
     for entry in staging.iterdir():
         m = _STAGED.match(entry.name)
-        if m and m["name"] == target.name:
-            staged.setdefault(m["id"], {})[m["kind"]] = entry
+        if m:
+            staged.setdefault(m["name"], {}).setdefault(m["id"], {})[m["kind"]] = entry
+    _finish(target, staged.pop(target.name, {}), clean)
+    if not clean:
+        return
+    now = time.time()
+    for name, saves in staged.items():
+        paths = [p for kinds in saves.values() for p in kinds.values()]
+        with suppress(OSError):
+            if all(now - p.stat().st_mtime > STALE_S for p in paths):
+                _finish(target.parent / name, saves, clean=True)
+    with suppress(OSError):
+        staging.rmdir()  # only when empty
+
+
+def _finish(target: Path, saves: dict[str, dict[str, Path]], clean: bool) -> None:
     with suppress(OSError):
         if not target.exists():
-            for kinds in staged.values():
+            for kinds in saves.values():
                 # "old" exists only once the new folder was complete: take the new one
                 keep = kinds.get("new") if "old" in kinds else None
                 keep = keep or kinds.get("old")
                 if keep is not None and not target.exists():
                     os.replace(keep, target)
                     fsync_dir(target.parent)
-        for kinds in staged.values():
-            for path in kinds.values():
-                shutil.rmtree(path, ignore_errors=True)
-        staging.rmdir()
+        if clean:
+            for kinds in saves.values():
+                for path in kinds.values():
+                    shutil.rmtree(path, ignore_errors=True)
 
 
 def _frames_to_write(scenario: Scenario) -> dict[str, gpd.GeoDataFrame]:
@@ -315,7 +333,7 @@ def load_scenario(folder: str | Path) -> Scenario:
     """Read a scenario folder; raises ``ScenarioError`` when it is damaged (its files are never
     changed; only a save interrupted between its two folder renames is finished first)."""
     folder = Path(folder)
-    recover(folder)
+    recover(folder, clean=False)  # a save of it may be under way in another window
     js, gp = folder / JSON_NAME, folder / GPKG_NAME
     if not folder.is_dir():
         raise ScenarioError(f"scenario folder not found: {folder}", fix="check the path")

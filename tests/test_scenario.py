@@ -416,6 +416,24 @@ def test_save_keeps_the_planners_own_files_and_drops_old_temporary_files(saved):
     assert not list(folder.glob(".scenario.*"))
 
 
+def test_a_save_removes_what_killed_saves_of_other_scenarios_left_long_ago(saved):
+    import os
+    import time
+
+    sc, folder = saved
+    staging = folder.parent / STAGING
+    staging.mkdir()
+    old = staging / f"deleted.new-{'a' * 32}"
+    young = staging / f"busy.new-{'b' * 32}"  # another window saving right now
+    for d in (old, young):
+        d.mkdir()
+        (d / "scenario.gpkg").write_bytes(b"half")
+    long_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (long_ago, long_ago))
+    save_scenario(sc, folder)
+    assert not old.exists() and young.exists()
+
+
 def test_cli_names_the_folder_and_the_fix_when_a_save_fails(saved, monkeypatch, capsys):
     import os
 
