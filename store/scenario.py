@@ -335,21 +335,7 @@ def load_scenario(folder: str | Path) -> Scenario:
     folder = Path(folder)
     recover(folder, clean=False)  # a save of it may be under way in another window
     js, gp = folder / JSON_NAME, folder / GPKG_NAME
-    if not folder.is_dir():
-        raise ScenarioError(f"scenario folder not found: {folder}", fix="check the path")
-    for f in (js, gp):
-        if not f.is_file():
-            raise ScenarioError(
-                f"{folder}: {f.name} is missing",
-                fix="a scenario folder holds scenario.json and scenario.gpkg",
-            )
-    raw = _read_json(js)
-    doc, original = migrate(raw)
-    missing = [k for k in REQUIRED_KEYS if k not in doc]
-    if missing:
-        raise missing_keys(missing, original)
-    if doc.get("kind", KIND) != KIND:
-        raise ScenarioError(f"{js}: not a SchoolPlan scenario (kind = {doc.get('kind')!r})")
+    doc, original = _read_doc(folder)
     where = str(js)
     try:
         rules = Rules().with_values(doc["rules"], where=where)
@@ -358,8 +344,51 @@ def load_scenario(folder: str | Path) -> Scenario:
             f"{js}: the saved rules are not valid: {exc.message}", fix=exc.fix or FIX_DAMAGED
         ) from None
     choices = GroupChoices.from_dict(doc["choices"], where=where)
-
     names = _gpkg_layers(gp, doc)
+    layers = _read_inputs(folder, doc, names)
+    sc = Scenario(
+        name=str(doc["name"]),
+        layers=layers,
+        rules=rules,
+        choices=choices,
+        notes=str(doc.get("notes", "")),
+        edits=list(doc.get("edits") or []),
+        project={str(k): str(v) for k, v in dict(doc.get("project") or {}).items()},
+        created=str(doc.get("created", "")),
+        modified=str(doc.get("modified", "")),
+        app_version=str(doc.get("app_version", "")),
+        schema_version=SCHEMA_VERSION,
+        migrated_from=original if original != SCHEMA_VERSION else None,
+    )
+    if doc.get("result"):
+        schema = doc.get("schema") or {}
+        sc.result = _read_result(gp, doc, names, schema, layers, rules, layers.crs)
+    return sc
+
+
+def _read_doc(folder: Path) -> tuple[dict[str, Any], int]:
+    """scenario.json in the current layout, and the version it was written in."""
+    js, gp = folder / JSON_NAME, folder / GPKG_NAME
+    if not folder.is_dir():
+        raise ScenarioError(f"scenario folder not found: {folder}", fix="check the path")
+    for f in (js, gp):
+        if not f.is_file():
+            raise ScenarioError(
+                f"{folder}: {f.name} is missing",
+                fix="a scenario folder holds scenario.json and scenario.gpkg",
+            )
+    doc, original = migrate(_read_json(js))
+    missing = [k for k in REQUIRED_KEYS if k not in doc]
+    if missing:
+        raise missing_keys(missing, original)
+    if doc.get("kind", KIND) != KIND:
+        raise ScenarioError(f"{js}: not a SchoolPlan scenario (kind = {doc.get('kind')!r})")
+    return doc, original
+
+
+def _read_inputs(folder: Path, doc: dict[str, Any], names: set[str]) -> Layers:
+    """The input layers, in the scenario's CRS, with their sources and the project's name."""
+    js, gp = folder / JSON_NAME, folder / GPKG_NAME
     layer_names = doc["layers"]
     if not isinstance(layer_names, dict):
         raise ScenarioError(f"{js}: 'layers' must be a table", fix=FIX_DAMAGED)
@@ -384,8 +413,8 @@ def load_scenario(folder: str | Path) -> Scenario:
     frames = {
         a: None if g is None else g.set_crs(crs, allow_override=True) for a, g in frames.items()
     }
-    project = {str(k): str(v) for k, v in dict(doc.get("project") or {}).items()}
-    layers = Layers(
+    project = dict(doc.get("project") or {})
+    return Layers(
         schools=frames["schools"],
         units=frames["units"],
         boundary=frames["boundary"],
@@ -393,26 +422,9 @@ def load_scenario(folder: str | Path) -> Scenario:
         roads=frames["roads"],
         candidates=frames["candidates"],
         sources=_sources(doc.get("sources") or {}),
-        name=project.get("name", ""),
-        name_en=project.get("name_en", ""),
+        name=str(project.get("name", "")),
+        name_en=str(project.get("name_en", "")),
     )
-    sc = Scenario(
-        name=str(doc["name"]),
-        layers=layers,
-        rules=rules,
-        choices=choices,
-        notes=str(doc.get("notes", "")),
-        edits=list(doc.get("edits") or []),
-        project=project,
-        created=str(doc.get("created", "")),
-        modified=str(doc.get("modified", "")),
-        app_version=str(doc.get("app_version", "")),
-        schema_version=SCHEMA_VERSION,
-        migrated_from=original if original != SCHEMA_VERSION else None,
-    )
-    if doc.get("result"):
-        sc.result = _read_result(gp, doc, names, schema, layers, rules, crs)
-    return sc
 
 
 def _read_json(js: Path) -> dict[str, Any]:
