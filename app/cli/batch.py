@@ -5,7 +5,8 @@
 
 The county list is a CSV (code,name,project[,split_column]) or a TOML (``[[county]]`` entries,
 or a ``[split]`` table naming one project and its county code column): see batch/jobs.py.
-Exit 0 when every county is planned or already was, 2 when any county failed.
+Exit 0 when every county is planned or already was, 2 when any county failed, 130 when
+interrupted (Ctrl-C stops at once, as for a single plan; a rerun skips the counties finished).
 """
 
 from __future__ import annotations
@@ -115,7 +116,7 @@ def print_table(rows: list[dict], zh: bool = True) -> None:
 
     head = [c[1] if zh else c[2] for c in cols]
     body = [[fmt(r.get(c[0], "")) for c in cols] for r in rows]
-    widths = [max(_w(h), *(_w(b[i]) for b in body)) for i, h in enumerate(head)]
+    widths = [max([_w(h), *(_w(b[i]) for b in body)]) for i, h in enumerate(head)]
     print()
     print("  ".join(_pad(h, w) for h, w in zip(head, widths)))
     for b in body:
