@@ -8,7 +8,7 @@ import dataclasses
 import hashlib
 import re
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
@@ -161,7 +161,7 @@ def make_tasks(
     lang: str = "zh",
     on_error: Callable[[CountyJob, SchoolPlanError], None] | None = None,
     skip: Callable[[str, str], bool] | None = None,
-) -> Iterator[CountyTask]:
+) -> Generator[CountyTask, None, None]:
     """One task per county, built lazily (a province's bundles need not all sit in memory).
     A county whose input cannot even be bundled goes to ``on_error`` and is not yielded; one for
     which ``skip(code, input_hash)`` holds comes with ``skip`` set and no files."""
