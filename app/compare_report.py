@@ -16,13 +16,15 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
 
+from app.export.symbology import LEVEL_COLOR
+from core.vocab import GROUP_ROLE, LAYOUT_STATUS, LEVEL, Vocab
 from planning.compare import Comparison, PlanDiff
-from planning.rules import LEVEL_ZH
 
 BEST_FILL = "C6EFCE"
 BEST_FONT = "006100"
-LEVEL_EN = {"primary": "primary", "junior": "junior", "senior": "senior"}
 WORDS = {
     "zh": {
         "title": "方案对比",
@@ -123,21 +125,15 @@ WORDS = {
         "baseline": "baseline",
     },
 }
-CODES = {
+# The report's own codes, not in core.vocab: a school missing from one plan, the kinds of source.
+OWN_CODES = {
     "zh": {
-        "permanent": "永久性保留",
-        "transitional": "过渡性保留",
-        "to_merge": "撤并",
-        "new": "新建",
-        "core": "核心校",
-        "member": "成员校",
-        "none": "未入集团",
         "absent": "(无此校)",
         "scenario": "方案文件夹",
         "plan": "规划输出文件夹",
         "project": "项目(重新规划)",
     },
-    "en": {"absent": "(not in plan)", "to_merge": "to merge", "project": "project (planned now)"},
+    "en": {"absent": "(not in plan)", "project": "project (planned now)"},
 }
 
 
@@ -145,16 +141,16 @@ def _w(lang: str) -> dict[str, str]:
     return WORDS["en" if lang == "en" else "zh"]
 
 
-def _code(value: Any, lang: str) -> str:
+def _code(value: Any, lang: str, vocab: Vocab | None = None) -> str:
+    """A layout status or group role (``vocab``), or one of the report's own codes, in words."""
     text = "" if value is None else str(value)
-    return CODES["en" if lang == "en" else "zh"].get(text, text)
+    if vocab is not None and text in vocab.codes:
+        return vocab.label(text, lang)
+    return OWN_CODES["en" if lang == "en" else "zh"].get(text, text)
 
 
-def _level(value: str, lang: str) -> str:
-    return LEVEL_ZH.get(value, value) if lang != "en" else LEVEL_EN.get(value, value)
-
-
-def format_number(v: Any, digits: int) -> str:
+def fmt_value(v: Any, digits: int) -> str:
+    """A figure of the comparison with thousands separators; missing or infinite → "—"."""
     if v is None or (isinstance(v, float) and not math.isfinite(v)):
         return "—"
     return f"{v:,.{digits}f}"
@@ -203,10 +199,10 @@ def school_rows(d: PlanDiff, lang: str) -> list[list[Any]]:
             [
                 _w(lang)[r.change],
                 r.school_id,
-                _level(r.level, lang),
+                LEVEL.label(r.level, lang),
                 r.name,
-                _code(r.before, lang),
-                _code(r.after, lang),
+                _code(r.before, lang, LAYOUT_STATUS),
+                _code(r.after, lang, LAYOUT_STATUS),
                 None if r.moved_m != r.moved_m else round(float(r.moved_m), 1),
             ]
         )
@@ -217,11 +213,11 @@ def group_rows(d: PlanDiff, lang: str, names: dict[str, str]) -> list[list[Any]]
     return [
         [
             r.school_id,
-            _level(r.level, lang),
+            LEVEL.label(r.level, lang),
             r.name,
-            _code(r.role_before, lang),
+            _code(r.role_before, lang, GROUP_ROLE),
             _label_school(r.core_before, names),
-            _code(r.role_after, lang),
+            _code(r.role_after, lang, GROUP_ROLE),
             _label_school(r.core_after, names),
         ]
         for r in d.groups.itertuples(index=False)
@@ -233,7 +229,7 @@ def village_rows(d: PlanDiff, lang: str, names: dict[str, str]) -> list[list[Any
         [
             r.unit_id,
             r.name,
-            _level(r.level, lang),
+            LEVEL.label(r.level, lang),
             _label_school(r.school_before, names),
             _label_school(r.school_after, names),
             r.km_before,
@@ -275,8 +271,6 @@ _RISKY = ("=", "+", "-", "@", "\t", "\r")
 
 def _put(ws, row: int, col: int, value: Any):
     """Write a cell; text is always stored as text, so '=HYPERLINK(…)' in a name never runs."""
-    from openpyxl.styles import Alignment
-
     if isinstance(value, (np.integer, np.floating)):
         value = value.item()
     if isinstance(value, float) and not math.isfinite(value):
@@ -294,8 +288,6 @@ def _put(ws, row: int, col: int, value: Any):
 
 
 def _sheet(wb, title: str, headers: list[str], rows: list[list[Any]]):
-    from openpyxl.styles import Font
-
     ws = wb.create_sheet(title)
     for j, h in enumerate(headers, start=1):
         _put(ws, 1, j, h).font = Font(bold=True)
@@ -311,9 +303,6 @@ def _sheet(wb, title: str, headers: list[str], rows: list[list[Any]]):
 def write_compare_xlsx(
     cmp: Comparison, path: str | Path, *, lang: str = "zh", sources: list[dict] | None = None
 ) -> Path:
-    from openpyxl import Workbook
-    from openpyxl.styles import Font, PatternFill
-
     w = _w(lang)
     names = _names(cmp)
     wb = Workbook()
@@ -383,6 +372,8 @@ def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 11
     """A PNG of what changed from the baseline to scenario ``index`` (1-based in ``cmp.plans``):
     the county, and when the changes sit in a part of it, that part framed and enlarged beside it.
     None when nothing changed."""
+    # matplotlib (and the font lookup built on it) only when a map is drawn: it is slow to
+    # import, and the backend must be chosen before pyplot is.
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -390,7 +381,6 @@ def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 11
     from matplotlib.patches import Rectangle
 
     from app.export.fonts import find_cjk_font, font_families
-    from app.export.symbology import LEVEL_COLOR
 
     d = cmp.diffs[index - 1]
     plan = cmp.plans[index]
@@ -422,7 +412,7 @@ def diff_map_png(cmp: Comparison, index: int, *, lang: str = "zh", dpi: int = 11
                     s=18,
                     color=LEVEL_COLOR.get(lv, "#666666"),
                     zorder=3,
-                    label=f"{lab['villages_changed']}: {_level(lv, 'zh' if zh else 'en')}"
+                    label=f"{lab['villages_changed']}: {LEVEL.label(lv, 'zh' if zh else 'en')}"
                     if k == len(axes) - 1
                     else None,
                 )
@@ -522,7 +512,7 @@ def _table(headers: list[str], rows: list[list[Any]], digits: dict[int, int] | N
         out.append("<tr>")
         for j, v in enumerate(r):
             if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
-                out.append(f'<td class="n">{_e(format_number(float(v), digits.get(j, 1)))}</td>')
+                out.append(f'<td class="n">{_e(fmt_value(float(v), digits.get(j, 1)))}</td>')
             else:
                 out.append(f"<td>{_e(v)}</td>")
         out.append("</tr>")
@@ -551,7 +541,7 @@ def compare_html(
         cells.append(f'<td class="muted">{_e(row["better"])}</td>')
         for k, v in enumerate(row["values"]):
             cls = "n best" if k in row["best"] else "n"
-            cells.append(f'<td class="{cls}">{_e(format_number(v, row["digits"]))}</td>')
+            cells.append(f'<td class="{cls}">{_e(fmt_value(v, row["digits"]))}</td>')
         parts.append("<tr>" + "".join(cells) + "</tr>")
     parts.append("</tbody></table>")
 

@@ -22,8 +22,10 @@ from shapely.geometry import Point
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import planning.grouping as grouping  # noqa: E402
-from planning.grouping_solver import solve_flow, solve_networkx  # noqa: E402
+from core.progress import NullProgress  # noqa: E402
+from geo.distance import StraightLine  # noqa: E402
+from planning.grouping import GroupChoices, build_problem, run_grouping  # noqa: E402
+from planning.grouping.solver import solve_flow, solve_networkx  # noqa: E402
 from planning.rules import GroupingParams, Standards  # noqa: E402
 
 
@@ -88,22 +90,12 @@ def main() -> None:
     params = GroupingParams()
     std = Standards()
 
-    # Capture the exact model run_grouping builds, so both solvers get the same problem.
-    captured = {}
-    real_solve = grouping.solve
-
-    def capture(p):
-        captured["p"] = p
-        return real_solve(p)
-
-    grouping.solve = capture
-    try:
-        t = time.perf_counter()
-        res = grouping.run_grouping(schools, params, std)
-        t_run = time.perf_counter() - t
-    finally:
-        grouping.solve = real_solve
-    p = captured["p"]
+    costs = StraightLine()
+    t = time.perf_counter()
+    res = run_grouping(schools, params, std, costs=costs)
+    t_run = time.perf_counter() - t
+    # The exact model run_grouping solves, so both solvers get the same problem.
+    p = build_problem(schools, params, costs, GroupChoices(), progress=NullProgress()).flow
 
     best_ort = np.inf
     for _ in range(args.repeat):
@@ -116,7 +108,7 @@ def main() -> None:
     t_run_best = t_run
     for _ in range(args.repeat - 1):
         t = time.perf_counter()
-        grouping.run_grouping(schools, params, std)
+        run_grouping(schools, params, std, costs=costs)
         t_run_best = min(t_run_best, time.perf_counter() - t)
 
     same = (s_ort.placed, s_ort.cost) == (s_nx.placed, s_nx.cost)
@@ -134,7 +126,7 @@ def main() -> None:
         f"networkx: placed {s_nx.placed}, {s_nx.cost} m -> {'EQUAL' if same else 'DIFFERENT'}"
     )
     print(f"whole run_grouping         : {t_run_best * 1000:8.2f} ms (best of {args.repeat})")
-    sm = res.summary
+    sm = res.summary.to_dict()
     print(
         f"groups {sm['count']}, coverage {sm['coverage_pct']} % of {sm['eligible']} eligible "
         f"(target {sm['target_pct']} %), members unplaced {sm['members_unplaced']}"

@@ -73,9 +73,57 @@ T = Term
 
 LEVEL = _v(
     "level",
-    T("primary", "小学", "primary", ("小学", "完全小学", "小学部", "p")),
-    T("junior", "初中", "junior", ("初中", "初级中学", "初中部", "j")),
-    T("senior", "高中", "senior", ("高中", "普通高中", "高级中学", "高中部", "s")),
+    T(
+        "primary",
+        "小学",
+        "primary",
+        (
+            "小学",
+            "完全小学",
+            "小学部",
+            "p",
+            "elementary",
+            "elementary school",
+            "primary school",
+            "ELEM",
+            "ES",
+        ),
+    ),
+    T(
+        "junior",
+        "初中",
+        "junior",
+        (
+            "初中",
+            "初级中学",
+            "初中部",
+            "j",
+            "middle",
+            "middle school",
+            "junior high",
+            "junior high school",
+            "MS",
+            "JHS",
+        ),
+    ),
+    T(
+        "senior",
+        "高中",
+        "senior",
+        (
+            "高中",
+            "普通高中",
+            "高级中学",
+            "高中部",
+            "s",
+            "high",
+            "high school",
+            "senior high",
+            "senior high school",
+            "HS",
+            "SHS",
+        ),
+    ),
 )
 # Combined school forms, read as several level rows (geo.checks.expand_levels).
 COMBINED = _v(
@@ -101,9 +149,25 @@ LEVELS: tuple[str, ...] = LEVEL.codes
 
 QUALITY = _v(
     "quality",
-    T("core", "优质", "high", ("优质", "核心", "示范", "优质校", "high")),
+    T(
+        "core",
+        "优质",
+        "high",
+        (
+            "优质",
+            "核心",
+            "示范",
+            "优质校",
+            "核心校",
+            "示范校",
+            "示范学校",
+            "重点",
+            "重点校",
+            "high",
+        ),
+    ),
     T("ordinary", "一般", "ordinary", ("一般", "普通", "中等", "normal")),
-    T("weak", "薄弱", "weak", ("薄弱", "薄弱校", "较弱")),
+    T("weak", "薄弱", "weak", ("薄弱", "薄弱校", "薄弱学校", "较弱", "low")),
 )
 LOCATION = _v(
     "location",
@@ -130,7 +194,12 @@ SCHOOL_TYPE = _v(
         "central",
         ("中心校", "中心小学", "乡镇中心校", "乡镇中心小学"),
     ),
-    T("teaching_point", "教学点", "teaching point", ("教学点", "村小", "小学教学点")),
+    T(
+        "teaching_point",
+        "教学点",
+        "teaching point",
+        ("教学点", "村小", "村小学", "小学教学点", "村级小学"),
+    ),
     T(
         "relocation_site",
         "安置点学校",
@@ -149,6 +218,9 @@ UNIT_KIND = _v(
         "relocation site",
         ("安置点", "易地扶贫搬迁安置点", "易地搬迁安置点"),
     ),
+    # Demand points made by the tool, not read from data: a uniform grid, or population raster cells.
+    T("grid", "均匀格网", "uniform grid"),
+    T("cell", "人口格网", "population cell"),
 )
 # A candidate site's level: "" = any level.
 ANY_LEVEL = Term("", "不限", "any", ("any", "全部", "不限", "任意"))
@@ -204,7 +276,133 @@ BATCH_STATUS = _v(
 )
 YES_NO = _v("yes_no", T("yes", "是", "yes"), T("no", "否", "no"))
 
+# Road classes (OpenStreetMap highway=*, also accepted in a bureau's road layer). Motorways are
+# left out when roads are read from OSM: no pupil walks or cycles on them.
+ROAD_CLASS = _v(
+    "road_class",
+    T("trunk", "国道/快速路", "trunk road", ("trunk_link", "国道", "快速路")),
+    T("primary", "主干道/省道", "primary road", ("primary_link", "省道", "主干路", "主干道")),
+    T("secondary", "次干道/县道", "secondary road", ("secondary_link", "县道", "次干路", "次干道")),
+    T("tertiary", "支路/乡道", "tertiary road", ("tertiary_link", "乡道", "支路")),
+    T("unclassified", "村道", "minor road", ("村道",)),
+    T("residential", "街巷", "residential street", ("living_street", "街道", "巷")),
+    T("service", "内部道路", "service road"),
+    T("track", "机耕道", "track", ("机耕路",)),
+    T("path", "步道", "path", ("footway", "pedestrian", "steps", "cycleway", "bridleway", "小路")),
+)
+
 # ---- engines' reason and rule codes: each engine's block below, in the order of the pipeline ----
+
+# -- education groups (planning.grouping): why a school is or is not in a group. The code is the
+# school's group_reason_code; a "wording variant" shares its school's code but reads differently.
+GROUP_REASON = _v(
+    "group_reason",
+    T(
+        "core",
+        "核心校:带领{n_members}所成员校({pattern},{mode})",
+        "core: leads {n_members} member(s) ({pattern}, {mode})",
+    ),
+    T(
+        "member",
+        "成员校:由{core_name}带领,相距{distance_km:.1f} km",
+        "member: led by {core_name} ({core_id}), {distance_km:.1f} km away",
+    ),
+    T(
+        "member_locked",
+        "成员校:由{core_name}带领,相距{distance_km:.1f} km(规划人员锁定)",
+        "member: led by {core_name} ({core_id}), {distance_km:.1f} km away (locked by the planner)",
+    ),
+    T("excluded", "规划人员将其排除在集团之外", "excluded from grouping by the planner"),
+    T(
+        "private_not_allowed",
+        "民办学校:规则不允许民办学校加入集团",
+        "private school: the rules do not let private schools join",
+    ),
+    T(
+        "core_no_member_in_reach",
+        "可作核心校,但{radius_km:g} km内没有可带领的成员校",
+        "may lead, but no member school of a compatible level within {radius_km:g} km",
+    ),
+    # wording variant of core_no_member_in_reach: a township central school leads rural schools only
+    T(
+        "core_no_rural_member_in_reach",
+        "可作核心校,但{radius_km:g} km内没有可带领的农村学校",
+        "may lead, but no rural member school of a compatible level within {radius_km:g} km",
+    ),
+    T(
+        "core_below_min",
+        "可作核心校,但凑不足{min_members}所成员校(附近成员校由其他核心校带领更优)",
+        "may lead, but cannot reach {min_members} members (nearby members are better led by "
+        "other cores)",
+    ),
+    T(
+        "core_members_taken",
+        "可作核心校,但半径内的成员校由其他核心校带领总距离更短",
+        "may lead, but the members within reach are led by other cores at less total distance",
+    ),
+    T(
+        "no_core_in_reach",
+        "{radius_km:g} km内没有核心校",
+        "no eligible core within {radius_km:g} km",
+    ),
+    T(
+        "central_rural_only",
+        "{radius_km:g} km内同学段的核心校只有乡镇中心校,只带领农村学校",
+        "the only cores of its level within {radius_km:g} km are township central schools, "
+        "which lead rural schools only",
+    ),
+    T(
+        "level_mismatch",
+        "学段不符:{radius_km:g} km内只有其他学段的核心校",
+        "level mismatch: every core within {radius_km:g} km is of another level",
+    ),
+    T(
+        "cores_below_min",
+        "{radius_km:g} km内的核心校凑不足{min_members}所成员校,未组建集团",
+        "cores within {radius_km:g} km cannot reach {min_members} members, so they form no group",
+    ),
+    T(
+        "private_quota_full",
+        "{radius_km:g} km内核心校的民办成员校名额(每集团{private_max_members}所)已满",
+        "every core within {radius_km:g} km already has its {private_max_members} private member(s)",
+    ),
+    T(
+        "cores_full",
+        "{radius_km:g} km内的核心校均已满员(每集团最多{max_members}所成员校)",
+        "every core within {radius_km:g} km is full (at most {max_members} members)",
+    ),
+    T(
+        "not_eligible",
+        "不属于成员校类型(薄弱/乡村乡镇/新建/安置点),也不具备核心校条件({quality_zh},{classes}班)",
+        "not a member type (weak, rural/township, new, relocation site) and does not qualify "
+        "to lead (quality {quality}, {classes} classes)",
+    ),
+)
+# Why coverage stays below the target (groups summary note_zh / note_en).
+GROUP_NOTE = _v(
+    "group_note",
+    T(
+        "too_few_places",
+        "覆盖率未达目标:{n_cores}所可作核心校的学校全部满员也只能覆盖{bound_pct}%;"
+        "可增加核心校、提高每集团成员校上限或允许乡镇中心校带领农村学校",
+        "below target: even with all {n_cores} possible cores full, coverage is at most "
+        "{bound_pct} %; add cores, raise the members per group, or let township central "
+        "schools lead rural schools",
+    ),
+    T(
+        "radius",
+        "覆盖率未达目标:主要受集团辐射半径限制(见未入集团学校的理由)",
+        "below target: mostly limited by the group radius (see the reasons of schools left out)",
+    ),
+)
+# The seed 003 pairing form (附件1) names levels in full in English and marks planned schools.
+PAIRING_LEVEL = _v(
+    "pairing_level",
+    T("primary", "小学", "primary"),
+    T("junior", "初中", "junior middle"),
+    T("senior", "高中", "senior high"),
+)
+PAIRING_MARK = _v("pairing_mark", T("planned", "(待建)", " (to be built)"))
 
 # ---- end of the table ----
 # Every module-level Vocab above, by name: declaring a vocabulary is enough to register it.

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from planning.rules import LEVEL_ZH, LEVELS
+from core.vocab import LEVEL, LEVELS
+from planning.rules import iter_specs
 
 # Demand statuses of the catchment engine, and the aliases older outputs used.
 SERVED = frozenset({"assigned", "served", "ok", "split"})
@@ -115,15 +116,15 @@ def metric_specs(levels: Sequence[str] = LEVELS) -> list[MetricSpec]:
         ),
     ]
     for lv in levels:
-        zh = LEVEL_ZH[lv]
+        zh, en = LEVEL.label(lv, "zh"), LEVEL.label(lv, "en")
         out.append(
-            MetricSpec(f"new_schools_{lv}", f"新建{zh}", f"New {lv} schools", "所", level=lv)
+            MetricSpec(f"new_schools_{lv}", f"新建{zh}", f"New {en} schools", "所", level=lv)
         )
         out.append(
-            MetricSpec(f"new_classes_{lv}", f"新建{zh}班级", f"New {lv} classes", "班", level=lv)
+            MetricSpec(f"new_classes_{lv}", f"新建{zh}班级", f"New {en} classes", "班", level=lv)
         )
     for lv in levels:
-        zh, en = LEVEL_ZH[lv], lv.capitalize()
+        zh, en = LEVEL.label(lv, "zh"), LEVEL.label(lv, "en").capitalize()
         out += [
             MetricSpec(
                 f"served_{lv}", f"{zh}已安排学位学生", f"{en}: pupils placed", "人", HIGHER, 0, lv
@@ -483,8 +484,6 @@ def _sid(v: Any) -> str:
 # --------------------------------------------------------------------------- rules
 def rule_differences(plans: Sequence[Any], names: Sequence[str]) -> pd.DataFrame:
     """Rules parameters whose value differs between the plans (what makes the scenarios differ)."""
-    from planning.rules import iter_specs
-
     rows = []
     for section, spec, _ in iter_specs(plans[0].rules):
         vals = [getattr(getattr(p.rules, section), spec.name) for p in plans]

@@ -52,4 +52,29 @@ def estimated_mask(units: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out, index=units.index, columns=list(COLUMNS))
 
 
-__all__ = ["COLUMNS", "students_by_level", "estimated_mask"]
+def whole_pupils(values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarray:
+    """Whole pupils per unit whose sum is the fractional total rounded once (largest remainder).
+
+    Rounding each unit on its own loses pupils on fine grids (a 500 m grid of 0.4 children per
+    cell rounds to nobody). Each unit gets its floor, and the units with the largest remainders
+    get one more until the total is reached; equal remainders go by ``keys`` (the unit ids, so
+    the answer does not depend on row order), then by position.
+    """
+    v = np.maximum(np.nan_to_num(np.asarray(values, dtype=float)), 0.0)
+    base = np.floor(v)
+    total = int(np.floor(v.sum() + 0.5))
+    short = total - int(base.sum())
+    if short <= 0:
+        return base.astype(np.int64)
+    rem = v - base
+    order_keys = [np.arange(len(v))]
+    if keys is not None:
+        order_keys.append(np.asarray(keys).astype(str))
+    order_keys.append(-rem)
+    order = np.lexsort(order_keys)
+    out = base.astype(np.int64)
+    out[order[:short]] += 1
+    return out
+
+
+__all__ = ["COLUMNS", "students_by_level", "estimated_mask", "whole_pupils"]

@@ -182,7 +182,7 @@ def run_plan(
     progress.update(1.0, "完成 / done")
 
     summary = {
-        "groups": gr.summary,
+        "groups": gr.summary.to_dict(),
         "new_schools": ns.summary,
         "catchments": ct.summary,
         "timings_s": {k: round(v, 4) for k, v in timings.items()},
@@ -262,7 +262,7 @@ def rerun_stages(
         if stage == "groups":
             progress.update(i * share, "教育集团 / education groups")
             gr, schools = stage_groups(schools, rules, costs, choices=choices, progress=part)
-            groups, summary["groups"] = gr.groups, gr.summary
+            groups, summary["groups"] = gr.groups, gr.summary.to_dict()
         else:
             progress.update(i * share, "学区划片 / catchments")
             ct = stage_catchments(schools, layers, rules, costs, part)

@@ -20,7 +20,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # summary.json keys whose values change on every run (or with the machine), never with the plan.
-VOLATILE = ("seconds", "timings_s", "created", "modified", "app_version", "update_time", "project_file")
+VOLATILE = (
+    "seconds",
+    "timings_s",
+    "created",
+    "modified",
+    "app_version",
+    "update_time",
+    "project_file",
+)
 # tables.xlsx rows whose first cell names a value of the run, not of the plan.
 VOLATILE_ROWS = ("生成时间", "生成日期", "项目文件")
 

@@ -275,7 +275,7 @@ def test_english_map_in_the_browser(tmp_path, qtbot, browser):
     got = json.loads(_js(qtbot, page, ENGLISH_JS))
     cjk = re.compile(r"[\u3400-\u9fff]")
     assert "Primary schools" in got["layers"] and "Primary zones" in got["layers"]
-    assert "Junior middle group links" in got["layers"]
+    assert "Junior group links" in got["layers"]
     for texts in (got["layers"], got["zone"], got["school"], [got["legend"]]):
         assert not any(cjk.search(x) for x in texts), texts  # data names are not in these
     assert {"Students", "Capacity", "Utilisation"} <= set(got["zone"])

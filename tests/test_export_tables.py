@@ -16,8 +16,10 @@ from hypothesis import strategies as st
 from test_export_fixture import FORMULA_NAME, XSS_NAME, make_plan
 from test_grouping_rules import core, joined, make_schools, member
 
-from app.export.styles import write_qgis_styles
+from app.export.styles import STYLED_LAYERS, layer_qml, write_qgis_styles
 from app.export.tables import put, write_tables
+from core.vocab import GROUP_ROLE, LEVEL, LEVELS
+from geo.distance import StraightLine
 from planning.grouping import pairing_table, pairing_table_from_layers, run_grouping
 from planning.rules import GroupingParams, Standards
 from store.plan import read_plan, write_plan
@@ -92,7 +94,7 @@ def test_groups_sheet_from_a_reread_plan_is_the_same(tmp_path):
 
 def _grouped(rows, params):
     schools = make_schools(rows)
-    res = run_grouping(schools, params, Standards())
+    res = run_grouping(schools, params, Standards(), costs=StraightLine())
     return schools, res
 
 
@@ -223,3 +225,38 @@ def test_qgis_styles_in_geopackage(tmp_path):
     assert con.execute(
         "SELECT data_type FROM gpkg_contents WHERE table_name='layer_styles'"
     ).fetchone() == ("attributes",)
+
+
+@pytest.mark.parametrize("lang", ["zh", "en"])
+@pytest.mark.parametrize("layer", STYLED_LAYERS)
+def test_qgis_templates_filled_with_symbols_and_vocabulary_labels(layer, lang):
+    qml = layer_qml(layer, lang, "junior")
+    assert "$" not in qml and "<!--" not in qml and "\n" not in qml
+    doc = xml.dom.minidom.parseString(qml.split(">", 1)[1])
+    labels = [
+        e.getAttribute("label")
+        for tag in ("category", "rule")
+        for e in doc.getElementsByTagName(tag)
+    ]
+    if layer == "schools":
+        assert labels == [
+            LEVEL.label(lv, lang).capitalize() if lang == "en" else LEVEL.label(lv) for lv in LEVELS
+        ]
+    if layer == "demand":
+        assert all(
+            '"status_junior"' in e.getAttribute("filter") for e in doc.getElementsByTagName("rule")
+        )
+        assert labels[0].startswith(
+            LEVEL.label("junior", lang).capitalize() if lang == "en" else "初中"
+        )
+
+
+def test_coded_cells_use_the_vocabulary_and_blank_for_ungrouped(book):
+    _, wb = book
+    rows = list(wb["schools"].iter_rows(values_only=True))
+    col = {h: i for i, h in enumerate(rows[0])}
+    levels = {r[col["学段"]] for r in rows[1:]}
+    roles = {r[col["集团角色"]] for r in rows[1:]}
+    assert levels <= set(LEVEL.labels("zh").values())
+    assert roles <= {GROUP_ROLE.label("core"), GROUP_ROLE.label("member"), None, ""}
+    assert GROUP_ROLE.label("none") not in roles

@@ -25,16 +25,18 @@ from test_grouping_rules import (
 
 from core.errors import Canceled, InputError, RulesError, ScenarioError
 from core.progress import RecordingProgress
-from planning.grouping import GroupChoices, pairing_table, run_grouping
+from geo.distance import StraightLine
+from planning.grouping import GROUP_COLUMNS, GroupChoices, pairing_table, run_grouping
 from planning.rules import GroupingParams, Standards
 
 P = GroupingParams()
 STD = Standards()
+LINE = StraightLine()
 
 
 def run(rows, params=P, choices=None, **kw):
     schools = make_schools(rows)
-    res = run_grouping(schools, params, STD, choices=choices, **kw)
+    res = run_grouping(schools, params, STD, choices=choices, **{"costs": LINE, **kw})
     bad = rule_violations(res.groups, joined(schools, res), params, choices, res.summary)
     assert bad == [], bad
     return schools, res
@@ -57,8 +59,8 @@ def test_nearest_members_fill_a_core_and_the_rest_get_reasons():
         r = role(res, schools, sid)
         assert r.group_role == "none" and r.group_reason_code == "cores_full"
         assert "满员" in r.group_reason and "full" in r.group_reason_en
-    assert res.summary["members_unplaced"] == 2
-    assert res.summary["coverage_pct"] == pytest.approx(round(100 * 4 / 6, 1))
+    assert res.summary.members_unplaced == 2
+    assert res.summary.coverage_pct == pytest.approx(round(100 * 4 / 6, 1))
     assert res.status == "ok"
     assert res.groups.crs == schools.crs
     assert len(res.groups.geometry.iloc[0].geoms) == 3
@@ -76,7 +78,7 @@ def test_coverage_first_then_distance():
     schools, res = run(rows, params)
     pairs = dict(zip(res.pairs["member_id"], res.pairs["core_id"]))
     assert pairs == {"B": "C1", "A": "C2"}
-    assert res.summary["members_unplaced"] == 0
+    assert res.summary.members_unplaced == 0
 
 
 def test_least_total_distance_among_full_placements():
@@ -84,7 +86,7 @@ def test_least_total_distance_among_full_placements():
     params = dataclasses.replace(P, max_members=1)
     _, res = run(rows, params)
     assert dict(zip(res.pairs["member_id"], res.pairs["core_id"])) == {"A": "C1", "B": "C2"}
-    assert res.summary["total_distance_km"] == pytest.approx(8.0)
+    assert res.summary.total_distance_km == pytest.approx(8.0)
 
 
 def test_reasons_for_every_kind_of_school_left_out():
@@ -119,14 +121,14 @@ def test_reasons_for_every_kind_of_school_left_out():
     assert (res.school_groups["group_reason"].str.len() > 0).all()
     assert (res.school_groups["group_reason_en"].str.len() > 0).all()
     # excluded, private-blocked and not-eligible schools are outside the denominator
-    assert res.summary["eligible"] == 6
+    assert res.summary.eligible == 6
 
 
 def test_core_whose_members_are_taken_by_nearer_cores():
     rows = [core("C1", 0, 0), core("C2", 5, 0), member("A", 0.5, 0)]
     schools, res = run(rows)
     assert role(res, schools, "C2").group_reason_code == "core_members_taken"
-    assert res.summary["cores_available"] == 2 and res.summary["cores_used"] == 1
+    assert res.summary.cores_available == 2 and res.summary.cores_used == 1
 
 
 def test_cross_level_only_downward():
@@ -256,7 +258,7 @@ def test_locked_members_use_the_core_capacity():
 def test_conflicting_choices_are_input_errors(choices):
     rows = [core("C", 0, 0), core("C2", 5, 0)] + [member(f"M{k}", k + 1, 0) for k in range(4)]
     with pytest.raises(InputError) as err:
-        run_grouping(make_schools(rows), P, STD, choices=choices)
+        run_grouping(make_schools(rows), P, STD, costs=LINE, choices=choices)
     assert err.value.problems
 
 
@@ -281,7 +283,7 @@ def test_min_members_two_is_solved_exactly():
     rows = [core("C1", 0, 0), core("C2", 10, 0), member("A", 8, 0), member("B", 1, 0)]
     params = dataclasses.replace(P, min_members=2)
     schools, res = run(rows, params)
-    assert res.summary["method"] == "milp"
+    assert res.summary.method == "milp"
     assert res.groups.iloc[0].core_id == "C1" and res.groups.iloc[0].n_members == 2
     assert role(res, schools, "C2").group_reason_code == "core_below_min"
 
@@ -304,7 +306,7 @@ def test_locked_group_below_min_is_kept_and_reported():
     params = dataclasses.replace(P, min_members=2)
     choices = GroupChoices(locked_pairs=(("C", "M", "primary"),))
     _, res = run(rows, params, choices)
-    assert res.summary["groups_below_min"] == [res.groups.iloc[0].group_id]
+    assert res.summary.groups_below_min == [res.groups.iloc[0].group_id]
 
 
 # ----------------------------------------------------------------------------- patterns and modes
@@ -383,7 +385,9 @@ def test_pattern_priority_is_a_rule():
     _, res = run(rows, params)
     assert res.groups.iloc[0].pattern == "core_weak"
     with pytest.raises(RulesError):
-        run_grouping(make_schools(rows), dataclasses.replace(P, pattern_priority="nope"), STD)
+        run_grouping(
+            make_schools(rows), dataclasses.replace(P, pattern_priority="nope"), STD, costs=LINE
+        )
 
 
 # ----------------------------------------------------------------------------- plumbing
@@ -391,10 +395,10 @@ def test_index_alignment_and_determinism():
     rows = [core("C", 0, 0), core("D", 3, 0)] + [member(f"M{k}", k * 0.7, 1) for k in range(8)]
     schools = make_schools(rows)
     schools.index = [f"r{k}" for k in range(len(schools))][::-1]
-    res = run_grouping(schools, P, STD)
+    res = run_grouping(schools, P, STD, costs=LINE)
     assert list(res.school_groups.index) == list(schools.index)
     shuffled = schools.sample(frac=1.0, random_state=3)
-    res2 = run_grouping(shuffled, P, STD)
+    res2 = run_grouping(shuffled, P, STD, costs=LINE)
     pd.testing.assert_frame_equal(
         res.groups.drop(columns="geometry"), res2.groups.drop(columns="geometry")
     )
@@ -412,43 +416,86 @@ def test_cost_model_is_used():
     schools, res = run(rows)
     assert len(res.groups) == 1
     res = run_grouping(make_schools(rows), P, STD, costs=Doubled())
-    assert len(res.groups) == 0 and res.summary["distance"] == "road"
+    assert len(res.groups) == 0 and res.summary.distance == "road"
 
 
 def test_progress_and_cancel():
     rows = [core("C", 0, 0), member("M", 1, 0)]
     prog = RecordingProgress()
-    run_grouping(make_schools(rows), P, STD, progress=prog)
+    run_grouping(make_schools(rows), P, STD, costs=LINE, progress=prog)
     assert prog.updates[-1][0] == 1.0
     with pytest.raises(Canceled):
-        run_grouping(make_schools(rows), P, STD, progress=RecordingProgress(cancel_after=1))
+        run_grouping(
+            make_schools(rows), P, STD, costs=LINE, progress=RecordingProgress(cancel_after=1)
+        )
 
 
 def test_empty_and_bad_inputs():
-    res = run_grouping(make_schools([core("C", 0, 0)]).iloc[:0], P, STD)
+    res = run_grouping(make_schools([core("C", 0, 0)]).iloc[:0], P, STD, costs=LINE)
     assert res.status == "empty" and len(res.groups) == 0
     assert list(res.groups.columns) == [
-        *__import__("planning.grouping").grouping.GROUP_COLUMNS,
+        *GROUP_COLUMNS,
         "geometry",
     ]
     schools = make_schools([core("C", 0, 0)])
     with pytest.raises(InputError):
-        run_grouping(schools.drop(columns=["quality"]), P, STD)
+        run_grouping(schools.drop(columns=["quality"]), P, STD, costs=LINE)
     with pytest.raises(InputError):
-        run_grouping(schools.to_crs(4326), P, STD)
+        run_grouping(schools.to_crs(4326), P, STD, costs=LINE)
     dup = pd.concat([schools, schools])
     with pytest.raises(InputError):
-        run_grouping(gpd.GeoDataFrame(dup, crs=schools.crs), P, STD)
+        run_grouping(gpd.GeoDataFrame(dup, crs=schools.crs), P, STD, costs=LINE)
     with pytest.raises(RulesError):
-        run_grouping(schools, dataclasses.replace(P, min_members=4), STD)
+        run_grouping(schools, dataclasses.replace(P, min_members=4), STD, costs=LINE)
 
 
 def test_summary_is_json():
     rows = [core("C", 0, 0), member("M", 1, 0)]
     _, res = run(rows)
-    json.dumps(res.summary)
+    json.dumps(res.summary.to_dict())
     for key in ("count", "coverage_pct", "target_pct", "members_unplaced", "solve_seconds"):
-        assert key in res.summary
+        assert key in res.summary.to_dict()
+
+
+def test_summary_dict_keeps_the_keys_and_order_of_summary_json():
+    _, res = run([core("C", 0, 0), member("M", 1, 0)])
+    assert list(res.summary.to_dict()) == [
+        "count",
+        "coverage_pct",
+        "target_pct",
+        "meets_target",
+        "members_unplaced",
+        "solve_seconds",
+        "total_seconds",
+        "method",
+        "distance",
+        "eligible",
+        "in_groups",
+        "schools",
+        "cores_available",
+        "cores_used",
+        "members_eligible",
+        "members_placed",
+        "total_distance_km",
+        "teacher_exchange_min",
+        "funding_min_yuan",
+        "patterns",
+        "modes",
+        "unplaced_reasons",
+        "groups_below_min",
+        "by_level",
+        "coverage_bound_pct",
+        "note_zh",
+        "note_en",
+        "status",
+    ]
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        res.summary.count = 2  # type: ignore[misc]
+
+
+def test_costs_are_required():
+    with pytest.raises(TypeError):
+        run_grouping(make_schools([core("C", 0, 0)]), P, STD)  # type: ignore[call-arg]
 
 
 # ----------------------------------------------------------------------------- optimum (hypothesis)
@@ -556,30 +603,30 @@ def test_random_maps_are_optimal_and_keep_every_rule(rows, params, data):
         excluded=tuple(key[k] for k in sorted(excluded)),
         forced_cores=tuple(key[k] for k in sorted(forced)),
     )
-    res = run_grouping(schools, params, STD, choices=choices)
+    res = run_grouping(schools, params, STD, costs=LINE, choices=choices)
     bad = rule_violations(res.groups, joined(schools, res), params, choices, res.summary)
     assert bad == [], bad
     placed, total = brute_force(schools, params, excluded, forced)
-    assert res.summary["members_placed"] == placed
+    assert res.summary.members_placed == placed
     # The engine minimises whole metres: allow half a metre per member for rounding.
-    assert res.summary["total_distance_km"] == pytest.approx(total, abs=0.0005 * placed + 1e-6)
+    assert res.summary.total_distance_km == pytest.approx(total, abs=0.0005 * placed + 1e-6)
 
 
 def test_repeated_index_labels_stay_aligned():
     rows = [core("C", 0, 0), member("M", 1, 0), member("N", 90, 0)]
     schools = make_schools(rows)
     schools.index = [7, 7, 7]
-    res = run_grouping(schools, P, STD)
+    res = run_grouping(schools, P, STD, costs=LINE)
     assert res.school_groups["group_role"].tolist() == ["core", "member", "none"]
 
 
 def test_summary_says_what_holds_coverage_down():
     rows = [core("C", 0, 0)] + [member(f"M{k}", k + 1, 0) for k in range(5)]
     _, res = run(rows)
-    assert res.summary["coverage_bound_pct"] == pytest.approx(round(100 * 4 / 6, 1))
-    assert "核心校" in res.summary["note_zh"] and "cores" in res.summary["note_en"]
+    assert res.summary.coverage_bound_pct == pytest.approx(round(100 * 4 / 6, 1))
+    assert "核心校" in res.summary.note_zh and "cores" in res.summary.note_en
     _, res = run([core("C", 0, 0), member("M", 40, 0)])
-    assert res.summary["coverage_bound_pct"] == 100.0 and res.summary["coverage_pct"] == 0.0
-    assert "半径" in res.summary["note_zh"]
+    assert res.summary.coverage_bound_pct == 100.0 and res.summary.coverage_pct == 0.0
+    assert "半径" in res.summary.note_zh
     _, res = run([core("C", 0, 0), member("M", 4, 0)])
-    assert res.summary["meets_target"] and res.summary["note_zh"] == ""
+    assert res.summary.meets_target and res.summary.note_zh == ""

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import Point
 
-from planning.grouping import GROUP_COLUMNS, MODES, PATTERNS, GroupChoices
+from planning.grouping import GROUP_COLUMNS, MODES, PATTERNS, GroupChoices, GroupingSummary
 from planning.rules import GroupingParams
 
 LEVEL_RANK = {"primary": 0, "junior": 1, "senior": 2}
@@ -84,7 +84,7 @@ def rule_violations(
     schools: pd.DataFrame,
     params: GroupingParams,
     choices: GroupChoices | None = None,
-    summary: dict | None = None,
+    summary: GroupingSummary | None = None,
     costs=None,
 ) -> list[str]:
     """Every rule of POLICY §1 and of the planner's choices that the output breaks.
@@ -262,9 +262,9 @@ def rule_violations(
             eligible += elig
             in_group += elig and schools.at[i, "group_role"] != "none"
         cov = round(100.0 * in_group / eligible, 1) if eligible else 0.0
-        if abs(cov - summary["coverage_pct"]) > 0.051:
-            bad.append(f"coverage {summary['coverage_pct']} != {cov}")
-        if summary["count"] != len(groups):
+        if abs(cov - summary.coverage_pct) > 0.051:
+            bad.append(f"coverage {summary.coverage_pct} != {cov}")
+        if summary.count != len(groups):
             bad.append("summary count")
     return bad
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+import inspect
 import itertools
 
 import numpy as np
@@ -9,7 +11,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning.grouping_solver import (
+from planning.grouping import solver
+from planning.grouping.solver import (
     GroupingProblem,
     check_solution,
     solve,
@@ -176,3 +179,15 @@ def test_bad_problem_is_refused():
             arc_cost=np.array([1]),
             core_cap=np.array([1]),
         )
+
+
+def test_solver_is_arrays_only():
+    """The solve part reads and writes numpy arrays: no frames, no geometry, no words."""
+    tree = ast.parse(inspect.getsource(solver))
+    names = {
+        a.name.split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names
+    }
+    names |= {
+        (n.module or "").split(".")[0] for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)
+    }
+    assert not names & {"pandas", "geopandas", "shapely", "core", "geo", "planning"}

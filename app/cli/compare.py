@@ -20,7 +20,7 @@ from app.cli.flags import EXIT_OK
 from app.cli.progress import TerminalProgress
 from app.compare_report import (
     compare_html,
-    format_number,
+    fmt_value,
     write_compare_html,
     write_compare_xlsx,
 )
@@ -160,7 +160,7 @@ def _print_table(cmp: Comparison, lang: str) -> None:
         cells = []
         for k, v in enumerate(r.values):
             mark = "*" if k in r.best else " "
-            cells.append(f"{format_number(v, r.spec.digits) + mark:>16}")
+            cells.append(f"{fmt_value(v, r.spec.digits) + mark:>16}")
         print(f"{r.spec.label(lang):<{width}}" + "".join(cells))
     for d in cmp.diffs:
         c = d.counts

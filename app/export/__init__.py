@@ -10,6 +10,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from core.errors import SchoolPlanError
+
 FORMATS = ("html", "png", "pdf", "xlsx")
 
 
@@ -28,8 +30,6 @@ def export_all(
     Returns {format: path}; adds "styles" when plan.gpkg in ``out_dir`` received QGIS styles.
     ``timings`` (optional) receives seconds per format, for the benchmark.
     """
-    from core.errors import SchoolPlanError
-
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise SchoolPlanError(
@@ -40,6 +40,8 @@ def export_all(
     out.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
     t = timings if timings is not None else {}
+    # Each format's module is imported when that format is asked for: folium and matplotlib are
+    # slow to import, and the GUI and the CLI import this package at start.
 
     if "html" in formats:
         t0 = time.perf_counter()

@@ -12,6 +12,9 @@ from functools import lru_cache
 from pathlib import Path
 
 from matplotlib import font_manager
+from matplotlib.ft2font import FT2Font
+
+from core.errors import SchoolPlanError
 
 # Family names as font_manager reports them; first match wins.
 CJK_FAMILIES: tuple[str, ...] = (
@@ -41,8 +44,6 @@ class CJKFont:
 
 def _covers(path: str, text: str = PROBE) -> bool:
     try:
-        from matplotlib.ft2font import FT2Font
-
         font = FT2Font(path)
         return all(font.get_char_index(ord(ch)) for ch in text)
     except Exception:  # unreadable font file: not a candidate
@@ -103,8 +104,6 @@ def find_cjk_font() -> CJKFont | None:
 
 
 def cjk_font_or_raise() -> CJKFont:
-    from core.errors import SchoolPlanError
-
     font = find_cjk_font()
     if font is None:
         raise SchoolPlanError(

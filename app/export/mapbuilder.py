@@ -6,6 +6,7 @@ text that comes from data is HTML-escaped in Python before it reaches the page (
 ``window.schoolplan`` (layers, markers by ``level|school_id``, counts) so the GUI can attach click
 and drag handlers through a QWebChannel without any Qt code in the exported file. School markers
 carry ``options.schoolId``, ``options.level``, ``options.layoutStatus`` and ``options.groupRole``.
+The script and its CSS are resources/map/plan_layers.js and .css; code words come from core.vocab.
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import shapely
 from branca.element import MacroElement
 from jinja2 import Template
 
+from app.export import assets
 from app.export import symbology as sym
+from core.vocab import GROUP_ROLE, LAYOUT_STATUS, MODE, PATTERN, QUALITY, yes_no
 
 WGS84 = "EPSG:4326"
 # Zone outlines are simplified for the screen; shared borders stay shared (coverage simplify).
@@ -55,8 +58,8 @@ def safe_json(payload: Any) -> str:
 def layer_name(t: dict, level: str, kind: str, lang: str) -> str:
     """ "小学学区" / "Primary zones": a level's layer, as the layer control and popups say it."""
     if lang == "en":
-        return f"{t[level]} {t[kind].lower()}"
-    return f"{t[level]}{t[kind]}"
+        return f"{sym.level_name(level, lang)} {t[kind].lower()}"
+    return f"{sym.level_name(level, lang)}{t[kind]}"
 
 
 def _table(rows: list[tuple[str, str]]) -> str:
@@ -118,7 +121,7 @@ def _zones_payload(result, t, lang, names) -> dict[str, dict]:
                         (t["utilization"], esc(sym.fmt_pct(util))),
                         (t["mean_km"], _num(r, "mean_distance_km", 1) + " " + esc(t["km"])),
                         (t["max_km"], _num(r, "max_distance_km", 1) + " " + esc(t["km"])),
-                        (t["oversized"], esc(t["yes"] if oversized else t["no"])),
+                        (t["oversized"], esc(yes_no(oversized, lang))),
                     ]
                 )
                 + "</div>"
@@ -177,6 +180,7 @@ def _schools_payload(result, t, lang) -> list[dict]:
         status = str(r.get("layout_status", "") or "")
         role = str(r.get("group_role", "none") or "none")
         is_new = status == "new"
+        quality = str(r.get("quality", ""))
         students = r.get("students", np.nan)
         capacity = r.get("capacity", np.nan)
         util = (
@@ -186,25 +190,17 @@ def _schools_payload(result, t, lang) -> list[dict]:
         )
         z = zone_stats.get((sid, level))
         rows = [
-            (t["layout_status"], esc(t.get(status, status))),
+            (t["layout_status"], esc(LAYOUT_STATUS.label(status, lang))),
             (t["classes"], _num(r, "classes")),
             (t["students"], _num(r, "students")),
             (t["capacity"], _num(r, "capacity")),
             (t["utilization"], esc(sym.fmt_pct(util))),
-            (
-                t["quality"],
-                esc(
-                    t.get(
-                        {"core": "core_q"}.get(
-                            str(r.get("quality", "")), str(r.get("quality", ""))
-                        ),
-                        "",
-                    )
-                ),
-            ),
+            (t["quality"], esc(QUALITY.label(quality, lang) if quality in QUALITY.codes else "")),
         ]
         if role in ("core", "member"):
-            rows.append((t["group"], f"{esc(r.get('group_id', ''))} · {esc(t[role])}"))
+            rows.append(
+                (t["group"], f"{esc(r.get('group_id', ''))} · {esc(sym.role_name(role, lang))}")
+            )
             reason = (
                 r.get("group_reason_en")
                 if lang == "en" and "group_reason_en" in r
@@ -223,9 +219,8 @@ def _schools_payload(result, t, lang) -> list[dict]:
         if is_new and (sid, level) in new_rules:
             rows.append((t["rule"], esc(new_rules[(sid, level)])))
         name = esc(r.get("name", sid))
-        head = f"<b>{name}</b> · {esc(t.get(level, level))}" + (
-            f" · {esc(t['new_school'])}" if is_new else ""
-        )
+        level_text = esc(sym.level_name(level, lang))
+        head = f"<b>{name}</b> · {level_text}" + (f" · {esc(t['new_school'])}" if is_new else "")
         out.append(
             {
                 "id": sid,
@@ -238,7 +233,7 @@ def _schools_payload(result, t, lang) -> list[dict]:
                 "core": role == "core",
                 "role": role,
                 "status": status,
-                "tip": f"{name} · {esc(t.get(level, level))}",
+                "tip": f"{name} · {level_text}",
                 "popup": f"<div class='sp-pop'>{head}{_table(rows)}</div>",
             }
         )
@@ -251,7 +246,6 @@ def _links_payload(result, t, lang, names) -> tuple[dict[str, dict], list[dict]]
     radius: list[dict] = []
     if groups is None or len(groups) == 0:
         return links, radius
-    pattern_names, mode_names = sym.group_vocab(lang)
     radius_km = float(getattr(getattr(result.rules, "groups", None), "radius_km", np.nan))
     core_pts = {}
     s4326 = result.schools.to_crs(WGS84)
@@ -267,13 +261,13 @@ def _links_payload(result, t, lang, names) -> tuple[dict[str, dict], list[dict]]
             pattern = str(r.get("pattern", ""))
             mode = str(r.get("mode", ""))
             rows = [
-                (t["core"], esc(names.get(core, core))),
+                (sym.role_name("core", lang), esc(names.get(core, core))),
                 (t["members"], "、".join(esc(names.get(m, m)) for m in members)),
-                (t["pattern"], esc(pattern_names.get(pattern, pattern))),
-                (t["mode"], esc(mode_names.get(mode, mode))),
+                (t["pattern"], esc(PATTERN.label(pattern, lang))),
+                (t["mode"], esc(MODE.label(mode, lang))),
                 (t["max_km"], _num(r, "max_distance_km", 1) + " " + esc(t["km"])),
             ]
-            tip = f"{esc(r['group_id'])}: {esc(names.get(core, core))} → {len(members)} {esc(t['member'])}"
+            tip = f"{esc(r['group_id'])}: {esc(names.get(core, core))} → {len(members)} {esc(GROUP_ROLE.label('member', lang))}"
             props.append(
                 {
                     "id": str(r["group_id"]),
@@ -291,7 +285,7 @@ def _links_payload(result, t, lang, names) -> tuple[dict[str, dict], list[dict]]
     return links, radius
 
 
-def _unserved_payload(result, t) -> dict[str, list[dict]]:
+def _unserved_payload(result, t, lang) -> dict[str, list[dict]]:
     demand = result.demand
     out: dict[str, list[dict]] = {}
     if demand is None or len(demand) == 0:
@@ -309,7 +303,7 @@ def _unserved_payload(result, t) -> dict[str, list[dict]]:
             st = str(r[col])
             label = t["too_far"] if st == "too_far" else t["not_served"]
             tip = (
-                f"<b>{esc(label)}</b> · {esc(t[level])}<br>{esc(r.get('unit_id', ''))} · "
+                f"<b>{esc(label)}</b> · {esc(sym.level_name(level, lang))}<br>{esc(r.get('unit_id', ''))} · "
                 f"{esc(t['population'])} {esc(sym.fmt_num(r.get('population')))} · "
                 f"{esc(t['pupils'])} {esc(sym.fmt_num(r.get(f'students_{level}')))}"
             )
@@ -323,14 +317,18 @@ def _unserved_payload(result, t) -> dict[str, list[dict]]:
     return out
 
 
-def _legend_html(t, levels, has_new, has_unserved, has_links) -> str:
+def _legend_html(t, lang, levels, has_new, has_unserved, has_links) -> str:
     def svg(shape, color, size=14, ring=False):
         return sym.symbol_svg(shape, color, size, ring)
 
     items = [f"<div class='sp-lg-h'>{esc(t['legend'])}</div>"]
     for lv in levels:
-        items.append(f"<div>{svg(sym.LEVEL_SHAPE[lv], sym.LEVEL_COLOR[lv])} {esc(t[lv])}</div>")
-    items.append(f"<div>{svg('circle', '#ffffff', 16, True)} {esc(t['core'])}</div>")
+        items.append(
+            f"<div>{svg(sym.LEVEL_SHAPE[lv], sym.LEVEL_COLOR[lv])} {esc(sym.level_name(lv, lang))}</div>"
+        )
+    items.append(
+        f"<div>{svg('circle', '#ffffff', 16, True)} {esc(sym.role_name('core', lang))}</div>"
+    )
     if has_new:
         items.append(f"<div>{svg('star', sym.NEW_COLOR)} {esc(t['new_school'])}</div>")
     if has_links:
@@ -351,153 +349,13 @@ def _legend_html(t, levels, has_new, has_unserved, has_links) -> str:
 class PlanLayers(MacroElement):
     """Draws the payload on the parent map; see the module docstring for the JS interface."""
 
+    # The page's CSS and script live in resources/map/ as Jinja templates (folium's macros).
     _template = Template(
-        """
-{% macro header(this, kwargs) %}
-<style>
-.leaflet-container { font-family: "Noto Sans CJK SC","Source Han Sans SC","WenQuanYi Micro Hei",
-  "Microsoft YaHei","PingFang SC",sans-serif; background: #f4f4f0; }
-.sp-school { background: none; border: none; }
-.sp-school svg { display: block; overflow: visible; }
-.sp-title { background: rgba(255,255,255,.92); padding: 6px 12px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); }
-.sp-title h1 { font-size: 18px; margin: 0; } .sp-title div { font-size: 12px; color: #444; }
-.sp-legend { background: rgba(255,255,255,.92); padding: 6px 10px; border-radius: 4px;
-  box-shadow: 0 1px 4px rgba(0,0,0,.3); font-size: 12px; line-height: 20px; }
-.sp-legend svg { vertical-align: middle; }
-.sp-lg-h { font-weight: bold; } .sp-lg-note { color: #666; font-size: 11px; }
-.sp-lg-zone, .sp-lg-over, .sp-lg-line, .sp-lg-dot { display: inline-block; vertical-align: middle; }
-.sp-lg-zone { width: 16px; height: 11px; background: #8DD3C7; border: 1px solid #555; }
-.sp-lg-over { width: 16px; height: 11px; background: #FB8072; border: 2px dashed {{ this.over_color }}; }
-.sp-lg-over svg { display: block; }
-.sp-lg-line { width: 18px; border-top: 2px dashed #555; }
-.sp-lg-dot { width: 8px; height: 8px; border-radius: 4px; }
-.sp-tab { border-collapse: collapse; font-size: 12px; margin-top: 4px; }
-.sp-tab th { text-align: left; font-weight: normal; color: #555; padding: 1px 8px 1px 0; }
-.sp-tab td { text-align: right; }
-</style>
-{% endmacro %}
-{% macro script(this, kwargs) %}
-(function () {
-  var map = {{ this._parent.get_name() }};
-  var D = {{ this.payload }};
-  var sp = { map: map, data: D, layers: {}, overlays: {}, markers: {}, zones: {}, radius: {},
-             counts: { schools: 0, zones: 0, links: 0, unserved: 0 } };
-  window.schoolplanMap = map;
-  window.schoolplan = sp;
-  var T = D.t;
-  var HATCH = "sp-hatch-over";
-  if (!document.getElementById(HATCH)) {
-    // A 0×0 SVG (not display:none, which would disable the pattern) holds the hatch pattern.
-    document.body.insertAdjacentHTML("beforeend",
-      "<svg id='sp-defs' width='0' height='0' style='position:absolute' aria-hidden='true'><defs>" +
-      "<pattern id='" + HATCH + "' patternUnits='userSpaceOnUse' width='7' height='7' patternTransform='rotate(45)'>" +
-      "<line x1='0' y1='0' x2='0' y2='7' stroke='{{ this.over_color }}' stroke-width='2.2' stroke-opacity='0.85'/>" +
-      "</pattern></defs></svg>");
-  }
-  function shapePath(shape, s) {
-    var h = s / 2;
-    if (shape === "square") return "<rect x='1.5' y='1.5' width='" + (s - 3) + "' height='" + (s - 3) + "'";
-    if (shape === "triangle") return "<polygon points='" + h + ",1 " + (s - 1) + "," + (s - 1) + " 1," + (s - 1) + "'";
-    if (shape === "star") {
-      var pts = [], i, r;
-      for (i = 0; i < 10; i++) { r = i % 2 ? h * 0.45 : h - 1;
-        pts.push((h + r * Math.sin(Math.PI * i / 5)).toFixed(1) + "," + (h - r * Math.cos(Math.PI * i / 5)).toFixed(1)); }
-      return "<polygon points='" + pts.join(" ") + "'";
-    }
-    return "<circle cx='" + h + "' cy='" + h + "' r='" + (h - 1.5) + "'";
-  }
-  function icon(s) {
-    var size = s.size + (s.core ? 8 : 0), o = s.core ? 4 : 0;
-    var svg = "<svg xmlns='http://www.w3.org/2000/svg' width='" + size + "' height='" + size + "'>";
-    if (s.core) svg += "<circle cx='" + size / 2 + "' cy='" + size / 2 + "' r='" + (size / 2 - 1) +
-      "' fill='none' stroke='{{ this.core_ring }}' stroke-width='2'/>";
-    svg += "<g transform='translate(" + o + "," + o + ")'>" + shapePath(s.shape, s.size) +
-      " fill='" + s.color + "' fill-opacity='0.9' stroke='#ffffff' stroke-width='1.2'/></g></svg>";
-    return L.divIcon({ className: "sp-school sp-" + s.lv + (s.core ? " sp-core" : "") + (s.shape === "star" ? " sp-new" : ""),
-                       html: svg, iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
-  }
-  function overlay(key, name, layer, show) {
-    sp.layers[key] = layer; sp.overlays[name] = layer;
-    if (show) layer.addTo(map);
-  }
-  // Own panes keep the stacking fixed whatever order layers are switched on in.
-  [["spLinks", 420], ["spBoundary", 430], ["spUnserved", 440]].forEach(function (p) {
-    map.createPane(p[0]).style.zIndex = p[1]; });
-  map.getPane("spBoundary").style.pointerEvents = "none";
-  L.geoJSON(D.boundary, { interactive: false, className: "sp-boundary", pane: "spBoundary",
-    style: { color: "{{ this.boundary_color }}", weight: 2.5, fill: false } }).addTo(map);
-  var schoolLayers = {};
-  D.schools.forEach(function (s) {
-    var g = schoolLayers[s.lv] || (schoolLayers[s.lv] = L.layerGroup());
-    var m = L.marker([s.lat, s.lng], { icon: icon(s), schoolId: s.id, level: s.lv, layoutStatus: s.status,
-      groupRole: s.role, riseOnHover: true, keyboard: false });
-    m.bindTooltip(s.tip, { direction: "top", offset: [0, -s.size / 2] });
-    m.bindPopup(s.popup);
-    m.addTo(g);
-    sp.markers[s.lv + "|" + s.id] = m; sp.counts.schools += 1;
-  });
-  D.levels.forEach(function (lv, k) {
-    var N = D.layerNames[lv];
-    if (schoolLayers[lv]) overlay("schools_" + lv, N.schools, schoolLayers[lv], true);
-    if (D.zones[lv]) {
-      var over = [];
-      var zl = L.geoJSON(D.zones[lv], { className: "sp-zone sp-zone-" + lv,
-        style: function (f) { var p = f.properties;
-          return p.over ? { color: "{{ this.over_color }}", weight: 3, dashArray: "8 5", fillColor: p.color, fillOpacity: 0.55 }
-                        : { color: "#555555", weight: 1, fillColor: p.color, fillOpacity: 0.45 }; },
-        onEachFeature: function (f, layer) {
-          layer.options.schoolId = f.properties.id; layer.options.level = lv;
-          layer.bindTooltip(f.properties.tip, { sticky: true }); layer.bindPopup(f.properties.popup);
-          sp.zones[lv + "|" + f.properties.id] = layer; sp.counts.zones += 1;
-          if (f.properties.over) over.push(f); } });
-      // Over capacity: the zone's own colour stays, a red hatch (SVG pattern in this page) on top.
-      if (over.length) zl.addLayer(L.geoJSON({ type: "FeatureCollection", features: over }, {
-        className: "sp-hatch sp-hatch-" + lv, interactive: false,
-        style: { stroke: false, fill: true, fillColor: "url(#" + HATCH + ")", fillOpacity: 1 } }));
-      overlay("zones_" + lv, N.zones, zl, k === 0);
-    }
-    if (D.links[lv]) {
-      var ll = L.geoJSON(D.links[lv], { className: "sp-link sp-link-" + lv, pane: "spLinks",
-        style: { color: D.levelColor[lv], weight: 2, opacity: 0.85, dashArray: "6 4" },
-        onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.tip, { sticky: true });
-          layer.bindPopup(f.properties.popup); sp.counts.links += 1; } });
-      overlay("links_" + lv, N.links, ll, true);
-    }
-    if (D.unserved[lv]) {
-      var ul = L.layerGroup();
-      D.unserved[lv].forEach(function (u) {
-        L.circleMarker([u.lat, u.lng], { radius: 3.5, className: "sp-unserved", pane: "spUnserved", color: D.unservedColor[u.st],
-          weight: 1, fillOpacity: 0.9 }).bindTooltip(u.tip).addTo(ul);
-        sp.counts.unserved += 1; });
-      overlay("unserved_" + lv, N.unserved, ul, k === 0);
-    }
-  });
-  if (D.radius.length) {
-    var rl = L.layerGroup();
-    D.radius.forEach(function (c) {
-      var circle = L.circle([c.lat, c.lng], { radius: c.r, className: "sp-radius", pane: "spLinks", color: D.levelColor[c.lv],
-        weight: 1.5, dashArray: "3 5", fill: false, interactive: false });
-      circle.addTo(rl); sp.radius[c.lv + "|" + c.id] = circle;
-      var m = sp.markers[c.lv + "|" + c.id];
-      if (m) m.on("click", function () { if (map.hasLayer(circle)) map.removeLayer(circle); else circle.addTo(map); });
-    });
-    overlay("radius", T.radius, rl, false);
-  }
-  var title = L.control({ position: "topleft" });
-  title.onAdd = function () { var d = L.DomUtil.create("div", "sp-title"); d.innerHTML = D.titleHtml;
-    L.DomEvent.disableClickPropagation(d); return d; };
-  title.addTo(map);
-  var legend = L.control({ position: "bottomright" });
-  legend.onAdd = function () { var d = L.DomUtil.create("div", "sp-legend"); d.innerHTML = D.legendHtml; return d; };
-  legend.addTo(map);
-  L.control.scale({ imperial: false, metric: true, maxWidth: 160, position: "bottomleft" }).addTo(map);
-  sp.control = L.control.layers({}, sp.overlays, { collapsed: D.collapsed, position: "topright" }).addTo(map);
-  if (D.bounds) map.fitBounds(D.bounds);
-  sp.ready = true;
-})();
-{% endmacro %}
-"""
+        "\n{% macro header(this, kwargs) %}\n<style>\n"
+        + assets.read_text("map", "plan_layers.css")
+        + "</style>\n{% endmacro %}\n{% macro script(this, kwargs) %}\n"
+        + assets.read_text("map", "plan_layers.js")
+        + "{% endmacro %}\n"
     )
 
     def __init__(self, payload: dict):
@@ -518,7 +376,7 @@ def build_payload(
     zones = _zones_payload(result, t, lang, names)
     schools = _schools_payload(result, t, lang)
     links, radius = _links_payload(result, t, lang, names)
-    unserved = _unserved_payload(result, t)
+    unserved = _unserved_payload(result, t, lang)
     levels = sym.level_order(
         set(result.schools["level"])
         | (set(result.catchments["level"]) if len(result.catchments) else set())
@@ -538,7 +396,7 @@ def build_payload(
     date = sym.plan_date(result.meta)
     sub = f"{t['date']}: {date}" if date else ""
     return {
-        "t": {k: t[k] for k in ("primary", "junior", "senior", "zones", "schools", "links", "unserved", "radius")},
+        "t": {**{lv: sym.level_name(lv, lang) for lv in sym.LEVELS}, **{k: t[k] for k in ("zones", "schools", "links", "unserved", "radius")}},
         "levels": levels,
         "layerNames": {lv: {k: layer_name(t, lv, k, lang) for k in ("schools", "zones", "links", "unserved")} for lv in levels},
         "boundary": _features(boundary, [{} for _ in range(len(boundary))]) if boundary is not None else {"type": "FeatureCollection", "features": []},
@@ -550,7 +408,7 @@ def build_payload(
         "levelColor": sym.LEVEL_COLOR,
         "unservedColor": sym.UNSERVED_COLOR,
         "titleHtml": f"<h1>{esc(title_text)}</h1><div>{esc(sub)}</div>",
-        "legendHtml": _legend_html(t, levels, any(s["shape"] == "star" for s in schools), bool(unserved), bool(links)),
+        "legendHtml": _legend_html(t, lang, levels, any(s["shape"] == "star" for s in schools), bool(unserved), bool(links)),
         "bounds": bounds,
         "collapsed": collapsed,
     }  # fmt: skip

@@ -14,6 +14,9 @@ import re
 from functools import cache
 from pathlib import Path
 
+import xstatic.pkg.jquery as xstatic_jquery
+import xstatic.pkg.leaflet as xstatic_leaflet
+
 from core.errors import SchoolPlanError
 
 # The asset folium 0.20 links, by the file name at the end of its URL.
@@ -51,11 +54,7 @@ class OfflineError(SchoolPlanError):
 
 
 def _pkg_dir(name: str) -> Path:
-    if name == "leaflet":
-        import xstatic.pkg.leaflet as pkg
-    else:
-        import xstatic.pkg.jquery as pkg
-    return Path(pkg.BASE_DIR)
+    return Path((xstatic_leaflet if name == "leaflet" else xstatic_jquery).BASE_DIR)
 
 
 @cache

@@ -33,10 +33,13 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.transforms import Affine2D, offset_copy
+from PIL import Image
 from scipy.spatial import cKDTree
 
 from app.export import symbology as sym
 from app.export.fonts import cjk_font_or_raise
+from core.errors import SchoolPlanError
+from core.vocab import LAYOUT_STATUS
 
 MM = 1 / 25.4
 PAPER_MM = {"A3": (420.0, 297.0), "A4": (297.0, 210.0)}
@@ -62,8 +65,6 @@ INSET_MIN_H = 0.13
 
 
 def _paper(paper: str) -> tuple[float, float]:
-    from core.errors import SchoolPlanError
-
     key = str(paper).upper()
     if key not in PAPER_MM:
         raise SchoolPlanError(
@@ -674,7 +675,11 @@ def _draw_page(
     _north_arrow(ax, t)
 
     title = sym.plan_title(result.meta, lang)
-    subtitle = t[level] if level else (_zone_label(t, zone_level, lang) if zone_level else "")
+    subtitle = (
+        sym.level_name(level, lang)
+        if level
+        else (_zone_label(t, zone_level, lang) if zone_level else "")
+    )
     fig.text(0.025, 0.955, title, fontsize=17, weight="bold", va="center", parse_math=False)
     date = sym.plan_date(result.meta)
     right = " · ".join(p for p in (subtitle, f"{t['date']}: {date}" if date else "") if p)
@@ -704,7 +709,8 @@ def _draw_page(
 
 
 def _zone_label(t, zone_level: str, lang: str) -> str:
-    return f"{t[zone_level]} {t['zones']}" if lang == "en" else f"{t[zone_level]}{t['zones']}"
+    name = sym.level_name(zone_level, lang)
+    return f"{name} {t['zones']}" if lang == "en" else f"{name}{t['zones']}"
 
 
 def _legend(panel, t, sc: _Schools, level, zone_level, lang, stats, groups, paper):
@@ -719,7 +725,7 @@ def _legend(panel, t, sc: _Schools, level, zone_level, lang, stats, groups, pape
                 marker=sym.MPL_MARKER[sym.LEVEL_SHAPE[lv]],
                 color=sym.LEVEL_COLOR[lv],
                 markersize=8,
-                label=f"{t[lv]}{t['schools'] if lang == 'zh' else ' ' + t['schools']}",
+                label=f"{sym.level_name(lv, lang)}{t['schools'] if lang == 'zh' else ' ' + t['schools']}",
             )
         )
     if sc.core.any():
@@ -732,7 +738,7 @@ def _legend(panel, t, sc: _Schools, level, zone_level, lang, stats, groups, pape
                 markerfacecolor="none",
                 markeredgecolor=sym.CORE_RING,
                 markersize=11,
-                label=t["core"],
+                label=sym.role_name("core", lang),
             )
         )
     if sc.is_new.any():
@@ -803,8 +809,8 @@ def _summary_lines(result, t, level, lang) -> str:
         n_new = int((sub.get("layout_status", pd.Series(dtype=str)) == "new").sum())
         students = int(pd.to_numeric(sub["students"], errors="coerce").fillna(0).sum())
         lines.append(
-            f"{t[lv]}: {len(sub)} {t['school_word']} · {t['students']} {students:,}"
-            + (f" · {t['new']} {n_new}" if n_new else "")
+            f"{sym.level_name(lv, lang)}: {len(sub)} {t['school_word']} · {t['students']} {students:,}"
+            + (f" · {LAYOUT_STATUS.label('new', lang)} {n_new}" if n_new else "")
         )
     g = result.groups
     if g is not None and len(g):
@@ -851,8 +857,6 @@ def _render_rgb(fig: Figure, dpi: int) -> np.ndarray:
 
 
 def _save_png(rgb: np.ndarray, path: Path, dpi: int) -> None:
-    from PIL import Image
-
     Image.fromarray(rgb).save(path, format="png", compress_level=1, dpi=(dpi, dpi))
 
 

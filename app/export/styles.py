@@ -2,15 +2,20 @@
 
 QGIS opens each plan layer with these symbols (schools by level, zones with over-capacity in
 red, dashed group links, stars for new schools, red crosses for unserved places) instead of
-random colours. Other GIS software ignores the table.
+random colours. Other GIS software ignores the table. The styles are templates in
+resources/qgis/<layer>.qml, filled with the colours of resources/map/symbols.toml and the labels.
 """
 
 from __future__ import annotations
 
+import re
 import sqlite3
+from functools import cache
 from pathlib import Path
-from xml.sax.saxutils import escape, quoteattr
+from string import Template
+from xml.sax.saxutils import escape
 
+from app.export import assets
 from app.export import symbology as sym
 
 _DDL = """
@@ -23,162 +28,61 @@ CREATE TABLE IF NOT EXISTS layer_styles (
 STYLE_NAME = "SchoolPlan"
 
 
+# Layers with a style template in resources/qgis/<layer>.qml.
+STYLED_LAYERS = ("schools", "new_schools", "catchments", "groups", "demand", "boundary")
+_COMMENT = re.compile(r"<!--.*?-->", re.S)
+
+
 def _rgba(hex_color: str, alpha: int = 255) -> str:
     h = hex_color.lstrip("#")
     return f"{int(h[0:2], 16)},{int(h[2:4], 16)},{int(h[4:6], 16)},{alpha}"
 
 
-def _opts(**kw: str) -> str:
-    inner = "".join(
-        f'<Option type="QString" name={quoteattr(k)} value={quoteattr(str(v))}/>'
-        for k, v in kw.items()
-    )
-    return f'<Option type="Map">{inner}</Option>'
+@cache
+def _template(layer: str) -> Template:
+    # The templates are indented one tag a line for people; QGIS gets them as one line, the
+    # way it writes styles itself (lines break only between tags, so nothing else changes).
+    text = _COMMENT.sub("", assets.read_text("qgis", f"{layer}.qml"))
+    return Template("".join(line.strip() for line in text.splitlines()))
 
 
-def _marker(name: str, shape: str, color: str, size: float, outline: str = "#ffffff") -> str:
-    layer = _opts(
-        name=shape,
-        color=_rgba(color),
-        size=f"{size:g}",
-        size_unit="MM",
-        outline_color=_rgba(outline),
-        outline_width="0.2",
-    )
-    return f'<symbol type="marker" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0"><layer class="SimpleMarker" enabled="1" pass="0" locked="0">{layer}</layer></symbol>'
+def _attr(text: str) -> str:
+    return escape(text, {'"': "&quot;", "\n": "&#10;"})
 
 
-def _fill(
-    name: str,
-    color: str,
-    alpha: int,
-    outline: str,
-    width: float,
-    style: str = "solid",
-    line_style: str = "solid",
-) -> str:
-    layer = _opts(
-        color=_rgba(color, alpha),
-        style=style,
-        outline_color=_rgba(outline),
-        outline_width=f"{width:g}",
-        outline_width_unit="MM",
-        outline_style=line_style,
-    )
-    return f'<symbol type="fill" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0"><layer class="SimpleFill" enabled="1" pass="0" locked="0">{layer}</layer></symbol>'
-
-
-def _line(name: str, color: str, width: float, style: str = "solid") -> str:
-    layer = _opts(
-        line_color=_rgba(color), line_width=f"{width:g}", line_width_unit="MM", line_style=style
-    )
-    return f'<symbol type="line" name="{name}" alpha="1" clip_to_extent="1" force_rhr="0"><layer class="SimpleLine" enabled="1" pass="0" locked="0">{layer}</layer></symbol>'
-
-
-def _doc(renderer: str, labeling: str = "") -> str:
-    return (
-        "<!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>"
-        f'<qgis version="3.28.0" styleCategories="Symbology|Labeling">{renderer}{labeling}</qgis>'
-    )
-
-
-def _labels(field: str, size: float = 8) -> str:
-    return (
-        '<labeling type="simple"><settings calloutType="simple">'
-        f'<text-style fieldName={quoteattr(field)} fontSize="{size:g}" fontFamily="Noto Sans CJK SC" textColor="0,0,0,255">'
-        '<text-buffer bufferDraw="1" bufferSize="0.8" bufferColor="255,255,255,255"/></text-style>'
-        '<placement placement="6" dist="1"/><rendering obstacle="1" displayAll="0"/></settings></labeling>'
-    )
-
-
-def _categorized(attr: str, cats: list[tuple[str, str]], symbols: list[str]) -> str:
-    c = "".join(
-        f'<category render="true" symbol="{i}" value={quoteattr(v)} label={quoteattr(lbl)}/>'
-        for i, (v, lbl) in enumerate(cats)
-    )
-    return (
-        f'<renderer-v2 type="categorizedSymbol" attr={quoteattr(attr)} symbollevels="0" enableorderby="0" forceraster="0">'
-        f"<categories>{c}</categories><symbols>{''.join(symbols)}</symbols></renderer-v2>"
-    )
-
-
-def _rules(rules: list[tuple[str, str, str]], symbols: list[str]) -> str:
-    r = "".join(
-        f'<rule key="r{i}" symbol="{i}" filter={quoteattr(flt)} label={quoteattr(lbl)}/>'
-        for i, (flt, lbl, _) in enumerate(rules)
-    )
-    return (
-        '<renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">'
-        f'<rules key="root">{r}</rules><symbols>{"".join(symbols)}</symbols></renderer-v2>'
-    )
-
-
-def _single(symbol: str) -> str:
-    return f'<renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0"><symbols>{symbol}</symbols></renderer-v2>'
+def _fields(lang: str, first_level: str) -> dict[str, str]:
+    """Every template placeholder: symbol colours and shapes, and labels in ``lang``."""
+    t = sym.texts(lang)
+    first = sym.level_name(first_level, lang)
+    fields = {
+        "new_color": _rgba(sym.NEW_COLOR),
+        "over_fill": _rgba(sym.OVER_CAPACITY, 90),
+        "over_line": _rgba(sym.OVER_CAPACITY),
+        "zone_fill": _rgba(sym.ZONE_PALETTE[0], 110),
+        "label_over": _attr(t["over_capacity"]),
+        "label_zones": _attr(t["zones"]),
+        "level": first_level,
+        "label_too_far": _attr(f"{first} {t['too_far']}"),
+        "label_unserved": _attr(f"{first} {t['not_served']}"),
+        "label_population": _attr(t["population"]),
+        "color_too_far": _rgba(sym.UNSERVED_COLOR["too_far"]),
+        "color_unserved": _rgba(sym.UNSERVED_COLOR["unserved"]),
+        "boundary": _rgba(sym.BOUNDARY_COLOR),
+    }
+    for lv in sym.LEVELS:
+        name = sym.level_name(lv, lang)
+        fields[f"label_{lv}"] = _attr(name)
+        fields[f"links_{lv}"] = _attr(f"{name} {t['links']}")
+        fields[f"color_{lv}"] = _rgba(sym.LEVEL_COLOR[lv])
+        fields[f"shape_{lv}"] = sym.LEVEL_SHAPE[lv]
+    return fields
 
 
 def layer_qml(layer: str, lang: str = "zh", first_level: str = "primary") -> str | None:
     """QML text for one plan layer, or None for layers without a style."""
-    t = sym.texts(lang)
-    if layer == "schools":
-        cats = [(lv, t[lv]) for lv in sym.LEVELS]
-        symbols = [
-            _marker(str(i), sym.LEVEL_SHAPE[lv], sym.LEVEL_COLOR[lv], 3.2)
-            for i, lv in enumerate(sym.LEVELS)
-        ]
-        return _doc(_categorized("level", cats, symbols), _labels("name"))
-    if layer == "new_schools":
-        return _doc(_single(_marker("0", "star", sym.NEW_COLOR, 5.0, "#000000")), _labels("name"))
-    if layer == "catchments":
-        rules = [
-            ('"utilization" > 1', t["over_capacity"], ""),
-            ('"utilization" <= 1 OR "utilization" IS NULL', t["zones"], ""),
-        ]
-        symbols = [
-            _fill(
-                "0",
-                sym.OVER_CAPACITY,
-                90,
-                sym.OVER_CAPACITY,
-                0.6,
-                style="b_diagonal",
-                line_style="dash",
-            ),
-            _fill("1", sym.ZONE_PALETTE[0], 110, "#666666", 0.2),
-        ]
-        return _doc(_rules(rules, symbols))
-    if layer == "groups":
-        cats = [(lv, f"{t[lv]} {t['links']}") for lv in sym.LEVELS]
-        return _doc(
-            _categorized(
-                "level",
-                cats,
-                [
-                    _line(str(i), sym.LEVEL_COLOR[lv], 0.5, "dash")
-                    for i, lv in enumerate(sym.LEVELS)
-                ],
-            )
-        )
-    if layer == "demand":
-        col = f"status_{first_level}"
-        rules = [
-            (f"\"{col}\" = 'too_far'", f"{t[first_level]} {t['too_far']}", ""),
-            (f"\"{col}\" = 'unserved'", f"{t[first_level]} {t['not_served']}", ""),
-            (f"\"{col}\" = 'assigned'", t["population"], ""),
-        ]
-        symbols = [
-            _marker(
-                "0", "cross2", sym.UNSERVED_COLOR["too_far"], 2.4, sym.UNSERVED_COLOR["too_far"]
-            ),
-            _marker(
-                "1", "cross2", sym.UNSERVED_COLOR["unserved"], 2.4, sym.UNSERVED_COLOR["unserved"]
-            ),
-            _marker("2", "circle", "#999999", 1.0),
-        ]
-        return _doc(_rules(rules, symbols))
-    if layer == "boundary":
-        return _doc(_single(_fill("0", "#ffffff", 0, sym.BOUNDARY_COLOR, 0.6, style="no")))
-    return None
+    if layer not in STYLED_LAYERS:
+        return None
+    return _template(layer).substitute(_fields(lang, first_level))
 
 
 def write_qgis_styles(gpkg: str | Path, result=None, *, lang: str = "zh") -> int:

@@ -13,36 +13,29 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
-LEVELS: tuple[str, ...] = ("primary", "junior", "senior")
+from app.export import assets
+from core.vocab import GROUP_ROLE, LEVEL, Vocab
 
-# Level colours: colour-blind-safe (Okabe-Ito) and distinct from the zone palette's pastels.
-LEVEL_COLOR = {"primary": "#0072B2", "junior": "#D55E00", "senior": "#009E73"}
-NEW_COLOR = "#CC79A7"
-CORE_RING = "#000000"
-OVER_CAPACITY = "#D7191C"
-# Unserved places: purple and dark red, away from the level colours (junior is orange).
-UNSERVED_COLOR = {"too_far": "#7B3294", "unserved": "#B2182B"}
-BOUNDARY_COLOR = "#333333"
+LEVELS: tuple[str, ...] = LEVEL.codes
 
-# Symbol by level, shared by Leaflet (SVG path names) and matplotlib (marker codes).
-LEVEL_SHAPE = {"primary": "circle", "junior": "square", "senior": "triangle"}
-MPL_MARKER = {"circle": "o", "square": "s", "triangle": "^", "star": "*"}
+# Colours and symbol shapes: resources/map/symbols.toml (read once, here).
+_SYMBOLS = assets.read_toml("map", "symbols.toml")
+LEVEL_COLOR: dict[str, str] = dict(_SYMBOLS["level_color"])
+NEW_COLOR: str = _SYMBOLS["colors"]["new_school"]
+CORE_RING: str = _SYMBOLS["colors"]["core_ring"]
+OVER_CAPACITY: str = _SYMBOLS["colors"]["over_capacity"]
+UNSERVED_COLOR: dict[str, str] = dict(_SYMBOLS["unserved_color"])
+BOUNDARY_COLOR: str = _SYMBOLS["colors"]["boundary"]
+LEVEL_SHAPE: dict[str, str] = dict(_SYMBOLS["level_shape"])
+MPL_MARKER: dict[str, str] = dict(_SYMBOLS["mpl_marker"])
+ZONE_PALETTE: tuple[str, ...] = tuple(_SYMBOLS["zones"]["palette"])
 
-# Qualitative pastel palette for zones (ColorBrewer Set3 + Pastel1): 12+9 colours, so a greedy
-# colouring of the zone adjacency graph almost never has to reuse a colour next to itself.
-ZONE_PALETTE = (
-    "#8DD3C7", "#FFFFB3", "#BEBADA", "#FB8072", "#80B1D3", "#FDB462",
-    "#B3DE69", "#FCCDE5", "#D9D9D9", "#BC80BD", "#CCEBC5", "#FFED6F",
-    "#FBB4AE", "#B3CDE3", "#CCEBC5", "#DECBE4", "#FED9A6", "#E5D8BD",
-    "#FDDAEC", "#F2F2F2", "#FFFFCC",
-)  # fmt: skip
-
+# The words of the maps and legends that are not code labels (the codes' words, levels, roles,
+# layout statuses, qualities, come from core.vocab). "too_far"/"not_served" name the people
+# a legend shows, not the demand status codes.
 TEXT = {
     "zh": {
         "title_suffix": "学校布局规划图",
-        "primary": "小学",
-        "junior": "初中",
-        "senior": "高中",
         "boundary": "县域边界",
         "schools": "学校",
         "zones": "学区",
@@ -50,8 +43,6 @@ TEXT = {
         "radius": "集团辐射半径",
         "new_schools": "新建学校",
         "new_school": "新建学校",
-        "core": "核心校",
-        "member": "成员校",
         "unserved": "未覆盖人口",
         "too_far": "距离过远人口",
         "not_served": "无学位人口",
@@ -63,19 +54,10 @@ TEXT = {
         "mean_km": "平均距离",
         "max_km": "最远距离",
         "oversized": "大班额",
-        "yes": "是",
-        "no": "否",
         "group": "集团",
         "group_reason": "分组理由",
         "layout_status": "布局",
-        "permanent": "永久性保留",
-        "transitional": "过渡性保留",
-        "to_merge": "撤并",
-        "new": "新建",
         "quality": "办学质量",
-        "core_q": "优质",
-        "ordinary": "一般",
-        "weak": "薄弱",
         "population": "人口",
         "pupils": "学龄人数",
         "distance": "距离",
@@ -99,9 +81,6 @@ TEXT = {
     },
     "en": {
         "title_suffix": "school layout plan",
-        "primary": "Primary",
-        "junior": "Junior middle",
-        "senior": "Senior high",
         "boundary": "County boundary",
         "schools": "schools",
         "zones": "zones",
@@ -109,8 +88,6 @@ TEXT = {
         "radius": "Group radius",
         "new_schools": "New schools",
         "new_school": "New school",
-        "core": "Core school",
-        "member": "Member school",
         "unserved": "Unserved population",
         "too_far": "Too far",
         "not_served": "No place",
@@ -122,19 +99,10 @@ TEXT = {
         "mean_km": "Mean distance",
         "max_km": "Max distance",
         "oversized": "Oversized classes",
-        "yes": "yes",
-        "no": "no",
         "group": "Group",
         "group_reason": "Reason",
         "layout_status": "Layout",
-        "permanent": "permanent",
-        "transitional": "transitional",
-        "to_merge": "to merge",
-        "new": "new",
         "quality": "Quality",
-        "core_q": "high",
-        "ordinary": "ordinary",
-        "weak": "weak",
         "population": "Population",
         "pupils": "School-age",
         "distance": "Distance",
@@ -290,19 +258,16 @@ def symbol_svg(shape: str, color: str, size: float = 14, ring: bool = False) -> 
     return f"<svg width='{s:g}' height='{s:g}'>{body} fill='{color}' stroke='#ffffff' stroke-width='1'/></svg>"
 
 
-def group_vocab(lang: str) -> tuple[dict[str, str], dict[str, str]]:
-    """Display names of group patterns and modes, from planning.grouping when it provides them.
+def level_name(level: object, lang: str) -> str:
+    """A level as maps, legends and sheets start a line with it: 小学 / Primary."""
+    return heading(LEVEL, level, lang)
 
-    The only place that reaches into the grouping engine's vocabulary: it is written in
-    parallel, so a missing name falls back to the raw code rather than breaking an export.
-    """
-    try:
-        from planning import grouping
-    except Exception:  # engine not there yet, or failing to import: show codes
-        return {}, {}
-    suffix = "EN" if lang == "en" else "ZH"
-    patterns = (
-        getattr(grouping, f"PATTERN_{suffix}", None) or getattr(grouping, "PATTERN_ZH", {}) or {}
-    )
-    modes = getattr(grouping, f"MODE_{suffix}", None) or getattr(grouping, "MODE_ZH", {}) or {}
-    return dict(patterns), dict(modes)
+
+def heading(vocab: Vocab, code: object, lang: str) -> str:
+    """A code's vocabulary label, capitalised in English where it starts a legend entry or line."""
+    text = vocab.label(code, lang)
+    return text[:1].upper() + text[1:] if lang == "en" else text
+
+
+def role_name(role: object, lang: str) -> str:
+    return heading(GROUP_ROLE, role, lang)

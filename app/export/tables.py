@@ -21,6 +21,19 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from app.export import symbology as sym
+from core.vocab import (
+    GROUP_ROLE,
+    LAYOUT_STATUS,
+    LEVEL,
+    LOCATION,
+    OWNERSHIP,
+    QUALITY,
+    SCHOOL_TYPE,
+    STATUS,
+    Vocab,
+    yes_no,
+)
+from planning.grouping import pairing_table_from_layers
 
 INT = "#,##0"
 DEC1 = "#,##0.0"
@@ -31,30 +44,20 @@ YUAN = "#,##0"
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
-CODES = {
-    "zh": {
-        "quality": {"core": "优质", "ordinary": "一般", "weak": "薄弱"},
-        "location": {"urban": "城区", "town": "镇区", "rural": "乡村"},
-        "status": {"existing": "现有", "planned": "规划"},
-        "ownership": {"public": "公办", "private": "民办"},
-        "school_type": {"regular": "普通学校", "central": "乡镇中心校", "teaching_point": "教学点", "relocation_site": "安置点学校"},
-        "layout_status": {"permanent": "永久性保留", "transitional": "过渡性保留", "to_merge": "撤并", "new": "新建"},
-        "group_role": {"core": "核心校", "member": "成员校", "none": ""},
-        "level": {"primary": "小学", "junior": "初中", "senior": "高中"},
-        "bool": {True: "是", False: "否"},
-    },
-    "en": {
-        "quality": {"core": "high", "ordinary": "ordinary", "weak": "weak"},
-        "location": {},
-        "status": {},
-        "ownership": {},
-        "school_type": {"teaching_point": "teaching point", "relocation_site": "relocation site"},
-        "layout_status": {"to_merge": "to merge"},
-        "group_role": {"none": ""},
-        "level": {},
-        "bool": {True: "yes", False: "no"},
-    },
-}  # fmt: skip
+# Coded columns take their words from core.vocab; a code outside its vocabulary stays as it is.
+CODES: dict[str, Vocab] = {
+    "quality": QUALITY,
+    "location": LOCATION,
+    "status": STATUS,
+    "ownership": OWNERSHIP,
+    "school_type": SCHOOL_TYPE,
+    "layout_status": LAYOUT_STATUS,
+    "group_role": GROUP_ROLE,
+    "level": LEVEL,
+}
+# A school outside any group gets a blank 集团角色 cell, not GROUP_ROLE's 未入集团: in a sheet
+# the empty cell reads at a glance and the group columns beside it are empty too.
+BLANK_CODES = {("group_role", "none")}
 
 
 @dataclass(frozen=True)
@@ -64,7 +67,7 @@ class Col:
     en: str
     fmt: str | None = None  # number format; None = text
     width: float = 12
-    codes: str | None = None  # CODES table translating the value
+    codes: str | None = None  # CODES vocabulary translating the value, or "bool" (是/否)
 
 
 SCHOOL_COLS = (
@@ -164,12 +167,15 @@ def put(ws, row: int, col: int, value: Any, fmt: str | None = None):
 def _translate(value: Any, codes: str | None, lang: str) -> Any:
     if codes is None:
         return value
-    table = CODES[lang if lang in CODES else "zh"][codes]
     if codes == "bool":
         if value is None or (isinstance(value, float) and math.isnan(value)):
             return None
-        return table[bool(value)]
-    return table.get(str(value), value)
+        return yes_no(value, lang)
+    code = str(value)
+    if (codes, code) in BLANK_CODES:
+        return ""
+    vocab = CODES[codes]
+    return vocab.label(code, lang) if code in vocab.codes else value
 
 
 def _sheet(wb: Workbook, title: str, cols: tuple[Col, ...], frame: pd.DataFrame, lang: str):
@@ -201,8 +207,6 @@ def groups_frame(result, lang: str = "zh") -> pd.DataFrame:
     """The pairing arrangement table (seed 003 附件1) with quotas and funding, one row per group,
     in (level, group_id) order; derived from the plan's layers alone, so a re-read plan.gpkg
     gives the same sheet as the run that wrote it."""
-    from planning.grouping import pairing_table_from_layers
-
     g = result.groups
     if g is None or len(g) == 0:
         return pd.DataFrame(columns=[c.key for c in GROUP_COLS])
@@ -226,24 +230,26 @@ def _summary_rows(result, lang: str) -> list[tuple[str, Any, str | None]]:
     s = result.schools
     for lv in sym.level_order(s["level"].unique()):
         sub = s[s["level"] == lv]
-        rows.append((f"{t[lv]} · {'schools' if en else '学校数'}", len(sub), INT))
+        name = sym.level_name(lv, lang)
+        rows.append((f"{name} · {'schools' if en else '学校数'}", len(sub), INT))
         rows.append(
             (
-                f"{t[lv]} · {t['students']}",
+                f"{name} · {t['students']}",
                 float(pd.to_numeric(sub["students"], errors="coerce").fillna(0).sum()),
                 INT,
             )
         )
         rows.append(
             (
-                f"{t[lv]} · {t['capacity']}",
+                f"{name} · {t['capacity']}",
                 float(pd.to_numeric(sub["capacity"], errors="coerce").fillna(0).sum()),
                 INT,
             )
         )
         if "layout_status" in sub:
             for st in ("to_merge", "new"):
-                rows.append((f"{t[lv]} · {t[st]}", int((sub["layout_status"] == st).sum()), INT))
+                label = LAYOUT_STATUS.label(st, lang)
+                rows.append((f"{name} · {label}", int((sub["layout_status"] == st).sum()), INT))
     rows.append(
         (
             "Groups" if en else "教育集团数",
@@ -275,7 +281,7 @@ def _summary_rows(result, lang: str) -> list[tuple[str, Any, str | None]]:
                 for st, label in (("too_far", t["too_far"]), ("unserved", t["not_served"])):
                     rows.append(
                         (
-                            f"{t[lv]} · {label} ({t['pupils']})",
+                            f"{sym.level_name(lv, lang)} · {label} ({t['pupils']})",
                             float(pupils[d[col] == st].sum()),
                             DEC1,
                         )

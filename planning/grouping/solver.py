@@ -22,6 +22,9 @@ import time
 from dataclasses import dataclass
 
 import numpy as np
+from ortools.graph.python import min_cost_flow
+from scipy.optimize import Bounds, LinearConstraint, milp
+from scipy.sparse import coo_matrix
 
 SOURCE, SINK = 0, 1
 
@@ -71,7 +74,8 @@ class GroupingProblem:
     def private_cap(self) -> np.ndarray:
         if self.core_private_cap is None:
             return np.asarray(self.core_cap, np.int64)
-        return np.minimum(np.asarray(self.core_private_cap, np.int64), self.core_cap)
+        cap: np.ndarray = np.minimum(np.asarray(self.core_private_cap, np.int64), self.core_cap)
+        return cap
 
     @property
     def mins(self) -> np.ndarray:
@@ -100,7 +104,9 @@ class Solution:
     opened: np.ndarray  # per core: True when it has at least one member in the solution
 
     @classmethod
-    def from_arcs(cls, p: GroupingProblem, used: np.ndarray, seconds: float, method: str):
+    def from_arcs(
+        cls, p: GroupingProblem, used: np.ndarray, seconds: float, method: str
+    ) -> Solution:
         used = np.asarray(used, bool)
         assign = np.full(p.n_members, -1, np.int64)
         assign[p.arc_member[used]] = p.arc_core[used]
@@ -134,7 +140,7 @@ def _private_nodes(p: GroupingProblem) -> dict[int, int]:
     return {int(c): base + k for k, c in enumerate(cores)}
 
 
-def _network(p: GroupingProblem):
+def _network(p: GroupingProblem) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, int]:
     """(tails, heads, caps, costs, n_nodes) of the flow model; the member → core arcs come first,
     in the problem's arc order, so their flows are the first ``len(arc_member)`` entries."""
     m0 = 2
@@ -171,8 +177,6 @@ def _network(p: GroupingProblem):
 
 def solve_flow(p: GroupingProblem) -> Solution:
     """Max flow at min cost with OR-tools; exact when no core has a minimum above 1."""
-    from ortools.graph.python import min_cost_flow
-
     t0 = time.perf_counter()
     n_arcs = len(p.arc_member)
     if n_arcs == 0 or p.n_members == 0:
@@ -194,6 +198,7 @@ def solve_flow(p: GroupingProblem) -> Solution:
 def solve_networkx(p: GroupingProblem) -> Solution:
     """The same model with networkx network_simplex; a bypass arc source → sink priced above any
     possible distance saving makes "most members first" part of a single cost."""
+    # Only the tests and the benchmark use this reference: the app does not pay networkx's import.
     import networkx as nx
 
     t0 = time.perf_counter()
@@ -219,19 +224,10 @@ def solve_networkx(p: GroupingProblem) -> Solution:
     return Solution.from_arcs(p, used, time.perf_counter() - t0, "networkx")
 
 
-def solve_milp(p: GroupingProblem) -> Solution:
-    """Exact two-phase MILP (HiGHS, zero gap) for cores that need 0 or ≥ m members."""
-    from scipy.optimize import Bounds, LinearConstraint, milp
-    from scipy.sparse import coo_matrix
-
-    t0 = time.perf_counter()
+def _milp_constraints(p: GroupingProblem, y_of: dict[int, int], n_var: int) -> LinearConstraint:
+    """Each member at most once; per core m·y ≤ Σx ≤ cap·y (or Σx ≤ cap); private places."""
     n_arcs = len(p.arc_member)
-    if n_arcs == 0 or p.n_members == 0:
-        return Solution.from_arcs(p, np.zeros(n_arcs, bool), time.perf_counter() - t0, "milp")
     mins = p.mins
-    gated = np.flatnonzero(mins > 1)  # cores with an open/closed decision y_c
-    n_var = n_arcs + len(gated)
-    y_of = {int(c): n_arcs + k for k, c in enumerate(gated)}
     arcs = np.arange(n_arcs)
     rows, cols, vals, lo, hi = [], [], [], [], []
     r = 0
@@ -279,7 +275,19 @@ def solve_milp(p: GroupingProblem) -> Solution:
             hi.append(float(pcap[c]))
             r += 1
     a_mat = coo_matrix((vals, (rows, cols)), shape=(r, n_var)).tocsr()
-    cons = [LinearConstraint(a_mat, lo, hi)]
+    return LinearConstraint(a_mat, lo, hi)
+
+
+def solve_milp(p: GroupingProblem) -> Solution:
+    """Exact two-phase MILP (HiGHS, zero gap) for cores that need 0 or ≥ m members."""
+    t0 = time.perf_counter()
+    n_arcs = len(p.arc_member)
+    if n_arcs == 0 or p.n_members == 0:
+        return Solution.from_arcs(p, np.zeros(n_arcs, bool), time.perf_counter() - t0, "milp")
+    gated = np.flatnonzero(p.mins > 1)  # cores with an open/closed decision y_c
+    n_var = n_arcs + len(gated)
+    y_of = {int(c): n_arcs + k for k, c in enumerate(gated)}
+    cons = [_milp_constraints(p, y_of, n_var)]
     integ = np.ones(n_var)
     bounds = Bounds(np.zeros(n_var), np.ones(n_var))
     opts = {"mip_rel_gap": 0.0}
