@@ -23,7 +23,7 @@ import pandas as pd
 from core.errors import InputError, SchoolPlanError
 from geo.layers import Layers
 from geo.project import load_layers, make_config
-from planning.outputs import read_plan
+from store.plan import read_plan
 from planning.pipeline import run_plan
 from planning.project import load_rules_for
 from planning.projection.engine import layers_for_year, run_projection

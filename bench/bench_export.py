@@ -60,7 +60,7 @@ def _plain_folium(plan, path: Path) -> None:
 
 def run(quick: bool = False, plan_dir: str | None = None) -> list[dict]:
     from app.export import export_all
-    from planning.outputs import read_plan, write_plan
+    from store.plan import read_plan, write_plan
 
     plan, label = (None, "")
     if plan_dir:

@@ -46,7 +46,9 @@ def county_list(folder: Path, codes: list[int] | None = None) -> Path:
 def run_province(
     quick: bool = False, *, workers: int = 2, scheduler: str | None = None, echo: bool = False
 ) -> list[dict]:
-    from planning.batch import read_counties, run_batch
+    from app.cli.progress import LineProgress
+    from batch.jobs import read_counties
+    from batch.runner import run_batch
 
     t = time.perf_counter()
     cached_project("hunan")
@@ -57,9 +59,7 @@ def run_province(
     schools = sum(s.schools for c, s in zip(codes, sizes) if c in set(chosen))
     size = f"湖南 {len(chosen)} counties, {units:,} units, ~{schools:,} schools (real boundaries)"
 
-    def progress(o, i, n) -> None:
-        if echo:
-            print(f"[{i}/{n}] {o.code} {o.name} {o.status} {o.seconds:.1f} s {o.message[:80]}")
+    progress = LineProgress() if echo else None  # a line per county, failures on stderr
 
     rows: list[dict] = []
     with tempfile.TemporaryDirectory(prefix="province-") as tmp:
@@ -69,7 +69,7 @@ def run_province(
         where = f"Dask {scheduler}" if scheduler else f"local pool, {workers} processes"
         with RssSampler() as mem:
             t = time.perf_counter()
-            rep = run_batch(jobs, out, workers=workers, scheduler=scheduler, on_outcome=progress)
+            rep = run_batch(jobs, out, workers=workers, scheduler=scheduler, progress=progress)
             wall = time.perf_counter() - t
         done, failed = rep.count("done"), rep.count("failed")
         per = [o.seconds for o in rep.outcomes if o.status == "done"]
@@ -112,7 +112,7 @@ def _dask_rows(jobs, pool_report, tmp: Path) -> dict:
     """The same counties on a Dask LocalCluster of 2 worker processes (1 thread each)."""
     from dask.distributed import LocalCluster
 
-    from planning.batch import run_batch
+    from batch.runner import run_batch
 
     with LocalCluster(
         n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None
@@ -141,7 +141,7 @@ def _dask_rows(jobs, pool_report, tmp: Path) -> dict:
 def _same_layers(a: Path, b: Path) -> bool:
     import pyogrio
 
-    from planning.outputs import PLAN_LAYERS
+    from store.plan import PLAN_LAYERS
 
     for layer in PLAN_LAYERS:
         da = pyogrio.read_dataframe(a / "plan.gpkg", layer=layer)

@@ -39,8 +39,8 @@ def sample_layers():
 @pytest.fixture(scope="session")
 def sample_plan(sample_layers, tmp_path_factory):
     """The whole plan of the sample county, run once per session and written to plan.gpkg."""
-    from planning.outputs import write_plan
     from planning.pipeline import run_plan
+    from store.plan import write_plan
 
     layers, rules, _ = sample_layers
     result = run_plan(layers, rules, meta={"project": "道县学校布局规划(示例)"})

@@ -48,7 +48,7 @@ def test_import_linter_contract():
 
 def test_importing_planning_and_geo_loads_no_qt():
     code = (
-        "import sys, planning.pipeline, planning.rules, planning.outputs, geo.project, geo.checks, geo.distance;"
+        "import sys, planning.pipeline, planning.rules, store.plan, geo.project, geo.checks, geo.distance;"
         "bad=[m for m in sys.modules if m.split('.')[0] in ('PyQt6','folium','app')];"
         "print(','.join(bad))"
     )

@@ -13,10 +13,14 @@ import pyogrio
 import pytest
 
 from app.cli import main
+from batch import runner
+from batch.jobs import CountyJob, read_counties
+from batch.runner import is_done, run_batch
+from batch.worker import CountyOutcome
 from bench.instances import TEST_COUNTY, concat, county_layers, shared_dir, write_project
 from core.errors import ProjectError
-from planning.batch import CountyJob, is_done, read_counties
-from planning.outputs import PLAN_LAYERS
+from core.progress import RecordingProgress
+from store.plan import PLAN_LAYERS
 
 CODES = ("431124", "431125", "431126")
 COUNTIES_FILE = shared_dir() / "data" / "china_counties" / "counties_wgs84.geojson"
@@ -175,3 +179,54 @@ def test_county_list_formats(tmp_path):
     (tmp_path / "bad.csv").write_text("county,where\n1,a\n", encoding="utf-8")
     with pytest.raises(ProjectError, match="code and project"):
         read_counties(tmp_path / "bad.csv")
+
+
+def _fake_plan(task):
+    """A county planned in no time: the cancel test is about the runner, not the plan."""
+    return CountyOutcome(
+        task.code,
+        task.name,
+        "done",
+        "ok",
+        files={"plan.gpkg": b"gpkg", "summary.json": b"{}"},
+        input_hash=task.input_hash,
+    )
+
+
+@pytest.mark.parametrize("where", ["in-process", "dask"])
+def test_cancel_stops_between_counties_and_a_rerun_does_the_rest(tmp_path, monkeypatch, where):
+    project = Path(__file__).resolve().parents[1] / "sample_maps" / "daoxian" / "project.toml"
+    jobs = [CountyJob(code, f"县{code}", project) for code in ("1", "2", "3")]
+    monkeypatch.setattr(runner, "plan_county", _fake_plan)
+    out = tmp_path / "out"
+
+    def run(progress):
+        if where == "in-process":
+            return run_batch(jobs, out, workers=1, progress=progress)
+        distributed = pytest.importorskip("dask.distributed")
+        with (
+            distributed.LocalCluster(
+                n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster) as client,
+        ):
+            return run_batch(jobs, out, client=client, progress=progress)
+
+    # the planner cancels once the first county is reported
+    progress = RecordingProgress(cancel_after=1)
+    report = run(progress)
+    assert report.canceled and not report.ok
+    finished = [o.code for o in report.outcomes]
+    # in-process nothing starts after the cancel; a cluster of one thread was handed two
+    # counties at once (a window of 2 per thread) and finishes both, but gets no third
+    assert finished == (["1"] if where == "in-process" else ["1", "2"])
+    assert sorted(p.parent.name for p in out.glob("*/done.json")) == sorted(finished)
+    assert list(_summary(out)) == finished
+    assert progress.updates[0][1].startswith("[1/3] 1 县1")
+
+    # a rerun skips what was done and plans the rest
+    report = run(RecordingProgress())
+    assert not report.canceled and report.ok
+    assert {o.code: o.status for o in report.outcomes} == {
+        c: "skipped" if c in finished else "done" for c in ("1", "2", "3")
+    }

@@ -133,9 +133,42 @@ def test_plan_refuses_unusable_data_with_exit_2(tmp_path):
     assert not (tmp_path / "o" / "plan.gpkg").exists()
 
 
-@pytest.mark.parametrize("command", ["check", "plan", "rules", "export", "compare", "gui"])
+@pytest.mark.parametrize(
+    "command", ["check", "plan", "rules", "export", "compare", "gui", "batch", "scenario"]
+)
 def test_help_of_every_command(command, capsys):
     with pytest.raises(SystemExit) as exc:
         main([command, "--help"])
     assert exc.value.code == 0
     assert "usage" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("module", ["app.cli.compare", "app.cli.scenario", "app.cli.batch"])
+def test_python_m_app_cli_and_each_command_module_imports_alone(module):
+    """`python -m app.cli` works (scripts/compare_outputs.py uses it), and a command module
+    imported first needs no other command module (no circle through app.cli)."""
+    root = Path(__file__).resolve().parents[1]
+    run = subprocess.run(
+        [sys.executable, "-c", f"import {module}; import sys; sys.argv[1:] = ['--version'];"
+         "import runpy; runpy.run_module('app.cli', run_name='__main__')"],
+        cwd=root, capture_output=True, text=True,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.startswith("schoolplan ")
+
+
+def test_a_failing_write_names_the_file_and_the_fix(tmp_path, monkeypatch, capsys):
+    """Disk full or a file locked by another program: a message, not 'internal error'."""
+    import errno
+
+    import store.plan
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device", str(tmp_path / "o" / "plan.gpkg"))
+
+    monkeypatch.setattr(store.plan, "write_layers_atomic", full)
+    rc = main(["plan", "--out", str(tmp_path / "o"), "--formats", "none"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert "plan.gpkg" in err and "No space left" in err and "free some disk space" in err
+    assert "internal error" not in err

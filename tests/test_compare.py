@@ -240,8 +240,8 @@ def test_cli_compare_plan_and_scenario_folders(base, tmp_path, capsys):
     from test_scenario import tiny_layers
 
     from app.cli import main
-    from planning.outputs import write_plan
-    from planning.scenario import load_scenario, save_scenario
+    from store.plan import write_plan
+    from store.scenario import load_scenario, save_scenario
 
     write_plan(base, tmp_path / "planA")
     sc_b = load_scenario_like(variant(base), tiny_layers())

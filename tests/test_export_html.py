@@ -25,7 +25,7 @@ from test_export_fixture import XSS_NAME, make_plan  # noqa: E402
 from app.export import export_all  # noqa: E402
 from app.export.mapbuilder import build_map  # noqa: E402
 from app.export.offline import OfflineError, external_refs, make_offline  # noqa: E402
-from planning.outputs import write_plan  # noqa: E402
+from store.plan import write_plan  # noqa: E402
 
 pytestmark = pytest.mark.gui
 

@@ -21,8 +21,8 @@ from app.export.tables import put, write_tables
 from core.vocab import GROUP_ROLE, LEVEL, LEVELS
 from geo.distance import StraightLine
 from planning.grouping import pairing_table, pairing_table_from_layers, run_grouping
-from planning.outputs import read_plan, write_plan
 from planning.rules import GroupingParams, Standards
+from store.plan import read_plan, write_plan
 
 SHEETS = ["summary", "groups", "new_schools", "catchments", "schools"]
 

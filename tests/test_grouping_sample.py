@@ -45,7 +45,7 @@ def test_written_plan_keeps_every_rule(project, tmp_path):
     from geo.distance import make_cost_model
 
     pipeline = pytest.importorskip("planning.pipeline")
-    outputs = pytest.importorskip("planning.outputs")
+    outputs = pytest.importorskip("store.plan")
     layers, rules = project
     try:
         result = pipeline.run_plan(layers, rules)

@@ -166,7 +166,8 @@ def test_candidate_drawn_on_the_map_is_used_by_new_school_planning(qtbot, window
 
 
 def test_save_in_place_keeps_the_scenario_name(qtbot, window, tmp_path):
-    from planning.scenario import save_scenario, scenario_from_layers
+    from planning.scenario import scenario_from_layers
+    from store.scenario import save_scenario
 
     w = window
     folder = tmp_path / "folder_name"

@@ -701,7 +701,7 @@ def test_save_on_close_asks_a_folder_saves_and_removes_the_autosave(
     """Closing with unsaved edits of a project never saved as a scenario, answering Save."""
     from PyQt6.QtWidgets import QFileDialog
 
-    from planning.scenario import load_scenario
+    from store.scenario import load_scenario
 
     w = open_window(project)
     x, y = _edit(w)

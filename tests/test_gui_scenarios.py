@@ -60,7 +60,7 @@ def _center(qtbot, view):
 
 def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     from planning.compare import compare_plans
-    from planning.scenario import load_scenario
+    from store.scenario import load_scenario
 
     w, doc, ctl = window, window.doc, window.scenarios
     root = tmp_path / "scenarios"

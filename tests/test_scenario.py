@@ -21,17 +21,11 @@ from core.errors import ScenarioError
 from geo.layers import Layers
 from planning.grouping import GroupChoices
 from planning.rules import Rules
-from planning.scenario import (
-    GPKG_NAME,
-    JSON_NAME,
-    SCHEMA_VERSION,
-    Scenario,
-    layers_from_scenario,
-    load_scenario,
-    migrate,
-    save_scenario,
-    scenario_from_layers,
-)
+from planning.scenario import Scenario, layers_from_scenario, plan_scenario, scenario_from_layers
+from store.atomic import StoreError
+from store.layout import GPKG_NAME, JSON_NAME, SCHEMA_VERSION
+from store.migrations import migrate
+from store.scenario import STAGING, load_scenario, save_scenario
 
 CRS = "EPSG:32649"
 X0, Y0 = 560_000.0, 2_820_000.0
@@ -294,7 +288,7 @@ def test_failed_save_leaves_the_old_scenario_untouched(saved, monkeypatch):
 
     monkeypatch.setattr(pyogrio, "write_dataframe", failing)
     sc.notes = "不应保存"
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(StoreError, match="disk full"):
         save_scenario(sc, folder)
     assert file_hashes(folder) == before
     monkeypatch.setattr(pyogrio, "write_dataframe", real)
@@ -312,6 +306,152 @@ def test_failed_json_write_leaves_both_files(saved, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         save_scenario(sc, folder)
     assert file_hashes(folder) == before
+
+
+class Stop(BaseException):
+    """A kill in the middle of a save: nothing after it runs, no clean-up either."""
+
+
+def _stop_at_rename(monkeypatch, n: int) -> None:
+    """Make the n-th os.replace of the save stop the process (before renaming); a stopped
+    process renames nothing after that either."""
+    import os
+
+    real = os.replace
+    calls = {"n": 0}
+
+    def replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] >= n:
+            raise Stop
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+
+
+def _killed(monkeypatch, fn) -> None:
+    """Run ``fn`` as if the process died at the injected stop: the save's own clean-up (its
+    finally blocks) does not run, so what a kill leaves on disk stays."""
+    import shutil as _shutil
+
+    monkeypatch.setattr(_shutil, "rmtree", lambda *a, **k: None)
+    with pytest.raises(Stop):
+        fn()
+    monkeypatch.undo()
+
+
+@pytest.mark.parametrize("step", [1, 2])
+def test_a_save_stopped_at_each_rename_leaves_one_whole_scenario(saved, monkeypatch, step):
+    """Step 1: before the old folder is renamed away; step 2: between the two renames."""
+    sc, folder = saved
+    before = file_hashes(folder)
+    sc.notes = "新的"
+    _stop_at_rename(monkeypatch, step)
+    _killed(monkeypatch, lambda: save_scenario(sc, folder))
+    if step == 1:
+        assert file_hashes(folder) == before  # the old scenario, untouched
+    else:
+        assert not folder.exists()  # the moment between the renames
+    back = load_scenario(folder)  # finishes the interrupted swap
+    assert back.notes == ("会议用" if step == 1 else "新的")
+    save_scenario(back, folder)  # and the next save cleans up every leftover
+    assert not (folder.parent / STAGING).exists()
+    assert load_scenario(folder).notes == back.notes
+
+
+def test_a_save_stopped_while_writing_leaves_the_old_scenario(saved, monkeypatch):
+    sc, folder = saved
+    before = file_hashes(folder)
+    real = pyogrio.write_dataframe
+
+    def stop(*args, **kwargs):
+        raise Stop
+
+    monkeypatch.setattr(pyogrio, "write_dataframe", stop)
+    _killed(monkeypatch, lambda: save_scenario(sc, folder))
+    monkeypatch.setattr(pyogrio, "write_dataframe", real)
+    assert file_hashes(folder) == before
+    assert any((folder.parent / STAGING).iterdir())  # the killed save's half folder ...
+    save_scenario(sc, folder)
+    assert not (folder.parent / STAGING).exists()  # ... is gone after the next save
+
+
+@pytest.mark.parametrize("step", [1, 2])
+def test_permission_error_on_rename_keeps_the_old_scenario(saved, monkeypatch, step):
+    """Antivirus or sync software holding a file: the rename fails, the old scenario stays."""
+    import os
+
+    sc, folder = saved
+    before = file_hashes(folder)
+    real = os.replace
+    calls = {"n": 0}
+
+    def replace(src, dst):
+        calls["n"] += 1
+        if calls["n"] == step:
+            raise PermissionError(13, "Permission denied", str(src))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    sc.notes = "不应保存"
+    with pytest.raises(StoreError) as info:
+        save_scenario(sc, folder)
+    assert str(folder.name) in str(info.value) and "Permission denied" in str(info.value)
+    assert "antivirus" in info.value.fix
+    monkeypatch.undo()
+    assert file_hashes(folder) == before
+    assert load_scenario(folder).notes == "会议用"
+    assert not (folder.parent / STAGING).exists()
+
+
+def test_save_keeps_the_planners_own_files_and_drops_old_temporary_files(saved):
+    sc, folder = saved
+    (folder / "会议纪要.txt").write_text("留着", encoding="utf-8")
+    (folder / "maps").mkdir()
+    (folder / "maps" / "a.png").write_bytes(b"png")
+    (folder / ".scenario.gpkg.0123.tmp.gpkg").write_bytes(b"left by a killed old version")
+    save_scenario(sc, folder)
+    assert (folder / "会议纪要.txt").read_text(encoding="utf-8") == "留着"
+    assert (folder / "maps" / "a.png").read_bytes() == b"png"
+    assert not list(folder.glob(".scenario.*"))
+
+
+def test_a_save_removes_what_killed_saves_of_other_scenarios_left_long_ago(saved):
+    import os
+    import time
+
+    sc, folder = saved
+    staging = folder.parent / STAGING
+    staging.mkdir()
+    old = staging / f"deleted.new-{'a' * 32}"
+    young = staging / f"busy.new-{'b' * 32}"  # another window saving right now
+    for d in (old, young):
+        d.mkdir()
+        (d / "scenario.gpkg").write_bytes(b"half")
+    long_ago = time.time() - 2 * 24 * 3600
+    os.utime(old, (long_ago, long_ago))
+    save_scenario(sc, folder)
+    assert not old.exists() and young.exists()
+
+
+def test_cli_names_the_folder_and_the_fix_when_a_save_fails(saved, monkeypatch, capsys):
+    import os
+
+    from app.cli import main
+
+    _sc, folder = saved
+    real = os.replace
+
+    def replace(src, dst):
+        if Path(dst) == folder or Path(src) == folder:
+            raise PermissionError(13, "Permission denied", str(src))
+        return real(src, dst)
+
+    monkeypatch.setattr(os, "replace", replace)
+    rc = main(["scenario", "save", "--name", "x", "--out", str(folder), "--no-plan"])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert str(folder) in err and "Permission denied" in err and "internal error" not in err
 
 
 # --------------------------------------------------------------------------- damaged files
@@ -514,8 +654,6 @@ def _strip_times(summary: dict) -> dict:
 
 @pytest.mark.slow
 def test_sample_county_save_load_plan_again_is_identical(sample_layers, tmp_path):
-    from planning.scenario import plan_scenario
-
     layers, rules, _ = sample_layers
     sc = scenario_from_layers(layers, rules, name="道县")
     first = plan_scenario(sc)

@@ -1,7 +1,7 @@
 """Exports of a plan for meetings with no internet: offline HTML map, print map, Excel tables.
 
 ``export_all`` writes every requested format into one folder; plan.gpkg and summary.json are
-written by ``planning.outputs.write_plan`` (this package adds QGIS styles to plan.gpkg when it
+written by ``store.plan.write_plan`` (this package adds QGIS styles to plan.gpkg when it
 is there).
 """
 

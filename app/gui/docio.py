@@ -23,12 +23,8 @@ from app.gui.workers import Job, JobRunner
 from geo.layers import LAYER_KEYS, LAYER_ZH, LayerSource
 from geo.project import ProjectConfig, load_layers, make_config
 from planning.project import load_rules_for
-from planning.scenario import (
-    is_scenario_folder,
-    load_scenario,
-    save_scenario,
-    scenario_from_layers,
-)
+from planning.scenario import scenario_from_layers
+from store.scenario import is_scenario_folder, load_scenario, save_scenario
 
 
 def _tr(text: str) -> str:

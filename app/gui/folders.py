@@ -8,7 +8,7 @@ from pathlib import Path
 
 from PyQt6.QtCore import QStandardPaths
 
-from planning.scenario import JSON_NAME
+from store.layout import JSON_NAME
 
 _BAD_CHARS = set('<>:"/\\|?*')
 

@@ -24,8 +24,8 @@ from app.gui.services import WindowServices
 from app.gui.workers import Job, JobRunner, run_beside
 from core.errors import SchoolPlanError
 from geo.project import CheckReport
-from planning.outputs import write_plan
 from planning.pipeline import preview_result, rerun_stages, run_plan
+from store.plan import write_plan
 
 
 def _tr(text: str) -> str:

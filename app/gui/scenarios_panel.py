@@ -50,13 +50,9 @@ from app.gui.compare_view import CompareView
 from app.gui.document import ALL_STAGES, PlanDocument, has_result
 from app.gui.folders import autosave_root, folder_name, saved_name, scenarios_root
 from app.gui.workers import Job
-from planning.scenario import (
-    GPKG_NAME,
-    JSON_NAME,
-    load_scenario,
-    save_scenario,
-    scenario_from_layers,
-)
+from planning.scenario import scenario_from_layers
+from store.layout import GPKG_NAME, JSON_NAME
+from store.scenario import load_scenario, save_scenario
 
 
 def _tr(text: str) -> str:

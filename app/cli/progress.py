@@ -1,9 +1,11 @@
-"""Terminal implementation of the planning progress protocol: one redrawn bar on stderr."""
+"""Terminal implementations of the progress protocol (``core.progress``): one redrawn bar on
+stderr for a plan, one line per step for a batch."""
 
 from __future__ import annotations
 
 import sys
 import time
+from typing import TextIO
 
 
 class TerminalProgress:
@@ -46,3 +48,21 @@ class TerminalProgress:
         if self.enabled:
             self.stream.write("\n")
             self.stream.flush()
+
+
+class LineProgress:
+    """One printed line per message (a batch: a line per county), notes on stderr."""
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None):
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def update(self, fraction: float, message: str = "") -> None:
+        if message:
+            print(message, file=self.out, flush=True)
+
+    def is_canceled(self) -> bool:
+        return False  # Ctrl-C raises KeyboardInterrupt, handled by the CLI
+
+    def info(self, message: str) -> None:
+        print(f"    {message}", file=self.err, flush=True)

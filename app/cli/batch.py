@@ -4,22 +4,27 @@
     schoolplan batch --counties counties.toml --out out/province --scheduler tcp://host:8786
 
 The county list is a CSV (code,name,project[,split_column]) or a TOML (``[[county]]`` entries,
-or a ``[split]`` table naming one project and its county code column): see planning/batch.py.
-Exit 0 when every county is planned or already was, 2 when any county failed.
+or a ``[split]`` table naming one project and its county code column): see batch/jobs.py.
+Exit 0 when every county is planned or already was, 2 when any county failed, 130 when
+interrupted (Ctrl-C stops at once, as for a single plan; a rerun skips the counties finished).
 """
 
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-EXIT_OK, EXIT_FAILED = 0, 2
-STATUS_ZH = {"done": "完成", "skipped": "跳过(已完成)", "failed": "失败"}
+from app.cli.flags import EXIT_CANCELED, EXIT_OK, EXIT_UNUSABLE, formats
+from app.cli.progress import LineProgress
+from app.export import export_all
+from batch.jobs import read_counties
+from batch.runner import run_batch
+from batch.summary import summary_rows
+from planning.pipeline import PlanResult
 
 
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
         "batch",
         help="plan many counties (one project each, or one set of layers split by a county code column)",
         description=__doc__.split("\n\n")[0],
@@ -49,33 +54,18 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
     )
     p.add_argument("--force", action="store_true", help="plan again even counties already done")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    return p
+    p.set_defaults(run=cmd_batch)
 
 
-def export_formats(result, out_dir: Path, formats: tuple[str, ...]) -> dict:
+def export_formats(result: PlanResult, out_dir: Path, wanted: tuple[str, ...]) -> dict:
     """Runs on the worker: the per-county exports (a module-level function, so it pickles)."""
-    from app.export import export_all
-
-    return export_all(result, out_dir, lang=result.meta.get("lang", "zh"), formats=tuple(formats))
+    return export_all(result, out_dir, lang=result.meta.get("lang", "zh"), formats=tuple(wanted))
 
 
-def run(args) -> int:
-    from planning.batch import read_counties, run_batch, summary_rows
-
+def cmd_batch(args: argparse.Namespace) -> int:
     jobs = read_counties(args.counties)
-    formats = tuple(f for f in args.formats.split(",") if f and f != "none")
+    wanted = formats(args.formats)
     zh = args.lang == "zh"
-    width = max(len(j.code) for j in jobs)
-
-    def echo(o, i, n) -> None:
-        status = STATUS_ZH[o.status] if zh else o.status
-        line = f"[{i}/{n}] {o.code:<{width}} {o.name} {status}"
-        if o.status == "done":
-            line += f" ({o.seconds:.1f} s)"
-        print(line, flush=True)
-        if o.status == "failed":
-            print(f"    {o.message}", file=sys.stderr, flush=True)
-
     where = args.scheduler or (f"{args.workers} local processes" if args.workers else "local pool")
     print(f"{'规划' if zh else 'planning'} {len(jobs)} {'个县' if zh else 'counties'} — {where}")
     report = run_batch(
@@ -84,11 +74,11 @@ def run(args) -> int:
         rules_path=args.rules,
         workers=args.workers,
         scheduler=args.scheduler,
-        formats=formats,
-        export=export_formats if formats else None,
+        formats=wanted,
+        export=export_formats if wanted else None,
         lang=args.lang,
         force=args.force,
-        on_outcome=echo,
+        progress=LineProgress(),
     )
     print_table(summary_rows(report), zh)
     done, skipped, failed = (report.count(s) for s in ("done", "skipped", "failed"))
@@ -97,7 +87,9 @@ def run(args) -> int:
         f"{'失败' if zh else 'failed'} {failed} — {report.seconds:.1f} s; "
         f"{report.out_dir / 'batch_summary.csv'}"
     )
-    return EXIT_OK if report.ok else EXIT_FAILED
+    if report.canceled:
+        return EXIT_CANCELED
+    return EXIT_OK if report.ok else EXIT_UNUSABLE
 
 
 def print_table(rows: list[dict], zh: bool = True) -> None:
@@ -124,7 +116,7 @@ def print_table(rows: list[dict], zh: bool = True) -> None:
 
     head = [c[1] if zh else c[2] for c in cols]
     body = [[fmt(r.get(c[0], "")) for c in cols] for r in rows]
-    widths = [max(_w(h), *(_w(b[i]) for b in body)) for i, h in enumerate(head)]
+    widths = [max([_w(h), *(_w(b[i]) for b in body)]) for i, h in enumerate(head)]
     print()
     print("  ".join(_pad(h, w) for h, w in zip(head, widths)))
     for b in body:

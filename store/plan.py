@@ -1,14 +1,13 @@
-"""Write a plan to plan.gpkg and summary.json, and read it back for re-export.
+"""A plan on disk: plan.gpkg (every result layer) and summary.json, and reading them back for
+re-export without solving again.
 
-Files are written beside the target under a temporary name and renamed into place, so an
+Each file is written beside its target under a temporary name and renamed into place, so an
 interrupted run never leaves half a GeoPackage where a good one was.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,9 @@ import numpy as np
 import pyogrio
 
 from core.errors import InputError
+from planning.pipeline import PlanResult
 from planning.rules import Rules
+from store.atomic import replacing, write_json_atomic
 
 PLAN_LAYERS = ("schools", "groups", "new_schools", "catchments", "demand", "boundary")
 GEOMETRY_TYPES = {
@@ -30,56 +31,19 @@ GEOMETRY_TYPES = {
 }
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    if isinstance(value, np.integer):
-        return int(value)
-    if isinstance(value, np.floating):
-        return None if not np.isfinite(value) else float(value)
-    if isinstance(value, float) and not np.isfinite(value):
-        return None
-    if isinstance(value, np.bool_):
-        return bool(value)
-    return value
-
-
-def write_json_atomic(path: Path, data: Any) -> None:
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(_jsonable(data), fh, ensure_ascii=False, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_layers_atomic(path: Path, layers: dict[str, gpd.GeoDataFrame]) -> None:
+def write_layers_atomic(path: Path, layers: dict[str, gpd.GeoDataFrame | None]) -> None:
     """Write every layer into one GeoPackage under a temporary name, then rename it into place."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{os.getpid()}.gpkg")
-    tmp.unlink(missing_ok=True)
-    try:
+    with replacing(Path(path), suffix=".gpkg") as tmp:
         for name, gdf in layers.items():
             if gdf is None:
                 continue
             gdf = _prepare(gdf)
-            kwargs = {}
+            kwargs: dict[str, Any] = {}
             if len(gdf) == 0:
                 kwargs["geometry_type"] = GEOMETRY_TYPES.get(name, "Unknown")
             elif name in ("catchments", "boundary"):
                 kwargs["promote_to_multi"] = True
             pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", **kwargs)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
 
 
 def _prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -97,7 +61,7 @@ def _prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gdf
 
 
-def write_plan(result, out_dir: str | Path) -> dict[str, Path]:
+def write_plan(result: PlanResult, out_dir: str | Path) -> dict[str, Path]:
     """plan.gpkg (every result layer) and summary.json in ``out_dir``."""
     out = Path(out_dir)
     try:
@@ -121,10 +85,8 @@ def write_plan(result, out_dir: str | Path) -> dict[str, Path]:
     return {"gpkg": gpkg, "summary": js}
 
 
-def read_plan(out_dir: str | Path):
+def read_plan(out_dir: str | Path) -> PlanResult:
     """A ``PlanResult`` from a folder written by ``write_plan`` (for re-export without solving)."""
-    from planning.pipeline import PlanResult
-
     out = Path(out_dir)
     gpkg, js = out / "plan.gpkg", out / "summary.json"
     for f in (gpkg, js):

@@ -1,0 +1,201 @@
+"""``schoolplan check|plan|rules|export``: check the layers, plan, print the rules, re-export."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from app.cli.flags import (
+    EXIT_OK,
+    EXIT_UNUSABLE,
+    add_layer_args,
+    add_rule_flags,
+    formats,
+    layer_args,
+    rule_overrides,
+)
+from app.cli.progress import TerminalProgress
+from app.export import export_all
+from core.errors import Problem
+from geo.project import CheckReport, ProjectConfig, load_layers, make_config
+from planning.pipeline import PlanResult, run_plan
+from planning.project import load_rules_for
+from planning.rules import Rules, rules_to_toml
+from store.plan import read_plan, write_plan
+
+SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+
+
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "check", help="check the layers and print a report (exit 0 usable, 2 not usable)"
+    )
+    add_layer_args(p)
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    add_rule_flags(p)
+    p.set_defaults(run=cmd_check)
+
+    p = sub.add_parser("plan", help="check, then plan new schools, groups and catchments")
+    add_layer_args(p)
+    p.add_argument("--out", metavar="DIR", help="output folder (default: ./out/<project>)")
+    p.add_argument(
+        "--formats",
+        default="html,png,pdf,xlsx",
+        help="exports besides plan.gpkg and summary.json: any of html,png,pdf,xlsx, or 'none'",
+    )
+    p.add_argument(
+        "--paper", choices=("A3", "A4"), default="A3", help="paper size of map.png/map.pdf"
+    )
+    add_rule_flags(p)
+    p.set_defaults(run=cmd_plan)
+
+    p = sub.add_parser("rules", help="print the effective rules as TOML")
+    add_layer_args(p)
+    add_rule_flags(p)
+    p.set_defaults(run=cmd_rules)
+
+    p = sub.add_parser("export", help="re-render the exports of a saved plan without solving again")
+    p.add_argument("plan_dir", help="folder written by 'schoolplan plan --out DIR'")
+    p.add_argument("--out", metavar="DIR", help="where to write (default: the plan folder)")
+    p.add_argument("--formats", default="html,png,pdf,xlsx")
+    p.add_argument("--paper", choices=("A3", "A4"), default="A3")
+    p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    p.set_defaults(run=cmd_export)
+
+
+def config_and_rules(args: argparse.Namespace) -> tuple[ProjectConfig, Rules]:
+    """The project (or layer files) named on the command line and its rules with the flags."""
+    cfg = make_config(args.project, layer_args(args))
+    rules = load_rules_for(cfg, args.rules)
+    overrides = rule_overrides(args)
+    if overrides:
+        rules = rules.with_values(overrides, where="command line")
+    return cfg, rules
+
+
+def format_problem(p: Problem, lang: str = "zh") -> str:
+    sev = SEVERITY_ZH[p.severity] if lang == "zh" else p.severity
+    text = f"[{sev}] {p.where() + ': ' if p.where() else ''}{p.problem}"
+    if p.fix:
+        text += f"\n        {'修改' if lang == 'zh' else 'fix'}: {p.fix}"
+    return text
+
+
+def print_report(report: CheckReport, lang: str = "zh", stream: TextIO | None = None) -> None:
+    stream = stream or sys.stdout
+    for p in sorted(
+        report.problems,
+        key=lambda p: (
+            {"error": 0, "warning": 1, "info": 2}[p.severity],
+            p.file,
+            p.layer,
+            p.row or 0,
+        ),
+    ):
+        print(format_problem(p, lang), file=stream)
+    counts = ", ".join(f"{k} {v}" for k, v in report.counts.items())
+    if lang == "zh":
+        verdict = "可以使用" if report.usable else "不能使用"
+        print(
+            f"\n检查结果: {verdict} — 错误 {len(report.errors)} 个, 警告 {len(report.warnings)} 个。{counts}  坐标系 {report.crs}",
+            file=stream,
+        )
+    else:
+        verdict = "usable" if report.usable else "NOT usable"
+        print(
+            f"\nCheck: {verdict} — {len(report.errors)} error(s), {len(report.warnings)} warning(s). {counts}  CRS {report.crs}",
+            file=stream,
+        )
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    cfg, rules = config_and_rules(args)
+    layers, report = load_layers(cfg, rules.standards)
+    if args.json:
+        print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print_report(report, args.lang)
+    return EXIT_OK if report.usable else EXIT_UNUSABLE
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    _, rules = config_and_rules(args)
+    sys.stdout.write(rules_to_toml(rules))
+    return EXIT_OK
+
+
+def _default_out(cfg: ProjectConfig) -> Path:
+    name = cfg.path.parent.name if cfg.path else "plan"
+    return Path.cwd() / "out" / name
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    cfg, rules = config_and_rules(args)
+    progress = TerminalProgress()
+    progress.update(0.0, "读取并检查图层 / reading and checking layers")
+    layers, report = load_layers(cfg, rules.standards)
+    if not report.usable:
+        print_report(report, args.lang, stream=sys.stderr)
+        return EXIT_UNUSABLE
+    for p in report.warnings:
+        progress.info(format_problem(p, args.lang))
+    meta = {
+        "project": cfg.name or (cfg.path.parent.name if cfg.path else ""),
+        "project_en": cfg.name_en,
+        "project_file": str(cfg.path) if cfg.path else "",
+        "lang": args.lang,
+    }
+    result = run_plan(layers, rules, progress=progress, meta=meta)
+    out = Path(args.out) if args.out else _default_out(cfg)
+    files = write_plan(result, out)
+    wanted = formats(args.formats)
+    if wanted:
+        files.update(export(result, out, wanted, args.paper, args.lang))
+    progress.close()
+    _print_summary(result, files, args.lang)
+    return EXIT_OK
+
+
+def export(result: PlanResult, out: Path, wanted: tuple[str, ...], paper: str, lang: str) -> dict:
+    return export_all(result, out, lang=lang, paper=paper, formats=wanted)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    result = read_plan(args.plan_dir)
+    out = Path(args.out) if args.out else Path(args.plan_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    files = export(result, out, formats(args.formats), args.paper, args.lang)
+    for kind, path in files.items():
+        print(f"{kind}: {path}")
+    return EXIT_OK
+
+
+def _print_summary(result: PlanResult, files: dict, lang: str) -> None:
+    s = result.summary
+    g, n, c = s.get("groups", {}), s.get("new_schools", {}), s.get("catchments", {})
+    zh = lang == "zh"
+    print("规划完成 / plan done" if zh else "Plan done")
+    if g:
+        print(
+            f"  教育集团 {g.get('count', 0)} 个, 覆盖率 {g.get('coverage_pct', 0):.1f}% (目标 {g.get('target_pct', 0):.0f}%)"
+            if zh
+            else f"  groups {g.get('count', 0)}, coverage {g.get('coverage_pct', 0):.1f}% (target {g.get('target_pct', 0):.0f}%)"
+        )
+    if n:
+        print(
+            f"  新建学校: 小学 {n.get('primary', 0)}, 初中 {n.get('junior', 0)}, 高中 {n.get('senior', 0)}, 共 {n.get('classes_total', 0)} 班"
+            if zh
+            else f"  new schools: primary {n.get('primary', 0)}, junior {n.get('junior', 0)}, senior {n.get('senior', 0)}, {n.get('classes_total', 0)} classes"
+        )
+    for level, figs in c.items() if isinstance(c, dict) else []:
+        if isinstance(figs, dict) and "students" in figs:
+            print(
+                f"  {level}: students {figs.get('students', 0):,.0f}, unserved {figs.get('unserved', 0):,.0f}, "
+                f"too far {figs.get('too_far', 0):,.0f}, mean {figs.get('mean_km', figs.get('mean_distance_km', 0)) or 0:.2f} km"
+            )
+    print("输出文件:" if zh else "Files written:")
+    for kind, path in files.items():
+        print(f"  {kind}: {path}")
