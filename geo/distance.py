@@ -197,7 +197,7 @@ def make_cost_model(roads=None, kind: str = "auto", snap_max_m: float = np.inf) 
 
         raise InputError(
             "road distance was asked for but the project has no road layer",
-            fix="add a road layer to the project, or set catchments.distance = 'straight'",
+            fix="add a road layer to the project, or set distance.model = 'straight'",
         )
     if kind not in ("auto", "road"):
         raise ValueError(f"unknown distance kind {kind!r}")

@@ -17,10 +17,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import planning.assign_lns as lns_mod
-import planning.assign_whole as aw
-from planning.assign import assign_capacity
-from planning.assign_lns import solve_small
+import planning.catchments.assign_lns as lns_mod
+import planning.catchments.assign_whole as aw
+from planning.catchments.assign import assign_capacity
+from planning.catchments.assign_lns import solve_small
 
 
 def _instance(draw, n_max, m_max, k_max):
@@ -75,10 +75,10 @@ def _full(cand_d, cand_i, m):
 
 def _start(w, cap, cand_d, cand_i):
     """A starting whole-unit solution as the pipeline makes it: flow, rounding, ejection."""
-    from planning.assign import _solve_flow
+    from planning.catchments.assign import solve_flow
 
-    fu, fs, fp, _ = _solve_flow(w, cap, cand_d, cand_i)
-    school = aw.round_whole(w, cap, cand_d, cand_i, fu, fs, fp)
+    fu, fs, fp, _ = solve_flow(w, cap, cand_d, cand_i)
+    school = aw.round_whole(w, cap, cand_d, cand_i, (fu, fs, fp))
     short = np.flatnonzero((school < 0) & (w > 0))
     if len(short):
         aw.eject(w, cap, cand_d, cand_i, school, short)
@@ -195,7 +195,7 @@ def test_search_without_place_more_keeps_who_is_placed(inst):
     cm = np.where(valid, np.rint(cand_d * 1000.0), 0).astype(np.int64)
     ci = np.where(valid, cand_i, -1)
     before = school.copy()
-    lns_mod.lns(w, cm, ci, cap, school, [10**6], place_more=False)
+    lns_mod.lns(w, cm, ci, cap, school, budget=[10**6], place_more=False)
     _check_valid(school, w, cap, cand_i)
     assert ((school >= 0) == (before >= 0)).all()
     assert _key(school, w, cand_d, cand_i) <= _key(before, w, cand_d, cand_i)
