@@ -258,9 +258,10 @@ def _run_stages(st: PlanState, names: Iterable[str], progress: Progress, timings
 
 
 def _summary(previous: dict[str, Any], st: PlanState, timings: dict) -> dict[str, Any]:
-    merged = {**previous, **st.summaries}
-    out = {k: merged[k] for k in SUMMARY_ORDER if k in merged}
-    out.update((k, v) for k, v in merged.items() if k not in out and k != "timings_s")
+    """``previous`` with the summaries of the stages just run (keys keep their places; new
+    ones in ``SUMMARY_ORDER``) and the timings."""
+    out = dict(previous)
+    out.update((k, st.summaries[k]) for k in SUMMARY_ORDER if k in st.summaries)
     out["timings_s"] = timings
     return out
 
