@@ -23,12 +23,12 @@ import pandas as pd
 from core.errors import InputError, SchoolPlanError
 from geo.layers import Layers
 from geo.project import load_layers, make_config
-from store.plan import read_plan
 from planning.pipeline import run_plan
 from planning.project import load_rules_for
 from planning.projection.engine import layers_for_year, run_projection
 from planning.rules import Rules
 from planning.schedule import phased_schedule
+from store.plan import read_plan
 
 EXIT_OK, EXIT_UNUSABLE = 0, 2
 

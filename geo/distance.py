@@ -12,6 +12,9 @@ import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
 
+from core.errors import InputError
+from geo.roads import build_road_graph
+
 
 class CostModel(Protocol):
     """Distances in km between point sets given as (n, 2) arrays of metric x, y."""
@@ -107,8 +110,6 @@ class RoadNetwork:
 
     @classmethod
     def from_roads(cls, roads, snap_max_m: float = np.inf) -> RoadNetwork:
-        from geo.roads import build_road_graph
-
         return cls(build_road_graph(roads), snap_max_m)
 
     def snap(self, xy: np.ndarray):
@@ -193,11 +194,9 @@ def make_cost_model(roads=None, kind: str = "auto", snap_max_m: float = np.inf) 
     if kind == "straight" or (kind == "auto" and not has_roads):
         return StraightLine()
     if kind == "road" and not has_roads:
-        from core.errors import InputError
-
         raise InputError(
             "road distance was asked for but the project has no road layer",
-            fix="add a road layer to the project, or set catchments.distance = 'straight'",
+            fix="add a road layer to the project, or set distance.model = 'straight'",
         )
     if kind not in ("auto", "road"):
         raise ValueError(f"unknown distance kind {kind!r}")

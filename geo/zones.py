@@ -121,19 +121,33 @@ def zones_from_points(
     pix_label = labels[nearest]
     raster[rows, cols] = pix_label
     if simplify_cells > 0:
-        keys, merged = _simplified_coverage(raster, inside, transform, simplify_cells)
-        # A smoothed shared edge may cut into an edge pixel's part outside the boundary, also
-        # for a zone that holds no edge pixel: clip every zone not inside the boundary.
-        shapely.prepare(geom)
-        need = ~shapely.contains_properly(geom, merged)
+        keys, merged = _smoothed_inside(raster, inside, transform, simplify_cells, geom)
     else:
         clip = set(np.unique(pix_label[on_edge]).tolist())
         pieces = _traced_polygons(raster, inside, transform)
         keys = sorted(pieces)
         merged = _merged(pieces, keys)
         need = np.array([k in clip for k in keys], bool)
-    merged[need] = shapely.intersection(merged[need], geom)
+        merged[need] = shapely.intersection(merged[need], geom)
     return {k: g for k, g in zip(keys, merged, strict=True) if not g.is_empty}
+
+
+def _smoothed_inside(raster, mask, transform, tolerance_cells: float, geom):
+    """``_simplified_coverage`` clipped to the boundary. A zone of a few edge pixels may lose
+    its whole part inside the boundary to a smoothed neighbouring edge: then the smoothing is
+    done again with half the tolerance, down to none (the exact pixel outlines), so no zone
+    drawn without smoothing disappears with it."""
+    shapely.prepare(geom)
+    tol = tolerance_cells
+    while True:
+        keys, merged = _simplified_coverage(raster, mask, transform, tol)
+        # A smoothed shared edge may cut into an edge pixel's part outside the boundary, also
+        # for a zone that holds no edge pixel: clip every zone not inside the boundary.
+        need = ~shapely.contains_properly(geom, merged)
+        merged[need] = shapely.intersection(merged[need], geom)
+        if tol == 0 or not shapely.is_empty(merged).any():
+            return keys, merged
+        tol = tol / 2 if tol > 0.125 else 0.0
 
 
 def _merged(pieces: dict[int, list], keys: list[int]) -> np.ndarray:

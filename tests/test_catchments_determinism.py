@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-import planning.assign_whole as aw
+import planning.catchments.assign_whole as aw
 from geo.distance import StraightLine
-from planning.assign import assign_capacity
+from planning.catchments.assign import assign_capacity
 
 
 def tight_instance(seed=3, n=120, m=14):
