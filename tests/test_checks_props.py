@@ -23,6 +23,7 @@ from geo import checks
 from geo.columns import COMBINED_LEVELS
 from geo.layers import LayerSource
 from planning.rules import LEVELS, Standards
+from tests import builders
 
 SRC = LayerSource(key="schools", file=Path("x.gpkg"))
 BOWTIE = Polygon([(0, 0), (10, 10), (10, 0), (0, 10)])
@@ -126,22 +127,17 @@ totals = st.one_of(st.just(np.nan), st.integers(0, 3000).map(float), st.floats(0
 
 
 def _schools(rows) -> gpd.GeoDataFrame:
-    frame = pd.DataFrame(
-        {
-            "school_id": [r[5] for r in rows],
-            "name": [f"校{i}" for i in range(len(rows))],
-            "form": pd.Series([r[0] for r in rows], dtype=object),
-            "classes": [r[1] for r in rows],
-            "students": [r[2] for r in rows],
-            "capacity": [r[3] for r in rows],
-            "teachers": [r[4] for r in rows],
-        }
-    )
-    for c in ("quality", "location", "status", "ownership", "school_type"):
-        frame[c] = pd.Series([f"{c}{i}" for i in range(len(rows))], dtype=object)
-    frame["src_row"] = np.arange(1, len(rows) + 1)
-    return gpd.GeoDataFrame(
-        frame, geometry=[Point(i, i) for i in range(len(rows))], crs="EPSG:32649"
+    """(form, classes, students, capacity, teachers, school_id) rows as normalise_schools
+    gives them, each with its own attribute values."""
+    keys = ("form", "classes", "students", "capacity", "teachers", "school_id")
+    attrs = ("quality", "location", "status", "ownership", "school_type")
+    if not rows:  # no row to take the columns from
+        return builders.layer([], [], {**builders.SCHOOL_DEFAULTS, **dict.fromkeys(keys)})
+    return builders.school_layer(
+        [
+            {"name": f"校{i}", **dict(zip(keys, r)), **{c: f"{c}{i}" for c in attrs}}
+            for i, r in enumerate(rows)
+        ]
     )
 
 
