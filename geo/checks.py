@@ -325,20 +325,15 @@ def _report_empty(
     told = {
         p.row
         for p in problems
-        if p.code == "bad_coordinates" and p.file == where["file"] and p.layer == src.key
+        if p.code == "bad_coordinates"
+        and p.file == where["file"]
+        and p.layer == src.key
+        and p.row is not None
     }
-    for i in np.flatnonzero(empty):
-        if int(rows[i]) in told:
-            continue
-        problems.append(
-            Problem(
-                "geometry is empty or missing",
-                fix="draw the feature again or delete the row",
-                row=int(rows[i]),
-                code="empty_geometry",
-                **where,
-            )
-        )
+    untold = empty & ~np.isin(rows, list(told))
+    report_rows(problems, untold, rows, "geometry is empty or missing",
+                fix="draw the feature again or delete the row", code="empty_geometry",
+                where=where)  # fmt: skip
 
 
 def _drop_broken(
@@ -358,16 +353,10 @@ def _drop_broken(
     if not broken.any():
         return gdf, empty
     gdf = gdf.copy()
-    for i in np.flatnonzero(broken):
-        problems.append(
-            Problem(
+    report_rows(problems, broken, rows,
                 "coordinates are out of range for the layer's coordinate system",
                 fix="check the coordinates and the layer's CRS (longitude −180–180°, latitude −90–90°)",
-                row=int(rows[i]),
-                code="bad_coordinates",
-                **where,
-            )
-        )
+                code="bad_coordinates", where=where)  # fmt: skip
     gdf.loc[broken, gdf.geometry.name] = None
     return gdf, empty | broken
 
