@@ -1,4 +1,6 @@
-"""planning/ and geo/ stay free of Qt, folium and app (import-linter plus a direct scan)."""
+"""The code's shape: planning/ and geo/ free of Qt, folium and app (import-linter plus a direct
+scan), no long function or long positional argument list in core/, geo/, planning/, and no
+private name imported across modules."""
 
 from __future__ import annotations
 
@@ -81,12 +83,13 @@ def _positional(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
 
 
 def shape_offenders(paths) -> list[str]:
-    """Functions longer than MAX_LINES (decorators and docstring included) or taking more than
-    MAX_POSITIONAL positional parameters."""
+    """Functions longer than MAX_LINES (from ``def`` to the last line, docstring included) or
+    taking more than MAX_POSITIONAL positional parameters (self and cls not counted)."""
     bad = []
     for path in paths:
         for fn in _functions(path):
-            where = f"{path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name}:{fn.lineno} {fn.name}"
+            name = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path.name
+            where = f"{name}:{fn.lineno} {fn.name}"
             length = fn.end_lineno - fn.lineno + 1
             if length > MAX_LINES:
                 bad.append(f"{where}: {length} lines")
