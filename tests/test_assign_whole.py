@@ -217,6 +217,7 @@ def test_bin_packing_case_the_moves_miss():
     assert st_["lns"] >= 1
 
 
+@pytest.mark.slow  # the whole assignment on 60 models
 @settings(max_examples=60, deadline=None)
 @given(instances(n_max=30, m_max=10, k_max=5), st.booleans())
 def test_assign_capacity_whole_units_within_capacity_and_deterministic(inst, split_large):

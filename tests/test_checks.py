@@ -546,6 +546,7 @@ def _subprocess_failures(case: Case, folder: Path, proc: subprocess.CompletedPro
     return [f"{case.name}: {b}\n{out}{err}" for b in bad]
 
 
+@pytest.mark.slow  # a fresh process per broken project
 def test_check_never_shows_a_traceback(tmp_path):
     """Every case again through the installed script in a fresh process (run concurrently)."""
     runs = []
@@ -568,6 +569,7 @@ def test_check_never_shows_a_traceback(tmp_path):
     assert failures == []
 
 
+@pytest.mark.slow  # loads the sample county
 def test_sample_county_checks_clean(capsys, sample_project):
     rc, out, err = _run(capsys, ["check", str(sample_project), "--lang", "en"])
     assert rc == 0 and err == ""
@@ -615,6 +617,7 @@ CELL = st.one_of(
 )
 
 
+@pytest.mark.slow  # 150 generated sheets
 @settings(max_examples=150, deadline=None)
 @given(cells=st.lists(st.tuples(CELL, CELL, CELL, CELL, CELL, CELL), min_size=1, max_size=6))
 def test_any_cell_values_give_problems_not_exceptions(cells):

@@ -141,7 +141,7 @@ def _schools(rows) -> gpd.GeoDataFrame:
     )
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=60, deadline=None)
 @given(
     rows=st.lists(
         st.tuples(
