@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 
 import numpy as np
@@ -87,6 +88,17 @@ def _start(w, cap, cand_d, cand_i):
     return school
 
 
+@contextlib.contextmanager
+def _moves_only():
+    """``improve`` without its neighbourhood search (hypothesis tests cannot take monkeypatch)."""
+    saved = aw._LNS_ROUNDS
+    aw._LNS_ROUNDS = 0
+    try:
+        yield
+    finally:
+        aw._LNS_ROUNDS = saved
+
+
 def _brute(w, cap, cand_d, cand_i):
     """Least (pupils without a place, pupil-metres) over every whole-unit choice."""
     n, k = cand_i.shape
@@ -150,12 +162,8 @@ def test_improve_never_worse_than_the_local_search(inst, place_more):
     w, cap, cand_d, cand_i = inst
     start = _start(w, cap, cand_d, cand_i)
     old = start.copy()
-    saved = aw._LNS_ROUNDS
-    aw._LNS_ROUNDS = 0
-    try:
+    with _moves_only():
         aw.improve(w, cap, cand_d, cand_i, old)
-    finally:
-        aw._LNS_ROUNDS = saved
     new = start.copy()
     aw.improve(w, cap, cand_d, cand_i, new, place_more=place_more)
     _check_valid(new, w, cap, cand_i)
@@ -187,12 +195,8 @@ def test_improve_is_optimal_when_one_neighbourhood_holds_the_model(inst):
 def test_search_without_place_more_keeps_who_is_placed(inst):
     w, cap, cand_d, cand_i = inst
     school = _start(w, cap, cand_d, cand_i)
-    saved = aw._LNS_ROUNDS
-    aw._LNS_ROUNDS = 0
-    try:
+    with _moves_only():
         aw.improve(w, cap, cand_d, cand_i, school)
-    finally:
-        aw._LNS_ROUNDS = saved
     valid = (cand_i >= 0) & (w[:, None] > 0)
     cm = np.where(valid, np.rint(cand_d * 1000.0), 0).astype(np.int64)
     ci = np.where(valid, cand_i, -1)
@@ -323,12 +327,8 @@ def test_improve_ends_where_no_single_move_gains(inst, place_more):
     search the answer is valid, no worse than the start and the same on a second run."""
     w, cap, cand_d, cand_i, start = inst
     school = start.copy()
-    saved = aw._LNS_ROUNDS
-    aw._LNS_ROUNDS = 0
-    try:
+    with _moves_only():
         stats = aw.improve(w, cap, cand_d, cand_i, school, place_more=place_more)
-    finally:
-        aw._LNS_ROUNDS = saved
     _check_valid(school, w, cap, cand_i)
     assert _key(school, w, cand_d, cand_i) <= _key(start, w, cand_d, cand_i)
     if stats["rounds"] < aw._MAX_ROUNDS:

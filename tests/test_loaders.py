@@ -164,9 +164,9 @@ def test_shapefile_gbk_with_cpg(tmp_path, county):
     assert not [p for p in report.problems if p.code == "encoding_guessed"]
 
 
-def test_shapefile_gbk_without_cpg_is_decoded_with_a_note(tmp_path, county):
-    # ArcGIS-era Chinese Shapefiles often come without .cpg; GDAL would read them as Latin-1.
-    builders.schools().to_file(tmp_path / "schools.shp", encoding="gbk")
+def _load_gbk_shapefile(tmp_path, county, schools_gdf):
+    """The schools as a GBK Shapefile without its .cpg, with the county's other layers."""
+    schools_gdf.to_file(tmp_path / "schools.shp", encoding="gbk")
     (tmp_path / "schools.cpg").unlink()
     layers, report = load(
         schools=tmp_path / "schools.shp",
@@ -174,6 +174,12 @@ def test_shapefile_gbk_without_cpg_is_decoded_with_a_note(tmp_path, county):
         boundary=f"{county}:boundary",
     )
     assert_mini_schools(layers, first_row=1)
+    return layers, report
+
+
+def test_shapefile_gbk_without_cpg_is_decoded_with_a_note(tmp_path, county):
+    # ArcGIS-era Chinese Shapefiles often come without .cpg; GDAL would read them as Latin-1.
+    layers, report = _load_gbk_shapefile(tmp_path, county, builders.schools())
     notes = [p for p in report.problems if p.code == "encoding_guessed"]
     assert len(notes) == 1 and notes[0].severity == "info" and notes[0].file == "schools.shp"
 
@@ -184,14 +190,9 @@ def test_shapefile_gbk_without_cpg_and_ascii_headings_is_decoded(tmp_path, count
     english = {"学校代码": "school_id", "学校名称": "name", "学段": "level", "班级数": "classes",
                "在校生数": "students", "教师数": "teachers", "办学质量": "quality",
                "城乡类别": "location"}  # fmt: skip
-    builders.schools().rename(columns=english).to_file(tmp_path / "schools.shp", encoding="gbk")
-    (tmp_path / "schools.cpg").unlink()
-    layers, report = load(
-        schools=tmp_path / "schools.shp",
-        population=f"{county}:population",
-        boundary=f"{county}:boundary",
+    layers, report = _load_gbk_shapefile(
+        tmp_path, county, builders.schools().rename(columns=english)
     )
-    assert_mini_schools(layers, first_row=1)
     assert [p.code for p in report.problems].count("encoding_guessed") == 1
 
 
