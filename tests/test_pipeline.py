@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 import planning.pipeline as pipeline
+
+pytestmark = pytest.mark.slow  # every test here runs the sample county
 
 
 def test_run_plan_times_the_distance_model(sample_plan):

@@ -21,7 +21,7 @@ from planning.rules import (
     load_rules,
     rules_to_toml,
 )
-from tests import mini_county as mc
+from tests import builders
 
 ALL_SPECS = list(iter_specs())
 
@@ -113,7 +113,7 @@ def test_schoolplan_rules_output_round_trips(tmp_path, capsys):
 
 
 def test_rules_file_is_used_by_check_and_flags_override_it(tmp_path, capsys):
-    toml = mc.write_project(tmp_path)
+    toml = builders.write_project(tmp_path)
     rules = tmp_path / "county_rules.toml"
     rules.write_text("[groups]\nradius_km = 25\nmax_members = 4\n", encoding="utf-8")
     assert main(["rules", str(toml), "--rules", str(rules), "--groups.radius-km", "15"]) == 0
