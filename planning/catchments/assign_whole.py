@@ -237,6 +237,10 @@ def _widened_next(w: np.ndarray, ci: np.ndarray, capacity: np.ndarray, school: n
     return bool(room.max(initial=0) >= w[out].min())
 
 
+# Improving moves as (units, candidate columns), as ``np.nonzero`` gives them.
+Moves = tuple[np.ndarray, ...]
+
+
 @dataclass(slots=True)
 class _Search:
     """The arrays one local search reads and changes (``school`` in place), shared by its
@@ -450,13 +454,7 @@ def _shift(st: _Search, arc: np.ndarray, cur: np.ndarray, room: np.ndarray) -> b
     return changed
 
 
-def _swap(
-    st: _Search,
-    arc: np.ndarray,
-    cur: np.ndarray,
-    better: tuple[np.ndarray, ...],
-    room: np.ndarray,
-) -> bool:
+def _swap(st: _Search, arc: np.ndarray, cur: np.ndarray, better: Moves, room: np.ndarray) -> bool:
     w, cm, ci, school, stats = st.w, st.cm, st.ci, st.school, st.stats
     m = len(room)
     # A swap gains only if one of its two moves does: pair each improving move (u: s → t)
@@ -499,13 +497,7 @@ def _swap(
     return changed
 
 
-def _chain(
-    st: _Search,
-    arc: np.ndarray,
-    cur: np.ndarray,
-    better: tuple[np.ndarray, ...],
-    room: np.ndarray,
-) -> bool:
+def _chain(st: _Search, arc: np.ndarray, cur: np.ndarray, better: Moves, room: np.ndarray) -> bool:
     """u: s → t blocked by room; a unit v at t moves on to its cheapest school with room."""
     w, cm, ci, ci0, school, stats = st.w, st.cm, st.ci, st.ci0, st.school, st.stats
     m = len(room)
