@@ -148,6 +148,10 @@ def run_catchments(
         geometry=units.geometry.values,
         crs=crs,
     )
+    # Village and township names travel with the units, so documents and maps can name them.
+    for col in ("name", "town"):
+        if col in units:
+            demand.insert(1, col, units[col].fillna("").astype(str).to_numpy())
     rows: list[gpd.GeoDataFrame] = []
     summary: dict = {
         "distance": costs.kind,
