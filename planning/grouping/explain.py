@@ -206,6 +206,12 @@ def school_frame(model: GroupingModel, placed: Placement, reasons: list[Reason])
 
 
 # --------------------------------------------------------------------------- the 附件1 form
+def planned_name(name: str, lang: str = "zh") -> str:
+    """A planned school's name marked one way: "(待建)". New schools are often named "…(规划)"
+    already; that mark is replaced, not doubled."""
+    return _MARKED.sub("", name).rstrip() + PAIRING_MARK.label("planned", lang)
+
+
 def _int_or_none(v: Any) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
 
@@ -229,9 +235,8 @@ class _Namer:
 
     def __call__(self, sid: str, lv: str, group_level: str) -> str:
         nm, st = self.names.get((sid, lv), (sid, ""))
-        # New schools are often named "…(规划)" already: the form marks them one way only.
         if st == "planned":
-            nm = _MARKED.sub("", nm).rstrip() + self.mark
+            nm = planned_name(nm, self.en and "en" or "zh")
         if lv != group_level:
             nm += f" ({self.level(lv)})" if self.en else f"({self.level(lv)})"
         return nm
