@@ -44,6 +44,7 @@ class PlanResult:
     rules: Rules
     meta: dict[str, Any] = field(default_factory=dict)  # project, scenario, created, crs, ...
     status: str = "ok"
+    roads: gpd.GeoDataFrame | None = None  # the input roads, for the maps (not written to plan.gpkg)
 
 
 def _cost_model(layers, rules: Rules):
@@ -201,6 +202,7 @@ def run_plan(
         rules=rules,
         meta=info,
         status=status,
+        roads=layers.roads,
     )
 
 
