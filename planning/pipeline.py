@@ -44,7 +44,8 @@ class PlanResult:
     rules: Rules
     meta: dict[str, Any] = field(default_factory=dict)  # project, scenario, created, crs, ...
     status: str = "ok"
-    roads: gpd.GeoDataFrame | None = None  # the input roads, for the maps (not written to plan.gpkg)
+    # The input roads, for the maps (not written to plan.gpkg).
+    roads: gpd.GeoDataFrame | None = None
 
 
 def _cost_model(layers, rules: Rules):

@@ -395,9 +395,7 @@ def _legend_html(t, lang, levels, has_new, has_unserved, has_links, status=(), r
         f"<div>{svg('circle', '#ffffff', 16, True)} {esc(sym.role_name('core', lang))}</div>"
     )
     if has_new:
-        items.append(
-            f"<div>{svg('star', sym.NEW_COLOR, 18)} {esc(t['new_school'])}</div>"
-        )
+        items.append(f"<div>{svg('star', sym.NEW_COLOR, 18)} {esc(t['new_school'])}</div>")
     if "to_merge" in status:
         cross = (f"<svg width='14' height='14'><path d='M2 2L12 12M12 2L2 12' stroke='{sym.TO_MERGE}' "
                  "stroke-width='2.6'/></svg>")  # fmt: skip
@@ -432,7 +430,9 @@ def _legend_html(t, lang, levels, has_new, has_unserved, has_links, status=(), r
             items.append(
                 f"<div><span class='sp-lg-dot' style='background:{sym.UNSERVED_COLOR[st]}'></span> {esc(label)}</div>"
             )
-    items.append(f"<div class='sp-lg-note'>{esc(t['size_note'])}<br>{esc(t['size_note_new'])}</div>")
+    items.append(
+        f"<div class='sp-lg-note'>{esc(t['size_note'])}<br>{esc(t['size_note_new'])}</div>"
+    )
     return "".join(items)
 
 
