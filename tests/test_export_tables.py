@@ -270,22 +270,41 @@ def test_qgis_styles_in_geopackage(tmp_path):
     assert write_qgis_styles(gpkg, plan) == 6  # idempotent: replaces, does not duplicate
     con = sqlite3.connect(gpkg)
     rows = con.execute(
-        "SELECT f_table_name, f_geometry_column, styleQML, useAsDefault FROM layer_styles"
+        "SELECT f_table_name, f_geometry_column, styleName, styleQML, useAsDefault FROM layer_styles"
     ).fetchall()
-    assert sorted(r[0] for r in rows) == [
-        "boundary",
-        "catchments",
-        "demand",
-        "groups",
-        "new_schools",
-        "schools",
-    ]
-    for _, geom, qml, default in rows:
-        assert geom and default == 1
+    # One style per layer, and one per level for the zones (the first level's the default).
+    assert sorted((r[0], r[2]) for r in rows) == sorted(
+        [(t, "SchoolPlan") for t in ("boundary", "demand", "groups", "new_schools", "schools")]
+        + [("catchments", f"SchoolPlan {LEVEL.label(lv)}") for lv in LEVELS]
+    )
+    defaults = {r[0]: r[2] for r in rows if r[4] == 1}
+    assert len(defaults) == 6 and defaults["catchments"] == "SchoolPlan 小学"
+    for _, geom, _, qml, _ in rows:
+        assert geom
         xml.dom.minidom.parseString(qml.split(">", 1)[1])  # well-formed after the DOCTYPE
     assert con.execute(
         "SELECT data_type FROM gpkg_contents WHERE table_name='layer_styles'"
     ).fetchone() == ("attributes",)
+    schools_qml = next(r[3] for r in rows if r[0] == "schools")
+    doc = xml.dom.minidom.parseString(schools_qml.split(">", 1)[1])
+    aliases = {
+        e.getAttribute("field"): e.getAttribute("name") for e in doc.getElementsByTagName("alias")
+    }
+    assert aliases["name"] == "学校名称" and aliases["layout_status"] == "布局规划"
+    value_maps = {
+        f.getAttribute("name"): {
+            o.getAttribute("value"): o.getAttribute("name")
+            for o in f.getElementsByTagName("Option")
+            if o.getAttribute("value")
+        }
+        for f in doc.getElementsByTagName("field")
+    }
+    assert value_maps["level"] == {lv: LEVEL.label(lv) for lv in LEVELS}
+    assert value_maps["group_role"]["core"] == GROUP_ROLE.label("core")
+
+
+def _qml(layer, lang, level="junior"):
+    return xml.dom.minidom.parseString(layer_qml(layer, lang, level).split(">", 1)[1])
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -293,16 +312,27 @@ def test_qgis_styles_in_geopackage(tmp_path):
 def test_qgis_templates_filled_with_symbols_and_vocabulary_labels(layer, lang):
     qml = layer_qml(layer, lang, "junior")
     assert "$" not in qml and "<!--" not in qml and "\n" not in qml
-    doc = xml.dom.minidom.parseString(qml.split(">", 1)[1])
+    doc = _qml(layer, lang)
     labels = [
         e.getAttribute("label")
         for tag in ("category", "rule")
         for e in doc.getElementsByTagName(tag)
     ]
     if layer == "schools":
-        assert labels == [
+        levels = [
             LEVEL.label(lv, lang).capitalize() if lang == "en" else LEVEL.label(lv) for lv in LEVELS
         ]
+        assert labels[:3] == levels
+        # cores distinct from members; the layout decisions marked
+        assert labels[3] == (
+            GROUP_ROLE.label("core", lang).capitalize() if lang == "en" else "核心校"
+        )
+        filters = [e.getAttribute("filter") for e in doc.getElementsByTagName("rule")]
+        assert any("to_merge" in f for f in filters) and any("transitional" in f for f in filters)
+    if layer == "catchments":
+        top = doc.getElementsByTagName("rule")[0]
+        assert top.getAttribute("filter") == "\"level\" = 'junior'"  # one level per style
+        assert len(top.getElementsByTagName("rule")) == 6  # five utilisation bands + over capacity
     if layer == "demand":
         assert all(
             '"status_junior"' in e.getAttribute("filter") for e in doc.getElementsByTagName("rule")
