@@ -27,6 +27,7 @@ def export_all(
     online_basemap: bool = False,
     timings: dict[str, float] | None = None,
     beside=None,
+    report_pdf: bool = True,
 ) -> dict[str, Path]:
     """Write map.html, map.png, map.pdf, tables.xlsx and the documents (those in ``formats``).
 
@@ -34,6 +35,7 @@ def export_all(
     plan.gpkg in ``out_dir`` received QGIS styles.
     ``timings`` (optional) receives seconds per format, for the benchmark. ``beside``
     (optional): the print map's ``beside`` (the window passes ``app.gui.workers.run_beside``).
+    ``report_pdf``: with "docx" and "pdf", also convert report.docx with LibreOffice (seconds).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -87,7 +89,7 @@ def export_all(
         files["report"] = write_report(result, out / "report.docx", map_png=png)
         files["agreements"] = write_plan_agreements(result, out)
         t["docx"] = time.perf_counter() - t0
-        if "pdf" in formats:
+        if "pdf" in formats and report_pdf:
             t0 = time.perf_counter()
             from app.export.report import to_pdf
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
@@ -53,6 +54,7 @@ SIZE_PT = {"A3": (4.0, 13.0), "A4": (3.0, 10.0)}
 LABEL_PT = {"A3": 6.5, "A4": 5.0}
 # A new school's star is never smaller than this (points): the plan's main decision must show.
 NEW_MIN_PT = 12.0
+ROAD_SIMPLIFY_M = 10.0  # well under a printed line's width at county scale
 TOWN_PT = {"A3": 8.0, "A4": 6.0}
 # Legend items and title, summary text (points): A4 is 0.7 times A3, its panel too.
 PANEL_PT = {"A3": (9.0, 10.0, 8.5), "A4": (7.0, 8.0, 7.0)}
@@ -507,17 +509,35 @@ def _decision_marks(ax, sc: _Schools) -> None:
 
 
 def _draw_roads(ax, roads, cache: dict) -> None:
-    """Roads by speed band under the symbols (the plan's road network, when it has one)."""
+    """Roads by speed band under the symbols (the plan's road network, when it has one).
+
+    Each band is one compound path, built once per export: a county's thousands of road
+    segments are then one PDF path per band and page instead of one each."""
     if roads is None or len(roads) == 0:
         return
     if "roads" not in cache:
         speed = roads["speed_kmh"] if "speed_kmh" in roads else pd.Series(np.nan, index=roads.index)
         band = np.array([sym.road_band(v) for v in speed])
-        cache["roads"] = [(k, roads.geometry[band == k]) for k in range(len(sym.ROAD_BANDS))]
-    for k, geoms in cache["roads"]:
-        if len(geoms):
-            _, color, width = sym.ROAD_BANDS[k]
-            _add_lines(ax, geoms, colors=color, linewidths=width, zorder=3 - 0.1 * k, alpha=0.8)
+        geoms = shapely.simplify(roads.geometry.values, ROAD_SIMPLIFY_M)
+        paths = []
+        for k in range(len(sym.ROAD_BANDS)):
+            parts = [
+                np.asarray(ln.coords)[:, :2]
+                for g in geoms[band == k]
+                if g is not None and not g.is_empty
+                for ln in (getattr(g, "geoms", None) or [g])
+                if ln.geom_type == "LineString"
+            ]
+            if parts:
+                codes = [np.r_[MplPath.MOVETO, np.full(len(p) - 1, MplPath.LINETO)] for p in parts]
+                paths.append((k, MplPath(np.concatenate(parts), np.concatenate(codes))))
+        cache["roads"] = paths
+    for k, path in cache["roads"]:
+        _, color, width = sym.ROAD_BANDS[k]
+        ax.add_collection(
+            PathCollection([path], facecolors="none", edgecolors=color, linewidths=width,
+                           alpha=0.8, zorder=3 - 0.1 * k)
+        )  # fmt: skip
 
 
 def _draw_towns(ax, result, cache: dict, paper: str) -> int:
