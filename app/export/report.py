@@ -274,7 +274,7 @@ def _annex(doc, result) -> None:
     doc.add_page_break()
     _heading(doc, CHAPTERS[6])
     meta = result.meta or {}
-    _heading(doc, "附件1:" + str(meta.get("project") or "") + "中小学结对共建安排表", 2)
+    _heading(doc, "附件1:" + sym.county_name(meta) + "中小学结对共建安排表", 2)
     a = tb.annex_frame(result, "zh")
     rows = [[_s(r[c.key]) for c in tb.ANNEX_COLS] for _, r in a.iterrows()]
     t = _table(doc, [c.zh for c in tb.ANNEX_COLS], rows, [2.4, 4.0, 7.2, 3.0])

@@ -300,6 +300,13 @@ def plan_title(meta: dict, lang: str) -> str:
     return title
 
 
+def county_name(meta: dict) -> str:
+    """The county as a document title starts with it: "道县学校布局规划(示例)" → "道县"."""
+    project = str(meta.get("project") or meta.get("project_name") or "").strip()
+    base = re.split(r"(学校布局规划|布局规划|规划)", project, maxsplit=1)[0].strip()
+    return base or project
+
+
 def plan_date(meta: dict) -> str:
     created = str(meta.get("created") or "")
     return created[:10] if created else ""

@@ -263,7 +263,7 @@ def _page_setup(ws: Worksheet, n_cols: int, header_rows: str) -> None:
 def _titles(ws: Worksheet, key: str, n_cols: int, result, lang: str) -> None:
     meta = result.meta or {}
     _, _, _, zh, en = next(s for s in SHEETS if s[0] == key)
-    project = str(meta.get("project") or "")
+    project = str(meta.get("project") or "") if lang == "en" else sym.county_name(meta)
     if lang == "en":
         title = f"{project} — {en}" if project else en[:1].upper() + en[1:]
         sub = [f"Scenario: {meta['scenario']}" if meta.get("scenario") else "",
