@@ -93,7 +93,8 @@ def make_plan(
                     layout_status=(
                         "transitional"
                         if i == n - 1 and n > 2
-                        else ("to_merge" if i == n - 2 and n > 3 else "permanent")
+                        # one junior school to merge (the primary ones are the compare tests')
+                        else ("to_merge" if level == "junior" and i == n - 2 else "permanent")
                     ),
                     geometry=p,
                 )
