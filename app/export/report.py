@@ -9,6 +9,7 @@ rows from the same frames tables.xlsx writes, so report and workbook cannot disa
 
 from __future__ import annotations
 
+import io
 import shutil
 import subprocess
 import tempfile
@@ -22,6 +23,7 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Cm, Pt, RGBColor
+from PIL import Image
 
 from app.export import figures_text as ft
 from app.export import symbology as sym
@@ -40,6 +42,7 @@ CHAPTERS = (
 )
 SMALL = 9.0
 TEXT_CM = 16.6  # A4 less the margins
+REPORT_MAP_PX = 1600
 
 
 def _heading(doc, text: str, level: int = 1) -> None:
@@ -264,10 +267,23 @@ def _zones_chapter(doc, result, map_png: Path | None) -> None:
         doc, ["学段", "学区数", "学区学生", "平均距离(公里)", "最远距离(公里)", "超容量学区"], rows
     )
     if map_png is not None and Path(map_png).exists():
-        doc.add_picture(str(map_png), width=Cm(16.5))
+        doc.add_picture(_page_image(Path(map_png)), width=Cm(16.5))
         doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         para(doc, "图1 学校布局规划图(map.png,与本报告同一次规划生成)", size=10,
              align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)  # fmt: skip
+
+
+def _page_image(png: Path, width_px: int = REPORT_MAP_PX) -> io.BytesIO:
+    """The print map at the report's resolution (16.5 cm at ~250 dpi): a 300-dpi A3 page would
+    make the report ten times larger for detail no A4 page shows."""
+    with Image.open(png) as im:
+        im = im.convert("RGB")
+        if im.width > width_px:  # reduce (box filter on whole pixels) is much faster than resize
+            im = im.reduce(max(1, im.width // width_px))
+        buf = io.BytesIO()
+        im.save(buf, format="JPEG", quality=88)
+    buf.seek(0)
+    return buf
 
 
 def _annex(doc, result) -> None:
