@@ -54,6 +54,8 @@ class PlanResult:
     rules: Rules
     meta: dict[str, Any] = field(default_factory=dict)  # project, scenario, created, crs, ...
     status: str = "ok"
+    # The input roads, for the maps (not written to plan.gpkg).
+    roads: gpd.GeoDataFrame | None = None
 
 
 def cost_model(roads: gpd.GeoDataFrame | None, distance: DistanceParams) -> CostModel:
@@ -301,6 +303,7 @@ def run_plan(
         meta=info,
         status="ok" if _all_fine(st.statuses) else "partial",
         **st.made,
+        roads=layers.roads,
     )
 
 
@@ -360,6 +363,7 @@ def rerun_stages(
         summary=_summary(result.summary, st, timings),
         rules=rules,
         status=result.status if _all_fine(st.statuses) else "partial",
+        roads=layers.roads,
         **st.made,
     )
 
@@ -383,4 +387,5 @@ def preview_result(layers: Layers, rules: Rules, meta: dict[str, Any] | None = N
         rules=rules,
         meta=dict(meta or {}),
         status="empty",
+        roads=layers.roads,
     )
