@@ -13,6 +13,7 @@ def quiet(w):
     """Answer the window's questions without modal dialogs (pytest-qt closes widgets itself)."""
     w.ask_unsaved = lambda: "discard"
     w.confirm = lambda title, text: True
+    w.scenarios.ask_switch = lambda current, target: "save"
     return w
 
 

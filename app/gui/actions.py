@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QUndoGroup, QUndoStack
 from PyQt6.QtWidgets import QMenu, QStyle, QToolBar, QToolButton, QWidget
 
 
@@ -134,7 +134,7 @@ def build_actions(
     parent: QWidget,
     lang: str,
     resolve: Callable[[str], Callable[..., object]],
-    undo_stack: QUndoStack,
+    undo_stack: QUndoStack | QUndoGroup,
     specs: tuple[ActionSpec, ...] = ACTIONS,
 ) -> dict[str, QAction]:
     """One QAction per spec, wired to its handler (``resolve("part.method")``)."""

@@ -218,7 +218,7 @@ class CompareView(QDialog):
 
     # ----- choosing the pair ------------------------------------------------------------------
     def _fill_combos(self, a: str, b: str) -> None:
-        names = [e.name for e in self.ctl.set.entries if e.result is not None]
+        names = [e.name for e in self.ctl.compare_entries() if e.result is not None]
         for combo, pick in ((self.combo_a, a), (self.combo_b, b)):
             combo.blockSignals(True)
             combo.clear()
@@ -233,7 +233,7 @@ class CompareView(QDialog):
     def show_pair(self, a: str, b: str) -> None:
         """Compare scenario ``a`` (baseline) with ``b`` and show both maps."""
         self._fill_combos(a, b)
-        entries = {e.name: e for e in self.ctl.set.entries}
+        entries = {e.name: e for e in self.ctl.compare_entries()}
         missing = [n for n in (a, b) if n not in entries or entries[n].result is None]
         if missing:
             self._error(
@@ -361,7 +361,7 @@ class CompareView(QDialog):
         if self.comparison is None:
             return
         cmp, lang, folder = self.comparison, self.lang, Path(folder)
-        entries = {e.name: e for e in self.ctl.set.entries}
+        entries = {e.name: e for e in self.ctl.compare_entries()}
         sources = []
         for name in cmp.names:
             e = entries.get(name)

@@ -49,6 +49,7 @@ class DocumentIO(QObject):
     (whether its data is usable or not)."""
 
     opened = pyqtSignal()
+    saved = pyqtSignal(object, object)  # folder, the planning.scenario.Scenario written there
 
     def __init__(self, doc: PlanDocument, io: JobRunner, ui: WindowServices, autosave_ms: int):
         super().__init__(ui.parent)
@@ -257,17 +258,21 @@ class DocumentIO(QObject):
 
         def work(progress):
             progress.update(0.2, _tr("Saving..."))
-            return save_scenario(scenario(), folder)
+            sc = scenario()
+            save_scenario(sc, folder)
+            return sc
 
         self.io.submit(Job("save", work, tag=(folder, revision), done=self._done_save))
 
     def save_now(self, folder: Path) -> None:
         """Save at once on this thread (closing: a queued job would never start)."""
         self.io.wait(60000)
-        save_scenario(self._snapshot(self.scenario_name(folder))(), folder)
+        sc = self._snapshot(self.scenario_name(folder))()
+        save_scenario(sc, folder)
         self.doc.scenario_path = Path(folder)
         self.doc.set_dirty(False)
         self.doc.undo_stack.setClean()
+        self.saved.emit(Path(folder), sc)
 
     def scenario_name(self, folder: Path) -> str:
         """The name to save under: saving in place keeps the scenario's own name; a new folder
@@ -281,12 +286,13 @@ class DocumentIO(QObject):
                 return entry.name
         return saved_name(folder) or self.doc.name or folder.name
 
-    def _done_save(self, job: Job, files) -> None:
+    def _done_save(self, job: Job, sc) -> None:
         folder, revision = job.tag
         self.doc.scenario_path = folder
         if revision == self.doc.revision:
             self.doc.set_dirty(False)
             self.doc.undo_stack.setClean()
+        self.saved.emit(folder, sc)
         self.ui.refresh()
         self.ui.say(_tr("Saved to %1").replace("%1", str(folder)))
 

@@ -7,11 +7,14 @@ project's ``scenarios`` folder (``SCHOOLPLAN_SCENARIOS_DIR`` overrides it), writ
 worker thread.
 
 Decisions:
-- Leaving a scenario (switching, making a new one) stores the window's state into it and saves
-  it when it has unsaved edits, so switching never loses work.
-- Undo history is cleared on a switch, with a message saying so: the commands act on the one
-  document, whose content the switch replaces, and the edits are kept (saved) in the scenario
-  left behind. "New from current" keeps the history: the document does not change.
+- Each scenario is its own document: its own layers, rules, choices, result and undo stack
+  (``ScenarioEntry.stack``, made the document's active stack when the scenario is shown).
+  ``ScenarioEntry.scenario`` is always the scenario as last saved; the window's unsaved edits
+  live only in the document until they are saved, so no action ever writes them into another
+  scenario behind the planner's back.
+- "New from current" is a "save as": the new scenario takes the window's state and its undo
+  history; the scenario left behind keeps what it had when last saved (and a fresh history).
+- Switching with unsaved edits asks: save them, drop them, or stay.
 - Results are kept with the stages still stale, so switching back to a scenario whose rules were
   changed but not re-run says so instead of showing the old result as up to date.
 
@@ -30,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QCoreApplication, QObject, Qt, pyqtSignal
-from PyQt6.QtGui import QAction
+from PyQt6.QtGui import QAction, QUndoStack
 from PyQt6.QtWidgets import (
     QDockWidget,
     QGridLayout,
@@ -39,6 +42,7 @@ from PyQt6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QSizePolicy,
     QToolBar,
     QToolButton,
@@ -83,6 +87,7 @@ class ScenarioEntry:
     folder: Path
     scenario: object | None = None  # planning.scenario.Scenario; None: on disk, not read yet
     stale: frozenset[str] = frozenset()  # plan stages its result is not up to date for
+    stack: QUndoStack | None = None  # its own undo history (None: none yet)
 
     @property
     def result(self):
@@ -132,8 +137,9 @@ class ScenarioController(QObject):
         if not isinstance(getattr(doc, "scenario_set", None), ScenarioSet):
             doc.scenario_set = ScenarioSet(doc)
         self.set: ScenarioSet = doc.scenario_set
-        # Hook for the name question; tests replace it to answer without a modal dialog.
+        # Hooks for the questions; tests replace them to answer without a modal dialog.
         self.ask_name = self._name_dialog
+        self.ask_switch = self._switch_dialog
         self.compare_dialog = None
 
     def _name_dialog(self, title: str, default: str) -> str | None:
@@ -141,6 +147,24 @@ class ScenarioController(QObject):
             self.services.parent, title, _tr("Scenario name:"), text=default
         )
         return text if ok else None
+
+    def _switch_dialog(self, current: str, target: str) -> str:
+        """Unsaved edits in ``current`` before showing ``target``: "save", "discard" or "cancel"."""
+        answer = QMessageBox.question(
+            self.services.parent,
+            _tr("Switch scenario"),
+            _tr("Scenario %1 has unsaved changes. Save them before showing %2?")
+            .replace("%1", current)
+            .replace("%2", target),
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(QMessageBox.StandardButton(answer), "cancel")
 
     def _say(self, text: str) -> None:
         self.services.say(text)
@@ -167,25 +191,50 @@ class ScenarioController(QObject):
                 s.current = e.name
         s.changed.emit()
 
-    # ----- keeping the window's state in the current scenario -------------------------------
-    def _capture(self) -> ScenarioEntry | None:
-        """Store the document's state into the current scenario; save it when edited."""
+    # ----- the window's state and the scenarios ----------------------------------------------
+    def live_scenario(self):
+        """The window's state as a scenario of the current name (not stored, not saved)."""
         s, doc = self.set, self.doc
         if s.current is None or doc.layers is None:
             return None
-        e = s.get(s.current)
         result = doc.result if has_result(doc.result) else None
-        if e.scenario is None:
-            e.scenario = scenario_from_layers(
-                doc.layers, doc.rules, name=e.name, choices=doc.choices, result=result
-            )
-        else:
-            sc = e.scenario
-            sc.layers, sc.rules, sc.choices, sc.result = doc.layers, doc.rules, doc.choices, result
-        e.stale = frozenset(doc.stale) if result is not None else frozenset()
-        if doc.dirty:
-            self._save(e)
+        return scenario_from_layers(
+            doc.layers, doc.rules, name=s.current, choices=doc.choices, result=result
+        )
+
+    def _store_current(self) -> ScenarioEntry | None:
+        """Take the window's state as the current scenario's saved state and save it."""
+        s, doc = self.set, self.doc
+        sc = self.live_scenario()
+        if sc is None:
+            return None
+        e = s.get(s.current)
+        if e.scenario is not None:
+            sc.edits, sc.notes = list(e.scenario.edits), e.scenario.notes
+        e.scenario = sc
+        e.stale = frozenset(doc.stale) if sc.result is not None else frozenset()
+        self._save(e)
+        doc.undo_stack.setClean()
         return e
+
+    def compare_entries(self) -> list[ScenarioEntry]:
+        """The entries as the compare view sees them: the current one as the window shows it."""
+        out = []
+        for e in self.set.entries:
+            if e.name == self.set.current and self.doc.dirty:
+                live = self.live_scenario()
+                stale = frozenset(self.doc.stale) if live.result is not None else frozenset()
+                e = ScenarioEntry(e.name, e.folder, live, stale)
+            out.append(e)
+        return out
+
+    def scenario_saved(self, folder: Path, sc) -> None:
+        """The window saved ``sc`` in ``folder`` (File > Save): it is that scenario's state now."""
+        for e in self.set.entries:
+            if Path(e.folder).resolve() == Path(folder).resolve():
+                sc.name = e.name
+                e.scenario = sc
+                e.stale = frozenset(self.doc.stale) if has_result(sc.result) else frozenset()
 
     def _save(self, e: ScenarioEntry) -> None:
         sc, folder = e.scenario, e.folder
@@ -267,18 +316,22 @@ class ScenarioController(QObject):
         )
         if name is None:
             return None
-        left = self._capture()
+        left = self.set.current
         result = doc.result if has_result(doc.result) else None
         sc = scenario_from_layers(
             doc.layers, doc.rules, name=name, choices=doc.choices, result=result
         )
         if left is not None:
-            sc.log_edit("new_from", source=left.name)
+            sc.log_edit("new_from", source=left)
+            # The scenario left behind keeps its last saved state; the history of the edits
+            # made since goes with them into the new scenario.
+            self.set.get(left).stack = None
         e = ScenarioEntry(
             name,
             self.set.free_folder(name, self._root()),
             sc,
             frozenset(doc.stale) if result is not None else frozenset(),
+            doc.undo_stack,
         )
         self.set.entries.append(e)
         self.set.current = name
@@ -286,7 +339,10 @@ class ScenarioController(QObject):
         self.shown.emit()
         self._save(e)
         self.set.changed.emit()
-        self._say(_tr("New scenario %1: your edits now go into it").replace("%1", name))
+        text = _tr("New scenario %1: your edits now go into it").replace("%1", name)
+        if left is not None:
+            text += " " + _tr("(%1 keeps what it had when last saved)").replace("%1", left)
+        self._say(text)
         return name
 
     def duplicate(self, source: str, name: str | None = None) -> None:
@@ -295,15 +351,14 @@ class ScenarioController(QObject):
         name = self._valid_new_name(name, _tr("Duplicate scenario"), source + " " + _tr("copy"))
         if name is None:
             return
-        if src.name == self.set.current:
-            self._capture()
+        live = self.live_scenario() if src.name == self.set.current else None
         folder = self.set.free_folder(name, self._root())
         # Reserve the name at once (a second request must not take it while the source loads).
         e = ScenarioEntry(name, folder, None, src.stale)
         self.set.entries.append(e)
 
         def then() -> None:
-            e.scenario = src.scenario.duplicate(name)
+            e.scenario = (live or src.scenario).duplicate(name)
             self._save(e)
             self.set.changed.emit()
             self._say(_tr("Scenario %1 duplicated as %2").replace("%1", source).replace("%2", name))
@@ -400,8 +455,18 @@ class ScenarioController(QObject):
             )
         ):
             return False
+        left = s.get(s.current) if s.current is not None else None
+        if left is not None and doc.dirty:
+            answer = self.ask_switch(left.name, name)
+            if answer == "cancel":
+                return False
+            if answer == "save":
+                self._store_current()
+            else:  # dropped: the scenario stays as saved, the dropped edits' history goes too
+                doc.undo_stack.clear()
         sv.stop_planning()
-        left = self._capture()
+        if left is not None:
+            left.stack = doc.undo_stack
         self._load_then([target], lambda: self._apply(target, left))
         return True
 
@@ -414,7 +479,11 @@ class ScenarioController(QObject):
             doc.config,
             doc.name,
         )
-        doc.undo_stack.clear()
+        if left is None:
+            doc.undo_stack.clear()  # edits outside any scenario, dropped above
+        if e.stack is None:
+            e.stack = QUndoStack(doc)
+        doc.use_undo_stack(e.stack)
         self.switched.emit()
         doc.set_project(sc.layers, sc.rules, report, path=path, name=project)
         doc.default_rules, doc.config = defaults, cfg  # reset-to-defaults: the project's rules
@@ -427,15 +496,14 @@ class ScenarioController(QObject):
             doc.set_result(sc.result, ALL_STAGES - e.stale)
         self.shown.emit()
         self.set.changed.emit()
-        text = _tr("Switched to scenario %1; the undo history starts afresh").replace("%1", e.name)
+        text = _tr("Switched to scenario %1 (with its own undo history)").replace("%1", e.name)
         if left is not None:
-            text += " " + _tr("(the edits of %1 are kept in it)").replace("%1", left.name)
+            text += " " + _tr("(%1 is kept as last saved)").replace("%1", left.name)
         self._say(text)
 
     # ----- compare -----------------------------------------------------------------------------
     def open_compare(self, a: str | None = None, b: str | None = None):
         """Open the compare view on two scenarios (read from disk first when needed)."""
-        self._capture()
         names = self.set.names()
         if len(names) < 2:
             self.services.show_message(

@@ -57,7 +57,6 @@ class MainWindow(QMainWindow):
     def __init__(self, doc: PlanDocument | None = None, lang: str = "zh", autosave_ms: int = 60000):
         super().__init__()
         self.doc = doc or PlanDocument()
-        self.undo_stack = self.doc.undo_stack
         self.lang = lang
         self.last_error: str = ""
         self.closing_for_switch = False
@@ -106,6 +105,11 @@ class MainWindow(QMainWindow):
         )
         self._connect()
         self._refresh_all()
+
+    @property
+    def undo_stack(self):
+        """The history of the scenario in the window (each scenario has its own)."""
+        return self.doc.undo_stack
 
     # ================================================================== building the window
     def _build_widgets(self) -> None:
@@ -157,7 +161,9 @@ class MainWindow(QMainWindow):
             part, method = handler.split(".", 1)
             return getattr(parts[part], method)
 
-        a = self.actions_by_name = declared.build_actions(self, self.lang, resolve, self.undo_stack)
+        a = self.actions_by_name = declared.build_actions(
+            self, self.lang, resolve, self.doc.undo_group
+        )
         a["lang_zh" if self.lang == "zh" else "lang_en"].setChecked(True)
         self.new_level = QComboBox()
         self.new_level.setToolTip(_tr("Level of schools added on the map"))
@@ -209,6 +215,7 @@ class MainWindow(QMainWindow):
         self.rules_form.applied.connect(self._apply_rules)
         self.check_panel.problemActivated.connect(e.zoom_to_problem)
         self.files.opened.connect(self.scenarios.project_opened)
+        self.files.saved.connect(self.scenarios.scenario_saved)
         self.scenarios.shown.connect(self._refresh_status)
         self.scenarios.switched.connect(e.clear_selection)
 
