@@ -17,13 +17,15 @@ from PyQt6.QtWidgets import QFileDialog, QInputDialog
 
 from app.gui.column_mapping import ColumnMappingDialog, file_headings, missing_required
 from app.gui.document import ALL_STAGES, PlanDocument, has_result
-from app.gui.folders import autosave_root, saved_name
+from app.gui.folders import autosave_root, save_error, saved_name, window_key
 from app.gui.services import WindowServices
 from app.gui.workers import Job, JobRunner
+from core.errors import SchoolPlanError
 from geo.layers import LAYER_KEYS, LAYER_ZH, LayerSource
 from geo.project import ProjectConfig, load_layers, make_config
 from planning.project import load_rules_for
 from planning.scenario import (
+    JSON_NAME,
     is_scenario_folder,
     load_scenario,
     save_scenario,
@@ -60,6 +62,11 @@ class DocumentIO(QObject):
         self.autosave_timer.setInterval(autosave_ms)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        self.autosave_failures = 0
+        self.retry_timer = QTimer(self)
+        self.retry_timer.setSingleShot(True)
+        self.retry_timer.setInterval(min(autosave_ms, 10000))
+        self.retry_timer.timeout.connect(self.autosave)
 
     # ----- open --------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -259,7 +266,10 @@ class DocumentIO(QObject):
         def work(progress):
             progress.update(0.2, _tr("Saving..."))
             sc = scenario()
-            save_scenario(sc, folder)
+            try:
+                save_scenario(sc, folder)
+            except OSError as exc:
+                raise save_error(exc, folder) from exc
             return sc
 
         self.io.submit(Job("save", work, tag=(folder, revision), done=self._done_save))
@@ -268,7 +278,10 @@ class DocumentIO(QObject):
         """Save at once on this thread (closing: a queued job would never start)."""
         self.io.wait(60000)
         sc = self._snapshot(self.scenario_name(folder))()
-        save_scenario(sc, folder)
+        try:
+            save_scenario(sc, folder)
+        except OSError as exc:
+            raise save_error(exc, folder) from exc
         self.doc.scenario_path = Path(folder)
         self.doc.set_dirty(False)
         self.doc.undo_stack.setClean()
@@ -297,10 +310,16 @@ class DocumentIO(QObject):
         self.ui.say(_tr("Saved to %1").replace("%1", str(folder)))
 
     # ----- autosave ----------------------------------------------------------------------------
-    def autosave_folder(self) -> Path:
+    def project_autosaves(self) -> Path:
+        """The autosaves of the open project or scenario: one folder per window inside."""
         d = self.doc
         source = str(d.scenario_path or d.project_path or d.name or "untitled")
         return autosave_root() / hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
+
+    def autosave_folder(self) -> Path:
+        """This window's autosave of the open project: two windows on one project never share
+        (or, closing, delete) each other's copy."""
+        return self.project_autosaves() / window_key(self.doc)
 
     def autosave(self) -> None:
         """Save a copy beside the real save when there are unsaved edits (crash safety)."""
@@ -310,29 +329,46 @@ class DocumentIO(QObject):
         folder = self.autosave_folder()
         scenario = self._snapshot(d.name or "autosave", notes="autosave")
         self.autosaved_revision = d.revision
-        self.io.submit(
-            Job(
-                "autosave",
-                lambda p: save_scenario(scenario(), folder),
-                tag=folder,
-                done=self._autosaved,
-            )
-        )
 
-    def _autosaved(self, job: Job, files) -> None:
-        self.autosave_path = job.tag
+        def work(progress):
+            try:
+                save_scenario(scenario(), folder)
+            except (OSError, SchoolPlanError) as exc:  # retried: see _autosaved
+                return exc
+            return folder
+
+        self.io.submit(Job("autosave", work, tag=(folder, d.revision), done=self._autosaved))
+
+    def _autosaved(self, job: Job, value) -> None:
+        folder, revision = job.tag
+        if isinstance(value, Exception):
+            # Not a message box every minute: the status line says it, and the copy is tried
+            # again soon (a full disk or a locked file often clears up).
+            if self.autosaved_revision == revision:
+                self.autosaved_revision = -1
+            self.autosave_failures += 1
+            self.ui.say(_tr("Autosave failed (%1); trying again shortly").replace("%1", str(value)))
+            self.retry_timer.start()
+            return
+        self.autosave_failures = 0
+        self.autosave_path = folder
         self.ui.parent.statusBar().showMessage(_tr("Autosaved"), 3000)
 
     def offer_autosave(self) -> None:
-        """After opening: if an autosave newer than the file exists, offer to restore it."""
-        folder = self.autosave_folder()
-        js = folder / "scenario.json"
-        if not js.exists():
+        """After opening: if an autosave newer than the file exists (of this window or of one
+        that did not close properly), offer to restore it."""
+        own = self.autosave_folder()
+        copies = [js for js in self.project_autosaves().glob(f"*/{JSON_NAME}") if js.parent != own]
+        if (own / JSON_NAME).exists():
+            copies.append(own / JSON_NAME)
+        if not copies:
             return
+        js = max(copies, key=lambda p: p.stat().st_mtime)
+        folder = js.parent
         source = self.doc.scenario_path or self.doc.project_path
         src_time = 0.0
         if source is not None and Path(source).exists():
-            probe = Path(source) / "scenario.json" if Path(source).is_dir() else Path(source)
+            probe = Path(source) / JSON_NAME if Path(source).is_dir() else Path(source)
             src_time = probe.stat().st_mtime if probe.exists() else 0.0
         if js.stat().st_mtime <= src_time:
             return
@@ -368,3 +404,5 @@ class DocumentIO(QObject):
         for folder in {self.autosave_folder(), self.autosave_path, *more}:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
+                if folder.parent.is_dir() and not any(folder.parent.iterdir()):
+                    folder.parent.rmdir()  # the project's folder, once no window has a copy

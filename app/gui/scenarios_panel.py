@@ -52,7 +52,13 @@ from PyQt6.QtWidgets import (
 
 from app.gui.compare_view import CompareView
 from app.gui.document import ALL_STAGES, PlanDocument, has_result
-from app.gui.folders import autosave_root, folder_name, saved_name, scenarios_root
+from app.gui.folders import (
+    autosave_root,
+    folder_name,
+    save_error,
+    saved_name,
+    scenarios_root,
+)
 from app.gui.workers import Job
 from planning.scenario import (
     GPKG_NAME,
@@ -242,7 +248,10 @@ class ScenarioController(QObject):
 
         def work(progress):
             progress.update(0.2, _tr("Saving scenario %1...").replace("%1", sc.name))
-            return save_scenario(sc, folder)
+            try:
+                return save_scenario(sc, folder)
+            except OSError as exc:
+                raise save_error(exc, folder) from exc
 
         self.services.submit_io(
             Job("scenario_save", work, tag=(e.name, folder, revision), done=self._saved)

@@ -32,6 +32,7 @@ from app.gui.check_panel import CheckPanel
 from app.gui.docio import DocumentIO
 from app.gui.document import PlanDocument, has_result
 from app.gui.editing import EditController
+from app.gui.folders import save_error
 from app.gui.jobs import JobController
 from app.gui.layers_panel import LayersPanel
 from app.gui.mapview import MapView
@@ -355,14 +356,23 @@ class MainWindow(QMainWindow):
         }.get(QMessageBox.StandardButton(answer), "cancel")
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        opened_as = self.files.autosave_folder()  # before a save below changes it
-        if not self.closing_for_switch and self.doc.dirty and not self._save_before_close():
+        # Nothing may escape from here: an exception in a Qt event handler aborts the process
+        # (and the edits with it). A failed save keeps the window open with the work in it.
+        try:
+            opened_as = self.files.autosave_folder()  # before a save below changes it
+            if not self.closing_for_switch and self.doc.dirty and not self._save_before_close():
+                event.ignore()
+                return
+            self.files.autosave_timer.stop()
+            self.files.retry_timer.stop()
+            self.jobs.shutdown()
+            if not self.closing_for_switch and not self.doc.dirty:
+                self.files.remove_autosaves(opened_as)
+        except Exception as exc:  # noqa: BLE001 - a bug, shown; closing is refused
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.show_message(_tr("SchoolPlan"), self.last_error, QMessageBox.Icon.Critical)
             event.ignore()
             return
-        self.files.autosave_timer.stop()
-        self.jobs.shutdown()
-        if not self.closing_for_switch and not self.doc.dirty:
-            self.files.remove_autosaves(opened_as)
         # Web pages must be gone before Qt releases the browser profile at exit (else a crash).
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         event.accept()
@@ -379,8 +389,15 @@ class MainWindow(QMainWindow):
             # Saved here, not as a job: a job queued behind a running autosave never starts
             # once the window is gone, and the window may only close once the save happened.
             self.files.save_now(Path(folder))
-        except SchoolPlanError as exc:
+        except (SchoolPlanError, OSError) as exc:
+            if isinstance(exc, OSError):
+                exc = save_error(exc, Path(folder))
             self.last_error = str(exc)
-            self.show_message(_tr("SchoolPlan"), str(exc))
+            self.show_message(
+                _tr("Not saved"),
+                _tr("The scenario could not be saved; the window stays open with your work.")
+                + "\n\n"
+                + str(exc),
+            )
             return False
         return True
