@@ -29,6 +29,7 @@ import shapely
 
 from core.errors import InputError, Problem
 from core.progress import Progress, check_canceled, ensure
+from core.vocab import LEVEL
 from geo.distance import CostModel, as_xy, make_cost_model
 from geo.grid import uniform_grid
 from geo.zones import zone_polygons
@@ -168,7 +169,9 @@ def run_catchments(
             continue
         check_canceled(progress)
         base = li / len(LEVELS)
-        progress.update(0.05 + 0.9 * base, f"学区划片 {level} / assigning {level}")
+        progress.update(
+            0.05 + 0.9 * base, f"学区划片:{LEVEL.label(level, 'zh')} / assigning {level}"
+        )
         sch = schools[schools["level"] == level].sort_values("school_id", kind="stable")
         row, lv_summary, lv_notes = _level(
             level, sch, demand, unit_xy, w, grid, costs, params, standards, draw_cell,

@@ -32,6 +32,14 @@ def _tr(text: str) -> str:
     return QCoreApplication.translate("window", text)
 
 
+def one_language(message: str, lang: str) -> str:
+    """The engines' progress messages say "中文 / English": the window's half of it."""
+    zh, sep, en = message.partition(" / ")
+    if not sep:
+        return message
+    return en if lang == "en" else zh
+
+
 class JobController(QObject):
     """Starts the window's jobs and shows how they go."""
 
@@ -61,7 +69,7 @@ class JobController(QObject):
         for runner in (self.planning, self.io):
             runner.started.connect(self._started)
             runner.progressed.connect(self._progressed)
-            runner.noted.connect(ui.note)
+            runner.noted.connect(ui.tech_note)
             runner.failed.connect(self._failed)
             runner.crashed.connect(self._crashed)
             runner.canceled.connect(
@@ -236,7 +244,7 @@ class JobController(QObject):
     def _progressed(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 1000))
         if message:
-            self.ui.status(message)
+            self.ui.status(one_language(message, self.lang))
 
     def _idle(self) -> None:
         if self.planning.busy or self.io.busy:

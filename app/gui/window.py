@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
             say=self.say,
             status=self.status_text.setText,
             note=self.note,
+            tech_note=self.tech_note,
             show_message=self.show_message,
             confirm=lambda title, text: self.confirm(title, text),
             record_error=self._record_error,
@@ -132,6 +133,13 @@ class MainWindow(QMainWindow):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
         self.bottom.addTab(self.log, _tr("Messages"))
+        # The engines' own notes are English technical lines (solver steps, widened searches):
+        # kept apart so the Messages tab speaks the planner's language.
+        self.tech_log = QPlainTextEdit()
+        self.tech_log.setObjectName("technical_log")
+        self.tech_log.setReadOnly(True)
+        self.tech_log.setMaximumBlockCount(2000)
+        self.bottom.addTab(self.tech_log, _tr("Technical log (English)"))
         self.bottom_dock = self._dock(_tr("Results"), self.bottom, "bottom", "results")
         self.status_text = QLabel()
         self.resizeDocks([self.layers_dock, self.rules_dock], [240, 320], Qt.Orientation.Horizontal)
@@ -228,6 +236,9 @@ class MainWindow(QMainWindow):
     def note(self, text: str) -> None:
         """Engine notes and window events, kept in the Messages tab."""
         self.log.appendPlainText(time.strftime("%H:%M:%S  ") + text)
+
+    def tech_note(self, text: str) -> None:
+        self.tech_log.appendPlainText(time.strftime("%H:%M:%S  ") + text)
 
     def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning) -> QMessageBox:
         """A message that never blocks the event loop (jobs keep running, tests keep driving)."""
