@@ -6,7 +6,7 @@ from __future__ import annotations
 
 def idle(w) -> bool:
     """The window has no job running and its map page is ready."""
-    return bool(not w.jobs.is_busy() and w.map.is_ready)
+    return bool(not w.jobs.is_busy() and w.map.is_ready and not w.map.pending)
 
 
 def quiet(w):

@@ -26,7 +26,7 @@ A, B = "半径15公里", "半径20公里"
 
 
 def _run_all(qtbot, w, radius: float):
-    loads = w.map.loads
+    loads = w.map.updates
     w.jobs.run("all")
     qtbot.waitUntil(
         lambda: bool(
@@ -35,7 +35,7 @@ def _run_all(qtbot, w, radius: float):
             and w.doc.result.rules.groups.radius_km == radius
             and not w.doc.stale
             and idle(w)
-            and w.map.loads > loads
+            and w.map.updates > loads
         ),
         timeout=PLAN_TIMEOUT_MS,
     )

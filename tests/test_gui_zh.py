@@ -15,11 +15,11 @@ pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_cleanup")]
 
 def test_no_codes_in_the_chinese_window(qtbot, window):
     w = window
-    loads = w.map.loads
+    loads = w.map.updates
     w.jobs.run("all")
     qtbot.waitUntil(
         lambda: bool(
-            w.doc.result is not None and not w.doc.stale and idle(w) and w.map.loads > loads
+            w.doc.result is not None and not w.doc.stale and idle(w) and w.map.updates > loads
         ),
         timeout=600_000,
     )
@@ -40,3 +40,10 @@ def test_qt_translations_loaded(qtbot, window):
     qtbot.addWidget(box)
     assert box.button(QDialogButtonBox.StandardButton.Cancel).text() in ("取消", "取消(&C)")
     assert QApplication.translate("QFileDialog", "Look in:") != "Look in:"
+    from PyQt6.QtWidgets import QFileDialog, QLabel
+
+    dlg = QFileDialog(window, "打开")
+    dlg.setOption(QFileDialog.Option.DontUseNativeDialog, True)
+    qtbot.addWidget(dlg)
+    labels = [lb.text() for lb in dlg.findChildren(QLabel) if lb.text()]
+    assert labels and not any(t in ("Look in:", "Files of type:", "File name:") for t in labels)

@@ -287,6 +287,31 @@ class DocumentIO(QObject):
         self.doc.undo_stack.setClean()
         self.saved.emit(Path(folder), sc)
 
+    def save_before_close(self, answer: str) -> bool:
+        """The planner's answer about unsaved edits on closing; False: the window stays open
+        (canceled, no folder chosen, or the save failed - said in a message, work kept)."""
+        if answer != "save":
+            return answer != "cancel"
+        folder = self.doc.scenario_path or self.ask_folder()
+        if folder is None:  # never saved as a scenario and no folder chosen
+            return False
+        try:
+            # Saved here, not as a job: a job queued behind a running autosave never starts
+            # once the window is gone, and the window may only close once the save happened.
+            self.save_now(Path(folder))
+        except (SchoolPlanError, OSError) as exc:
+            if isinstance(exc, OSError):
+                exc = save_error(exc, Path(folder))
+            self.ui.record_error(str(exc))
+            self.ui.show_message(
+                _tr("Not saved"),
+                _tr("The scenario could not be saved; the window stays open with your work.")
+                + "\n\n"
+                + str(exc),
+            )
+            return False
+        return True
+
     def scenario_name(self, folder: Path) -> str:
         """The name to save under: saving in place keeps the scenario's own name; a new folder
         (Save as) names a new scenario after the folder, so two scenarios never share a name."""

@@ -60,6 +60,7 @@ class PlanDocument(QObject):
     dirtyChanged = pyqtSignal(bool)
     staleChanged = pyqtSignal()
     edited = pyqtSignal(str)  # the kind of edit (a key of EDIT_EFFECTS)
+    schoolMoved = pyqtSignal(str, float, float)  # school_id, x, y (before layersChanged)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -175,6 +176,7 @@ class PlanDocument(QObject):
         if not mask.any():
             raise KeyError(school_id)
         s.loc[mask, "geometry"] = shapely.points([x] * int(mask.sum()), [y] * int(mask.sum()))
+        self.schoolMoved.emit(str(school_id), float(x), float(y))
         self._set_schools(s)
 
     def new_school_id(self) -> str:

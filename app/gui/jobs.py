@@ -19,7 +19,7 @@ from PyQt6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QToolButton
 
 from app.export import FORMATS, export_all
 from app.gui.document import ALL_STAGES, QUICK_STAGES, PlanDocument, has_result
-from app.gui.mapview import MapView, write_map_html
+from app.gui.mapview import MapView, map_payload, with_edited_schools, write_map_html
 from app.gui.services import WindowServices
 from app.gui.workers import Job, JobRunner, run_beside
 from core.errors import SchoolPlanError
@@ -159,20 +159,31 @@ class JobController(QObject):
 
     # ----- the map page ------------------------------------------------------------------------
     def refresh_map(self) -> None:
+        """Show the document on the map: new layers drawn in the page shown (an edit, a re-plan:
+        no reload), or a whole new page when none is ready yet."""
         doc = self.doc
         if doc.layers is None:
             return
-        result = (
-            doc.result
-            if has_result(doc.result)
-            else preview_result(doc.layers, doc.rules, {"project": doc.name})
-        )
+        if has_result(doc.result):
+            result = with_edited_schools(doc.result, doc.layers.schools)
+        else:
+            result = preview_result(doc.layers, doc.rules, {"project": doc.name})
         self._map_n += 1
-        path = Path(self._tmp.name) / f"map_{self._map_n}.html"
         lang = self.lang
+        if self.map.is_ready:
+            self.maps.submit(
+                Job("map_layers", lambda p: map_payload(result, lang), tag=self._map_n)
+            )
+            return
+        path = Path(self._tmp.name) / f"map_{self._map_n}.html"
         self.maps.submit(Job("map", lambda p: write_map_html(result, path, lang), tag=path))
 
-    def _map_built(self, job: Job, path) -> None:
+    def _map_built(self, job: Job, value) -> None:
+        if job.name == "map_layers":
+            if not self.map.replace_layers(value, job.tag):
+                self.refresh_map()  # the page went away meanwhile: a whole page then
+            return
+        path = value
         self.map.show_file(path)
         for f in Path(self._tmp.name).glob("map_*.html"):
             # The page in view was read already; keep only the newest files.

@@ -9,9 +9,13 @@ slots below; tests call the same slots to act as the map would.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import time
 from pathlib import Path
 
+import geopandas as gpd
+import pandas as pd
 from PyQt6.QtCore import QFile, QIODevice, QObject, QUrl, pyqtSignal, pyqtSlot
 from PyQt6.QtWebChannel import QWebChannel
 from PyQt6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
@@ -28,6 +32,36 @@ def write_map_html(result, path: str | Path, lang: str = "zh") -> Path:
     return save_offline(fmap, path)
 
 
+def map_payload(result, lang: str = "zh") -> str:
+    """The plan map's layers as the JSON ``MapView.replace_layers`` draws (off the GUI thread)."""
+    # Imported here for the same reason as in write_map_html.
+    from app.export.mapbuilder import build_payload, safe_json
+
+    return safe_json(build_payload(result, lang=lang, collapsed=True))
+
+
+def with_edited_schools(result, schools):
+    """``result`` showing the schools as edited since it was planned: moved ones where they are
+    now, deleted ones gone, added ones present (the map answers an edit before the re-plan)."""
+    rs = result.schools
+    if schools.crs is not None and rs.crs is not None and schools.crs != rs.crs:
+        schools = schools.to_crs(rs.crs)
+    key_r = rs["school_id"].astype(str) + "|" + rs["level"].astype(str)
+    key_s = schools["school_id"].astype(str) + "|" + schools["level"].astype(str)
+    planned = rs["layout_status"].astype(str).eq("new") if "layout_status" in rs else key_r.eq(None)
+    keep = planned | key_r.isin(set(key_s))
+    where = dict(zip(key_s, schools.geometry))
+    kept = rs[keep.to_numpy()].copy()
+    kept_keys = key_r[keep.to_numpy()]
+    kept["geometry"] = [where.get(k, g) for k, g in zip(kept_keys, kept.geometry)]
+    added = schools[~key_s.isin(set(key_r)).to_numpy()]
+    if len(added):
+        cols = [c for c in rs.columns if c in added.columns]
+        kept = pd.concat([kept, added[cols]], ignore_index=True)
+    out = gpd.GeoDataFrame(kept, geometry="geometry", crs=rs.crs)
+    return dataclasses.replace(result, schools=out)
+
+
 # Runs in every page load, after the page's own scripts (DocumentReady).
 _BRIDGE_JS = r"""
 (function () {
@@ -42,25 +76,55 @@ _BRIDGE_JS = r"""
       // The window's layers panel replaces the page's own layer switcher.
       if (sp.control) sp.control.getContainer().style.display = "none";
       window.spBridge = bridge;
-      Object.keys(sp.markers).forEach(function (key) {
-        var m = sp.markers[key];
-        m.on("click", function () { bridge.schoolClicked(m.options.schoolId, m.options.level); });
-        if (m.options.layoutStatus === "new") return;  // planned by the optimiser, not an input
-        m.options.draggable = true;
-        if (m.dragging) m.dragging.enable();
-        m.on("dragend", function (e) {
-          var ll = e.target.getLatLng();
-          bridge.schoolMoved(m.options.schoolId, m.options.level, ll.lat, ll.lng);
+      function wire() {  // the page's markers and zones talk to the window (again after spReplace)
+        Object.keys(sp.markers).forEach(function (key) {
+          var m = sp.markers[key];
+          m.on("click", function () { bridge.schoolClicked(m.options.schoolId, m.options.level); });
+          if (m.options.layoutStatus === "new") return;  // planned by the optimiser, not an input
+          m.options.draggable = true;
+          if (m.dragging) m.dragging.enable();
+          m.on("dragend", function (e) {
+            var ll = e.target.getLatLng();
+            bridge.schoolMoved(m.options.schoolId, m.options.level, ll.lat, ll.lng);
+          });
         });
-      });
-      Object.keys(sp.zones).forEach(function (key) {
-        var z = sp.zones[key];
-        z.on("click", function () { bridge.schoolClicked(z.options.schoolId, z.options.level); });
-      });
+        Object.keys(sp.zones).forEach(function (key) {
+          var z = sp.zones[key];
+          z.on("click", function () { bridge.schoolClicked(z.options.schoolId, z.options.level); });
+        });
+      }
+      function listed() {
+        return Object.keys(sp.layers).map(function (k) {
+          var name = k;
+          Object.keys(sp.overlays).forEach(function (n) { if (sp.overlays[n] === sp.layers[k]) name = n; });
+          return { key: k, name: name, visible: map.hasLayer(sp.layers[k]) };
+        });
+      }
+      wire();
+      // New layers from the window (an edit, a re-plan) drawn in this page: no reload.
+      window.spReplace = function (payload, stamp) {
+        map.closePopup();
+        sp.replace(payload);
+        if (sp.control) sp.control.getContainer().style.display = "none";
+        wire();
+        if (window.spAfterReplace) window.spAfterReplace();
+        bridge.layersReplaced(JSON.stringify({ layers: listed(), counts: sp.counts, stamp: stamp }));
+      };
       map.on("click", function (e) { if (addMode) bridge.mapClicked(e.latlng.lat, e.latlng.lng); });
       map.on("moveend", function () {
         var c = map.getCenter(); bridge.viewChanged(c.lat, c.lng, map.getZoom());
       });
+      // A moved school (every level of it, and its radius circle) moved in place: the drag answers
+      // at once; the re-planned result is drawn by spReplace when it is ready.
+      window.spMoveSchool = function (id, lat, lng, stamp) {
+        Object.keys(sp.markers).forEach(function (key) {
+          var m = sp.markers[key];
+          if (m.options.schoolId !== id) return;
+          m.setLatLng([lat, lng]);
+          if (sp.radius[key]) sp.radius[key].setLatLng([lat, lng]);
+        });
+        bridge.layersReplaced(JSON.stringify({ layers: listed(), counts: sp.counts, stamp: stamp }));
+      };
       window.spAddMode = function (on) {
         addMode = !!on; map.getContainer().style.cursor = on ? "crosshair" : "";
       };
@@ -111,12 +175,7 @@ _BRIDGE_JS = r"""
           if (layer && map.hasLayer(layer) && layer.bringToFront) layer.bringToFront();
         });
       };
-      var layers = Object.keys(sp.layers).map(function (k) {
-        var name = k;
-        Object.keys(sp.overlays).forEach(function (n) { if (sp.overlays[n] === sp.layers[k]) name = n; });
-        return { key: k, name: name, visible: map.hasLayer(sp.layers[k]) };
-      });
-      bridge.pageReady(JSON.stringify({ layers: layers, counts: sp.counts }));
+      bridge.pageReady(JSON.stringify({ layers: listed(), counts: sp.counts }));
     });
   }
   setup();
@@ -141,6 +200,7 @@ class MapBridge(QObject):
     clicked = pyqtSignal(str, str)  # school_id, level
     mapClickedAt = pyqtSignal(float, float)  # lat, lng
     ready = pyqtSignal(dict)  # {"layers": [...], "counts": {...}}
+    replaced = pyqtSignal(dict)  # the same, after new layers were drawn in the page
     viewMoved = pyqtSignal(float, float, int)
     candidateClickedOn = pyqtSignal(str)  # candidate_id
 
@@ -163,6 +223,10 @@ class MapBridge(QObject):
     @pyqtSlot(str)
     def pageReady(self, info: str) -> None:
         self.ready.emit(json.loads(info))
+
+    @pyqtSlot(str)
+    def layersReplaced(self, info: str) -> None:
+        self.replaced.emit(json.loads(info))
 
     @pyqtSlot(float, float, int)
     def viewChanged(self, lat: float, lng: float, zoom: int) -> None:
@@ -199,6 +263,10 @@ class MapView(QWebEngineView):
         self._add_mode = False
         self._candidates: list[dict] = []
         self.bridge.ready.connect(self._on_ready)
+        self.bridge.replaced.connect(self._on_replaced)
+        self.replaced = 0  # layer replacements drawn (for tests and the bench)
+        self.pending = 0  # replacements sent to the page, not drawn yet
+        self.replaced_at: dict[int, float] = {}  # stamp -> perf_counter when drawn
         self.bridge.viewMoved.connect(lambda lat, lng, z: setattr(self, "_view", (lat, lng, z)))
 
     def _new_page(self) -> MapPage:
@@ -228,6 +296,7 @@ class MapView(QWebEngineView):
 
     def show_file(self, path: str | Path) -> None:
         self.is_ready = False
+        self.pending = 0
         if (
             isinstance(self.page(), MapPage)
             and self.page().url().isValid()
@@ -251,6 +320,41 @@ class MapView(QWebEngineView):
         self.set_candidates(self._candidates)
         self.is_ready = True
         self.loads += 1
+        self.layersListed.emit(info.get("layers", []))
+
+    def replace_layers(self, payload_json: str, stamp: int = 0) -> bool:
+        """Draw new layers (a ``build_payload`` as JSON) in the page shown; False when no page is
+        ready for it (the caller loads a whole page instead)."""
+        if not self.is_ready:
+            return False
+        self.pending += 1
+        self.js(f"window.spReplace({payload_json}, {int(stamp)});")
+        return True
+
+    def move_school(self, school_id: str, lat: float, lng: float, stamp: int = 0) -> bool:
+        """Move a school's markers in the page shown (no new layers needed for that)."""
+        if not self.is_ready:
+            return False
+        self.pending += 1
+        self.js(f"window.spMoveSchool({json.dumps(school_id)}, {lat}, {lng}, {int(stamp)});")
+        return True
+
+    @property
+    def updates(self) -> int:
+        """Pages loaded + layer replacements drawn: grows each time the map shows new data."""
+        return self.loads + self.replaced
+
+    def _on_replaced(self, info: dict) -> None:
+        self.info = info
+        for layer in info.get("layers", []):
+            if layer["key"] in self._hidden:
+                layer["visible"] = False
+        if self._order:
+            self.set_order(self._order)
+        self.set_candidates(self._candidates)
+        self.replaced += 1
+        self.pending = max(0, self.pending - 1)
+        self.replaced_at[int(info.get("stamp", 0))] = time.perf_counter()
         self.layersListed.emit(info.get("layers", []))
 
     def js(self, code: str, callback=None) -> None:

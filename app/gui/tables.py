@@ -203,6 +203,7 @@ class TablesPanel(QTabWidget):
             "catchments": _tr("Catchments"),
         }
         self._quiet = False
+        self._sized: set[str] = set()
         for name, cols in table_columns().items():
             model = FrameModel(cols, lang, self)
             proxy = QSortFilterProxyModel(self)
@@ -221,6 +222,7 @@ class TablesPanel(QTabWidget):
             view.verticalHeader().hide()
             view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
             view.horizontalHeader().setStretchLastSection(False)
+            view.horizontalHeader().setResizeContentsPrecision(50)  # widths from 50 rows
             view.selectionModel().selectionChanged.connect(lambda *_, n=name: self._on_selection(n))
             self.models[name], self.views[name] = model, view
             self.addTab(view, titles[name])
@@ -245,6 +247,11 @@ class TablesPanel(QTabWidget):
             if frame is not None and "geometry" in frame:
                 frame = pd.DataFrame(frame.drop(columns="geometry"))
             self.models[name].set_frame(frame, names if name in ("catchments", "groups") else None)
+            if name in self._sized or self.models[name].rowCount() == 0:
+                continue
+            # Sized once, on the first rows (a re-plan after each edit keeps the widths: measuring
+            # every cell of four tables took longer than the re-plan itself).
+            self._sized.add(name)
             view = self.views[name]
             view.resizeColumnsToContents()
             cols = [c for c, _ in self.models[name].columns]

@@ -29,10 +29,10 @@ from PyQt6.QtWidgets import (
 
 from app.gui import actions as declared
 from app.gui.check_panel import CheckPanel
+from app.gui.dialogs import confirm_dialog, unsaved_dialog
 from app.gui.docio import DocumentIO
 from app.gui.document import PlanDocument, has_result
 from app.gui.editing import EditController
-from app.gui.folders import save_error
 from app.gui.jobs import JobController
 from app.gui.layers_panel import LayersPanel
 from app.gui.mapview import MapView
@@ -42,7 +42,6 @@ from app.gui.services import WindowServices
 from app.gui.summary import summary_html
 from app.gui.tables import TablesPanel
 from app.resources import resource_path
-from core.errors import SchoolPlanError
 from core.vocab import LEVEL, LEVELS
 
 
@@ -62,8 +61,8 @@ class MainWindow(QMainWindow):
         self.last_error: str = ""
         self.closing_for_switch = False
         # Hooks for questions; tests replace them to answer without a modal dialog.
-        self.confirm = self._confirm_dialog
-        self.ask_unsaved = self._unsaved_dialog
+        self.confirm = lambda title, text: confirm_dialog(self, title, text)
+        self.ask_unsaved = lambda: unsaved_dialog(self)
 
         self.setWindowTitle("SchoolPlan")
         self.setWindowIcon(QIcon(str(resource_path("icons", "schoolplan.svg"))))
@@ -213,6 +212,7 @@ class MainWindow(QMainWindow):
         d.dirtyChanged.connect(self.setWindowModified)
         d.staleChanged.connect(self._update_stale)
         d.edited.connect(self._on_edited)
+        d.schoolMoved.connect(self._on_school_moved)
         self.map.bridge.moved.connect(e.on_school_dragged)
         self.map.bridge.clicked.connect(e.on_map_school_clicked)
         self.map.bridge.mapClickedAt.connect(e.on_map_clicked)
@@ -278,19 +278,29 @@ class MainWindow(QMainWindow):
         where = f" — {self.doc.scenario_path.name}" if self.doc.scenario_path else ""
         self.setWindowTitle(f"{name}{where} [*] — SchoolPlan " + _tr("School layout planner"))
 
+    def _on_school_moved(self, school_id: str, x: float, y: float) -> None:
+        # With a plan shown, moving the markers is all the map needs until the re-plan (which
+        # the move starts) is drawn; without one, the layers are redrawn as for any edit.
+        if has_result(self.doc.result) and self.map.move_school(
+            school_id, *self.doc.to_latlng(x, y)
+        ):
+            self._moved_only = True
+
     def _on_layers(self) -> None:
         self._update_title()
         self.edit.show_candidates()
         if not has_result(self.doc.result):
             self.tables.set_data(self.doc.layers, None)
-            self.jobs.refresh_map()
+        if not getattr(self, "_moved_only", False):
+            self.jobs.refresh_map()  # an edited school shows at once, before the re-plan
+        self._moved_only = False
 
     def _on_result(self) -> None:
         self._update_title()
         result = self.doc.result if has_result(self.doc.result) else None
+        self.jobs.refresh_map()  # first: its layers are built on a worker meanwhile
         self.tables.set_data(self.doc.layers, result)
         self.summary.setHtml(summary_html(self.doc, self.lang))
-        self.jobs.refresh_map()
 
     def _update_stale(self) -> None:
         doc = self.doc
@@ -344,34 +354,16 @@ class MainWindow(QMainWindow):
             break
 
     # ================================================================== closing
-    def _confirm_dialog(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _unsaved_dialog(self) -> str:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            _tr("Unsaved changes"),
-            _tr("Save the scenario before closing?"),
-            parent=self,
-        )
-        box.setStandardButtons(
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel
-        )
-        answer = box.exec()
-        return {
-            QMessageBox.StandardButton.Save: "save",
-            QMessageBox.StandardButton.Discard: "discard",
-        }.get(QMessageBox.StandardButton(answer), "cancel")
-
     def closeEvent(self, event) -> None:  # noqa: N802
         # Nothing may escape from here: an exception in a Qt event handler aborts the process
         # (and the edits with it). A failed save keeps the window open with the work in it.
         try:
             opened_as = self.files.autosave_folder()  # before a save below changes it
-            if not self.closing_for_switch and self.doc.dirty and not self._save_before_close():
+            if (
+                not self.closing_for_switch
+                and self.doc.dirty
+                and not self.files.save_before_close(self.ask_unsaved())
+            ):
                 event.ignore()
                 return
             self.files.autosave_timer.stop()
@@ -387,28 +379,3 @@ class MainWindow(QMainWindow):
         # Web pages must be gone before Qt releases the browser profile at exit (else a crash).
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         event.accept()
-
-    def _save_before_close(self) -> bool:
-        """Ask about unsaved edits; False: the window stays open."""
-        answer = self.ask_unsaved()
-        if answer != "save":
-            return answer != "cancel"
-        folder = self.doc.scenario_path or self.files.ask_folder()
-        if folder is None:  # never saved as a scenario and no folder chosen
-            return False
-        try:
-            # Saved here, not as a job: a job queued behind a running autosave never starts
-            # once the window is gone, and the window may only close once the save happened.
-            self.files.save_now(Path(folder))
-        except (SchoolPlanError, OSError) as exc:
-            if isinstance(exc, OSError):
-                exc = save_error(exc, Path(folder))
-            self.last_error = str(exc)
-            self.show_message(
-                _tr("Not saved"),
-                _tr("The scenario could not be saved; the window stays open with your work.")
-                + "\n\n"
-                + str(exc),
-            )
-            return False
-        return True
