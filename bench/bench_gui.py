@@ -74,7 +74,9 @@ def _measure(app, project: Path | None, label: str, drags: int) -> list[dict]:
         drawn.append(_wait(app, lambda n=n: w.map.replaced > n) - t0)
         t1 = _wait(
             app,
-            lambda: not (doc.stale & {"groups", "catchments"}) and _idle(w) and w.map.replaced > n + 1,
+            lambda n=n: (
+                not (doc.stale & {"groups", "catchments"}) and _idle(w) and w.map.replaced > n + 1
+            ),
         )
         replanned.append(t1 - t0)
         replan_job.append(w.jobs.last_recompute_s)

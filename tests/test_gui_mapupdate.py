@@ -83,9 +83,7 @@ def test_edits_redraw_layers_without_a_new_page(qtbot, planned):
 
     w.undo_stack.push(commands.AddSchool(doc, row))
     qtbot.waitUntil(lambda: w.map.replaced > n, timeout=TIMEOUT_MS)
-    assert _marker(qtbot, w, f"primary|{row['school_id']}") == pytest.approx(
-        (lat2, lng2), abs=1e-5
-    )
+    assert _marker(qtbot, w, f"primary|{row['school_id']}") == pytest.approx((lat2, lng2), abs=1e-5)
 
     # deleted
     qtbot.waitUntil(lambda: bool(idle(w)), timeout=TIMEOUT_MS)
@@ -98,7 +96,9 @@ def test_edits_redraw_layers_without_a_new_page(qtbot, planned):
     # a full re-plan is drawn in the same page too
     n = w.map.replaced
     w.jobs.run("all")
-    qtbot.waitUntil(lambda: bool(not doc.stale and idle(w) and w.map.replaced > n), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(
+        lambda: bool(not doc.stale and idle(w) and w.map.replaced > n), timeout=TIMEOUT_MS
+    )
     assert w.map.loads == loads  # no page was loaded for any of it
     assert w.map.info["counts"]["schools"] >= len(doc.layers.schools) - 1
     errors = [m for m in w.map.page().console if m.startswith("Error")]
