@@ -46,6 +46,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path: Path, data: Any) -> None:
     path = Path(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -54,6 +60,8 @@ def write_json_atomic(path: Path, data: Any) -> None:
             json.dump(_jsonable(data), fh, ensure_ascii=False, indent=2)
             fh.flush()
             os.fsync(fh.fileno())
+        # mkstemp makes the file private (0600); a plan's summary is an ordinary file.
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -287,13 +287,14 @@ def test_duplicate_rename_delete(qtbot, window, tmp_path):
     assert not (root / "不关停教学点").exists()
     assert ctl.set.names() == ["基准"]
 
-    # reopening the project lists the scenarios saved beside it, read lazily
+    # reopening the project lists the scenarios saved beside it (read lazily) and shows the
+    # scenario shown last (read from disk on the io thread, then swapped into the document)
+    (root / "last.json").unlink()
     w.files.open_path(None)
     qtbot.waitUntil(lambda: bool(not w.jobs.io.busy and idle(w)), timeout=120_000)
     assert ctl.set.names() == ["基准"] and ctl.set.get("基准").scenario is None
-    assert w.scenarios_panel.list.count() == 1
+    assert w.scenarios_panel.list.count() == 1 and ctl.set.current is None
 
-    # switching to it reads it from disk on the io thread, then swaps the document
     n_schools = len(w.doc.layers.schools)
     assert ctl.switch_to("基准")
     qtbot.waitUntil(lambda: bool(ctl.set.current == "基准" and idle(w)), timeout=120_000)
@@ -302,3 +303,22 @@ def test_duplicate_rename_delete(qtbot, window, tmp_path):
     assert w.doc.layers is ctl.set.get("基准").scenario.layers
     assert len(w.doc.layers.schools) == n_schools
     assert "基准" in w.windowTitle()
+    assert (root / "last.json").exists()
+
+
+def test_reopening_a_project_restores_its_last_plan(qtbot, window, tmp_path):
+    """Issue 18: the plan of the scenario shown last comes back when the project is reopened."""
+    w, ctl, doc = window, window.scenarios, window.doc
+    _run_all(qtbot, w, 20.0)
+    assert ctl.new_from_current("上次方案") == "上次方案"
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy and not doc.dirty), timeout=120_000)
+    planned = doc.result
+    w.files.open_path(None)  # the project again (as after restarting the program)
+    qtbot.waitUntil(
+        lambda: bool(ctl.set.current == "上次方案" and idle(w) and doc.result is not None),
+        timeout=120_000,
+    )
+    assert doc.result is not planned  # read back from the saved scenario
+    assert len(doc.result.catchments) == len(planned.catchments) > 0
+    assert not doc.stale and not doc.dirty
+    assert w.tables.models["catchments"].rowCount() == len(planned.catchments)

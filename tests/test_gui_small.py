@@ -82,3 +82,112 @@ def test_rule_choices_show_labels_and_store_codes(qtbot):
         if isinstance(editor, QComboBox):
             for i in range(editor.count()):
                 assert editor.itemText(i) != editor.itemData(i) or not editor.itemText(i).isascii()
+
+
+# ----------------------------------------------------------------------------- in a window
+TIMEOUT_MS = 120_000
+
+
+@pytest.fixture
+def mini(qtbot, tmp_path, monkeypatch):
+    from gui_support import idle, quiet
+    from mini_county import write_project
+
+    monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
+    from app.gui.main import Launcher, create_app
+
+    create_app()
+    w = quiet(Launcher("zh", autosave_ms=3_600_000).open(write_project(tmp_path / "county")))
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and idle(w)), timeout=TIMEOUT_MS)
+    yield w
+    from PyQt6 import sip
+
+    if not sip.isdeleted(w):
+        w.close()
+
+
+def _js(qtbot, view, code: str):
+    out = []
+    view.page().runJavaScript(code, out.append)
+    qtbot.waitUntil(lambda: bool(out), timeout=20_000)
+    return out[0]
+
+
+def _boxes(w):
+    from PyQt6.QtWidgets import QMessageBox
+
+    return [b for b in w.findChildren(QMessageBox) if b.isVisible()]
+
+
+def test_adding_a_school_outside_the_county_warns(qtbot, mini):
+    w, doc = mini, mini.doc
+    minx, miny, maxx, maxy = doc.layers.boundary.total_bounds
+    inside = doc.to_latlng((minx + maxx) / 2, (miny + maxy) / 2)
+    w.edit.add_school_at(*inside, "primary")
+    assert not _boxes(w)
+    sid = w.edit.add_school_at(*doc.to_latlng(maxx + 5000.0, maxy + 5000.0), "primary")
+    boxes = _boxes(w)
+    assert boxes and "县域" in boxes[-1].text() and sid in boxes[-1].text()
+    assert sid in set(doc.layers.schools["school_id"])  # kept; undo takes it back
+    w.undo_stack.undo()
+    assert sid not in set(doc.layers.schools["school_id"])
+    for b in boxes:
+        b.close()
+
+
+def test_candidate_sites_in_the_layers_panel_and_the_legend(qtbot, mini):
+    from gui_support import idle
+
+    w, doc = mini, mini.doc
+    minx, miny, maxx, maxy = doc.layers.boundary.total_bounds
+    w.edit.add_candidate_at(*doc.to_latlng((minx + maxx) / 2, (miny + maxy) / 2))
+    qtbot.waitUntil(lambda: bool(idle(w)), timeout=TIMEOUT_MS)
+    qtbot.waitUntil(lambda: "candidates" in w.layers_panel.keys(), timeout=TIMEOUT_MS)
+    i = w.layers_panel.keys().index("candidates")
+    assert w.layers_panel.list.item(i).text() == "候选地块"
+    legend = _js(qtbot, w.map, "document.querySelector('.sp-cand-legend').innerText")
+    assert "候选地块" in legend
+    # unticked in the panel: hidden on the map
+    from PyQt6.QtCore import Qt
+
+    w.layers_panel.list.item(i).setCheckState(Qt.CheckState.Unchecked)
+    qtbot.waitUntil(
+        lambda: _js(qtbot, w.map, "document.querySelectorAll('.sp-candidate').length") == 0,
+        timeout=10_000,
+    )
+
+
+def test_export_counts_the_files_written_and_the_view_has_no_popup(qtbot, mini, tmp_path):
+    import os
+    import stat
+
+    from gui_support import idle
+
+    w = mini
+    w.jobs.run("all")
+    qtbot.waitUntil(
+        lambda: bool(w.doc.result is not None and not w.doc.stale and idle(w)), timeout=TIMEOUT_MS
+    )
+    opened = _js(
+        qtbot,
+        w.map,
+        "(function(){var k=Object.keys(schoolplan.markers)[0];schoolplan.markers[k].openPopup();"
+        "return document.querySelectorAll('.leaflet-popup').length;})()",
+    )
+    assert opened == 1
+    out = tmp_path / "export"
+    w.jobs.export_to(out, formats=("html", "xlsx"))
+    qtbot.waitUntil(lambda: bool(w.jobs.last_export) and not w.jobs.io.busy, timeout=300_000)
+    assert w.jobs.popups_at_grab == 0  # closed before the view was grabbed
+    on_disk = sorted(p.name for p in out.iterdir() if p.is_file() and not p.name.startswith("."))
+    assert w.jobs.last_export_count == len(on_disk)
+    assert f"{len(on_disk)} 个文件" in w.status_text.text() or str(len(on_disk)) in (
+        w.status_text.text()
+    )
+    # summary.json: an ordinary file (umask-respecting), not private 0600
+    mask = os.umask(0o022)
+    os.umask(mask)
+    mode = stat.S_IMODE((out / "summary.json").stat().st_mode)
+    assert mode == 0o666 & ~mask

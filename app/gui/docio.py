@@ -63,6 +63,7 @@ class DocumentIO(QObject):
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
         self.autosave_failures = 0
+        self.restoring = False  # an autosave is being read back into the document
         self.retry_timer = QTimer(self)
         self.retry_timer.setSingleShot(True)
         self.retry_timer.setInterval(min(autosave_ms, 10000))
@@ -409,7 +410,10 @@ class DocumentIO(QObject):
         doc = self.doc
         scenario_path, project_path, config = doc.scenario_path, doc.project_path, doc.config
 
+        self.restoring = True
+
         def done(job: Job, sc) -> None:
+            self.restoring = False
             doc.set_project(sc.layers, sc.rules, doc.report, path=project_path, name=doc.name)
             doc.scenario_path, doc.config = scenario_path, config
             doc.set_choices(sc.choices)

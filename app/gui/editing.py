@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shapely
 from PyQt6.QtCore import QCoreApplication, QObject
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QComboBox, QInputDialog
@@ -133,7 +134,21 @@ class EditController(QObject):
         x, y = self.doc.to_metric(lat, lng)
         row = self.doc.school_template(x, y, level)
         self.undo_stack.push(commands.AddSchool(self.doc, row))
+        self.warn_outside(x, y, _tr("School %1").replace("%1", row["school_id"]))
         return row["school_id"]
+
+    def warn_outside(self, x: float, y: float, what: str) -> bool:
+        """Say so when (x, y) lies outside the county boundary (kept: undo takes it back)."""
+        b = getattr(self.doc.layers, "boundary", None)
+        if b is None or not len(b) or b.geometry.covers(shapely.Point(x, y)).any():
+            return False
+        text = _tr(
+            "%1 is outside the county boundary: pupils of the county are not planned there. "
+            "Undo (Ctrl+Z) to take it back, or move it inside the county."
+        ).replace("%1", what)
+        self.ui.say(text)
+        self.ui.show_message(_tr("Outside the county"), text)
+        return True
 
     def delete_selected(self) -> None:
         key = self.selected_school()
@@ -214,6 +229,7 @@ class EditController(QObject):
         x, y = self.doc.to_metric(lat, lng)
         row = self.doc.candidate_template(x, y, level)
         self.undo_stack.push(commands.AddCandidate(self.doc, row))
+        self.warn_outside(x, y, _tr("Candidate site %1").replace("%1", row["candidate_id"]))
         self.selected_candidate = row["candidate_id"]
         self.actions["delete_candidate"].setEnabled(True)
         return row["candidate_id"]

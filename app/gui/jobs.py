@@ -54,6 +54,8 @@ class JobController(QObject):
         self._job_started = 0.0
         self.last_recompute_s = 0.0
         self.last_export: dict[str, Path] = {}
+        self.last_export_count = 0
+        self.popups_at_grab = 0
         self.recompute_timer = QTimer(self)
         self.recompute_timer.setSingleShot(True)
         self.recompute_timer.setInterval(120)  # gathers a burst of edits into one re-run
@@ -207,6 +209,20 @@ class JobController(QObject):
             return
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        # The view as the planner sees it, without an open popup over it (closed first; the
+        # grab waits for the page to have done so and painted).
+        self.map.js(
+            "(function(){if(window.schoolplanMap)schoolplanMap.closePopup();"
+            "return Array.from(document.querySelectorAll('.leaflet-popup'))"
+            ".filter(function(e){return e.style.opacity!=='0';}).length;})()",
+            # Leaflet fades a closed popup out in 200 ms before removing it.
+            lambda popups: QTimer.singleShot(250, lambda: self._export_after_grab(folder, popups)),
+        )
+        self._export_args = (formats, paper)
+
+    def _export_after_grab(self, folder: Path, popups) -> None:
+        formats, paper = self._export_args
+        self.popups_at_grab = int(popups or 0)
         self.map.grab().save(str(folder / "view.png"))
         result, lang = self.doc.result, self.lang
 
@@ -226,9 +242,12 @@ class JobController(QObject):
 
     def _done_export(self, job: Job, files) -> None:
         self.last_export = {k: Path(v) for k, v in files.items()}
+        # Files on disk, each once (the QGIS styles live inside plan.gpkg: not a file of its own)
+        written = {p.resolve() for p in self.last_export.values() if p.is_file()}
+        self.last_export_count = len(written)
         self.ui.say(
             _tr("Exported %1 files to %2")
-            .replace("%1", str(len(files)))
+            .replace("%1", str(len(written)))
             .replace("%2", str(job.tag))
         )
 

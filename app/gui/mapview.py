@@ -10,13 +10,14 @@ slots below; tests call the same slots to act as the map would.
 from __future__ import annotations
 
 import dataclasses
+import html
 import json
 import time
 from pathlib import Path
 
 import geopandas as gpd
 import pandas as pd
-from PyQt6.QtCore import QFile, QIODevice, QObject, QUrl, pyqtSignal, pyqtSlot
+from PyQt6.QtCore import QCoreApplication, QFile, QIODevice, QObject, QUrl, pyqtSignal, pyqtSlot
 from PyQt6.QtWebChannel import QWebChannel
 from PyQt6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
 from PyQt6.QtWebEngineWidgets import QWebEngineView
@@ -30,6 +31,10 @@ def write_map_html(result, path: str | Path, lang: str = "zh") -> Path:
 
     fmap = build_map(result, lang=lang, collapsed_layers=True)
     return save_offline(fmap, path)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("mapview", text)
 
 
 def map_payload(result, lang: str = "zh") -> str:
@@ -145,7 +150,7 @@ _BRIDGE_JS = r"""
       // Candidate sites are drawn here, not by the export builder: they are the planner's
       // working input, refreshed after each edit without rebuilding the page.
       var cands = L.layerGroup().addTo(map);
-      window.spCandidates = function (items) {
+      window.spCandidates = function (items, name, legendRow) {
         cands.clearLayers();
         items.forEach(function (c) {
           L.circleMarker([c.lat, c.lng], { radius: 7, color: "#6a1b9a", weight: 3,
@@ -154,6 +159,14 @@ _BRIDGE_JS = r"""
             .on("click", function (e) { L.DomEvent.stop(e); bridge.candidateClicked(c.id); })
             .addTo(cands);
         });
+        if (sp.legendDiv) {  // a row in the map's legend while there are sites
+          var row = sp.legendDiv.querySelector(".sp-cand-legend");
+          if (!row) {
+            row = document.createElement("div"); row.className = "sp-cand-legend";
+            sp.legendDiv.appendChild(row);
+          }
+          row.innerHTML = items.length ? legendRow : "";
+        }
         return items.length;
       };
       window.spZoomTo = function (lat, lng, zoom) {
@@ -163,7 +176,7 @@ _BRIDGE_JS = r"""
         map.setView([lat, lng], zoom || Math.max(map.getZoom(), 13));
       };
       window.spSetVisible = function (key, on) {
-        var layer = sp.layers[key];
+        var layer = key === "candidates" ? cands : sp.layers[key];
         if (!layer) return false;
         if (on && !map.hasLayer(layer)) layer.addTo(map);
         if (!on && map.hasLayer(layer)) map.removeLayer(layer);
@@ -320,7 +333,9 @@ class MapView(QWebEngineView):
         self.set_candidates(self._candidates)
         self.is_ready = True
         self.loads += 1
-        self.layersListed.emit(info.get("layers", []))
+        if "candidates" in self._hidden:
+            self.set_visible("candidates", False)
+        self.layersListed.emit(self.listed_layers())
 
     def replace_layers(self, payload_json: str, stamp: int = 0) -> bool:
         """Draw new layers (a ``build_payload`` as JSON) in the page shown; False when no page is
@@ -355,7 +370,7 @@ class MapView(QWebEngineView):
         self.replaced += 1
         self.pending = max(0, self.pending - 1)
         self.replaced_at[int(info.get("stamp", 0))] = time.perf_counter()
-        self.layersListed.emit(info.get("layers", []))
+        self.layersListed.emit(self.listed_layers())
 
     def js(self, code: str, callback=None) -> None:
         if callback is None:
@@ -378,9 +393,38 @@ class MapView(QWebEngineView):
         self.js(f"window.spAddMode && spAddMode({str(bool(on)).lower()});")
 
     def set_candidates(self, items: list[dict]) -> None:
-        """Show candidate sites: dicts with id, lat, lng, label (kept across page reloads)."""
+        """Show candidate sites: dicts with id, lat, lng, label (kept across page reloads); a
+        layer of the layers panel and a row of the legend while there are any."""
+        had = bool(self._candidates)
         self._candidates = list(items)
-        self.js(f"window.spCandidates && spCandidates({json.dumps(self._candidates)});")
+        name = _tr("Candidate sites")
+        row = (
+            "<svg width='14' height='14'><circle cx='7' cy='7' r='5' fill='#fff' "
+            "stroke='#6a1b9a' stroke-width='2.5' stroke-dasharray='3 2'/></svg> "
+            + html.escape(name)
+        )
+        self.js(
+            f"window.spCandidates && spCandidates({json.dumps(self._candidates)}, "
+            f"{json.dumps(name)}, {json.dumps(row)});"
+        )
+        if had != bool(items) and self.is_ready:
+            self.layersListed.emit(self.listed_layers())
+
+    def listed_layers(self) -> list[dict]:
+        """The page's layers for the layers panel, candidate sites included when there are any."""
+        layers = [dict(d) for d in self.info.get("layers", [])]
+        for layer in layers:
+            if layer["key"] in self._hidden:
+                layer["visible"] = False
+        if self._candidates:
+            layers.append(
+                {
+                    "key": "candidates",
+                    "name": _tr("Candidate sites"),
+                    "visible": "candidates" not in self._hidden,
+                }
+            )
+        return layers
 
     def highlight(self, keys: list[tuple[str, str]], pan: bool = True) -> None:
         ids = [f"{level}|{sid}" for sid, level in keys]

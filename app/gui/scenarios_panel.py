@@ -27,6 +27,7 @@ content replaced the document's).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,6 +68,8 @@ from planning.scenario import (
     save_scenario,
     scenario_from_layers,
 )
+
+LAST_NAME = "last.json"  # in the scenarios folder: the scenario the window showed last
 
 
 def _tr(text: str) -> str:
@@ -197,6 +200,37 @@ class ScenarioController(QObject):
                 s.current = e.name
         s.changed.emit()
 
+    # ----- the last scenario shown, shown again when the project is reopened -----------------
+    def remember_current(self) -> None:
+        """Note which scenario the window shows, beside the scenarios (``last.json``)."""
+        s = self.set
+        if s.root is None or s.current is None:
+            return
+        e = s.get(s.current)
+        try:
+            s.root.mkdir(parents=True, exist_ok=True)
+            (s.root / LAST_NAME).write_text(
+                json.dumps({"folder": e.folder.name}, ensure_ascii=False), encoding="utf-8"
+            )
+        except OSError:  # a read-only project folder: nothing restored next time, no harm
+            pass
+
+    def restore_last(self) -> str | None:
+        """After opening a project: show the scenario shown when it was last open (its saved
+        plan with it); None when there is none or the window holds unsaved work."""
+        s, doc = self.set, self.doc
+        if s.root is None or s.current is not None or doc.dirty or doc.layers is None:
+            return None
+        try:
+            folder = json.loads((s.root / LAST_NAME).read_text(encoding="utf-8"))["folder"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        for e in s.entries:
+            if e.folder.name == folder:
+                self.switch_to(e.name)
+                return e.name
+        return None
+
     # ----- the window's state and the scenarios ----------------------------------------------
     def live_scenario(self):
         """The window's state as a scenario of the current name (not stored, not saved)."""
@@ -241,6 +275,7 @@ class ScenarioController(QObject):
                 sc.name = e.name
                 e.scenario = sc
                 e.stale = frozenset(self.doc.stale) if has_result(sc.result) else frozenset()
+        self.remember_current()
 
     def _save(self, e: ScenarioEntry) -> None:
         sc, folder = e.scenario, e.folder
@@ -347,6 +382,7 @@ class ScenarioController(QObject):
         doc.scenario_path = e.folder
         self.shown.emit()
         self._save(e)
+        self.remember_current()
         self.set.changed.emit()
         text = _tr("New scenario %1: your edits now go into it").replace("%1", name)
         if left is not None:
@@ -503,6 +539,7 @@ class ScenarioController(QObject):
         self.set.current = e.name
         if has_result(sc.result):
             doc.set_result(sc.result, ALL_STAGES - e.stale)
+        self.remember_current()
         self.shown.emit()
         self.set.changed.emit()
         text = _tr("Switched to scenario %1 (with its own undo history)").replace("%1", e.name)

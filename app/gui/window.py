@@ -224,6 +224,7 @@ class MainWindow(QMainWindow):
         self.rules_form.applied.connect(self._apply_rules)
         self.check_panel.problemActivated.connect(e.zoom_to_problem)
         self.files.opened.connect(self.scenarios.project_opened)
+        self.files.opened.connect(self._restore_last)
         self.files.saved.connect(self.scenarios.scenario_saved)
         self.scenarios.shown.connect(self._refresh_status)
         self.scenarios.switched.connect(e.clear_selection)
@@ -259,6 +260,10 @@ class MainWindow(QMainWindow):
         self.languageRequested.emit(lang)
 
     # ================================================================== refreshing
+    def _restore_last(self) -> None:
+        if not self.files.restoring:  # an autosave being restored wins over the saved plan
+            self.scenarios.restore_last()
+
     def _on_rules(self) -> None:
         self.rules_form.set_rules(self.doc.rules, self.doc.default_rules)
 
