@@ -191,3 +191,31 @@ def test_export_counts_the_files_written_and_the_view_has_no_popup(qtbot, mini, 
     os.umask(mask)
     mode = stat.S_IMODE((out / "summary.json").stat().st_mode)
     assert mode == 0o666 & ~mask
+
+
+def test_search_by_name_and_filter_and_sort_tables(qtbot, mini):
+    from PyQt6.QtCore import Qt
+
+    w, doc = mini, mini.doc
+    box = w.search
+    names = list(box.entries)
+    assert any("城关一小" in n for n in names) and any("桥头村" in n and "村庄" in n for n in names)
+    hit = next(n for n in names if n.startswith("城关一小"))
+    assert box.go(hit)
+    assert w.edit.selected_school() == ("S01", "primary")
+    assert w.tables.selected_key() == ("S01", "primary")
+    assert box.go("桥头村")  # a village: the map goes there
+    assert not box.go("没有这个名字")
+
+    view = w.tables.views["schools"]
+    total = view.model().rowCount()
+    w.tables.filter.setText("城关")
+    assert 0 < view.model().rowCount() < total
+    w.tables.filter.setText("小学")  # words as shown (the level's label), not codes
+    assert view.model().rowCount() == int((doc.layers.schools["level"] == "primary").sum())
+    w.tables.filter.clear()
+    assert view.model().rowCount() == total
+    col = [c for c, _ in w.tables.models["schools"].columns].index("students")
+    view.sortByColumn(col, Qt.SortOrder.DescendingOrder)
+    shown = [view.model().index(r, col).data(Qt.ItemDataRole.UserRole) for r in range(total)]
+    assert shown == sorted(shown, reverse=True)

@@ -85,6 +85,15 @@ class EditController(QObject):
             return None
         return sid, level
 
+    def go_to(self, kind: str, key: str, level: str, x: float, y: float) -> None:
+        """A search hit: the school selected (table and map), the map zoomed to it."""
+        lat, lng = self.doc.to_latlng(x, y)
+        self.map.zoom_to(lat, lng, 14)
+        if kind == "school":
+            self.selected = [(key, level)]
+            self.tables.select_school((key, level))
+            self.update_selection_actions()
+
     def zoom_to_problem(self, problem) -> None:
         point = locate_problem(self.doc.layers, problem)
         if point is None:

@@ -16,7 +16,7 @@ from PyQt6.QtCore import (
     pyqtSignal,
 )
 from PyQt6.QtGui import QColor
-from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWidget
+from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QTabWidget
 
 from core.vocab import GROUP_ROLE, LAYOUT_STATUS, LEVEL, MODE, PATTERN, QUALITY, STATUS, Vocab
 
@@ -204,11 +204,22 @@ class TablesPanel(QTabWidget):
         }
         self._quiet = False
         self._sized: set[str] = set()
+        self.proxies: dict[str, QSortFilterProxyModel] = {}
+        # One filter for every table: rows holding the text in any column (words as shown).
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(_tr("Filter rows..."))
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(220)
+        self.filter.textChanged.connect(self.set_filter)
+        self.setCornerWidget(self.filter, Qt.Corner.TopRightCorner)
         for name, cols in table_columns().items():
             model = FrameModel(cols, lang, self)
             proxy = QSortFilterProxyModel(self)
             proxy.setSourceModel(model)
             proxy.setSortRole(Qt.ItemDataRole.UserRole)
+            proxy.setFilterKeyColumn(-1)
+            proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            self.proxies[name] = proxy
             view = QTableView()
             view.setObjectName(f"table_{name}")
             view.setModel(proxy)
@@ -259,6 +270,10 @@ class TablesPanel(QTabWidget):
             view.horizontalHeader().setSectionResizeMode(
                 cols.index(wide), QHeaderView.ResizeMode.Stretch
             )
+
+    def set_filter(self, text: str) -> None:
+        for proxy in self.proxies.values():
+            proxy.setFilterFixedString(text.strip())
 
     def _on_selection(self, name: str) -> None:
         if self._quiet:

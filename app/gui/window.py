@@ -38,6 +38,7 @@ from app.gui.layers_panel import LayersPanel
 from app.gui.mapview import MapView
 from app.gui.rules_form import RulesForm
 from app.gui.scenarios_panel import ScenarioServices, install_scenarios
+from app.gui.search import SearchBox
 from app.gui.services import WindowServices
 from app.gui.summary import summary_html
 from app.gui.tables import TablesPanel
@@ -141,6 +142,7 @@ class MainWindow(QMainWindow):
         self.bottom.addTab(self.tech_log, _tr("Technical log (English)"))
         self.bottom_dock = self._dock(_tr("Results"), self.bottom, "bottom", "results")
         self.status_text = QLabel()
+        self.search = SearchBox(self.lang)
         self.resizeDocks([self.layers_dock, self.rules_dock], [240, 320], Qt.Orientation.Horizontal)
         self.resizeDocks([self.bottom_dock], [230], Qt.Orientation.Vertical)
         self.splitDockWidget(self.layers_dock, self.summary_dock, Qt.Orientation.Vertical)
@@ -190,6 +192,8 @@ class MainWindow(QMainWindow):
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         declared.fill(tb, spec, a, self.lang, {"new_level": self.new_level})
+        tb.addSeparator()
+        tb.addWidget(self.search)
         self.edit.bind(a, self.new_level)
         self.jobs.bind_cancel(a["cancel"])
 
@@ -221,6 +225,7 @@ class MainWindow(QMainWindow):
         self.layers_panel.visibilityChanged.connect(self.map.set_visible)
         self.layers_panel.orderChanged.connect(self.map.set_order)
         self.tables.selected.connect(e.on_table_selected)
+        self.search.found.connect(e.go_to)
         self.rules_form.applied.connect(self._apply_rules)
         self.check_panel.problemActivated.connect(e.zoom_to_problem)
         self.files.opened.connect(self.scenarios.project_opened)
@@ -293,6 +298,7 @@ class MainWindow(QMainWindow):
 
     def _on_layers(self) -> None:
         self._update_title()
+        self.search.set_layers(self.doc.layers)
         self.edit.show_candidates()
         if not has_result(self.doc.result):
             self.tables.set_data(self.doc.layers, None)
