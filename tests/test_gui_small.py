@@ -219,3 +219,46 @@ def test_search_by_name_and_filter_and_sort_tables(qtbot, mini):
     view.sortByColumn(col, Qt.SortOrder.DescendingOrder)
     shown = [view.model().index(r, col).data(Qt.ItemDataRole.UserRole) for r in range(total)]
     assert shown == sorted(shown, reverse=True)
+
+
+def test_measure_distance_and_labels(qtbot, mini):
+    from gui_support import idle
+    from pyproj import Geod
+
+    w, doc = mini, mini.doc
+    a = w.actions_by_name
+    a["measure"].trigger()
+    assert a["measure"].isChecked() and not a["add_school"].isChecked()
+    pts = [(25.50, 111.60), (25.50, 111.62), (25.52, 111.62)]
+    for lat, lng in pts:
+        _js(qtbot, w.map, f"spMeasureAdd({lat}, {lng})")
+    km = float(_js(qtbot, w.map, "window.spMeasureKm"))
+    geod = Geod(ellps="WGS84")
+    expected = sum(geod.inv(p[1], p[0], q[1], q[0])[2] for p, q in zip(pts, pts[1:])) / 1000
+    assert abs(km - expected) < 0.01 * expected
+    qtbot.waitUntil(lambda: "距离" in w.status_text.text(), timeout=10_000)
+    a["add_school"].trigger()  # another click mode ends measuring
+    assert not a["measure"].isChecked()
+    a["add_school"].trigger()
+
+    a["labels"].trigger()
+    qtbot.waitUntil(
+        lambda: (
+            _js(qtbot, w.map, "document.querySelectorAll('.sp-label').length")
+            == w.map.info["counts"]["schools"]
+        ),
+        timeout=10_000,
+    )
+    text = _js(qtbot, w.map, "document.querySelector('.sp-label').innerText")
+    assert text in set(doc.layers.schools["name"])
+    # kept across a redraw of the layers
+    w.jobs.run("all")
+    qtbot.waitUntil(
+        lambda: bool(w.doc.result is not None and not w.doc.stale and idle(w)), timeout=TIMEOUT_MS
+    )
+    assert _js(qtbot, w.map, "document.querySelectorAll('.sp-label').length") > 0
+    a["labels"].trigger()
+    qtbot.waitUntil(  # (Leaflet fades tooltips out before removing them)
+        lambda: _js(qtbot, w.map, "document.querySelectorAll('.sp-label').length") == 0,
+        timeout=10_000,
+    )

@@ -98,6 +98,12 @@ ACTIONS: tuple[ActionSpec, ...] = (
       "所选学校不参加任何集团", "Keep the selected school out of every group"),
     A("force_core", "指定为核心校", "Force as core", "edit.force_core_selected", None, None,
       "允许所选学校作为核心校", "Let the selected school lead a group"),
+    A("measure", "测量距离", "Measure distance", "edit.toggle_measure", None, None,
+      "在地图上依次点击,显示折线总长度(公里)", "Click points on the map to measure the length (km)",
+      checkable=True),
+    A("labels", "显示校名", "Show names", "edit.toggle_labels", None, None,
+      "在地图上的学校旁显示名称", "Show school names beside their symbols on the map",
+      checkable=True),
     A("lang_zh", "中文", "中文", "window.request_language:zh", checkable=True, group="lang"),
     A("lang_en", "English", "English", "window.request_language:en", checkable=True, group="lang"),
 )
@@ -116,12 +122,13 @@ MENUS: tuple[MenuSpec, ...] = (
        "add_candidate", "delete_candidate", None, "lock_pair", "exclude", "force_core")),
     M("plan", "规划(&P)", "&Plan",
       ("run_all", None, "run_new", "run_groups", "run_catch", None, "cancel")),
-    M("view", "视图(&V)", "&View", ("@docks", LANGUAGE_MENU)),
+    M("view", "视图(&V)", "&View", ("labels", "measure", None, "@docks", LANGUAGE_MENU)),
 )  # fmt: skip
 TOOLBAR = M(
     "main_toolbar", "主工具栏", "Main",
     ("open", "save", None, "undo", "redo", None, "add_school", "@new_level", "add_candidate",
-     "edit_school", "delete_school", None, "run_all", RUN_PART, None, "export"),
+     "edit_school", "delete_school", None, "run_all", RUN_PART, None, "export", None, "labels",
+     "measure"),
 )  # fmt: skip
 
 

@@ -112,13 +112,31 @@ class EditController(QObject):
     def toggle_add_mode(self, on: bool) -> None:
         if on:  # one click mode at a time
             self.actions["add_candidate"].setChecked(False)
+            self.actions["measure"].setChecked(False)
+            self.map.set_measure(False)
         self.map.set_add_mode(on or self.actions["add_candidate"].isChecked())
         if on:
             self.ui.say(_tr("Click the map where the new school should be"))
 
+    def toggle_measure(self, on: bool) -> None:
+        if on:  # the map's clicks measure now, they add nothing
+            self.actions["add_school"].setChecked(False)
+            self.actions["add_candidate"].setChecked(False)
+            self.map.set_add_mode(False)
+            self.ui.say(_tr("Click points on the map to measure; untick to clear"))
+        self.map.set_measure(on)
+
+    def toggle_labels(self, on: bool) -> None:
+        self.map.set_labels(on)
+
+    def on_measured(self, km: float) -> None:
+        self.ui.status(_tr("Distance: %1 km").replace("%1", f"{km:.2f}"))
+
     def toggle_candidate_mode(self, on: bool) -> None:
         if on:
             self.actions["add_school"].setChecked(False)
+            self.actions["measure"].setChecked(False)
+            self.map.set_measure(False)
         self.map.set_add_mode(on or self.actions["add_school"].isChecked())
         if on:
             self.ui.say(_tr("Click the map where a candidate site should be"))

@@ -130,6 +130,43 @@ _BRIDGE_JS = r"""
         });
         bridge.layersReplaced(JSON.stringify({ layers: listed(), counts: sp.counts, stamp: stamp }));
       };
+      // Names beside the schools (the name part of each marker's tooltip).
+      var labels = L.layerGroup();
+      window.spLabels = function (on) {
+        labels.clearLayers();
+        if (!on) { map.removeLayer(labels); return 0; }
+        Object.keys(sp.markers).forEach(function (key) {
+          var m = sp.markers[key], t = m.getTooltip();
+          if (!t || !map.hasLayer(m)) return;
+          var name = String(t.getContent()).split(" · ")[0];
+          L.tooltip({ permanent: true, direction: "right", offset: [8, 0], interactive: false,
+            className: "sp-label" }).setLatLng(m.getLatLng()).setContent(name).addTo(labels);
+        });
+        labels.addTo(map);
+        return labels.getLayers().length;
+      };
+      // Measure a distance: each click adds a point; the line shows the length so far.
+      var ruler = L.layerGroup().addTo(map), rulerPts = [], measuring = false;
+      window.spMeasure = function (on) {
+        measuring = !!on; rulerPts = []; ruler.clearLayers(); window.spMeasureKm = 0;
+        map.getContainer().style.cursor = on ? "crosshair" : (addMode ? "crosshair" : "");
+        if (on) map.doubleClickZoom.disable(); else map.doubleClickZoom.enable();
+      };
+      window.spMeasureAdd = function (lat, lng) {
+        var ll = L.latLng(lat, lng);
+        if (rulerPts.length) window.spMeasureKm += map.distance(rulerPts[rulerPts.length - 1], ll) / 1000;
+        rulerPts.push(ll);
+        ruler.clearLayers();
+        L.polyline(rulerPts, { color: "#d81b60", weight: 3, dashArray: "6 4", interactive: false,
+          className: "sp-ruler" }).addTo(ruler);
+        rulerPts.forEach(function (p) { L.circleMarker(p, { radius: 4, color: "#d81b60",
+          interactive: false }).addTo(ruler); });
+        L.tooltip({ permanent: true, direction: "right", className: "sp-ruler-label" })
+          .setLatLng(ll).setContent(window.spMeasureKm.toFixed(2) + " km").addTo(ruler);
+        bridge.measured(window.spMeasureKm);
+        return window.spMeasureKm;
+      };
+      map.on("click", function (e) { if (measuring) spMeasureAdd(e.latlng.lat, e.latlng.lng); });
       window.spAddMode = function (on) {
         addMode = !!on; map.getContainer().style.cursor = on ? "crosshair" : "";
       };
@@ -216,6 +253,7 @@ class MapBridge(QObject):
     replaced = pyqtSignal(dict)  # the same, after new layers were drawn in the page
     viewMoved = pyqtSignal(float, float, int)
     candidateClickedOn = pyqtSignal(str)  # candidate_id
+    distanceMeasured = pyqtSignal(float)  # km so far on the ruler
 
     @pyqtSlot(str, str, float, float)
     def schoolMoved(self, school_id: str, level: str, lat: float, lng: float) -> None:
@@ -236,6 +274,10 @@ class MapBridge(QObject):
     @pyqtSlot(str)
     def pageReady(self, info: str) -> None:
         self.ready.emit(json.loads(info))
+
+    @pyqtSlot(float)
+    def measured(self, km: float) -> None:
+        self.distanceMeasured.emit(km)
 
     @pyqtSlot(str)
     def layersReplaced(self, info: str) -> None:
@@ -274,6 +316,8 @@ class MapView(QWebEngineView):
         self._hidden: set[str] = set()
         self._order: list[str] = []
         self._add_mode = False
+        self._labels = False
+        self._measure = False
         self._candidates: list[dict] = []
         self.bridge.ready.connect(self._on_ready)
         self.bridge.replaced.connect(self._on_replaced)
@@ -331,6 +375,10 @@ class MapView(QWebEngineView):
             self.set_order(self._order)
         self.set_add_mode(self._add_mode)
         self.set_candidates(self._candidates)
+        if self._labels:
+            self.set_labels(True)
+        if self._measure:
+            self.set_measure(True)
         self.is_ready = True
         self.loads += 1
         if "candidates" in self._hidden:
@@ -367,6 +415,8 @@ class MapView(QWebEngineView):
         if self._order:
             self.set_order(self._order)
         self.set_candidates(self._candidates)
+        if self._labels:
+            self.set_labels(True)
         self.replaced += 1
         self.pending = max(0, self.pending - 1)
         self.replaced_at[int(info.get("stamp", 0))] = time.perf_counter()
@@ -387,6 +437,14 @@ class MapView(QWebEngineView):
     def set_order(self, keys: list[str]) -> None:
         self._order = list(keys)
         self.js(f"window.spOrder && spOrder({json.dumps(keys)});")
+
+    def set_labels(self, on: bool) -> None:
+        self._labels = bool(on)
+        self.js(f"window.spLabels && spLabels({str(bool(on)).lower()});")
+
+    def set_measure(self, on: bool) -> None:
+        self._measure = bool(on)
+        self.js(f"window.spMeasure && spMeasure({str(bool(on)).lower()});")
 
     def set_add_mode(self, on: bool) -> None:
         self._add_mode = bool(on)

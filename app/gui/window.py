@@ -221,6 +221,7 @@ class MainWindow(QMainWindow):
         self.map.bridge.clicked.connect(e.on_map_school_clicked)
         self.map.bridge.mapClickedAt.connect(e.on_map_clicked)
         self.map.bridge.candidateClickedOn.connect(e.on_candidate_clicked)
+        self.map.bridge.distanceMeasured.connect(e.on_measured)
         self.map.layersListed.connect(self.layers_panel.set_layers)
         self.layers_panel.visibilityChanged.connect(self.map.set_visible)
         self.layers_panel.orderChanged.connect(self.map.set_order)
