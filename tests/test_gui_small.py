@@ -262,3 +262,79 @@ def test_measure_distance_and_labels(qtbot, mini):
         lambda: _js(qtbot, w.map, "document.querySelectorAll('.sp-label').length") == 0,
         timeout=10_000,
     )
+
+
+def _png(color) -> bytes:
+    from PyQt6.QtCore import QBuffer, QIODevice
+    from PyQt6.QtGui import QColor, QImage
+
+    img = QImage(256, 256, QImage.Format.Format_RGB32)
+    img.fill(QColor(color))
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    return bytes(buf.data())
+
+
+def _mbtiles(path, zooms=range(0, 13)) -> None:
+    """Tiles covering the mini county at every zoom (TMS rows, as MBTiles store them)."""
+    import math
+    import sqlite3
+
+    lat, lng = 25.5, 111.6
+    png = _png("#a0c8f0")
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+        db.execute("INSERT INTO metadata VALUES ('format', 'png')")
+        db.execute(
+            "CREATE TABLE tiles (zoom_level INT, tile_column INT, tile_row INT, tile_data BLOB)"
+        )
+        for z in zooms:
+            n = 1 << z
+            x = int((lng + 180) / 360 * n)
+            y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+            for dx in (-1, 0, 1):
+                for dy in (-1, 0, 1):
+                    tx, ty = (x + dx) % n, min(max(y + dy, 0), n - 1)
+                    db.execute("INSERT INTO tiles VALUES (?,?,?,?)", (z, tx, n - 1 - ty, png))
+
+
+def test_basemap_none_folder_mbtiles_and_gcj02_shift(qtbot, mini, tmp_path):
+    from gui_support import idle
+
+    from app.gui.basemap import Basemap, unpack_mbtiles
+
+    w = mini
+    mb = tmp_path / "county.mbtiles"
+    _mbtiles(mb, zooms=(1,))
+    folder = unpack_mbtiles(mb, tmp_path / "tiles")
+    # TMS row 0 of zoom 1 is the bottom row: XYZ row 1
+    written = {p.relative_to(folder).as_posix() for p in folder.glob("1/*/*.png")}
+    assert "1/1/0.png" in written  # the county's tile at zoom 1 (x 1, y 0 from the top)
+    _mbtiles(tmp_path / "full.mbtiles")
+
+    def tiles() -> int:
+        return int(_js(qtbot, w.map, "document.querySelectorAll('.sp-basemap img').length"))
+
+    assert tiles() == 0  # none by default: the map works offline
+    w.jobs.set_basemap(Basemap("mbtiles", str(tmp_path / "full.mbtiles")))
+    qtbot.waitUntil(lambda: bool(idle(w)) and tiles() > 0, timeout=TIMEOUT_MS)
+    src = _js(qtbot, w.map, "document.querySelector('.sp-basemap img').src")
+    assert src.startswith("file://") and src.endswith(".png")
+    loaded = "Array.from(document.querySelectorAll('.sp-basemap img')).filter(function(i){return i.complete&&i.naturalWidth>0;}).length"
+    qtbot.waitUntil(lambda: int(_js(qtbot, w.map, loaded)) > 0, timeout=20_000)
+    assert _js(qtbot, w.map, "window.spBasemapShift") == [0, 0]
+
+    # an online source in GCJ-02: the tiles are shifted by the local offset (a few hundred m)
+    w.jobs.set_basemap(Basemap("xyz", "https://tiles.invalid/{z}/{x}/{y}.png", gcj02=True))
+    qtbot.waitUntil(lambda: bool(idle(w)) and tiles() > 0, timeout=TIMEOUT_MS)
+    dx, dy = _js(qtbot, w.map, "window.spBasemapShift")
+    zoom = float(_js(qtbot, w.map, "schoolplanMap.getZoom()"))
+    metres_per_px = 156543.03 * 0.9026 / 2**zoom  # cos(25.5°)
+    shift_m = (dx * dx + dy * dy) ** 0.5 * metres_per_px
+    assert 200 < shift_m < 900, shift_m
+    gcj = _js(qtbot, w.map, "spToGcj(25.5, 111.6)")
+    assert abs(gcj[0] - 25.5) < 0.01 and abs(gcj[1] - 111.6) < 0.01 and gcj != [25.5, 111.6]
+
+    w.jobs.set_basemap(Basemap("none"))
+    qtbot.waitUntil(lambda: bool(idle(w)) and tiles() == 0, timeout=TIMEOUT_MS)

@@ -104,6 +104,9 @@ ACTIONS: tuple[ActionSpec, ...] = (
     A("labels", "显示校名", "Show names", "edit.toggle_labels", None, None,
       "在地图上的学校旁显示名称", "Show school names beside their symbols on the map",
       checkable=True),
+    A("basemap", "底图…", "Base map...", "jobs.choose_basemap", None, None,
+      "无底图、本地瓦片文件夹、MBTiles 文件或在线瓦片地址(可纠正 GCJ-02 偏移)",
+      "None, a local tile folder, an MBTiles file or online tiles (GCJ-02 shift)"),
     A("lang_zh", "中文", "中文", "window.request_language:zh", checkable=True, group="lang"),
     A("lang_en", "English", "English", "window.request_language:en", checkable=True, group="lang"),
 )
@@ -122,7 +125,7 @@ MENUS: tuple[MenuSpec, ...] = (
        "add_candidate", "delete_candidate", None, "lock_pair", "exclude", "force_core")),
     M("plan", "规划(&P)", "&Plan",
       ("run_all", None, "run_new", "run_groups", "run_catch", None, "cancel")),
-    M("view", "视图(&V)", "&View", ("labels", "measure", None, "@docks", LANGUAGE_MENU)),
+    M("view", "视图(&V)", "&View", ("labels", "measure", "basemap", None, "@docks", LANGUAGE_MENU)),
 )  # fmt: skip
 TOOLBAR = M(
     "main_toolbar", "主工具栏", "Main",

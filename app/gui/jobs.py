@@ -18,6 +18,7 @@ from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QToolButton
 
 from app.export import FORMATS, export_all
+from app.gui.basemap import Basemap, BasemapDialog, tile_url
 from app.gui.document import ALL_STAGES, QUICK_STAGES, PlanDocument, has_result
 from app.gui.mapview import MapView, map_payload, with_edited_schools, write_map_html
 from app.gui.services import WindowServices
@@ -79,6 +80,8 @@ class JobController(QObject):
             )
             runner.idle.connect(self._idle)
             runner.finished.connect(self._finished)
+        if getattr(doc, "basemap", Basemap()).kind != "none":  # a window rebuilt: keep it
+            QTimer.singleShot(0, lambda: self.set_basemap(doc.basemap))
         self.maps.finished.connect(self._map_built)
         self.maps.failed.connect(self._failed)
         self.maps.crashed.connect(self._crashed)
@@ -191,6 +194,22 @@ class JobController(QObject):
             # The page in view was read already; keep only the newest files.
             if f != path and f.stat().st_mtime < time.time() - 30:
                 f.unlink(missing_ok=True)
+
+    # ----- base map ---------------------------------------------------------------------------
+    def choose_basemap(self) -> None:
+        dlg = BasemapDialog(getattr(self.doc, "basemap", Basemap()), self.ui.parent)
+        if dlg.exec():
+            self.set_basemap(dlg.choice())
+
+    def set_basemap(self, b: Basemap) -> None:
+        """Show base map ``b`` (an MBTiles file is unpacked off the GUI thread first)."""
+        self.doc.basemap = b  # on the document: kept when the window is rebuilt
+
+        def done(job: Job, url) -> None:
+            self.map.set_basemap(url, b.gcj02)
+            self.ui.say(_tr("Base map: %1").replace("%1", b.source or _tr("none")))
+
+        self.io.submit(Job("basemap", lambda p: tile_url(b), done=done))
 
     # ----- export ------------------------------------------------------------------------------
     def export_dialog(self) -> None:

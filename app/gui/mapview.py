@@ -22,6 +22,8 @@ from PyQt6.QtWebChannel import QWebChannel
 from PyQt6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
 from PyQt6.QtWebEngineWidgets import QWebEngineView
 
+from app.gui.basemap import BASEMAP_JS
+
 
 def write_map_html(result, path: str | Path, lang: str = "zh") -> Path:
     """Build the plan map and write it as one offline HTML file (callable off the GUI thread)."""
@@ -318,6 +320,7 @@ class MapView(QWebEngineView):
         self._add_mode = False
         self._labels = False
         self._measure = False
+        self._basemap: tuple[str | None, bool] = (None, False)
         self._candidates: list[dict] = []
         self.bridge.ready.connect(self._on_ready)
         self.bridge.replaced.connect(self._on_replaced)
@@ -377,6 +380,8 @@ class MapView(QWebEngineView):
         self.set_candidates(self._candidates)
         if self._labels:
             self.set_labels(True)
+        if self._basemap[0]:
+            self.set_basemap(*self._basemap)
         if self._measure:
             self.set_measure(True)
         self.is_ready = True
@@ -437,6 +442,11 @@ class MapView(QWebEngineView):
     def set_order(self, keys: list[str]) -> None:
         self._order = list(keys)
         self.js(f"window.spOrder && spOrder({json.dumps(keys)});")
+
+    def set_basemap(self, url: str | None, gcj02: bool = False) -> None:
+        """Tiles under the plan (None: none), kept across page loads; see ``basemap.py``."""
+        self._basemap = (url, bool(gcj02))
+        self.js(f"{BASEMAP_JS}\nwindow.spBasemap({json.dumps(url)}, {str(bool(gcj02)).lower()});")
 
     def set_labels(self, on: bool) -> None:
         self._labels = bool(on)
