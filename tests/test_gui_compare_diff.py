@@ -81,6 +81,7 @@ def test_compare_view_colours_the_changes(qtbot, win):
         qtbot.waitUntil(lambda v=view: bool(_js(qtbot, v, "!!window.spDiffCounts")), timeout=20_000)
         drawn = _js(qtbot, view, "window.spDiffCounts")
         assert int(drawn["villages"]) == len(dlg.comparison.diffs[0].villages)
+        assert int(drawn["groups"]) == counts["groups_changed"]
         for change in ("added", "removed", "moved", "status"):
             assert int(drawn[change]) == counts[f"schools_{change}"], change
         legend = _js(qtbot, view, "document.querySelector('.sp-diff-legend').innerText")

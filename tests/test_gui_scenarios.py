@@ -125,6 +125,15 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     assert differs > 0  # the radius changes the plan; the columns are not interchangeable
     assert "radius_km" in set(expected.rules["name"])
     assert "15" in dlg.note.text() and "20" in dlg.note.text()
+    # the schools whose group changed with the radius are marked on the maps (as compare.html)
+    changed = dlg.comparison.diffs[0].counts["groups_changed"]
+    assert changed > 0
+    qtbot.waitUntil(
+        lambda: bool(
+            _js(qtbot, dlg.map_b, "window.spDiffCounts ? spDiffCounts.groups : -1") == changed
+        ),
+        timeout=20_000,
+    )
 
     # --- pan map A through its page: moveend → bridge → map B follows, no echo loop
     sync = dlg.sync
@@ -152,7 +161,9 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     assert _center(qtbot, dlg.map_a)[2] == target[2] - 2 == _center(qtbot, dlg.map_b)[2]
     assert sync.forwarded == forwarded + 2
 
-    # --- screenshot of the compare view (the maps fitted back to the county)
+    # --- screenshot of the compare view on a laptop screen (the maps fitted back to the county)
+    dlg.resize(1366, 768)
+    qtbot.wait(300)
     reports_b = sync.reports[1]
     dlg.map_a.js("schoolplanMap.fitBounds(schoolplan.data.bounds, {animate: false}); null")
     qtbot.waitUntil(lambda: bool(sync.reports[1] > reports_b), timeout=10_000)

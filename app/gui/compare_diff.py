@@ -17,9 +17,10 @@ from pyproj import Transformer
 
 from app.compare_report import WORDS
 from app.export.symbology import LEVEL_COLOR
-from core.vocab import LAYOUT_STATUS, LEVEL
+from core.vocab import GROUP_ROLE, LAYOUT_STATUS, LEVEL
 from planning.compare import SCHOOL_CHANGES, Comparison
 
+GROUP_COLOR = "#7B3294"  # schools whose group changed (as compare.html)
 # colour and symbol of each school change (as the change map of compare.html)
 CHANGE_STYLE = {
     "added": ("#1A9641", "+"),
@@ -84,7 +85,18 @@ def diff_layer(cmp: Comparison, lang: str = "zh", index: int = 1) -> dict[str, A
         if r.change == "moved":
             item["from"] = latlng(r.x_before, r.y_before)
         schools.append(item)
-    return {"villages": villages, "schools": schools, "legend": _legend(d, w, lang)}
+    groups = []
+    for r in d.groups.itertuples(index=False):
+        before = f"{GROUP_ROLE.label(r.role_before, lang)} {school(r.core_before)}".strip()
+        after = f"{GROUP_ROLE.label(r.role_after, lang)} {school(r.core_after)}".strip()
+        tip = f"{r.name}({LEVEL.label(r.level, lang)}):{before} → {after}"
+        groups.append({"at": latlng(r.x, r.y), "tip": html.escape(tip)})
+    return {
+        "villages": villages,
+        "schools": schools,
+        "groups": groups,
+        "legend": _legend(d, w, lang),
+    }
 
 
 def _legend(d, w: dict[str, str], lang: str) -> str:
@@ -98,6 +110,10 @@ def _legend(d, w: dict[str, str], lang: str) -> str:
         )
     if not levels:
         rows.append(f"{html.escape(w['villages_changed'])}:0")
+    rows.append(
+        f"<span style='color:{GROUP_COLOR};font-weight:bold'>◯</span> "
+        f"{html.escape(w['groups_changed'])} {counts.get('groups_changed', 0)}"
+    )
     for change in SCHOOL_CHANGES:
         color, symbol = CHANGE_STYLE[change]
         rows.append(
@@ -115,7 +131,12 @@ DIFF_JS = r"""
   if (window.spDiffLayer) map.removeLayer(window.spDiffLayer);
   if (window.spDiffLegend) map.removeControl(window.spDiffLegend);
   var g = window.spDiffLayer = L.layerGroup().addTo(map);
-  var counts = { villages: 0, added: 0, removed: 0, moved: 0, status: 0 };
+  var counts = { villages: 0, groups: 0, added: 0, removed: 0, moved: 0, status: 0 };
+  D.groups.forEach(function (s) {
+    L.circleMarker(s.at, { radius: 13, color: "#7B3294", weight: 2.5, fill: false,
+      className: "sp-diff sp-diff-group" }).bindTooltip(s.tip).addTo(g);
+    counts.groups += 1;
+  });
   D.villages.forEach(function (v) {
     L.circleMarker(v.at, { radius: 6, color: "#222", weight: 1.2, fillColor: v.color,
       fillOpacity: 0.95, className: "sp-diff sp-diff-village" }).bindTooltip(v.tip).addTo(g);
@@ -132,7 +153,7 @@ DIFF_JS = r"""
       .bindTooltip(s.tip).addTo(g);
     counts[s.change] += 1;
   });
-  var lg = window.spDiffLegend = L.control({ position: "bottomleft" });
+  var lg = window.spDiffLegend = L.control({ position: "topright" });
   lg.onAdd = function () {
     var d = L.DomUtil.create("div", "sp-legend sp-diff-legend");
     d.style.background = "rgba(255,255,255,0.92)"; d.style.padding = "6px 8px";

@@ -440,6 +440,8 @@ _NO_DRAG_JS = """
 (function () {
   var sp = window.schoolplan;
   if (!sp) return;
+  // The scenario's name is above each map already: the map's own title box would hide half of it.
+  document.querySelectorAll(".sp-title").forEach(function (el) { el.style.display = "none"; });
   Object.keys(sp.markers).forEach(function (k) {
     var m = sp.markers[k];
     if (m.dragging) m.dragging.disable();
