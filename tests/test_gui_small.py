@@ -198,6 +198,7 @@ def test_search_by_name_and_filter_and_sort_tables(qtbot, mini):
 
     w, doc = mini, mini.doc
     box = w.search
+    box.refresh()
     names = list(box.entries)
     assert any("城关一小" in n for n in names) and any("桥头村" in n and "村庄" in n for n in names)
     hit = next(n for n in names if n.startswith("城关一小"))

@@ -48,6 +48,7 @@ class EditController(QObject):
         self.selected_candidate: str | None = None
         self.actions: dict[str, QAction] = {}
         self.new_level: QComboBox | None = None
+        self._candidates_shown = None  # the candidate layer last sent to the map
 
     def bind(self, actions: dict[str, QAction], new_level: QComboBox) -> None:
         self.actions, self.new_level = actions, new_level
@@ -279,8 +280,12 @@ class EditController(QObject):
         self.actions["delete_candidate"].setEnabled(False)
 
     def show_candidates(self) -> None:
-        items = []
         layers = self.doc.layers
+        shown = None if layers is None else layers.candidates
+        if shown is self._candidates_shown and shown is not None:
+            return  # a school edit: the sites did not change
+        self._candidates_shown = shown
+        items = []
         if layers is not None and layers.candidates is not None:
             c = layers.candidates
             c = c[~(c.geometry.isna() | c.geometry.is_empty)]

@@ -130,7 +130,8 @@ _BRIDGE_JS = r"""
           m.setLatLng([lat, lng]);
           if (sp.radius[key]) sp.radius[key].setLatLng([lat, lng]);
         });
-        bridge.layersReplaced(JSON.stringify({ layers: listed(), counts: sp.counts, stamp: stamp }));
+        bridge.layersReplaced(JSON.stringify({ layers: listed(), counts: sp.counts, stamp: stamp,
+                                                moved: true }));
       };
       // Names beside the schools (the name part of each marker's tooltip).
       var labels = L.layerGroup();
@@ -417,11 +418,12 @@ class MapView(QWebEngineView):
         for layer in info.get("layers", []):
             if layer["key"] in self._hidden:
                 layer["visible"] = False
-        if self._order:
-            self.set_order(self._order)
-        self.set_candidates(self._candidates)
-        if self._labels:
-            self.set_labels(True)
+        if not info.get("moved"):  # new layers: the window's additions drawn on them again
+            if self._order:
+                self.set_order(self._order)
+            self.set_candidates(self._candidates)
+            if self._labels:
+                self.set_labels(True)
         self.replaced += 1
         self.pending = max(0, self.pending - 1)
         self.replaced_at[int(info.get("stamp", 0))] = time.perf_counter()
