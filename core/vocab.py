@@ -592,6 +592,22 @@ CLASS_CHANGE = _v(
     T("shrink", "减班", "shrink"),
 )
 
+# ---- rule choices (the rules form's drop-downs; the codes are planning.rules' choices) ----
+RULE_CHOICE = _v(
+    "rule_choice",
+    T("unit", "人口单元", "population unit"),
+    T("town", "乡镇", "township"),
+    T("county", "全县", "whole county"),
+    T("round", "四舍五入", "round"),
+    T("ceil", "向上取整", "round up"),
+    T("floor", "向下取整", "round down"),
+    T("nearest", "就近", "nearest school"),
+    T("capacity", "按学位容量", "within capacity"),
+    T("auto", "自动(有路网用路网)", "automatic (roads when available)"),
+    T("straight", "直线距离", "straight line"),
+    T("road", "道路距离", "along roads"),
+)
+
 # ---- end of the table ----
 # Every module-level Vocab above, by name: declaring a vocabulary is enough to register it.
 VOCABS: dict[str, Vocab] = {v.name: v for v in list(globals().values()) if isinstance(v, Vocab)}

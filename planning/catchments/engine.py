@@ -26,6 +26,7 @@ import geopandas as gpd
 import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure
+from core.vocab import LEVEL
 from geo.distance import CostModel
 from planning.catchments import explain
 from planning.catchments.assign import Assignment, assign_capacity, assign_nearest
@@ -77,7 +78,10 @@ def run_catchments(
                 levels[level] = explain.no_school_summary(w)
             continue
         check_canceled(progress)
-        progress.update(0.05 + 0.9 * li / len(LEVELS), f"学区划片 {level} / assigning {level}")
+        progress.update(
+            0.05 + 0.9 * li / len(LEVELS),
+            f"学区划片:{LEVEL.label(level, 'zh')} / assigning {level}",
+        )
         prob = level_problem(level, schools, du, costs, standards)
         row, levels[level], lv_notes = _level(prob, du, boundary, params, standards, progress)
         rows.append(row)
