@@ -90,8 +90,8 @@ TIMEOUT_MS = 120_000
 
 @pytest.fixture
 def mini(qtbot, tmp_path, monkeypatch):
-    from gui_support import idle, quiet
     from builders import write_project
+    from gui_support import idle, quiet
 
     monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
     monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
