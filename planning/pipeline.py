@@ -25,6 +25,7 @@ from geo.distance import CostModel, make_cost_model
 from planning.catchments import run_catchments
 from planning.grouping import run_grouping
 from planning.newschools import as_school_rows, run_new_schools
+from planning.present import PRESENT_COLUMNS, run_present
 from planning.rules import DistanceParams, Rules
 
 GROUP_COLUMNS: tuple[str, ...] = ("group_id", "group_role", "group_reason")
@@ -35,7 +36,7 @@ MERGE_REASON = {
     "group_reason_code": "to_merge",
 }
 # The order of the stage summaries in PlanResult.summary (and summary.json).
-SUMMARY_ORDER = ("groups", "new_schools", "catchments")
+SUMMARY_ORDER = ("current", "groups", "new_schools", "catchments")
 
 
 @dataclass
@@ -184,6 +185,16 @@ def _catchments(st: PlanState, progress: Progress):
     return ct
 
 
+def _current(st: PlanState, progress: Progress):
+    """现状: each school's flags from the enrolment as reported, set on the schools layer; its
+    summary is summary.json's ``current``. Run last, so the new schools' rows are there too
+    (they are not open today: never flagged)."""
+    cur = run_present(st.schools, st.layers.units, st.rules)
+    schools = st.schools.drop(columns=list(PRESENT_COLUMNS), errors="ignore")
+    st.schools = schools.join(cur.schools)
+    return cur
+
+
 @dataclass(frozen=True)
 class Stage:
     """One stage of a plan: ``run`` reads ``needs`` (layers, or the schools the stages before
@@ -206,7 +217,7 @@ STAGE_TABLE: tuple[Stage, ...] = (
         _new_schools,
         needs=("schools", "units", "candidates"),
         makes=("schools", "new_schools"),
-        stale=("groups", "catchments"),
+        stale=("groups", "catchments", "current"),
         share=0.3,
     ),
     Stage(
@@ -215,7 +226,8 @@ STAGE_TABLE: tuple[Stage, ...] = (
         _groups,
         needs=("schools",),
         makes=("schools", "groups"),
-        stale=(),
+        # catchments read the groups: no village is zoned past its member school to the core
+        stale=("catchments", "current"),
         share=0.2,
     ),
     Stage(
@@ -226,6 +238,15 @@ STAGE_TABLE: tuple[Stage, ...] = (
         makes=("catchments", "demand"),
         stale=(),
         share=0.45,
+    ),
+    Stage(
+        "current",
+        "现状 / the present",
+        _current,
+        needs=("schools", "units"),
+        makes=("schools",),
+        stale=(),
+        share=0.05,
     ),
 )
 STAGES: tuple[str, ...] = tuple(s.name for s in STAGE_TABLE)
@@ -343,7 +364,8 @@ def rerun_stages(
         schools[col] = _carry(schools, result.schools, col, default)
     st = PlanState(layers, rules, rerun_cost_model(layers, rules), choices, schools)
     timings = dict(result.summary.get("timings_s", {}))
-    _run_stages(st, set(stages) - {"new_schools"}, progress, timings)
+    # The schools are rebuilt from the layers above: the present is always run again on them.
+    _run_stages(st, (set(stages) - {"new_schools"}) | {"current"}, progress, timings)
     return dataclasses.replace(
         result,
         schools=st.schools,
