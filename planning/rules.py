@@ -222,6 +222,17 @@ class GroupingParams:
         hi=100,
         source="000 §六 第三阶段 ≥80%",
     )
+    coverage_basis: str = param(
+        "open",
+        zh="覆盖率口径",
+        en="Coverage counts",
+        choices=("open", "eligible"),
+        source="000 §六 集团化办学覆盖率 (basis: local choice)",
+        help_zh="open=入集团学校数÷参与分组学段的开办学校数(现有未撤并的学校及新建学校);"
+        "eligible=只计可作核心校或成员校的学校",
+        help_en="open: schools in a group ÷ open schools of the grouped levels (existing ones not "
+        "to merge, plus new ones); eligible: only schools that may lead or join a group",
+    )
     cycle_years: int = param(
         3, zh="结对周期", en="Pairing cycle", unit="年", lo=1, hi=10, source="003 §四; 001 §二(四)4"
     )

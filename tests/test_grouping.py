@@ -462,6 +462,8 @@ def test_summary_dict_keeps_the_keys_and_order_of_summary_json():
     assert list(res.summary.to_dict()) == [
         "count",
         "coverage_pct",
+        "coverage_basis",
+        "coverage_base",
         "target_pct",
         "meets_target",
         "members_unplaced",

@@ -248,7 +248,11 @@ def rule_violations(
             bad.append(f"{(sid, lv)}: excluded but in a group")
     if summary is not None:
         lock_rows = set(locked) | set(locked.values())
+        # 000 §六 coverage: schools in a group ÷ the open schools of the levels that group
+        # (rules' coverage_basis "open"), or ÷ the schools eligible to group ("eligible").
         eligible = in_group = 0
+        elig_levels: set = set()
+        open_rows = []
         for (sid, lv), i in key.items():
             s = schools.loc[i]
             blocked = s["ownership"] == "private" and not params.private_may_join
@@ -259,8 +263,13 @@ def rule_violations(
                 and (la or lr or is_member_type(s, params))
             )
             elig = elig or (sid, lv) in forced or (sid, lv) in lock_rows
-            eligible += elig
-            in_group += elig and schools.at[i, "group_role"] != "none"
+            if elig:
+                elig_levels.add(lv)
+            open_rows.append((lv, elig, schools.at[i, "group_role"] != "none"))
+        for lv, elig, grouped in open_rows:
+            counted = elig if params.coverage_basis == "eligible" else lv in elig_levels
+            eligible += counted
+            in_group += counted and grouped
         cov = round(100.0 * in_group / eligible, 1) if eligible else 0.0
         if abs(cov - summary.coverage_pct) > 0.051:
             bad.append(f"coverage {summary.coverage_pct} != {cov}")
