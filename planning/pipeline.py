@@ -23,6 +23,7 @@ import pandas as pd
 from core.progress import Progress, check_canceled, ensure, sub
 from geo.distance import CostModel, make_cost_model
 from planning.catchments import run_catchments
+from planning.figures import plan_figures
 from planning.grouping import run_grouping
 from planning.newschools import as_school_rows, run_new_schools
 from planning.present import PRESENT_COLUMNS, run_present
@@ -287,6 +288,18 @@ def _summary(previous: dict[str, Any], st: PlanState, timings: dict) -> dict[str
     return out
 
 
+def with_figures(result: PlanResult) -> PlanResult:
+    """``result`` with its headline figures (``planning.figures``) in the summary, before the
+    timings: summary.json's ``figures``, which every output reads."""
+    timings = result.summary.get("timings_s")
+    summary = {k: v for k, v in result.summary.items() if k not in ("figures", "timings_s")}
+    result = dataclasses.replace(result, summary=summary)
+    summary["figures"] = plan_figures(result).to_dict()
+    if timings is not None:
+        summary["timings_s"] = timings
+    return result
+
+
 def _all_fine(statuses: list[str]) -> bool:
     return all(s in ("ok", "empty") for s in statuses)
 
@@ -304,7 +317,7 @@ def run_plan(
     _run_stages(st, STAGES, progress, timings)
     info = {"created": datetime.now().isoformat(timespec="seconds"), "crs": layers.crs.to_string()}
     info.update(meta or {})
-    return PlanResult(
+    result = PlanResult(
         schools=st.schools,
         boundary=layers.boundary,
         summary=_summary({}, st, timings),
@@ -313,6 +326,7 @@ def run_plan(
         status="ok" if _all_fine(st.statuses) else "partial",
         **st.made,
     )
+    return with_figures(result)
 
 
 def _carry(schools, prev, col, default) -> list:
@@ -366,7 +380,7 @@ def rerun_stages(
     timings = dict(result.summary.get("timings_s", {}))
     # The schools are rebuilt from the layers above: the present is always run again on them.
     _run_stages(st, (set(stages) - {"new_schools"}) | {"current"}, progress, timings)
-    return dataclasses.replace(
+    again = dataclasses.replace(
         result,
         schools=st.schools,
         summary=_summary(result.summary, st, timings),
@@ -374,6 +388,7 @@ def rerun_stages(
         status=result.status if _all_fine(st.statuses) else "partial",
         **st.made,
     )
+    return with_figures(again)
 
 
 def preview_result(layers, rules: Rules, meta=None) -> PlanResult:

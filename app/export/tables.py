@@ -33,9 +33,11 @@ from core.vocab import (
     Vocab,
     yes_no,
 )
+from planning.figures import plan_figures
 from planning.grouping import pairing_table_from_layers
 
 INT = "#,##0"
+KM_FIGURES = ("mean_km", "p95_km", "max_km")
 DEC1 = "#,##0.0"
 DEC2 = "0.00"
 PCT = "0%"
@@ -87,6 +89,14 @@ SCHOOL_COLS = (
     Col("group_role", "集团角色", "Group role", width=9, codes="group_role"),
     Col("group_reason", "分组理由", "Grouping reason", width=36),
     Col("layout_reason", "布局理由", "Layout reason", width=36),
+    # 现状: the enrolment as reported (planning.present), not the plan's zoning
+    Col("students_per_class", "班均学生(现状)", "Pupils per class (present)", DEC1, 10),
+    Col("over_capacity", "超出学位(现状)", "Over capacity (present)", width=9, codes="bool"),
+    Col("oversized_class", "大班额(现状)", "Oversized classes (present)", width=9, codes="bool"),
+    Col(
+        "over_max_students", "超规模(现状)", "Over the size limit (present)", width=9, codes="bool"
+    ),
+    Col("junior_short", "初中不足(现状)", "Junior classes short (present)", width=9, codes="bool"),
 )
 # The seed 003 附件1 form, built by planning.grouping.pairing_table_from_layers (keys are its
 # Chinese column names): pattern with mode, lead, members ((待建) marks planned schools), quotas.
@@ -250,42 +260,14 @@ def _summary_rows(result, lang: str) -> list[tuple[str, Any, str | None]]:
             for st in ("to_merge", "new"):
                 label = LAYOUT_STATUS.label(st, lang)
                 rows.append((f"{name} · {label}", int((sub["layout_status"] == st).sum()), INT))
-    rows.append(
-        (
-            "Groups" if en else "教育集团数",
-            len(result.groups) if result.groups is not None else 0,
-            INT,
-        )
-    )
-    if "group_role" in s:
-        in_group = int(s["group_role"].isin(["core", "member"]).sum())
-        rows.append(("Schools in groups" if en else "参加集团学校数", in_group, INT))
-        rows.append(
-            ("Group coverage" if en else "集团化覆盖率", in_group / len(s) if len(s) else 0.0, PCT)
-        )
-    z = result.catchments
-    if z is not None and len(z):
-        rows.append(
-            (
-                t["over_capacity"],
-                int((pd.to_numeric(z["utilization"], errors="coerce") > 1).sum()),
-                INT,
-            )
-        )
-    d = result.demand
-    if d is not None and len(d):
-        for lv in sym.LEVELS:
-            col = f"status_{lv}"
-            if col in d and f"students_{lv}" in d:
-                pupils = pd.to_numeric(d[f"students_{lv}"], errors="coerce").fillna(0)
-                for st, label in (("too_far", t["too_far"]), ("unserved", t["not_served"])):
-                    rows.append(
-                        (
-                            f"{sym.level_name(lv, lang)} · {label} ({t['pupils']})",
-                            float(pupils[d[col] == st].sum()),
-                            DEC1,
-                        )
-                    )
+    # The headline figures as planning.figures computes them for every output; the coverage's
+    # definition stands beside it.
+    fig = plan_figures(result)
+    for key, label, value, _unit in fig.rows(lang):
+        rows.append((label, value, DEC2 if key.rpartition("_")[0] in KM_FIGURES else INT))
+        if key == "coverage_pct":
+            rows[-1] = (f"{label} (%)", value, DEC1)
+            rows.append((f"{label} · {'basis' if en else '口径'}", fig.coverage_text(lang), None))
     # Engine summaries as they come (their keys are the engines' own): nothing is lost.
     for section, value in (result.summary or {}).items():
         for key, v in _flatten(value, str(section)):
