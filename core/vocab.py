@@ -262,6 +262,37 @@ DEMAND_STATUS = _v(
     T("too_far", "超出最远就学距离", "too far"),
     T("unserved", "无学位", "no place"),
 )
+# 000 §七(八) 优质学校不得把集团内成员学校变成生源基地: a village whose nearest school is a group
+# member is never zoned to that group's core (demand column feeder_<level>).
+FEEDER = _v(
+    "feeder",
+    T(
+        "at_member",
+        "最近学校为集团成员校,就近入该校",
+        "nearest school is a group member: placed there",
+    ),
+    T(
+        "member_full",
+        "最近学校为集团成员校但学位不足,不划入其核心校",
+        "nearest school is a group member without room: not zoned to its core",
+    ),
+)
+# Why an open school has no zone of its own (schools column zone_reason).
+ZONE_REASON = _v(
+    "zone_reason",
+    T(
+        "nearer_other",
+        "周边村/社区均离其他有学位的学校更近",
+        "every village around it is nearer another school with room",
+    ),
+    T(
+        "others_cheaper",
+        "周边村/社区已由其他学校以更短总距离安排",
+        "the villages around it are placed at other schools at less total distance",
+    ),
+    T("no_capacity", "无学位数", "no places"),
+    T("no_pupils", "无该学段学生", "no pupils of its level"),
+)
 SEVERITY = _v(
     "severity",
     T("error", "错误", "error"),

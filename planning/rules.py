@@ -618,6 +618,15 @@ class CatchmentParams:
         help_en="without splitting, a unit that fits whole in no school is still shared among "
         "schools with room instead of being left unserved",
     )
+    no_feeder_pools: bool = param(
+        True,
+        zh="不把成员校生源划给核心校",
+        en="No feeder pools: a member's villages stay off its core",
+        source="000 §七(八) 优质学校不得把集团内成员学校变成生源基地",
+        help_zh="村/社区最近的学校是集团成员校时,不划入该集团的核心校;成员校学位不足时逐村说明",
+        help_en="a village whose nearest school is a group member is never zoned to that "
+        "group's core; when the member has no room the plan says so per village",
+    )
     k_nearest: int = param(
         10,
         zh="候选学校数(最近k所)",

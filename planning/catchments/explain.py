@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from core.vocab import DEMAND_STATUS
+from core.vocab import DEMAND_STATUS, FEEDER
 from geo.distance import CostModel, StraightLine
 from geo.zones import zone_polygons
 from planning.catchments.assign import Assignment
@@ -20,6 +20,7 @@ from planning.catchments.result import LevelSummary, NoSchoolLevel, RoadNetworkS
 from planning.rules import CatchmentParams, Standards
 
 ASSIGNED, TOO_FAR, UNSERVED = DEMAND_STATUS.codes
+AT_MEMBER, MEMBER_FULL = FEEDER.codes
 ZONE_COLUMNS = ["school_id", "name", "level", "students", "capacity", "utilization",
                 "mean_distance_km", "max_distance_km", "classes", "classes_needed", "oversized"]  # fmt: skip
 
@@ -29,6 +30,7 @@ def no_school_columns(demand: gpd.GeoDataFrame, level: str) -> None:
     demand[f"school_id_{level}"] = ""
     demand[f"distance_{level}_km"] = np.nan
     demand[f"status_{level}"] = UNSERVED
+    demand[f"feeder_{level}"] = ""
 
 
 def no_school_summary(pupils: np.ndarray) -> NoSchoolLevel:
@@ -47,6 +49,19 @@ def demand_columns(
     status = np.where(~has, UNSERVED, np.where(a.distance_km > max_km, TOO_FAR, ASSIGNED))
     demand[f"status_{level}"] = status
     return status
+
+
+def feeder_column(demand: gpd.GeoDataFrame, prob: LevelProblem, a: Assignment) -> np.ndarray:
+    """``feeder_<level>``: for a unit whose nearest school is a group member (so it may not go to
+    the group's core, 000 §七(八)), whether it is placed there or the member had no room for it
+    (core.vocab.FEEDER codes; "" for every other unit). Returns the codes."""
+    out = np.full(len(demand), "", dtype=object)
+    if prob.nearest is not None and prob.core_of is not None:
+        near = prob.nearest
+        member = (near >= 0) & (prob.core_of[np.maximum(near, 0)] >= 0) & (prob.pupils > 0)
+        out[member] = np.where(a.school[member] == near[member], AT_MEMBER, MEMBER_FULL)
+    demand[f"feeder_{prob.level}"] = out
+    return out
 
 
 def _school_loads(a: Assignment, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
