@@ -236,6 +236,17 @@ class GroupingParams:
     cycle_years: int = param(
         3, zh="结对周期", en="Pairing cycle", unit="年", lo=1, hi=10, source="003 §四; 001 §二(四)4"
     )
+    start_year: int = param(
+        0,
+        zh="结对起始年份",
+        en="Pairing start year",
+        unit="年",
+        lo=0,
+        hi=2100,
+        source="003 §六(五) 秋季学期开始执行",
+        help_zh="0=规划编制当年",
+        help_en="0: the year the plan is made",
+    )
     teacher_exchange_pct: float = param(
         10.0,
         zh="年度教师交流比例下限",
@@ -254,10 +265,36 @@ class GroupingParams:
         hi=100,
         source="001 §二(四)3",
     )
+    core_outflow_pct: float = param(
+        10.0,
+        zh="核心校每年输出教师比例下限",
+        en="Core school's own teachers sent out yearly, at least",
+        unit="%",
+        lo=0,
+        hi=100,
+        source="001 §二(四)2 集团核心成员每年交流到其他成员的教师比例应不低于10%",
+    )
+    new_school_subjects: int = param(
+        9,
+        zh="新开办学校学科数(每学科至少1名骨干教师)",
+        en="Subjects of a new school (one backbone teacher each)",
+        unit="科",
+        lo=0,
+        hi=30,
+        source="001 §二(四)2 为新开办学校每学科至少选派1名骨干教师 (subject count: local choice)",
+    )
+    funding_weak_any_mode: bool = param(
+        True,
+        zh="每所薄弱成员校的经费下限适用于所有模式",
+        en="The weak-school funding floor applies in every mode",
+        source="000 §七(二) 每托管一所薄弱学校不得低于30万元",
+        help_zh="关闭时仅托管型集团的薄弱成员校按此计",
+        help_en="off: only weak members of entrusted groups get it",
+    )
     funding_entrusted_weak_yuan: float = param(
         300000.0,
-        zh="每所托管薄弱学校年经费下限",
-        en="Yearly funding per entrusted weak school",
+        zh="每所带领薄弱学校年经费下限",
+        en="Yearly funding per weak school led",
         unit="元",
         lo=0,
         hi=1e8,

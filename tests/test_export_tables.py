@@ -54,6 +54,7 @@ def test_group_rows_name_lead_and_members(book):
     assert heads[3:] == [
         "集团编号", "学段", "成员校数", "最远距离(公里)", "年度交流教师不少于(人)",
         "其中骨干教师不少于(人)", "年度经费不少于(元)",
+        "出资", "核心校年度输出教师不少于(人)", "新建学校骨干教师不少于(人)", "结对起止年份",
     ]  # fmt: skip
     rows = list(wb["groups"].iter_rows(min_row=2, values_only=True))
     assert len(rows) == len(plan.groups)
@@ -69,7 +70,7 @@ def test_group_rows_name_lead_and_members(book):
             "核心校+新建学校(" if g.pattern == "core_new" else "核心校+薄弱学校("
         )
         assert r[heads.index("其中骨干教师不少于(人)")] == g.teacher_backbone_min
-        assert r[-1] == g.funding_min_yuan
+        assert r[heads.index("年度经费不少于(元)")] == g.funding_min_yuan
     assert sum("(待建)" in r[2] for r in rows) == 1  # the planned primary school
 
 

@@ -195,7 +195,9 @@ def rule_violations(
                 n_private += 1
                 if not params.private_may_join:
                     bad.append(f"{gid}: private member {mk} not allowed")
-            teachers.append(ms["teachers"])
+            # a school still to be built has no teachers yet (001 §二(四)2: the core sends them)
+            planned_none = ms["status"] == "planned" and pd.isna(ms["teachers"])
+            teachers.append(0.0 if planned_none else ms["teachers"])
         if n_private > params.private_max_members:
             bad.append(f"{gid}: {n_private} private members")
         if g.n_members < params.min_members and n_locked == 0:
@@ -213,10 +215,13 @@ def rule_violations(
                 bad.append(f"{gid}: teacher_exchange_min {g.teacher_exchange_min} != {want}")
         elif not pd.isna(g.teacher_exchange_min):
             bad.append(f"{gid}: exchange given although a teacher count is unknown")
+        # 000 §七(二): ≥ 300,000 per weak school a group leads (every mode unless the rules
+        # restrict it to entrusted groups), ≥ 100,000 per township school.
         fund = 0.0
+        weak_ok = params.funding_weak_any_mode or g.mode == "entrusted"
         for ms in member_rows:
             rural = ms["location"] in ("rural", "town") or ms["school_type"] == "teaching_point"
-            if g.mode == "entrusted" and ms["quality"] == "weak":
+            if weak_ok and ms["quality"] == "weak":
                 fund += params.funding_entrusted_weak_yuan
             elif rural:
                 fund += params.funding_township_yuan

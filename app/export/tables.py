@@ -123,7 +123,27 @@ GROUP_COLS = (
         18,
     ),
     Col("年度经费不少于(元)", "年度经费不少于(元)", "Yearly funding, min (yuan)", YUAN, 16),
+    # From the groups layer (planning.grouping): 000 §七(二) budget, 001 §二(四)2 quotas, cycle.
+    Col("出资", "出资", "Paid by", width=12),
+    Col(
+        "核心校年度输出教师不少于(人)",
+        "核心校年度输出教师不少于(人)",
+        "Core's teachers sent out / year, min",
+        INT,
+        18,
+    ),
+    Col(
+        "新建学校骨干教师不少于(人)",
+        "新建学校骨干教师不少于(人)",
+        "Backbone teachers for new schools, min",
+        INT,
+        16,
+    ),
+    Col("结对起止年份", "结对起止年份", "Pairing years", width=12),
 )
+# Groups layer column → groups sheet column (the sheet's other columns come from the 附件1 form).
+GROUP_LAYER_COLS = {"funding_source": "出资", "core_outflow_min": "核心校年度输出教师不少于(人)",
+                    "new_school_backbone_min": "新建学校骨干教师不少于(人)"}  # fmt: skip
 NEW_COLS = (
     Col("school_id", "学校编号", "School id", width=11),
     Col("name", "学校名称", "Name", width=26),
@@ -224,7 +244,16 @@ def groups_frame(result, lang: str = "zh") -> pd.DataFrame:
     order = sorted(
         range(len(g)), key=lambda i: (lv.get(str(g["level"].iat[i]), 9), str(g["group_id"].iat[i]))
     )
-    return pairing_table_from_layers(g.iloc[order], result.schools, lang=lang)
+    table = pairing_table_from_layers(g.iloc[order], result.schools, lang=lang)
+    by_id = g.set_index(g["group_id"].astype(str))
+    ids = table["集团编号"].astype(str)
+    for col, head in GROUP_LAYER_COLS.items():
+        if col in by_id:
+            table[head] = ids.map(by_id[col]).to_numpy()
+    if {"start_year", "end_year"} <= set(by_id.columns):
+        years = by_id["start_year"].astype(str) + "–" + by_id["end_year"].astype(str)
+        table["结对起止年份"] = ids.map(years).to_numpy()
+    return table
 
 
 def _summary_rows(result, lang: str) -> list[tuple[str, Any, str | None]]:

@@ -38,6 +38,8 @@ class GroupingSummary:
     members_placed: int
     total_distance_km: float
     teacher_exchange_min: float
+    core_outflow_min: float  # the cores' own teachers sent out yearly (001 §二(四)2)
+    new_school_backbone_min: float  # backbone teachers for new members (001 §二(四)2)
     funding_min_yuan: float
     patterns: dict[str, int]
     modes: dict[str, int]
@@ -164,6 +166,10 @@ def summarize(
         if len(details)
         else 0.0,
         teacher_exchange_min=float(np.nansum(groups["teacher_exchange_min"]))
+        if len(groups)
+        else 0.0,
+        core_outflow_min=float(np.nansum(groups["core_outflow_min"])) if len(groups) else 0.0,
+        new_school_backbone_min=float(groups["new_school_backbone_min"].sum())
         if len(groups)
         else 0.0,
         funding_min_yuan=float(groups["funding_min_yuan"].sum()) if len(groups) else 0.0,
