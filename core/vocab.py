@@ -277,20 +277,26 @@ FEEDER = _v(
         "nearest school is a group member without room: not zoned to its core",
     ),
 )
-# Why an open school has no zone of its own (schools column zone_reason).
+# Why an open school has no zone of its own (catchments zone_reason_code, schools zone_reason).
 ZONE_REASON = _v(
     "zone_reason",
     T(
         "nearer_other",
-        "周边村/社区均离其他有学位的学校更近",
-        "every village around it is nearer another school with room",
+        "周边村/社区均离其他学校更近",
+        "every village is nearer another school",
+    ),
+    T(
+        "too_small",
+        "学位少于就近村/社区的学生数(村/社区整体安置,由其他有学位的学校接收)",
+        "fewer places than the pupils of any village nearest to it (villages are placed "
+        "whole, at other schools with room)",
     ),
     T(
         "others_cheaper",
-        "周边村/社区已由其他学校以更短总距离安排",
-        "the villages around it are placed at other schools at less total distance",
+        "就近村/社区由其他有学位的学校以更短总距离安置",
+        "the villages nearest to it are placed at other schools with room at less total distance",
     ),
-    T("no_capacity", "无学位数", "no places"),
+    T("no_capacity", "无学位", "no places"),
     T("no_pupils", "无该学段学生", "no pupils of its level"),
 )
 SEVERITY = _v(

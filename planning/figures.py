@@ -71,18 +71,20 @@ FIGURE = Vocab(
             "Townships short of junior classes (present)",
         ),
         Term("over_capacity_after", "超出学位学校(规划后)", "Schools over capacity (after)"),
+        Term("no_zone", "无学区的开办学校(规划后)", "Open schools without a zone (after)"),
         Term("oversized_after", "大班额学校(规划后)", "Schools with oversized classes (after)"),
     ),
 )
 # The few figures a panel with little room shows (the overview, the print map, the CLI).
 HEADLINE = ("groups", "coverage_pct", "members_not_placed", "over_capacity_now", "oversized_now",
-            "over_max_now", "over_capacity_after", "oversized_after")  # fmt: skip
+            "over_max_now", "over_capacity_after", "oversized_after", "no_zone")  # fmt: skip
 # Per level, in this order (the key of each is ``<code>_<level>``).
 LEVEL_FIGURES = ("new_schools", "new_classes", "placed", "too_far", "no_place", "mean_km",
                  "p95_km", "max_km")  # fmt: skip
 COUNTY_FIGURES = ("groups", "coverage_pct", "coverage_target_pct", "members_not_placed",
                   "funding_min_yuan", "over_capacity_now", "oversized_now", "over_max_now",
-                  "junior_short_now", "over_capacity_after", "oversized_after")  # fmt: skip
+                  "junior_short_now", "over_capacity_after", "oversized_after",
+                  "no_zone")  # fmt: skip
 UNITS = {"coverage_pct": "%", "coverage_target_pct": "%", "funding_min_yuan": "元",
          "mean_km": "km", "p95_km": "km", "max_km": "km", "placed": "人", "too_far": "人",
          "no_place": "人", "new_classes": "班"}  # fmt: skip
@@ -118,6 +120,7 @@ class Figures:
     junior_short_now: float | None
     over_capacity_after: float | None
     oversized_after: float | None
+    no_zone: float | None  # open schools without a zone, each with its reason (zone_reason)
     levels: dict[str, LevelFigures] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -314,6 +317,13 @@ def _after(plan: Any, levels: list[str]) -> tuple[float | None, float | None]:
     return over, float(pd.to_numeric(flag, errors="coerce").fillna(0).astype(bool).sum())
 
 
+def _no_zone(plan: Any) -> float | None:
+    s = plan.schools
+    if "zone_reason_code" not in s:
+        return None
+    return float((s["zone_reason_code"].fillna("").astype(str) != "").sum())
+
+
 def _coverage(plan: Any, g: dict) -> tuple[str, int | None, int | None, float | None]:
     """(basis, in groups, counted over, %): the grouping engine's (summaries written before the
     basis existed counted over the eligible schools), else counted from the schools layer over
@@ -358,6 +368,7 @@ def plan_figures(plan: Any, levels: list[str] | None = None) -> Figures:
         if funding is not None
         else as_number(g.get("funding_min_yuan")),
         over_capacity_after=over_after,
+        no_zone=_no_zone(plan),
         oversized_after=oversized_after,
         levels={lv: _level_figures(plan, lv) for lv in levels},
         **_present(plan),

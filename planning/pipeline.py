@@ -21,6 +21,7 @@ import geopandas as gpd
 import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure, sub
+from core.vocab import ZONE_REASON
 from geo.distance import CostModel, make_cost_model
 from planning.catchments import run_catchments
 from planning.figures import plan_figures
@@ -183,7 +184,23 @@ def _catchments(st: PlanState, progress: Progress):
         progress=progress,
     )
     st.made.update(catchments=ct.catchments, demand=ct.demand)
+    st.schools = with_zone_reasons(st.schools, ct.catchments)
     return ct
+
+
+def with_zone_reasons(schools: gpd.GeoDataFrame, catchments: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``zone_reason`` (zh), ``zone_reason_en`` and ``zone_reason_code`` on every school: why an
+    open school has no zone of its own ("" when it has one, or takes no part in catchments)."""
+    out = schools.copy()
+    codes: dict[tuple[str, str], str] = {}
+    if "zone_reason_code" in catchments:
+        keys = zip(catchments["school_id"].astype(str), catchments["level"].astype(str))
+        codes = dict(zip(keys, catchments["zone_reason_code"].fillna("").astype(str)))
+    code = [codes.get((str(a), str(b)), "") for a, b in zip(out["school_id"], out["level"])]
+    out["zone_reason_code"] = code
+    out["zone_reason"] = [ZONE_REASON.label(c, "zh") if c else "" for c in code]
+    out["zone_reason_en"] = [ZONE_REASON.label(c, "en") if c else "" for c in code]
+    return out
 
 
 def _current(st: PlanState, progress: Progress):

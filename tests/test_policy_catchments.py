@@ -88,3 +88,34 @@ def test_sample_no_village_is_zoned_past_its_member_to_the_core(sample_plan, sam
         # and every such village is either at its member or said to find no room there
         codes = d[f"feeder_{lv}"].to_numpy()[member & (d[f"students_{lv}"].to_numpy() > 0)]
         assert set(codes) <= {"at_member", "member_full"}
+
+
+# Issue 14: every open school has a zone, or the plan says why it has none.
+def test_a_school_without_a_zone_says_why():
+    sch = schools(
+        [
+            ("A", "primary", 0, 5000, 1000, 20, 0),
+            ("B", "primary", 3000, 5000, 10, 1, 0),  # 10 places, its village has 100 pupils
+            ("C", "primary", 9000, 5000, 500, 10, 0),  # no village is nearest to it
+            ("D", "primary", 500, 5000, 0, 0, 0),  # no places at all
+        ]
+    )
+    u = units([(2900, 5000), (100, 5000)], [100.0, 50.0])
+    res = _plan(sch, u)
+    z = res.catchments.set_index("school_id")
+    assert z.at["A", "zone_reason_code"] == ""
+    assert z.at["B", "zone_reason_code"] == "too_small"
+    assert z.at["C", "zone_reason_code"] == "nearer_other"
+    assert z.at["D", "zone_reason_code"] == "no_capacity"
+
+
+@pytest.mark.slow
+def test_sample_every_open_school_has_a_zone_or_a_reason(sample_plan):
+    result, _ = sample_plan
+    s = result.schools
+    open_ = s[s["layout_status"] != "to_merge"]
+    z = result.catchments.set_index(["school_id", "level"])
+    for row in open_.itertuples():
+        pupils = z.at[(row.school_id, row.level), "students"]
+        assert (pupils > 0) != bool(row.zone_reason), (row.school_id, pupils, row.zone_reason)
+        assert (pupils > 0) or row.zone_reason_en

@@ -97,6 +97,7 @@ SCHOOL_COLS = (
         "over_max_students", "超规模(现状)", "Over the size limit (present)", width=9, codes="bool"
     ),
     Col("junior_short", "初中不足(现状)", "Junior classes short (present)", width=9, codes="bool"),
+    Col("zone_reason", "无学区原因", "Why no zone", width=36),
 )
 # The seed 003 附件1 form, built by planning.grouping.pairing_table_from_layers (keys are its
 # Chinese column names): pattern with mode, lead, members ((待建) marks planned schools), quotas.
@@ -360,7 +361,7 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
 
     sf = pd.DataFrame(result.schools.drop(columns="geometry", errors="ignore"))
     if lang == "en":  # engines give English reasons beside the Chinese ones
-        for col in ("group_reason", "layout_reason"):
+        for col in ("group_reason", "layout_reason", "zone_reason"):
             if f"{col}_en" in sf:
                 sf[col] = sf[f"{col}_en"]
     cap = pd.to_numeric(sf["capacity"], errors="coerce")

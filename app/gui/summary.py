@@ -28,6 +28,13 @@ def summary_rows(doc: PlanDocument, lang: str) -> list[tuple[str, str]]:
     fig = plan_figures(r)
     rows += [(fig.label(k, lang), fig.text(k, lang)) for k in HEADLINE]
     rows.append((fig.label("coverage_target_pct", lang), fig.text("coverage_target_pct", lang)))
+    # Each open school without a zone, with its reason.
+    sr = r.schools
+    if "zone_reason" in sr:
+        col = "zone_reason_en" if lang == "en" and "zone_reason_en" in sr else "zone_reason"
+        for name, why in zip(sr["name"], sr[col].fillna("")):
+            if why:
+                rows.append((f"  {name}", str(why)))
     rows.append((_tr("New schools"), f"{sum(int(n.get(lv, 0) or 0) for lv in LEVELS)}"))
     if "capacity_total" in n:
         rows.append((_tr("New places"), f"{int(n['capacity_total']):,}"))

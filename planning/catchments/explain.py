@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from core.vocab import DEMAND_STATUS, FEEDER
+from core.vocab import DEMAND_STATUS, FEEDER, ZONE_REASON
 from geo.distance import CostModel, StraightLine
 from geo.zones import zone_polygons
 from planning.catchments.assign import Assignment
@@ -22,7 +22,8 @@ from planning.rules import CatchmentParams, Standards
 ASSIGNED, TOO_FAR, UNSERVED = DEMAND_STATUS.codes
 AT_MEMBER, MEMBER_FULL = FEEDER.codes
 ZONE_COLUMNS = ["school_id", "name", "level", "students", "capacity", "utilization",
-                "mean_distance_km", "max_distance_km", "classes", "classes_needed", "oversized"]  # fmt: skip
+                "mean_distance_km", "max_distance_km", "classes", "classes_needed", "oversized",
+                "zone_reason_code"]  # fmt: skip
 
 
 def no_school_columns(demand: gpd.GeoDataFrame, level: str) -> None:
@@ -80,6 +81,35 @@ def _school_loads(a: Assignment, m: int) -> tuple[np.ndarray, np.ndarray, np.nda
     return load, mean, dmax
 
 
+def zone_reasons(prob: LevelProblem, a: Assignment, load: np.ndarray) -> np.ndarray:
+    """Why a school has no pupils zoned to it (core.vocab.ZONE_REASON codes; "" for the others):
+    no places; no village has it as its nearest school; every village nearest to it has more
+    pupils than its places (villages are placed whole); else the others take them for less
+    total distance."""
+    out = np.full(prob.m, "", dtype=object)
+    none = load <= 0
+    if not none.any():
+        return out
+    w = prob.pupils
+    if w.sum() <= 0:
+        out[none] = ZONE_REASON.codes[4]  # no_pupils
+        return out
+    near = prob.costs.knn_km(prob.unit_xy, prob.xy, 1)[1][:, 0]
+    has = (near >= 0) & (w > 0)
+    smallest = np.full(prob.m, np.inf)
+    np.minimum.at(smallest, near[has], w[has])
+    for j in np.flatnonzero(none):
+        if prob.capacity[j] <= 0:
+            out[j] = "no_capacity"
+        elif not np.isfinite(smallest[j]):
+            out[j] = "nearer_other"
+        elif smallest[j] > prob.capacity[j]:
+            out[j] = "too_small"
+        else:
+            out[j] = "others_cheaper"
+    return out
+
+
 def zone_labels(prob: LevelProblem, a: Assignment) -> np.ndarray:
     """The school whose zone each unit is drawn in: its assigned school, else the nearest one
     (by the cost model, else the straight line) so the map has no hole. Only the drawing: an
@@ -127,6 +157,7 @@ def zone_rows(
             "classes": classes.astype(int),
             "classes_needed": np.ceil(students / standards.class_size(prob.level)).astype(int),
             "oversized": oversized,
+            "zone_reason_code": zone_reasons(prob, a, np.ones(m) if grid else load),
             "geometry": [
                 shapely.multipolygons(shapely.get_parts(g)) if g is not None else None
                 for g in (zones.get(j) for j in range(m))
