@@ -36,10 +36,13 @@ import numpy as np
 from core.progress import Progress, check_canceled
 from planning.catchments.assign_whole import (
     CPSAT_MAX_ARCS,
+    TIE_KM,
+    cost_units,
     cpsat_polish,
     eject,
     improve,
     round_whole,
+    tie_offsets,
 )
 
 # Candidate generator: k -> (dist_km (n, k), school index (n, k)), sorted, padded inf / -1.
@@ -142,8 +145,7 @@ def assign_nearest(
 def solve_flow(demand, capacity, cand_d, cand_i) -> Arcs:
     """Min-cost flow on the sparse model. Returns the used arcs.
 
-    Most pupils placed first, then least pupil-metres (integer metres: the objective of the
-    networkx model on the same arcs). Exact and deterministic (same input, same arcs)."""
+    Most pupils placed first, then least pupil-centimetres (``cost_units``). Exact and deterministic (same input, same arcs)."""
     # Loaded when a model needs it, as every engine does: ortools loaded before highspy (the
     # bench's peers) clashes.
     from ortools.graph.python import min_cost_flow
@@ -156,17 +158,17 @@ def solve_flow(demand, capacity, cand_d, cand_i) -> Arcs:
     shortcut = _all_fit_nearest(demand, capacity, cand_d, cand_i, ok)
     if shortcut is not None:
         return shortcut
-    metres = np.rint(km * 1000.0).astype(np.int64)
+    cost = cost_units(km)
     sink = n + m
     smcf = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([ui, n + np.arange(m)]).astype(np.int64)
     heads = np.concatenate([n + si, np.full(m, sink)]).astype(np.int64)
     caps = np.concatenate([demand[ui], capacity]).astype(np.int64)
-    costs = np.concatenate([metres, np.zeros(m, np.int64)])
+    costs = np.concatenate([cost, np.zeros(m, np.int64)])
     arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.concatenate([demand, np.zeros(m), [-demand.sum()]]).astype(np.int64)
     smcf.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int64), supplies)
-    # Maximum flow first (place as many pupils as capacity allows), least pupil-metres among
+    # Maximum flow first (place as many pupils as capacity allows), least pupil-centimetres among
     # those: pupils without a place stay at their unit, i.e. unserved, never forced in.
     # The model is laid out exactly as before (units, schools, sink in index order): among
     # equally good flows OR-tools' pick depends on the layout, and the whole-unit rounding
@@ -205,12 +207,18 @@ def assign_capacity(
     *,
     allow_split: bool = False,
     split_large: bool = False,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
     progress: Progress | None = None,
 ) -> Assignment:
     """Least total pupil-km within capacity on the k nearest schools, widened when needed.
 
-    ``demand`` and ``capacity`` are integer pupils/places (non-negative)."""
+    ``demand`` and ``capacity`` are integer pupils/places (non-negative). ``keys``: a key per
+    unit and per school (``assign_whole.id_keys`` of their ids): ties are then broken by the
+    ids (``assign_whole.TIE_KM``), not by sub-centimetre noise of the distances."""
     t0 = time.perf_counter()
+    true_candidates = candidates
+    if keys is not None:
+        candidates = _tie_broken(candidates, keys)
     demand = np.rint(np.asarray(demand, float)).clip(0).astype(np.int64)
     capacity = np.rint(np.asarray(capacity, float)).clip(0).astype(np.int64)
     notes: list[str] = []
@@ -220,10 +228,12 @@ def assign_capacity(
         k, model, flow = _flow_widening(
             Sparse(demand, capacity, *candidates(k)), candidates, k, notes, progress
         )
-        lp_bound = float(np.dot(flow.pupils, flow.km))
+        # A lower bound on the true distances: the offsets add less than TIE_KM per pupil.
+        tie = TIE_KM * float(flow.pupils.sum()) if keys is not None else 0.0
+        lp_bound = max(float(np.dot(flow.pupils, flow.km)) - tie, 0.0)
         if allow_split:
             return _result(
-                demand, _zero_units(model, flow), m,
+                demand, _true_km(_zero_units(model, flow), true_candidates, k), m,
                 lower_bound_pupil_km=None, k_used=k, method="min-cost flow (split allowed)",
                 solve_seconds=time.perf_counter() - t0, notes=notes,
             )  # fmt: skip
@@ -246,11 +256,36 @@ def assign_capacity(
             model, k_first, arcs, notes=notes, progress=progress, split_large=split_large
         )
     return _result(
-        demand, _zero_units(model, arcs), m,
+        demand, _true_km(_zero_units(model, arcs), true_candidates, k), m,
         lower_bound_pupil_km=lp_bound, k_used=k,
         method=method,
         solve_seconds=time.perf_counter() - t0, notes=notes,
     )  # fmt: skip
+
+
+def _tie_broken(candidates: Candidates, keys: tuple[np.ndarray, np.ndarray]) -> Candidates:
+    """The candidate lists as the solver sees them: each distance plus its id offset, each row
+    sorted again by that (stable, padding stays last)."""
+    known: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def of(k: int) -> tuple[np.ndarray, np.ndarray]:
+        if k not in known:
+            d, i = candidates(k)
+            d = d + tie_offsets(keys[0], keys[1], i)
+            o = np.argsort(d, axis=1, kind="stable")
+            known[k] = (np.take_along_axis(d, o, 1), np.take_along_axis(i, o, 1))
+        return known[k]
+
+    return of
+
+
+def _true_km(arcs: Arcs, candidates: Candidates, k: int) -> Arcs:
+    """The arcs with their true distances (the solver saw them with the tie offsets)."""
+    if not len(arcs.unit):
+        return arcs
+    d, i = candidates(k)
+    hit = i[arcs.unit] == arcs.school[:, None]
+    return arcs._replace(km=d[arcs.unit, hit.argmax(axis=1)].astype(float))
 
 
 def _narrow_where_possible(

@@ -29,6 +29,7 @@ from core.progress import Progress, check_canceled, ensure
 from geo.distance import CostModel
 from planning.catchments import explain
 from planning.catchments.assign import Assignment, assign_capacity, assign_nearest
+from planning.catchments.assign_whole import id_keys
 from planning.catchments.problem import (
     DemandUnits,
     LevelProblem,
@@ -103,7 +104,9 @@ def run_catchments(
     )
 
 
-def _solve(prob: LevelProblem, grid: bool, params: CatchmentParams, progress) -> Assignment:
+def _solve(
+    prob: LevelProblem, unit_ids, grid: bool, params: CatchmentParams, progress
+) -> Assignment:
     if grid or params.mode == "nearest":
         d1, i1 = prob.candidates(1)
         return assign_nearest(prob.pupils, d1, i1, prob.m)
@@ -115,6 +118,7 @@ def _solve(prob: LevelProblem, grid: bool, params: CatchmentParams, progress) ->
         prob.m,
         allow_split=params.allow_split,
         split_large=params.split_large_units,
+        keys=(id_keys(unit_ids), id_keys(prob.ids)),
         progress=progress,
     )
 
@@ -128,7 +132,7 @@ def _level(
     progress: Progress,
 ) -> tuple[gpd.GeoDataFrame, LevelSummary, list[str]]:
     """One level: solve, set the demand columns, draw the zones, sum up."""
-    a = _solve(prob, du.grid, params, progress)
+    a = _solve(prob, du.frame["unit_id"].to_numpy(), du.grid, params, progress)
     status = explain.demand_columns(du.frame, prob, a, params.max_km(prob.level))
     check_canceled(progress)
     zones = explain.draw_zones(prob, a, du, boundary, params)
