@@ -17,6 +17,8 @@ from typing import Any
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
 from core.vocab import LEVEL, LEVELS  # noqa: F401  (LEVELS re-exported for the engines)
+from geo.plausibility import PlausibilityParams
+from geo.roads import SNAP_MAX_M
 from planning.projection.params import ProjectionParams
 
 LEVEL_ZH = LEVEL.labels("zh")
@@ -670,7 +672,7 @@ class DistanceParams:
         help_en="auto: by road when the project has roads",
     )
     snap_max_m: float = param(
-        5000.0,
+        SNAP_MAX_M,
         zh="接入道路最远距离",
         en="Farthest snap to a road",
         unit="m",
@@ -680,6 +682,19 @@ class DistanceParams:
         help_zh="离道路更远的地点按道路不可达",
         help_en="places farther from every road are unreachable by road",
     )
+    offroad_detour: float = param(
+        1.3,
+        zh="无路段绕行系数",
+        en="Detour factor off the road network",
+        unit="×",
+        lo=1.0,
+        hi=3.0,
+        source="local choice: paths and field tracks wind; 1.3 is the usual straight-line-to-"
+        "route ratio of rural trips",
+        help_zh="离道路超过接入距离的地点:直线距离×此系数(而非不可达)",
+        help_en="places farther than the snap distance from every road: straight line × this "
+        "(instead of unreachable)",
+    )
 
 
 SECTIONS: dict[str, type] = {
@@ -688,6 +703,7 @@ SECTIONS: dict[str, type] = {
     "new_schools": NewSchoolParams,
     "catchments": CatchmentParams,
     "distance": DistanceParams,
+    "checks": PlausibilityParams,
     "projection": ProjectionParams,
 }
 SECTION_LABELS = {
@@ -740,6 +756,7 @@ class Rules:
     catchments: CatchmentParams = field(default_factory=CatchmentParams)
     distance: DistanceParams = field(default_factory=DistanceParams)
     projection: ProjectionParams = field(default_factory=ProjectionParams)
+    checks: PlausibilityParams = field(default_factory=PlausibilityParams)
 
     def with_values(self, values: dict[str, dict[str, Any]], where: str = "rules") -> Rules:
         """A copy with ``{section: {name: value}}`` applied, every value checked; settings

@@ -366,9 +366,11 @@ def _repair_whole(
         )
     if 0 < np.count_nonzero(cand_i >= 0) <= CPSAT_MAX_ARCS:
         better, proven = cpsat_polish(demand, cand_d, cand_i, capacity, school)
-        if _key(better, model) < _key(school, model):
+        # Only a proven optimum: an unproven CP-SAT answer follows its search path, which
+        # centimetres of noise change (the plan must not).
+        if proven and _key(better, model) < _key(school, model):
             school = better
-            notes.append("small model: improved by CP-SAT" + (" (optimal)" if proven else ""))
+            notes.append("small model: improved by CP-SAT (optimal)")
     return _arcs_of(school, model), notes
 
 

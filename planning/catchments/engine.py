@@ -76,6 +76,8 @@ def run_catchments(
         progress.update(0.05 + 0.9 * li / len(LEVELS), f"学区划片 {level} / assigning {level}")
         prob = level_problem(level, schools, du, costs, standards)
         row, levels[level], lv_notes = _level(prob, du, boundary, params, standards, progress)
+        if du.grid:  # cells weigh 1 for drawing, they are not pupils
+            demand[f"unserved_pupils_{level}"] = 0.0
         rows.append(row)
         notes += [f"{level}: {n}" for n in lv_notes]
     progress.update(1.0, "学区划片完成 / catchments done")
