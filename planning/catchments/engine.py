@@ -22,7 +22,10 @@ Definitions used in every output:
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure
@@ -80,6 +83,12 @@ def run_catchments(
             demand[f"unserved_pupils_{level}"] = 0.0
         rows.append(row)
         notes += [f"{level}: {n}" for n in lv_notes]
+        off = getattr(levels[level], "pupils_off_road", None)
+        if off:
+            notes.append(
+                f"{level}: {off:,.0f} pupils' distances rest on an off-road leg (farther than "
+                "distance.snap_max_m from every road: straight line × distance.offroad_detour)"
+            )
     progress.update(1.0, "学区划片完成 / catchments done")
     road, road_notes = explain.road_summary(costs, du.xy)
     notes += road_notes
@@ -139,4 +148,19 @@ def _level(
     check_canceled(progress)
     zones = explain.draw_zones(prob, a, du, boundary, params)
     row = explain.zone_rows(prob, a, du, zones, standards)
-    return row, explain.level_summary(prob, a, status, row, du.grid), a.notes
+    summary = explain.level_summary(prob, a, status, row, du.grid)
+    off = _pupils_off_road(prob, a)
+    if off is not None and not du.grid:
+        summary = dataclasses.replace(summary, pupils_off_road=off)
+    return row, summary, a.notes
+
+
+def _pupils_off_road(prob: LevelProblem, a: Assignment) -> float | None:
+    """Placed pupils on an arc with an end off the road network (None: not road distance)."""
+    snap = getattr(prob.costs, "snap", None)
+    if snap is None or not len(a.flow_unit):
+        return None
+    off_u = ~snap(prob.unit_xy).on_network
+    off_s = ~snap(prob.xy).on_network if prob.m else np.zeros(0, bool)
+    off = off_u[a.flow_unit] | off_s[a.flow_school]
+    return float(a.flow_pupils[off].sum())

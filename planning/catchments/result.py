@@ -37,11 +37,16 @@ class LevelSummary:
     # Whole units: the flow (LP) bound and the gap to it; None when exact or not bounded.
     lower_bound_pupil_km: float | None = None
     gap_to_bound_pct: float | None = None
+    # Road distance: placed pupils whose distance rests on an off-road leg (the unit or its
+    # school beyond distance.snap_max_m from every road: straight line × the detour factor).
+    pupils_off_road: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.lower_bound_pupil_km is None:
             del out["lower_bound_pupil_km"], out["gap_to_bound_pct"]
+        if self.pupils_off_road is None:
+            del out["pupils_off_road"]
         return out
 
 
