@@ -618,6 +618,19 @@ class CatchmentParams:
         hi=200,
         source=_LOCAL + "; widened when infeasible",
     )
+    keep_current_km: float = param(
+        0.5,
+        zh="保留现学区的距离优势",
+        en="Keep the current school unless moving saves more than",
+        unit="km/人",
+        lo=0.0,
+        hi=20.0,
+        source=_LOCAL + "; a re-zoning moves a village only when needed (capacity, closure, "
+        "new school) or when it saves more than this per pupil",
+        help_zh="有现状划片(current_school_<学段> 列或基准方案)时,村/社区留在现学校,除非必须调整或每人节省超过此距离",
+        help_en="with a baseline (current_school_<level> column or a base scenario) a unit "
+        "keeps its school unless it must move or moving saves more than this per pupil",
+    )
     grid_cell_m: float = param(
         1000.0,
         zh="无人口图层时网格边长",

@@ -208,17 +208,23 @@ def assign_capacity(
     allow_split: bool = False,
     split_large: bool = False,
     keys: tuple[np.ndarray, np.ndarray] | None = None,
+    keep: tuple[np.ndarray, float] | None = None,
     progress: Progress | None = None,
 ) -> Assignment:
     """Least total pupil-km within capacity on the k nearest schools, widened when needed.
 
     ``demand`` and ``capacity`` are integer pupils/places (non-negative). ``keys``: a key per
     unit and per school (``assign_whole.id_keys`` of their ids): ties are then broken by the
-    ids (``assign_whole.TIE_KM``), not by sub-centimetre noise of the distances."""
+    ids (``assign_whole.TIE_KM``), not by sub-centimetre noise of the distances. ``keep``:
+    (each unit's current school index or -1, km): minimal-change re-zoning, every other
+    school of a unit with a current one costs that much more per pupil, so a unit moves only
+    when it must (capacity, closure) or the move saves more than that; distances reported are
+    the true ones, the lower bound stays that of the true distances (flow without ``keep``
+    is not solved again: the bound then is the flow's true pupil-km minus the discounts)."""
     t0 = time.perf_counter()
     true_candidates = candidates
-    if keys is not None:
-        candidates = _tie_broken(candidates, keys)
+    if keys is not None or keep is not None:
+        candidates = _tie_broken(candidates, keys, keep)
     demand = np.rint(np.asarray(demand, float)).clip(0).astype(np.int64)
     capacity = np.rint(np.asarray(capacity, float)).clip(0).astype(np.int64)
     notes: list[str] = []
@@ -230,6 +236,8 @@ def assign_capacity(
         )
         # A lower bound on the true distances: the offsets add less than TIE_KM per pupil.
         tie = TIE_KM * float(flow.pupils.sum()) if keys is not None else 0.0
+        if keep is not None:  # the keep surcharge is no distance: at most keep_km per pupil
+            tie += keep[1] * float(flow.pupils.sum())
         lp_bound = max(float(np.dot(flow.pupils, flow.km)) - tie, 0.0)
         if allow_split:
             return _result(
@@ -263,15 +271,24 @@ def assign_capacity(
     )  # fmt: skip
 
 
-def _tie_broken(candidates: Candidates, keys: tuple[np.ndarray, np.ndarray]) -> Candidates:
-    """The candidate lists as the solver sees them: each distance plus its id offset, each row
-    sorted again by that (stable, padding stays last)."""
+def _tie_broken(
+    candidates: Candidates,
+    keys: tuple[np.ndarray, np.ndarray] | None,
+    keep: tuple[np.ndarray, float] | None = None,
+) -> Candidates:
+    """The candidate lists as the solver sees them: each distance plus its id offset (and the
+    keep surcharge on the schools a unit is not at now), each row sorted again by that
+    (stable, padding stays last)."""
     known: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
     def of(k: int) -> tuple[np.ndarray, np.ndarray]:
         if k not in known:
             d, i = candidates(k)
-            d = d + tie_offsets(keys[0], keys[1], i)
+            if keys is not None:
+                d = d + tie_offsets(keys[0], keys[1], i)
+            if keep is not None:
+                cur = keep[0][:, None]
+                d = d + np.where((cur >= 0) & (i != cur) & (i >= 0), keep[1], 0.0)
             o = np.argsort(d, axis=1, kind="stable")
             known[k] = (np.take_along_axis(d, o, 1), np.take_along_axis(i, o, 1))
         return known[k]

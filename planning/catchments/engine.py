@@ -23,6 +23,7 @@ Definitions used in every output:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import geopandas as gpd
 import numpy as np
@@ -52,10 +53,14 @@ def run_catchments(
     standards: Standards,
     *,
     costs: CostModel,
+    baseline: Mapping[str, Mapping[str, str]] | None = None,
     progress: Progress | None = None,
 ) -> CatchmentResult:
     """Zones and figures per school and level, distances by ``costs`` (the project's cost
-    model, ``planning.pipeline.cost_model``)."""
+    model, ``planning.pipeline.cost_model``). ``baseline``: per level, unit_id -> the school it
+    is zoned to now (a base scenario's demand layer); without it the units layer's
+    ``current_school_<level>`` columns when given. With a baseline a unit keeps its school
+    unless it must move or moving saves more than ``keep_current_km`` per pupil."""
     progress = ensure(progress)
     check_inputs(schools, units, boundary)
     crs = schools.crs
@@ -78,7 +83,10 @@ def run_catchments(
         check_canceled(progress)
         progress.update(0.05 + 0.9 * li / len(LEVELS), f"学区划片 {level} / assigning {level}")
         prob = level_problem(level, schools, du, costs, standards)
-        row, levels[level], lv_notes = _level(prob, du, boundary, params, standards, progress)
+        current = current_schools(units, du, level, baseline)
+        row, levels[level], lv_notes = _level(
+            prob, du, current, boundary, params, standards, progress
+        )
         if du.grid:  # cells weigh 1 for drawing, they are not pupils
             demand[f"unserved_pupils_{level}"] = 0.0
         rows.append(row)
@@ -115,9 +123,38 @@ def run_catchments(
     )
 
 
+def current_schools(
+    units: gpd.GeoDataFrame | None,
+    du: DemandUnits,
+    level: str,
+    baseline: Mapping[str, Mapping[str, str]] | None,
+) -> np.ndarray | None:
+    """Each demand unit's current school id at ``level`` ("" when not known), or None when
+    there is no baseline."""
+    ids = du.frame["unit_id"].to_numpy()
+    if baseline is not None and level in baseline:
+        now = baseline[level]
+        return np.array([str(now.get(u, "") or "") for u in ids], dtype=object)
+    col = f"current_school_{level}"
+    if du.grid or units is None or col not in units.columns:
+        return None
+    given = units[col].fillna("").astype(str).str.strip()
+    now = dict(zip(units["unit_id"].astype(str), given, strict=False))
+    return np.array([now.get(u, "") for u in ids], dtype=object)
+
+
 def _solve(
-    prob: LevelProblem, unit_ids, grid: bool, params: CatchmentParams, progress
+    prob: LevelProblem,
+    unit_ids,
+    current: np.ndarray | None,
+    grid: bool,
+    params: CatchmentParams,
+    progress,
 ) -> Assignment:
+    keep = None
+    if current is not None:
+        index = {s: j for j, s in enumerate(prob.ids)}
+        keep = (np.array([index.get(s, -1) for s in current], np.int64), params.keep_current_km)
     if grid or params.mode == "nearest":
         d1, i1 = prob.candidates(1)
         return assign_nearest(prob.pupils, d1, i1, prob.m)
@@ -130,6 +167,7 @@ def _solve(
         allow_split=params.allow_split,
         split_large=params.split_large_units,
         keys=(id_keys(unit_ids), id_keys(prob.ids)),
+        keep=keep,
         progress=progress,
     )
 
@@ -137,13 +175,14 @@ def _solve(
 def _level(
     prob: LevelProblem,
     du: DemandUnits,
+    current: np.ndarray | None,
     boundary: gpd.GeoDataFrame,
     params: CatchmentParams,
     standards: Standards,
     progress: Progress,
 ) -> tuple[gpd.GeoDataFrame, LevelSummary, list[str]]:
     """One level: solve, set the demand columns, draw the zones, sum up."""
-    a = _solve(prob, du.frame["unit_id"].to_numpy(), du.grid, params, progress)
+    a = _solve(prob, du.frame["unit_id"].to_numpy(), current, du.grid, params, progress)
     status = explain.demand_columns(du.frame, prob, a, params.max_km(prob.level))
     check_canceled(progress)
     zones = explain.draw_zones(prob, a, du, boundary, params)
@@ -152,6 +191,12 @@ def _level(
     off = _pupils_off_road(prob, a)
     if off is not None and not du.grid:
         summary = dataclasses.replace(summary, pupils_off_road=off)
+    if current is not None:
+        now = np.where(a.school >= 0, prob.ids[np.maximum(a.school, 0)], "")
+        moved = (current != "") & (now != current)
+        summary = dataclasses.replace(
+            summary, units_moved=int(moved.sum()), pupils_moved=float(prob.pupils[moved].sum())
+        )
     return row, summary, a.notes
 
 

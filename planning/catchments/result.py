@@ -40,13 +40,18 @@ class LevelSummary:
     # Road distance: placed pupils whose distance rests on an off-road leg (the unit or its
     # school beyond distance.snap_max_m from every road: straight line × the detour factor).
     pupils_off_road: float | None = None
+    # Against a baseline (current zones or a base scenario): units and their pupils whose
+    # school changed, closed schools' units included.
+    units_moved: int | None = None
+    pupils_moved: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.lower_bound_pupil_km is None:
             del out["lower_bound_pupil_km"], out["gap_to_bound_pct"]
-        if self.pupils_off_road is None:
-            del out["pupils_off_road"]
+        for name in ("pupils_off_road", "units_moved", "pupils_moved"):
+            if out[name] is None:
+                del out[name]
         return out
 
 
