@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
 from builders import boundary_layer, school_layer, unit_layer
+
 from geo.distance import StraightLine
 from planning.catchments import run_catchments
 from planning.rules import CatchmentParams, Standards

@@ -77,6 +77,7 @@ def test_schools_with_impossible_class_sizes_or_places():
 @pytest.mark.parametrize("typo", [135_430_000.0, 1.35e14])
 def test_absurd_population_is_a_clean_error_at_load(tmp_path, typo):
     from builders import population, write_project
+
     from core.errors import InputError
     from planning.project import load_project
 
@@ -93,6 +94,7 @@ def test_absurd_population_is_a_clean_error_at_load(tmp_path, typo):
 
 def test_checks_section_of_the_rules_widens_the_limit(tmp_path):
     from builders import population, write_project
+
     from planning.project import load_project
 
     pop = population()
