@@ -21,7 +21,9 @@ distance km and school index (sorted, padded with inf / -1), per school an integ
      to the flow lower bound (``lower_bound_pupil_km``); not proven optimal for whole units. (An exact MILP was tried on small models:
      HiGHS needed up to 11 s on 20 units × 10 schools even under a 200-node limit, for a
      0.2–2.5 % better objective; ``assign_whole.milp_place`` stays as a reference for tests.)
-  Every step is deterministic: no wall-clock limit decides a result.
+  Every step is deterministic: no wall-clock limit decides a result. With ``keys`` (the ids)
+  ties are broken by a fixed offset per (unit, school) below ``TIE_KM``, so the answer does
+  not follow centimetre noise of the coordinates or the order of the rows.
 """
 
 from __future__ import annotations

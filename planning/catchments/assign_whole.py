@@ -10,7 +10,9 @@ anywhere, so the same input always gives the same zones whatever the machine's l
 3. Local search, in rounds until no move improves: insert units without a place where room
    appeared; shift a unit to a nearer school with room; swap two units between their schools;
    an ejection chain (u moves to t, a unit v at t moves on to a school with room). Each applied
-   move lowers the total pupil-metres (integers), so the search ends; a round cap only bounds it.
+   move lowers the total pupil-centimetres (integers, ``COST_PER_KM``; distances with the id
+   tie offsets ``TIE_KM`` when the caller gives keys), so the search ends; a round cap only
+   bounds it.
 4. Large-neighbourhood search (``assign_lns``), alternating with the moves of 3: a few
    schools that share candidate units, all their units freed, the sub-problem solved exactly
    (a vectorised branch and bound), kept only when strictly better (most pupils placed, then
