@@ -716,8 +716,8 @@ SECTIONS: dict[str, type] = {
     "new_schools": NewSchoolParams,
     "catchments": CatchmentParams,
     "distance": DistanceParams,
-    "checks": PlausibilityParams,
     "projection": ProjectionParams,
+    "checks": PlausibilityParams,
 }
 SECTION_LABELS = {
     "standards": ("办学标准", "Standards"),
@@ -726,6 +726,7 @@ SECTION_LABELS = {
     "catchments": ("学区划片", "Catchments"),
     "distance": ("距离", "Distance"),
     "projection": ("学龄人口预测与分期", "Projection and phasing"),
+    "checks": ("数据合理性检查", "Plausibility checks"),
 }
 # Settings that moved to another section: (old section, name) -> (section, name). Rules files,
 # scenarios and summary.json written before the move still read.
