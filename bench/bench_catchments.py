@@ -27,6 +27,7 @@ from geo.roads import build_road_graph  # noqa: E402
 from geo.zones import zones_from_points  # noqa: E402
 from planning.catchments import run_catchments  # noqa: E402
 from planning.catchments.assign import assign_capacity, solve_flow  # noqa: E402
+from planning.catchments.assign_whole import cost_units, id_keys  # noqa: E402
 from planning.pipeline import cost_model  # noqa: E402
 from planning.rules import CatchmentParams, DistanceParams, Standards  # noqa: E402
 
@@ -133,10 +134,10 @@ def nx_simplex(demand, capacity, cd, ci):
     G = nx.DiGraph()
     for i in range(n):
         G.add_node(("u", i), demand=-int(demand[i]))
-        G.add_edge(("u", i), "over", weight=10**9, capacity=int(demand[i]))
+        G.add_edge(("u", i), "over", weight=10**12, capacity=int(demand[i]))
         for j in range(cd.shape[1]):
             if ci[i, j] >= 0:
-                G.add_edge(("u", i), ("s", int(ci[i, j])), weight=int(round(cd[i, j] * 1000)),
+                G.add_edge(("u", i), ("s", int(ci[i, j])), weight=int(cost_units(cd[i, j])),
                            capacity=int(demand[i]))  # fmt: skip
     for j in range(m):
         G.add_edge(("s", j), "sink", weight=0, capacity=int(capacity[j]))
@@ -152,12 +153,19 @@ def nx_simplex(demand, capacity, cd, ci):
     return placed_cost
 
 
+def stability_keys(n: int, m: int):
+    """Keys of the ids a plan would give (``v0``…, ``s0``…): ties broken by id, as in a plan."""
+    return id_keys(np.array([f"v{i}" for i in range(n)])), id_keys(
+        np.array([f"s{j}" for j in range(m)])
+    )
+
+
 def bench_capacity(c):
     sl = StraightLine()
     cd, ci = sl.knn_km(c["villages"], c["schools"], 10)
     demand = c["pupils"].astype(np.int64)
     t_flow, (fu, fs, fp, fd) = timed(solve_flow, demand, c["cap"], cd, ci, repeat=3)
-    ours = int(np.dot(fp, np.rint(fd * 1000)))
+    ours = int(np.dot(fp.astype(np.int64), cost_units(fd)))
     t_nx, theirs = timed(nx_simplex, demand, c["cap"], cd, ci)
     t_whole, a = timed(
         assign_capacity,
@@ -166,6 +174,7 @@ def bench_capacity(c):
         lambda k: sl.knn_km(c["villages"], c["schools"], k),
         10,
         len(c["schools"]),
+        keys=stability_keys(len(demand), len(c["schools"])),
     )  # noqa: E501
     return {
         "capacity_flow_s": t_flow,

@@ -28,6 +28,7 @@ from geo.columns import (
     normalise_value,
 )
 from geo.layers import LayerSource
+from geo.plausibility import PlausibilityParams, check_schools, check_units
 
 
 class LevelStandards(Protocol):
@@ -741,5 +742,67 @@ def check_inside(
                 row=row,
                 code="outside_boundary",
                 feature_id=fid,
+            )
+        )
+
+
+def check_plausible(
+    found: dict[str, gpd.GeoDataFrame | None],
+    src: dict[str, LayerSource],
+    problems: list[Problem],
+    limits: PlausibilityParams,
+) -> None:
+    """Values out of reason in the population and schools layers (``geo.plausibility``):
+    errors make the data unusable, before a typo plans thousands of schools or takes memory in
+    proportion to an absurd number."""
+    units, schools = found.get("population"), found.get("schools")
+    if units is not None and len(units):
+        check_units(units, _where(src["population"]), problems, limits)
+    if schools is not None and len(schools):
+        # one row per school and level: a combined school's row once is enough
+        first = schools.drop_duplicates("src_row") if "src_row" in schools else schools
+        check_schools(first, _where(src["schools"]), problems, limits)
+
+
+def check_road_coverage(
+    roads: gpd.GeoDataFrame | None,
+    layers: dict[str, gpd.GeoDataFrame | None],
+    src: dict[str, LayerSource],
+    problems: list[Problem],
+    snap_max_m: float,
+) -> None:
+    """A warning per point layer with places farther than ``snap_max_m`` from every road
+    (how many, the farthest): their distances rest on the straight off-road leg, so a roads
+    layer covering only the county seat is said, not silently planned on."""
+    if roads is None or not len(roads):
+        return
+    lines = np.asarray(roads.geometry.values)
+    lines = lines[~shapely.is_empty(lines) & ~shapely.is_missing(lines)]
+    if not len(lines):
+        return
+    tree = shapely.STRtree(lines)
+    for key, gdf in layers.items():
+        if gdf is None or not len(gdf) or key not in src:
+            continue
+        pts = np.asarray(gdf.geometry.values)
+        ok = ~shapely.is_empty(pts) & ~shapely.is_missing(pts)
+        pts = shapely.centroid(pts[ok])
+        # only the points with no road within reach get a true nearest distance
+        near, _ = tree.query_nearest(pts, max_distance=snap_max_m, all_matches=False)
+        far = np.ones(len(pts), bool)
+        far[near] = False
+        if not far.any():
+            continue
+        _, dist = tree.query_nearest(pts[far], return_distance=True, all_matches=False)
+        problems.append(
+            Problem(
+                f"{int(far.sum())} of {len(pts)} places lie farther than {snap_max_m:,.0f} m "
+                f"from every road (the farthest {float(dist.max()) / 1000:.1f} km): their "
+                "distances are the straight line × the off-road detour factor",
+                fix="add the roads near them, or raise distance.snap_max_m in the rules if "
+                "paths reach them",
+                severity="warning",
+                code="far_from_roads",
+                **_where(src[key]),
             )
         )

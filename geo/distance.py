@@ -99,9 +99,13 @@ class RoadNetwork:
 
     kind = "road"
 
-    def __init__(self, graph: RoadGraph, snap_max_m: float = np.inf) -> None:
+    def __init__(
+        self, graph: RoadGraph, snap_max_m: float = np.inf, offroad_detour: float | None = None
+    ) -> None:
         self.graph = graph
         self.snap_max_m = float(snap_max_m)
+        # Places off the network (beyond snap_max_m): straight line × this, None = unreachable.
+        self.offroad_detour = offroad_detour
         if hasattr(graph, "prepare"):
             graph.prepare()  # indexes built here, in the stage that builds the network
         self._snaps: dict[bytes, Snap] = {}
@@ -109,8 +113,10 @@ class RoadNetwork:
         self._table: np.ndarray | None = None
 
     @classmethod
-    def from_roads(cls, roads: Any, snap_max_m: float = np.inf) -> RoadNetwork:
-        return cls(build_road_graph(roads), snap_max_m)
+    def from_roads(
+        cls, roads: Any, snap_max_m: float = np.inf, offroad_detour: float | None = None
+    ) -> RoadNetwork:
+        return cls(build_road_graph(roads), snap_max_m, offroad_detour)
 
     def snap(self, xy: np.ndarray) -> Snap:
         xy = np.ascontiguousarray(np.asarray(xy, float).reshape(-1, 2))
@@ -132,9 +138,20 @@ class RoadNetwork:
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, max_km: float | None = None
     ) -> np.ndarray:
         limit = np.inf if max_km is None else float(max_km) * 1000.0
-        return np.asarray(
-            self.graph.dense(self.snap(origins_xy), self.snap(dests_xy), limit) / 1000.0
-        )
+        org, dst = self.snap(origins_xy), self.snap(dests_xy)
+        out = np.asarray(self.graph.dense(org, dst, limit) / 1000.0)
+        off_o, off_d = ~org.on_network, ~dst.on_network
+        if self.offroad_detour is None or not (off_o.any() or off_d.any()):
+            return out
+        # A pair with an end off the network: the straight line × the detour factor.
+        o, d = np.asarray(origins_xy, float), np.asarray(dests_xy, float)
+        rows = np.flatnonzero(off_o)
+        out[rows] = cdist(o[rows], d) / 1000.0 * self.offroad_detour
+        cols = np.flatnonzero(off_d)
+        out[:, cols] = cdist(o, d[cols]) / 1000.0 * self.offroad_detour
+        if max_km is not None:
+            out[out > max_km] = np.inf
+        return out
 
     def slices_exact(self, n_origins: int, n_dests: int) -> bool:
         """Whether dense_km over n_origins × n_dests equals, bit for bit, the slice of a table
@@ -146,6 +163,49 @@ class RoadNetwork:
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, k: int
     ) -> tuple[np.ndarray, np.ndarray]:
         org, dst = self.snap(origins_xy), self.snap(dests_xy)
+        d, i = self._knn_on_roads(origins_xy, dests_xy, org, dst, k)
+        if self.offroad_detour is None:
+            return d, i
+        return self._with_offroad(origins_xy, dests_xy, org, dst, k, (d, i))
+
+    def _with_offroad(
+        self,
+        origins_xy: np.ndarray,
+        dests_xy: np.ndarray,
+        org: Snap,
+        dst: Snap,
+        k: int,
+        on_roads: tuple[np.ndarray, np.ndarray],
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """k nearest where a place off the network reaches (or is reached) by the straight
+        line × ``offroad_detour``: an origin off the network by straight line to every
+        destination, an origin on it also to the destinations off it."""
+        d, i = on_roads
+        off_o, off_d = ~org.on_network, ~dst.on_network
+        if not (off_o.any() or off_d.any()):
+            return d, i
+        o, dxy = np.asarray(origins_xy, float), np.asarray(dests_xy, float)
+        f = float(self.offroad_detour or 1.0)
+        sl = StraightLine()
+        d, i = d.copy(), i.copy()
+        if off_o.any():
+            dd, ii = sl.knn_km(o[off_o], dxy, k)
+            d[off_o], i[off_o] = dd * f, ii
+        on_o, cols = np.flatnonzero(~off_o), np.flatnonzero(off_d)
+        if len(on_o) and len(cols):
+            dd, ii = sl.knn_km(o[on_o], dxy[cols], k)
+            both_d = np.concatenate([d[on_o], dd * f], axis=1)
+            both_i = np.concatenate([i[on_o], np.where(ii >= 0, cols[np.maximum(ii, 0)], -1)], 1)
+            both_d = np.where(both_i >= 0, both_d, np.inf)
+            key_i = np.where(both_i >= 0, both_i, np.iinfo(np.int64).max)
+            order = np.lexsort((key_i, both_d), axis=1)[:, :k]
+            d[on_o] = np.take_along_axis(both_d, order, 1)
+            i[on_o] = np.where(np.isfinite(d[on_o]), np.take_along_axis(both_i, order, 1), -1)
+        return d, i
+
+    def _knn_on_roads(
+        self, origins_xy: np.ndarray, dests_xy: np.ndarray, org: Snap, dst: Snap, k: int
+    ) -> tuple[np.ndarray, np.ndarray]:
         if k == 1:
             d, i = self.graph.nearest(org, dst)
             return d[:, None] / 1000.0, i[:, None]
@@ -189,7 +249,12 @@ def _top_k(table_m: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return dist, idx
 
 
-def make_cost_model(roads: Any = None, kind: str = "auto", snap_max_m: float = np.inf) -> CostModel:
+def make_cost_model(
+    roads: Any = None,
+    kind: str = "auto",
+    snap_max_m: float = np.inf,
+    offroad_detour: float | None = None,
+) -> CostModel:
     """The cost model a project uses: 'road' needs a road layer; 'auto' takes roads when given
     (and not empty), else the straight line."""
     has_roads = roads is not None and len(roads) > 0
@@ -202,4 +267,4 @@ def make_cost_model(roads: Any = None, kind: str = "auto", snap_max_m: float = n
         )
     if kind not in ("auto", "road"):
         raise ValueError(f"unknown distance kind {kind!r}")
-    return RoadNetwork.from_roads(roads, snap_max_m)
+    return RoadNetwork.from_roads(roads, snap_max_m, offroad_detour)

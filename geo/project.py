@@ -19,7 +19,9 @@ from geo import checks
 from geo.checks import LevelStandards
 from geo.crs import choose_metric_crs, convert_points
 from geo.layers import LAYER_KEYS, LAYER_ZH, OPTIONAL_LAYERS, Layers, LayerSource
+from geo.plausibility import PlausibilityParams
 from geo.read import PendingLayer, as_frame, gc_paused, read_layer
+from geo.roads import SNAP_MAX_M
 
 SAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "sample_maps" / "daoxian"
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -186,16 +188,23 @@ def make_config(
     return cfg
 
 
-def load_layers(cfg: ProjectConfig, standards: LevelStandards) -> tuple[Layers | None, CheckReport]:
-    """Read, check and normalise every layer; layers is None when an error makes the data unusable."""
+def load_layers(
+    cfg: ProjectConfig,
+    standards: LevelStandards,
+    limits: PlausibilityParams | None = None,
+    snap_max_m: float = SNAP_MAX_M,
+) -> tuple[Layers | None, CheckReport]:
+    """Read, check and normalise every layer; layers is None when an error makes the data
+    unusable. ``limits``: the rules' ``[checks]``; ``snap_max_m``: ``distance.snap_max_m``
+    (places farther from every road are warned about)."""
     # Loading makes hundreds of thousands of shapes and frames and no reference cycles; with
     # the cycle collector running it rescans them all again and again (a fifth of the time).
     with gc_paused():
-        return _load_layers(cfg, standards)
+        return _load_layers(cfg, standards, limits or PlausibilityParams(), snap_max_m)
 
 
 def _load_layers(
-    cfg: ProjectConfig, standards: LevelStandards
+    cfg: ProjectConfig, standards: LevelStandards, limits: PlausibilityParams, snap_max_m: float
 ) -> tuple[Layers | None, CheckReport]:
     report = CheckReport()
     problems = report.problems
@@ -217,6 +226,9 @@ def _load_layers(
     for k in metric:
         metric[k].attrs.update(raw[k].attrs)
     found = _normalise(metric, cfg.sources, standards, problems)
+    checks.check_plausible(found, cfg.sources, problems, limits)
+    points = {k: found[k] for k in ("population", "schools")}
+    checks.check_road_coverage(found["roads"], points, cfg.sources, problems, snap_max_m)
     for name, gdf in found.items():
         if gdf is not None and name != "boundary":
             report.counts[name] = int(len(gdf))

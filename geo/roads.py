@@ -25,6 +25,8 @@ from scipy.spatial import cKDTree
 if TYPE_CHECKING:
     import geopandas as gpd
 
+# Default of ``distance.snap_max_m`` (planning.rules): farther from every road is off the network.
+SNAP_MAX_M = 5000.0
 # Dijkstra rows kept in memory at once: about this many float64 cells (≈ 16 MB; bigger fresh arrays cost page faults).
 _CHUNK_CELLS = 2_000_000
 # Junction rows kept for repeated full tables (siting): about this many float64 cells (128 MB).

@@ -64,7 +64,7 @@ class PlanResult:
 def cost_model(roads: gpd.GeoDataFrame | None, distance: DistanceParams) -> CostModel:
     """The distance model of a project (its road layer or None) under the ``[distance]``
     rules: every engine of a plan gets this one, so they share one road graph."""
-    return make_cost_model(roads, distance.model, distance.snap_max_m)
+    return make_cost_model(roads, distance.model, distance.snap_max_m, distance.offroad_detour)
 
 
 # Re-runs after an edit reuse the road graph of the same roads layer: building it is the largest
@@ -82,6 +82,7 @@ def rerun_cost_model(layers: Layers, rules: Rules) -> CostModel:
     stamp = (
         rules.distance.model,
         rules.distance.snap_max_m,
+        rules.distance.offroad_detour,
         len(roads),
         tuple(roads.total_bounds) if len(roads) else (),
     )

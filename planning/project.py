@@ -41,7 +41,7 @@ def load_project(
     """Load a project for planning; raises ``InputError`` listing every error when unusable."""
     cfg = make_config(project, layer_args)
     rules = load_rules_for(cfg, rules_path)
-    layers, report = load_layers(cfg, rules.standards)
+    layers, report = load_layers(cfg, rules.standards, rules.checks, rules.distance.snap_max_m)
     if layers is None:
         raise InputError(
             f"the input data cannot be used: {len(report.errors)} error(s)",

@@ -18,6 +18,8 @@ from typing import Any
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
 from core.vocab import LEVEL, LEVELS, PAIRING_FORM  # noqa: F401  (LEVELS re-exported for the engines)
+from geo.plausibility import PlausibilityParams
+from geo.roads import SNAP_MAX_M
 from planning.projection.params import ProjectionParams
 
 LEVEL_ZH = LEVEL.labels("zh")
@@ -750,6 +752,19 @@ class CatchmentParams:
         hi=200,
         source=_LOCAL + "; widened when infeasible",
     )
+    keep_current_km: float = param(
+        0.5,
+        zh="保留现学区的距离优势",
+        en="Keep the current school unless moving saves more than",
+        unit="km/人",
+        lo=0.0,
+        hi=20.0,
+        source=_LOCAL + "; a re-zoning moves a village only when needed (capacity, closure, "
+        "new school) or when it saves more than this per pupil",
+        help_zh="有现状划片(current_school_<学段> 列或基准方案)时,村/社区留在现学校,除非必须调整或每人节省超过此距离",
+        help_en="with a baseline (current_school_<level> column or a base scenario) a unit "
+        "keeps its school unless it must move or moving saves more than this per pupil",
+    )
     grid_cell_m: float = param(
         1000.0,
         zh="无人口图层时网格边长",
@@ -804,7 +819,7 @@ class DistanceParams:
         help_en="auto: by road when the project has roads",
     )
     snap_max_m: float = param(
-        5000.0,
+        SNAP_MAX_M,
         zh="接入道路最远距离",
         en="Farthest snap to a road",
         unit="m",
@@ -813,6 +828,19 @@ class DistanceParams:
         source=_LOCAL,
         help_zh="离道路更远的地点按道路不可达",
         help_en="places farther from every road are unreachable by road",
+    )
+    offroad_detour: float = param(
+        1.3,
+        zh="无路段绕行系数",
+        en="Detour factor off the road network",
+        unit="×",
+        lo=1.0,
+        hi=3.0,
+        source="local choice: paths and field tracks wind; 1.3 is the usual straight-line-to-"
+        "route ratio of rural trips",
+        help_zh="离道路超过接入距离的地点:直线距离×此系数(而非不可达)",
+        help_en="places farther than the snap distance from every road: straight line × this "
+        "(instead of unreachable)",
     )
 
 
@@ -823,6 +851,7 @@ SECTIONS: dict[str, type] = {
     "catchments": CatchmentParams,
     "distance": DistanceParams,
     "projection": ProjectionParams,
+    "checks": PlausibilityParams,
 }
 SECTION_LABELS = {
     "standards": ("办学标准", "Standards"),
@@ -831,6 +860,7 @@ SECTION_LABELS = {
     "catchments": ("学区划片", "Catchments"),
     "distance": ("距离", "Distance"),
     "projection": ("学龄人口预测与分期", "Projection and phasing"),
+    "checks": ("数据合理性检查", "Plausibility checks"),
 }
 # Settings that moved to another section: (old section, name) -> (section, name). Rules files,
 # scenarios and summary.json written before the move still read.
@@ -874,6 +904,7 @@ class Rules:
     catchments: CatchmentParams = field(default_factory=CatchmentParams)
     distance: DistanceParams = field(default_factory=DistanceParams)
     projection: ProjectionParams = field(default_factory=ProjectionParams)
+    checks: PlausibilityParams = field(default_factory=PlausibilityParams)
 
     def with_values(self, values: dict[str, dict[str, Any]], where: str = "rules") -> Rules:
         """A copy with ``{section: {name: value}}`` applied, every value checked; settings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
+import pytest
 from shapely.geometry import Point, box
 
 from geo.plausibility import PlausibilityParams, check_schools, check_units
@@ -68,3 +69,39 @@ def test_schools_with_impossible_class_sizes_or_places():
     bad = check_schools(s, {"file": "schools.csv"}, problems, PlausibilityParams())
     assert bad.tolist() == [True, False, True]
     assert [p.row for p in problems] == [2, 4]
+
+
+# --- from the loading path (issue 15) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("typo", [135_430_000.0, 1.35e14])
+def test_absurd_population_is_a_clean_error_at_load(tmp_path, typo):
+    from builders import population, write_project
+
+    from core.errors import InputError
+    from planning.project import load_project
+
+    pop = population()
+    pop.loc[0, "人口"] = typo
+    project = write_project(tmp_path, population_gdf=pop)
+    with pytest.raises(InputError) as err:
+        load_project(project)
+    codes = [p.code for p in err.value.problems]
+    assert "implausible_population" in codes
+    (p,) = [p for p in err.value.problems if p.code == "implausible_population"]
+    assert p.row is not None and "extra digits" in p.fix
+
+
+def test_checks_section_of_the_rules_widens_the_limit(tmp_path):
+    from builders import population, write_project
+
+    from planning.project import load_project
+
+    pop = population()
+    pop.loc[0, "人口"] = 600_000.0  # a city district given as one unit
+    rules = tmp_path / "rules.toml"
+    rules.write_text("[checks]\nunit_population_max = 1000000\n", encoding="utf-8")
+    project = write_project(tmp_path, population_gdf=pop)
+    layers, loaded_rules, _ = load_project(project, rules_path=rules)
+    assert loaded_rules.checks.unit_population_max == 1_000_000
+    assert layers.units["population"].max() == 600_000

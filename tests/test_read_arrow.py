@@ -124,8 +124,10 @@ def test_broken_arrow_data_falls_back_to_the_row_reader(tmp_path):
     assert _read_arrow(path, None) is None
     toml = builders.write_project(tmp_path, specs={"roads": {"file": "roads.fgb"}})
     _, report = load_layers(make_config(toml), Rules().standards)
-    assert [p.code for p in report.problems] == ["empty_geometry", "empty_geometry"]
-    assert [p.row for p in report.problems] == [3, 4]
+    # (the few test roads lie far from the places: far_from_roads warnings, not looked at here)
+    found = [p for p in report.problems if p.code != "far_from_roads"]
+    assert [p.code for p in found] == ["empty_geometry", "empty_geometry"]
+    assert [p.row for p in found] == [3, 4]
 
 
 def test_shapefile_without_cpg_keeps_the_row_reader_and_its_guess(tmp_path):

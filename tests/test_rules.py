@@ -248,7 +248,7 @@ def test_distance_settings_have_their_own_section(capsys):
     assert not hasattr(r.catchments, "distance") and not hasattr(r.catchments, "snap_max_m")
     assert main(["rules", "--distance.model", "straight", "--distance.snap-max-m", "800"]) == 0
     data = tomllib.loads(capsys.readouterr().out)
-    assert data["distance"] == {"model": "straight", "snap_max_m": 800.0}
+    assert data["distance"] == {"model": "straight", "snap_max_m": 800.0, "offroad_detour": 1.3}
     assert "distance" not in data["catchments"]
 
 

@@ -114,7 +114,7 @@ def print_report(report: CheckReport, lang: str = "zh", stream: TextIO | None = 
 
 def cmd_check(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
-    layers, report = load_layers(cfg, rules.standards)
+    layers, report = load_layers(cfg, rules.standards, rules.checks, rules.distance.snap_max_m)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -137,7 +137,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
     progress = TerminalProgress()
     progress.update(0.0, "读取并检查图层 / reading and checking layers")
-    layers, report = load_layers(cfg, rules.standards)
+    layers, report = load_layers(cfg, rules.standards, rules.checks, rules.distance.snap_max_m)
     if not report.usable:
         print_report(report, args.lang, stream=sys.stderr)
         return EXIT_UNUSABLE

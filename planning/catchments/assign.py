@@ -21,7 +21,9 @@ distance km and school index (sorted, padded with inf / -1), per school an integ
      to the flow lower bound (``lower_bound_pupil_km``); not proven optimal for whole units. (An exact MILP was tried on small models:
      HiGHS needed up to 11 s on 20 units × 10 schools even under a 200-node limit, for a
      0.2–2.5 % better objective; ``assign_whole.milp_place`` stays as a reference for tests.)
-  Every step is deterministic: no wall-clock limit decides a result.
+  Every step is deterministic: no wall-clock limit decides a result. With ``keys`` (the ids)
+  ties are broken by a fixed offset per (unit, school) below ``TIE_KM``, so the answer does
+  not follow centimetre noise of the coordinates or the order of the rows.
 """
 
 from __future__ import annotations
@@ -36,10 +38,13 @@ import numpy as np
 from core.progress import Progress, check_canceled
 from planning.catchments.assign_whole import (
     CPSAT_MAX_ARCS,
+    TIE_KM,
+    cost_units,
     cpsat_polish,
     eject,
     improve,
     round_whole,
+    tie_offsets,
 )
 
 # Candidate generator: k -> (dist_km (n, k), school index (n, k)), sorted, padded inf / -1.
@@ -145,8 +150,7 @@ def solve_flow(
 ) -> Arcs:
     """Min-cost flow on the sparse model. Returns the used arcs.
 
-    Most pupils placed first, then least pupil-metres (integer metres: the objective of the
-    networkx model on the same arcs). Exact and deterministic (same input, same arcs)."""
+    Most pupils placed first, then least pupil-centimetres (``cost_units``). Exact and deterministic (same input, same arcs)."""
     # Loaded when a model needs it, as every engine does: ortools loaded before highspy (the
     # bench's peers) clashes.
     from ortools.graph.python import min_cost_flow
@@ -159,17 +163,17 @@ def solve_flow(
     shortcut = _all_fit_nearest(demand, capacity, cand_d, cand_i, ok)
     if shortcut is not None:
         return shortcut
-    metres = np.rint(km * 1000.0).astype(np.int64)
+    cost = cost_units(km)
     sink = n + m
     smcf = min_cost_flow.SimpleMinCostFlow()
     tails = np.concatenate([ui, n + np.arange(m)]).astype(np.int64)
     heads = np.concatenate([n + si, np.full(m, sink)]).astype(np.int64)
     caps = np.concatenate([demand[ui], capacity]).astype(np.int64)
-    costs = np.concatenate([metres, np.zeros(m, np.int64)])
+    costs = np.concatenate([cost, np.zeros(m, np.int64)])
     arcs = smcf.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     supplies = np.concatenate([demand, np.zeros(m), [-demand.sum()]]).astype(np.int64)
     smcf.set_nodes_supplies(np.arange(n + m + 1, dtype=np.int64), supplies)
-    # Maximum flow first (place as many pupils as capacity allows), least pupil-metres among
+    # Maximum flow first (place as many pupils as capacity allows), least pupil-centimetres among
     # those: pupils without a place stay at their unit, i.e. unserved, never forced in.
     # The model is laid out exactly as before (units, schools, sink in index order): among
     # equally good flows OR-tools' pick depends on the layout, and the whole-unit rounding
@@ -210,12 +214,24 @@ def assign_capacity(
     *,
     allow_split: bool = False,
     split_large: bool = False,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
+    keep: tuple[np.ndarray, float] | None = None,
     progress: Progress | None = None,
 ) -> Assignment:
     """Least total pupil-km within capacity on the k nearest schools, widened when needed.
 
-    ``demand`` and ``capacity`` are integer pupils/places (non-negative)."""
+    ``demand`` and ``capacity`` are integer pupils/places (non-negative). ``keys``: a key per
+    unit and per school (``assign_whole.id_keys`` of their ids): ties are then broken by the
+    ids (``assign_whole.TIE_KM``), not by sub-centimetre noise of the distances. ``keep``:
+    (each unit's current school index or -1, km): minimal-change re-zoning, every other
+    school of a unit with a current one costs that much more per pupil, so a unit moves only
+    when it must (capacity, closure) or the move saves more than that; distances reported are
+    the true ones, the lower bound stays that of the true distances (flow without ``keep``
+    is not solved again: the bound then is the flow's true pupil-km minus the discounts)."""
     t0 = time.perf_counter()
+    true_candidates = candidates
+    if keys is not None or keep is not None:
+        candidates = _tie_broken(candidates, keys, keep)
     demand = np.rint(np.asarray(demand, float)).clip(0).astype(np.int64)
     capacity = np.rint(np.asarray(capacity, float)).clip(0).astype(np.int64)
     notes: list[str] = []
@@ -225,10 +241,14 @@ def assign_capacity(
         k, model, flow = _flow_widening(
             Sparse(demand, capacity, *candidates(k)), candidates, k, notes, progress
         )
-        lp_bound = float(np.dot(flow.pupils, flow.km))
+        # A lower bound on the true distances: the offsets add less than TIE_KM per pupil.
+        tie = TIE_KM * float(flow.pupils.sum()) if keys is not None else 0.0
+        if keep is not None:  # the keep surcharge is no distance: at most keep_km per pupil
+            tie += keep[1] * float(flow.pupils.sum())
+        lp_bound = max(float(np.dot(flow.pupils, flow.km)) - tie, 0.0)
         if allow_split:
             return _result(
-                demand, _zero_units(model, flow), m,
+                demand, _true_km(_zero_units(model, flow), true_candidates, k), m,
                 lower_bound_pupil_km=None, k_used=k, method="min-cost flow (split allowed)",
                 solve_seconds=time.perf_counter() - t0, notes=notes,
             )  # fmt: skip
@@ -251,11 +271,45 @@ def assign_capacity(
             model, k_first, arcs, notes=notes, progress=progress, split_large=split_large
         )
     return _result(
-        demand, _zero_units(model, arcs), m,
+        demand, _true_km(_zero_units(model, arcs), true_candidates, k), m,
         lower_bound_pupil_km=lp_bound, k_used=k,
         method=method,
         solve_seconds=time.perf_counter() - t0, notes=notes,
     )  # fmt: skip
+
+
+def _tie_broken(
+    candidates: Candidates,
+    keys: tuple[np.ndarray, np.ndarray] | None,
+    keep: tuple[np.ndarray, float] | None = None,
+) -> Candidates:
+    """The candidate lists as the solver sees them: each distance plus its id offset (and the
+    keep surcharge on the schools a unit is not at now), each row sorted again by that
+    (stable, padding stays last)."""
+    known: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+    def of(k: int) -> tuple[np.ndarray, np.ndarray]:
+        if k not in known:
+            d, i = candidates(k)
+            if keys is not None:
+                d = d + tie_offsets(keys[0], keys[1], i)
+            if keep is not None:
+                cur = keep[0][:, None]
+                d = d + np.where((cur >= 0) & (i != cur) & (i >= 0), keep[1], 0.0)
+            o = np.argsort(d, axis=1, kind="stable")
+            known[k] = (np.take_along_axis(d, o, 1), np.take_along_axis(i, o, 1))
+        return known[k]
+
+    return of
+
+
+def _true_km(arcs: Arcs, candidates: Candidates, k: int) -> Arcs:
+    """The arcs with their true distances (the solver saw them with the tie offsets)."""
+    if not len(arcs.unit):
+        return arcs
+    d, i = candidates(k)
+    hit = i[arcs.unit] == arcs.school[:, None]
+    return arcs._replace(km=d[arcs.unit, hit.argmax(axis=1)].astype(float))
 
 
 def _narrow_where_possible(
@@ -342,9 +396,11 @@ def _repair_whole(
         )
     if 0 < np.count_nonzero(cand_i >= 0) <= CPSAT_MAX_ARCS:
         better, proven = cpsat_polish(demand, cand_d, cand_i, capacity, school)
-        if _key(better, model) < _key(school, model):
+        # Only a proven optimum: an unproven CP-SAT answer follows its search path, which
+        # centimetres of noise change (the plan must not).
+        if proven and _key(better, model) < _key(school, model):
             school = better
-            notes.append("small model: improved by CP-SAT" + (" (optimal)" if proven else ""))
+            notes.append("small model: improved by CP-SAT (optimal)")
     return _arcs_of(school, model), notes
 
 

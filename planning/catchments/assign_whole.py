@@ -10,7 +10,9 @@ anywhere, so the same input always gives the same zones whatever the machine's l
 3. Local search, in rounds until no move improves: insert units without a place where room
    appeared; shift a unit to a nearer school with room; swap two units between their schools;
    an ejection chain (u moves to t, a unit v at t moves on to a school with room). Each applied
-   move lowers the total pupil-metres (integers), so the search ends; a round cap only bounds it.
+   move lowers the total pupil-centimetres (integers, ``COST_PER_KM``; distances with the id
+   tie offsets ``TIE_KM`` when the caller gives keys), so the search ends; a round cap only
+   bounds it.
 4. Large-neighbourhood search (``assign_lns``), alternating with the moves of 3: a few
    schools that share candidate units, all their units freed, the sub-problem solved exactly
    (a vectorised branch and bound), kept only when strictly better (most pupils placed, then
@@ -32,6 +34,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
@@ -49,6 +52,47 @@ _NODE_LIMIT = 500
 # budget (CP-SAT work units, about seconds on a quiet machine; the same on a loaded one).
 CPSAT_MAX_ARCS = 400
 _CPSAT_WORK = 0.5
+# Integer cost units per km in every comparison (flow, moves, neighbourhoods, CP-SAT):
+# centimetres. Whole metres made ties and near-ties common, so moving a school by 1 cm or
+# saving coordinates with 6 decimals flipped comparisons and changed the zones of thousands of
+# pupils; with centimetres a comparison flips only when two answers differ by less than ~1 cm
+# per pupil. int64 stays exact: 10^5 pupils × 10^7 cm (100 km) per arc is 10^12.
+COST_PER_KM = 100_000.0
+
+
+# Decisions see each (unit, school) distance plus a fixed offset in [0, TIE_KM) drawn from the
+# two ids. On roads many answers tie exactly (two villages reaching two schools through one
+# junction cost the same either way round), and without the offsets the tie went to whichever
+# side sub-centimetre noise of the coordinates favoured: 1 cm moves changed the sample county's
+# primary mean between 1.85 and 2.11 km. With them a tie goes the same way for any jitter
+# smaller than about TIE_KM / 100 (measured: ≤ 7.5 cm moves, every level identical); answers
+# closer than TIE_KM per pupil are treated as equal, which no plan can tell apart. The offsets
+# only choose; reported distances are the true ones.
+TIE_KM = 0.01
+
+
+def cost_units(km: np.ndarray) -> np.ndarray:
+    """Distances in km as integer cost units (``COST_PER_KM``)."""
+    return np.rint(np.asarray(km, float) * COST_PER_KM).astype(np.int64)
+
+
+def id_keys(ids: np.ndarray) -> np.ndarray:
+    """A 64-bit key per id (unit_id, school_id), the same in every run and on every machine."""
+    return pd.util.hash_array(np.asarray(ids).astype(str).astype(object), categorize=False)
+
+
+def tie_offsets(unit_keys: np.ndarray, school_keys: np.ndarray, cand_i: np.ndarray) -> np.ndarray:
+    """(n, k) km in [0, TIE_KM) for each unit's candidate schools (0 on padding): a hash of
+    both ids mixed so that no sum over a cycle of arcs cancels (splitmix64's finaliser)."""
+    with np.errstate(over="ignore"):
+        z = unit_keys[:, None] ^ (
+            school_keys[np.maximum(cand_i, 0)] * np.uint64(0x9E3779B97F4A7C15)
+        )
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+    frac = (z >> np.uint64(11)).astype(float) / float(1 << 53)
+    return np.where(cand_i >= 0, frac * TIE_KM, 0.0)
 
 
 def round_whole(
@@ -192,8 +236,8 @@ def improve(
     2.04 km with it, 1.92 km without)."""
     w = demand.astype(np.int64)
     valid = (cand_i >= 0) & np.isfinite(cand_d) & (w[:, None] > 0)
-    # Integer pupil-metres: exact comparisons, strict decrease, guaranteed end.
-    cm = np.where(valid, np.rint(np.where(valid, cand_d, 0) * 1000.0), 0).astype(np.int64)
+    # Integer pupil-centimetres: exact comparisons, strict decrease, guaranteed end.
+    cm = np.where(valid, cost_units(np.where(valid, cand_d, 0)), 0)
     ci = np.where(valid, cand_i, -1)
     stats = {"insert": 0, "bump": 0, "shift": 0, "swap": 0, "chain": 0, "rounds": 0, "lns": 0}
     st = _Search(demand, capacity, cand_d, cand_i, school, w, cm, ci, np.maximum(ci, 0), stats)
@@ -591,7 +635,10 @@ def cpsat_polish(
 ) -> tuple[np.ndarray, bool]:
     """Exact search (OR-tools CP-SAT) from the heuristic ``school`` as a hint, for small models:
     one worker and a *deterministic* time budget (work units, not seconds), so the same input
-    gives the same answer at any machine load. Returns (school, proven optimal)."""
+    gives the same answer at any machine load. Two stages, most pupils placed, then (with that
+    many placed) least pupil-centimetres: one weighted objective made proofs hopeless (17 × 5
+    took 50 work units), the two stages usually prove optimality within the budget, and a
+    proven optimum does not move with centimetre noise. Returns (school, proven optimal)."""
     # Loaded only for the small models that use it: ortools loaded before highspy (the bench's
     # peers) clashes, and CP-SAT is a large import most plans never need.
     from ortools.sat.python import cp_model
@@ -600,9 +647,7 @@ def cpsat_polish(
     ok = (ci >= 0) & np.isfinite(cd) & (w[:, None] <= cap[np.maximum(ci, 0)]) & (w[:, None] > 0)
     r, c = np.nonzero(ok)
     s_of = ci[r, c]
-    cost = np.rint(cd[r, c] * 1000.0).astype(np.int64) * w[r]
-    # Placing one more pupil outweighs any change of distances: most pupils placed first.
-    penalty = int(cost.max(initial=0) + 1) * (len(r) + 1)
+    cost = cost_units(cd[r, c]) * w[r]
     mdl = cp_model.CpModel()
     x = [mdl.new_bool_var(f"x{i}") for i in range(len(r))]
     for u in np.unique(r):
@@ -610,12 +655,20 @@ def cpsat_polish(
     for s in np.unique(s_of):
         ii = np.flatnonzero(s_of == s)
         mdl.add(sum(int(w[r[i]]) * x[i] for i in ii) <= int(cap[s]))
-    mdl.minimize(sum(int(cost[i] - penalty * w[r[i]]) * x[i] for i in range(len(r))))
     for i in range(len(r)):
         mdl.add_hint(x[i], bool(school[r[i]] == s_of[i]))
+    placed = sum(int(w[r[i]]) * x[i] for i in range(len(r)))
+    mdl.maximize(placed)
     solver = cp_model.CpSolver()
     solver.parameters.num_workers = 1
     solver.parameters.max_deterministic_time = _CPSAT_WORK
+    status = solver.solve(mdl)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return school, False
+    first_proven = status == cp_model.OPTIMAL
+    mdl.add(placed >= int(solver.objective_value))
+    mdl.clear_objective()  # type: ignore[no-untyped-call]  # ortools leaves it unannotated
+    mdl.minimize(sum(int(cost[i]) * x[i] for i in range(len(r))))
     status = solver.solve(mdl)
     if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
         return school, False
@@ -623,4 +676,4 @@ def cpsat_polish(
     for i in range(len(r)):
         if solver.value(x[i]):
             out[r[i]] = s_of[i]
-    return out, status == cp_model.OPTIMAL
+    return out, first_proven and status == cp_model.OPTIMAL

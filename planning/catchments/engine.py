@@ -23,8 +23,10 @@ Definitions used in every output:
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure
@@ -32,6 +34,7 @@ from core.vocab import LEVEL
 from geo.distance import CostModel
 from planning.catchments import explain
 from planning.catchments.assign import Assignment, assign_capacity, assign_nearest
+from planning.catchments.assign_whole import id_keys
 from planning.catchments.explain import MEMBER_FULL
 from planning.catchments.problem import (
     DemandUnits,
@@ -57,10 +60,14 @@ def run_catchments(
     standards: Standards,
     *,
     costs: CostModel,
+    baseline: Mapping[str, Mapping[str, str]] | None = None,
     progress: Progress | None = None,
 ) -> CatchmentResult:
     """Zones and figures per school and level, distances by ``costs`` (the project's cost
-    model, ``planning.pipeline.cost_model``)."""
+    model, ``planning.pipeline.cost_model``). ``baseline``: per level, unit_id -> the school it
+    is zoned to now (a base scenario's demand layer); without it the units layer's
+    ``current_school_<level>`` columns when given. With a baseline a unit keeps its school
+    unless it must move or moving saves more than ``keep_current_km`` per pupil."""
     progress = ensure(progress)
     check_inputs(schools, units, boundary)
     crs = schools.crs
@@ -88,9 +95,20 @@ def run_catchments(
         prob = level_problem(
             level, schools, du, costs, standards, params.no_feeder_pools and not du.grid
         )
-        row, levels[level], lv_notes = _level(prob, du, boundary, params, standards, progress)
+        current = current_schools(units, du, level, baseline)
+        row, levels[level], lv_notes = _level(
+            prob, du, current, boundary, params, standards, progress
+        )
+        if du.grid:  # cells weigh 1 for drawing, they are not pupils
+            demand[f"unserved_pupils_{level}"] = 0.0
         rows.append(row)
         notes += [f"{level}: {n}" for n in lv_notes]
+        off = getattr(levels[level], "pupils_off_road", None)
+        if off:
+            notes.append(
+                f"{level}: {off:,.0f} pupils' distances rest on an off-road leg (farther than "
+                "distance.snap_max_m from every road: straight line × distance.offroad_detour)"
+            )
     progress.update(1.0, "学区划片完成 / catchments done")
     road, road_notes = explain.road_summary(costs, du.xy)
     notes += road_notes
@@ -117,9 +135,38 @@ def run_catchments(
     )
 
 
+def current_schools(
+    units: gpd.GeoDataFrame | None,
+    du: DemandUnits,
+    level: str,
+    baseline: Mapping[str, Mapping[str, str]] | None,
+) -> np.ndarray | None:
+    """Each demand unit's current school id at ``level`` ("" when not known), or None when
+    there is no baseline."""
+    ids = du.frame["unit_id"].to_numpy()
+    if baseline is not None and level in baseline:
+        now = baseline[level]
+        return np.array([str(now.get(u, "") or "") for u in ids], dtype=object)
+    col = f"current_school_{level}"
+    if du.grid or units is None or col not in units.columns:
+        return None
+    given = units[col].fillna("").astype(str).str.strip()
+    now = dict(zip(units["unit_id"].astype(str), given, strict=False))
+    return np.array([now.get(u, "") for u in ids], dtype=object)
+
+
 def _solve(
-    prob: LevelProblem, grid: bool, params: CatchmentParams, progress: Progress
+    prob: LevelProblem,
+    unit_ids: np.ndarray,
+    current: np.ndarray | None,
+    grid: bool,
+    params: CatchmentParams,
+    progress: Progress,
 ) -> Assignment:
+    keep = None
+    if current is not None:
+        index = {s: j for j, s in enumerate(prob.ids)}
+        keep = (np.array([index.get(s, -1) for s in current], np.int64), params.keep_current_km)
     if grid or params.mode == "nearest":
         d1, i1 = prob.candidates(1)
         return assign_nearest(prob.pupils, d1, i1, prob.m)
@@ -131,6 +178,8 @@ def _solve(
         prob.m,
         allow_split=params.allow_split,
         split_large=params.split_large_units,
+        keys=(id_keys(unit_ids), id_keys(prob.ids)),
+        keep=keep,
         progress=progress,
     )
 
@@ -138,13 +187,14 @@ def _solve(
 def _level(
     prob: LevelProblem,
     du: DemandUnits,
+    current: np.ndarray | None,
     boundary: gpd.GeoDataFrame,
     params: CatchmentParams,
     standards: Standards,
     progress: Progress,
 ) -> tuple[gpd.GeoDataFrame, LevelSummary, list[str]]:
     """One level: solve, set the demand columns, draw the zones, sum up."""
-    a = _solve(prob, du.grid, params, progress)
+    a = _solve(prob, du.frame["unit_id"].to_numpy(), current, du.grid, params, progress)
     status = explain.demand_columns(du.frame, prob, a, params.max_km(prob.level))
     feeder = explain.feeder_column(du.frame, prob, a)
     check_canceled(progress)
@@ -152,4 +202,24 @@ def _level(
     row = explain.zone_rows(prob, a, du, zones, standards)
     summary = explain.level_summary(prob, a, status, row, du.grid)
     summary = dataclasses.replace(summary, units_member_full=int((feeder == MEMBER_FULL).sum()))
+    off = _pupils_off_road(prob, a)
+    if off is not None and not du.grid:
+        summary = dataclasses.replace(summary, pupils_off_road=off)
+    if current is not None:
+        now = np.where(a.school >= 0, prob.ids[np.maximum(a.school, 0)], "")
+        moved = (current != "") & (now != current)
+        summary = dataclasses.replace(
+            summary, units_moved=int(moved.sum()), pupils_moved=float(prob.pupils[moved].sum())
+        )
     return row, summary, a.notes
+
+
+def _pupils_off_road(prob: LevelProblem, a: Assignment) -> float | None:
+    """Placed pupils on an arc with an end off the road network (None: not road distance)."""
+    snap = getattr(prob.costs, "snap", None)
+    if snap is None or not len(a.flow_unit):
+        return None
+    off_u = ~snap(prob.unit_xy).on_network
+    off_s = ~snap(prob.xy).on_network if prob.m else np.zeros(0, bool)
+    off = off_u[a.flow_unit] | off_s[a.flow_school]
+    return float(a.flow_pupils[off].sum())

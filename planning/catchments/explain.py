@@ -28,12 +28,17 @@ ZONE_COLUMNS = ["school_id", "name", "level", "students", "capacity", "utilizati
                 "zone_reason_code"]  # fmt: skip
 
 
+# Distances within this of the limit count as within it (1 m).
+LIMIT_SLACK_KM = 0.001
+
+
 def no_school_columns(demand: gpd.GeoDataFrame, level: str) -> None:
     """Demand columns of a level without schools: every unit unserved."""
     demand[f"school_id_{level}"] = ""
     demand[f"distance_{level}_km"] = np.nan
     demand[f"status_{level}"] = UNSERVED
     demand[f"feeder_{level}"] = ""
+    demand[f"unserved_pupils_{level}"] = demand[f"students_{level}"]
 
 
 def no_school_summary(pupils: np.ndarray) -> NoSchoolLevel:
@@ -49,8 +54,14 @@ def demand_columns(
     has = a.school >= 0
     demand[f"school_id_{level}"] = np.where(has, prob.ids[np.maximum(a.school, 0)], "")
     demand[f"distance_{level}_km"] = np.where(has, a.distance_km, np.nan)
-    status = np.where(~has, UNSERVED, np.where(a.distance_km > max_km, TOO_FAR, ASSIGNED))
+    # A unit at the limit (within LIMIT_SLACK_KM) is within it: on lattices and surveyed grids
+    # units lie exactly at round distances, and sub-metre noise must not flip them.
+    far = a.distance_km > max_km + LIMIT_SLACK_KM
+    status = np.where(~has, UNSERVED, np.where(far, TOO_FAR, ASSIGNED))
     demand[f"status_{level}"] = status
+    # Pupils of the unit without a place (a unit shared among schools may be placed in part):
+    # with it the layer sums to the summary, placed (assigned / too far by status) + unserved.
+    demand[f"unserved_pupils_{level}"] = np.asarray(a.demand - a.placed, float).clip(0)
     return status
 
 

@@ -18,7 +18,7 @@ import shapely
 from core.errors import InputError, Problem
 from geo.distance import CostModel, as_xy
 from geo.grid import uniform_grid
-from planning.demand import students_by_level
+from planning.demand import students_by_level, whole_pupils
 from planning.rules import LEVELS, CatchmentParams, Standards
 
 
@@ -132,17 +132,21 @@ def demand_units(
     else:
         units = units.to_crs(crs) if units.crs is not None and units.crs != crs else units
         draw_cell = params.zone_cell_m
-    units = units.reset_index(drop=True)
+    units = canonical_units(units)
     geom = units.geometry.values
     is_point = shapely.get_type_id(geom) == 0
     xy = shapely.get_coordinates(np.where(is_point, geom, shapely.point_on_surface(geom)))
     if grid:
         pupils = {lv: np.ones(len(units)) for lv in LEVELS}
     else:
-        # Pupils are counts: estimates are rounded so capacity checks are exact.
-        # numpy's stubs miss that a ufunc of a DataFrame is a DataFrame
-        est = np.rint(students_by_level(units, standards)).clip(lower=0)  # type: ignore[call-overload]
-        pupils = {lv: est[f"students_{lv}"].to_numpy(float) for lv in LEVELS}
+        # Pupils are counts (capacity checks are exact): each level's total is rounded once and
+        # apportioned by largest remainder, so fine grids lose no pupils to rounding.
+        est = students_by_level(units, standards)
+        ids = units["unit_id"].astype(str).to_numpy()
+        pupils = {
+            lv: whole_pupils(est[f"students_{lv}"].to_numpy(float), ids).astype(float)
+            for lv in LEVELS
+        }
     frame = gpd.GeoDataFrame(
         {
             "unit_id": units["unit_id"].astype(str).to_numpy(),
@@ -156,6 +160,16 @@ def demand_units(
         if col in units:
             frame.insert(1, col, units[col].fillna("").astype(str).to_numpy())
     return DemandUnits(frame, xy, pupils, grid, draw_cell, notes)
+
+
+def canonical_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Units by unit_id (then by location), renumbered: the plan must not depend on the order
+    of the rows (a reversed or re-saved layer plans the same), and every tie downstream is
+    broken by position, which is then the id's rank."""
+    ids = units["unit_id"].astype(str).to_numpy() if "unit_id" in units else np.arange(len(units))
+    xy = shapely.get_coordinates(shapely.centroid(units.geometry.values))
+    order = np.lexsort((xy[:, 1], xy[:, 0], ids)) if len(units) else np.arange(0)
+    return units.iloc[order].reset_index(drop=True)
 
 
 def school_capacity(sch: pd.DataFrame, standards: Standards, level: str) -> np.ndarray:
@@ -180,7 +194,10 @@ def level_problem(
 ) -> LevelProblem:
     """The schools of ``level`` (by school_id) against every unit; with ``no_feeder_pools`` no
     unit is zoned past its nearest school, a group member, to that group's core."""
-    sch = schools[schools["level"] == level].sort_values("school_id", kind="stable")
+    sch = schools[schools["level"] == level]
+    # by school_id (then location): ties downstream go by position, so by id, not row order
+    xy = as_xy(sch.geometry)
+    sch = sch.iloc[np.lexsort((xy[:, 1], xy[:, 0], sch["school_id"].astype(str).to_numpy()))]
     classes = pd.to_numeric(sch.get("classes", 0), errors="coerce").to_numpy(float)
     prob = LevelProblem(
         level=level,

@@ -40,11 +40,21 @@ class LevelSummary:
     # Whole units: the flow (LP) bound and the gap to it; None when exact or not bounded.
     lower_bound_pupil_km: float | None = None
     gap_to_bound_pct: float | None = None
+    # Road distance: placed pupils whose distance rests on an off-road leg (the unit or its
+    # school beyond distance.snap_max_m from every road: straight line × the detour factor).
+    pupils_off_road: float | None = None
+    # Against a baseline (current zones or a base scenario): units and their pupils whose
+    # school changed, closed schools' units included.
+    units_moved: int | None = None
+    pupils_moved: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self)}
         if self.lower_bound_pupil_km is None:
             del out["lower_bound_pupil_km"], out["gap_to_bound_pct"]
+        for name in ("pupils_off_road", "units_moved", "pupils_moved"):
+            if out[name] is None:
+                del out[name]
         return out
 
 

@@ -18,7 +18,7 @@ import shapely
 from core.errors import InputError, Problem, RulesError
 from core.progress import Progress, check_canceled
 from geo.distance import CostModel, as_xy
-from planning.demand import students_by_level
+from planning.demand import students_by_level, whole_pupils
 from planning.newschools.problem import (
     CandidateArrays,
     LevelProblem,
@@ -221,7 +221,11 @@ def build_problem(
         check_canceled(progress)
         cs = standards.class_size(level)
         service = float(getattr(params, f"service_km_{level}"))
-        demand = np.where(u.valid, kids[f"students_{level}"].to_numpy(float), 0.0)
+        # Whole pupils, the level's total rounded once (as the catchments count them).
+        demand = np.zeros(len(units))
+        demand[u.valid] = whole_pupils(
+            kids[f"students_{level}"].to_numpy(float)[u.valid], u.ids[u.valid]
+        )
         sel = (schools["level"] == level).to_numpy()
         cap = school_capacity(schools[sel], cs)
         t0 = time.perf_counter()
