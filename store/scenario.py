@@ -443,7 +443,10 @@ def _read_json(js: Path) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        cut = exc.pos >= len(text.rstrip()) - 1
+        # A JSON object ends with "}": a text that does not, or fails at its very end, was cut
+        # (an error inside a string reports where the string started, not where the text ends).
+        tail = text.rstrip()
+        cut = exc.pos >= len(tail) - 1 or not tail.endswith("}")
         what = "is cut short (truncated)" if cut else "is not valid JSON"
         raise ScenarioError(
             f"{js} {what}: {exc.msg} at line {exc.lineno} column {exc.colno}", fix=FIX_DAMAGED
