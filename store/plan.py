@@ -37,6 +37,9 @@ GEOMETRY_TYPES = {
     "demand": "Unknown",
     "boundary": "MultiPolygon",
 }
+# GeoPackage 1.2, not GDAL's newest (1.4): the GDAL of QGIS 3.22 (planning offices' version)
+# warns at every read that a 1.4 file "may only be partially supported".
+GPKG_OPTIONS = {"VERSION": "1.2"}
 # CGCS2000 3-degree GK: "zone nn" (EPSG:4513 = zone 25, the easting prefixed with the zone) runs
 # parallel to "CM nnnE" (EPSG:4534 = CM 75E = zone 25), 21 zones each.
 _GK3_ZONE_MINUS_CM = 4513 - 4534
@@ -54,7 +57,9 @@ def write_layers_atomic(path: Path, layers: dict[str, gpd.GeoDataFrame | None]) 
                 kwargs["geometry_type"] = GEOMETRY_TYPES.get(name, "Unknown")
             elif name in ("catchments", "boundary"):
                 kwargs["promote_to_multi"] = True
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", **kwargs)
+            pyogrio.write_dataframe(
+                gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS, **kwargs
+            )
 
 
 def _prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
