@@ -27,7 +27,6 @@ try:
     from qgis.core import (
         Qgis,
         QgsApplication,
-        QgsCoordinateReferenceSystem,
         QgsMapRendererSequentialJob,
         QgsMapSettings,
         QgsRectangle,
@@ -37,7 +36,9 @@ try:
     from qgis.PyQt.QtGui import QColor
     from qgis.PyQt.QtXml import QDomDocument
 except ImportError:
-    sys.exit("QGIS Python bindings not found: run with the system python3 after 'apt-get install python3-qgis'")
+    sys.exit(
+        "QGIS Python bindings not found: run with the system python3 after 'apt-get install python3-qgis'"
+    )
 
 LAYERS = ("boundary", "catchments", "groups", "demand", "new_schools", "schools")
 # Drawn bottom to top; demand (village points) is left out of the picture to keep it legible.
