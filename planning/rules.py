@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pyproj
+
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
 from core.vocab import LEVEL, LEVELS, PAIRING_FORM  # noqa: F401  (LEVELS re-exported for the engines)
@@ -844,6 +846,65 @@ class DistanceParams:
     )
 
 
+# Output CRS keywords (case-insensitive) of [output] crs; any other value is a CRS pyproj reads.
+OUTPUT_CRS_KEYWORDS: dict[str, tuple[str, str]] = {
+    "auto": ("中国境内数据用 CGCS2000 3度带高斯-克吕格投影,其他用计算坐标系",
+             "CGCS2000 3-degree Gauss–Krüger zone for data in China, else the project CRS"),
+    "project": ("计算坐标系(项目坐标系或 WGS 84 UTM)", "the metric CRS the plan is computed in"),
+    "CGCS2000": ("CGCS2000 经纬度 (EPSG:4490)", "CGCS2000 longitude/latitude (EPSG:4490)"),
+    "CGCS2000-GK": ("CGCS2000 3度带,中央经线表示,无带号 (EPSG:4534–4554)",
+                    "CGCS2000 3-degree GK zone 'CM nnnE', no zone prefix (EPSG:4534–4554)"),
+    "CGCS2000-GK-zone": ("CGCS2000 3度带,横坐标带带号 (EPSG:4513–4533)",
+                         "CGCS2000 3-degree GK zone with the zone number in the easting (EPSG:4513–4533)"),
+    "WGS84": ("WGS 84 经纬度 (EPSG:4326)", "WGS 84 longitude/latitude (EPSG:4326)"),
+}  # fmt: skip
+
+
+def output_crs_keyword(value: str) -> str | None:
+    """The keyword of ``OUTPUT_CRS_KEYWORDS`` that ``value`` names (any case; '' is 'project'),
+    None when ``value`` is not a keyword (then it is a CRS such as 'EPSG:4547')."""
+    text = value.strip()
+    if text == "":
+        return "project"
+    return next((k for k in OUTPUT_CRS_KEYWORDS if k.lower() == text.lower()), None)
+
+
+@dataclass(frozen=True)
+class OutputParams:
+    """What plan.gpkg is written in. Every computation stays in the project's metric CRS."""
+
+    crs: str = param(
+        "auto",
+        zh="输出坐标系",
+        en="Output CRS",
+        source="2000 国家大地坐标系 (CGCS2000), China's national CRS since 2008; the choice: "
+        + _LOCAL,
+        help_zh="plan.gpkg 的坐标系。"
+        + ";".join(f"{k}={zh}" for k, (zh, _) in OUTPUT_CRS_KEYWORDS.items())
+        + ";或任一坐标系代码,如 EPSG:4547",
+        help_en="the CRS of plan.gpkg. "
+        + "; ".join(f"{k}: {en}" for k, (_, en) in OUTPUT_CRS_KEYWORDS.items())
+        + "; or any CRS code, e.g. EPSG:4547",
+    )
+
+    def __post_init__(self) -> None:
+        if output_crs_keyword(self.crs) is not None:
+            return
+        fix = "write one of " + ", ".join(OUTPUT_CRS_KEYWORDS) + ", or a code like EPSG:4547"
+        try:
+            crs = pyproj.CRS.from_user_input(self.crs.strip())
+        except pyproj.exceptions.CRSError:
+            raise RulesError(
+                f"[output]: crs {self.crs!r} is neither a keyword nor a CRS pyproj knows", fix=fix
+            ) from None
+        if not (crs.is_geographic or crs.is_projected):
+            raise RulesError(
+                f"[output]: crs {self.crs!r} ({crs.name}) is not a map CRS "
+                "(longitude/latitude or projected)",
+                fix=fix,
+            )
+
+
 SECTIONS: dict[str, type] = {
     "standards": Standards,
     "groups": GroupingParams,
@@ -852,6 +913,7 @@ SECTIONS: dict[str, type] = {
     "distance": DistanceParams,
     "projection": ProjectionParams,
     "checks": PlausibilityParams,
+    "output": OutputParams,
 }
 SECTION_LABELS = {
     "standards": ("办学标准", "Standards"),
@@ -861,6 +923,7 @@ SECTION_LABELS = {
     "distance": ("距离", "Distance"),
     "projection": ("学龄人口预测与分期", "Projection and phasing"),
     "checks": ("数据合理性检查", "Plausibility checks"),
+    "output": ("输出", "Output"),
 }
 # Settings that moved to another section: (old section, name) -> (section, name). Rules files,
 # scenarios and summary.json written before the move still read.
@@ -905,6 +968,7 @@ class Rules:
     distance: DistanceParams = field(default_factory=DistanceParams)
     projection: ProjectionParams = field(default_factory=ProjectionParams)
     checks: PlausibilityParams = field(default_factory=PlausibilityParams)
+    output: OutputParams = field(default_factory=OutputParams)
 
     def with_values(self, values: dict[str, dict[str, Any]], where: str = "rules") -> Rules:
         """A copy with ``{section: {name: value}}`` applied, every value checked; settings
@@ -1035,6 +1099,9 @@ __all__ = [
     "NewSchoolParams",
     "CatchmentParams",
     "DistanceParams",
+    "OutputParams",
+    "OUTPUT_CRS_KEYWORDS",
+    "output_crs_keyword",
     "MOVED",
     "OldRulesLayout",
     "move_old_keys",

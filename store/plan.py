@@ -3,6 +3,11 @@ re-export without solving again.
 
 Each file is written beside its target under a temporary name and renamed into place, so an
 interrupted run never leaves half a GeoPackage where a good one was.
+
+plan.gpkg is written in the output CRS of the rules (``[output] crs``: by default the CGCS2000
+3-degree Gauss–Krüger zone for data in China, the CRS planning offices work in); the plan is
+computed, and read back, in its metric CRS (``meta.crs``), so distances and areas never come
+from degrees.
 """
 
 from __future__ import annotations
@@ -14,10 +19,13 @@ from typing import Any
 import geopandas as gpd
 import numpy as np
 import pyogrio
+import pyproj
+from pyproj.transformer import Transformer
 
-from core.errors import InputError
+from core.errors import InputError, RulesError
+from geo.crs import cgcs2000_gk3_epsg, choose_metric_crs, in_china
 from planning.pipeline import PlanResult
-from planning.rules import Rules
+from planning.rules import Rules, output_crs_keyword
 from store.atomic import replacing, write_json_atomic
 
 PLAN_LAYERS = ("schools", "groups", "new_schools", "catchments", "demand", "boundary")
@@ -29,6 +37,12 @@ GEOMETRY_TYPES = {
     "demand": "Unknown",
     "boundary": "MultiPolygon",
 }
+# GeoPackage 1.2, not GDAL's newest (1.4): the GDAL of QGIS 3.22 (planning offices' version)
+# warns at every read that a 1.4 file "may only be partially supported".
+GPKG_OPTIONS = {"VERSION": "1.2"}
+# CGCS2000 3-degree GK: "zone nn" (EPSG:4513 = zone 25, the easting prefixed with the zone) runs
+# parallel to "CM nnnE" (EPSG:4534 = CM 75E = zone 25), 21 zones each.
+_GK3_ZONE_MINUS_CM = 4513 - 4534
 
 
 def write_layers_atomic(path: Path, layers: dict[str, gpd.GeoDataFrame | None]) -> None:
@@ -43,7 +57,9 @@ def write_layers_atomic(path: Path, layers: dict[str, gpd.GeoDataFrame | None]) 
                 kwargs["geometry_type"] = GEOMETRY_TYPES.get(name, "Unknown")
             elif name in ("catchments", "boundary"):
                 kwargs["promote_to_multi"] = True
-            pyogrio.write_dataframe(gdf, tmp, layer=name, driver="GPKG", **kwargs)
+            pyogrio.write_dataframe(
+                gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS, **kwargs
+            )
 
 
 def _prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -62,7 +78,8 @@ def _prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
 
 
 def write_plan(result: PlanResult, out_dir: str | Path) -> dict[str, Path]:
-    """plan.gpkg (every result layer) and summary.json in ``out_dir``."""
+    """plan.gpkg (every result layer, in the rules' output CRS) and summary.json in ``out_dir``;
+    ``meta`` records the CRS computed in (``crs``) and the one plan.gpkg is in (``output_crs``)."""
     out = Path(out_dir)
     try:
         out.mkdir(parents=True, exist_ok=True)
@@ -71,11 +88,17 @@ def write_plan(result: PlanResult, out_dir: str | Path) -> dict[str, Path]:
             f"cannot create the output folder {out}: {exc.strerror}",
             fix="choose another --out folder",
         ) from None
-    layers = {name: getattr(result, name) for name in PLAN_LAYERS}
+    metric = plan_crs(result)
+    target = output_crs(result)
+    layers = {name: _reprojected(getattr(result, name), metric, target) for name in PLAN_LAYERS}
     gpkg = out / "plan.gpkg"
     write_layers_atomic(gpkg, layers)
     summary = {
-        "meta": result.meta,
+        "meta": {
+            **result.meta,
+            "crs": result.meta.get("crs") or crs_code(metric),
+            "output_crs": crs_code(target),
+        },
         "status": result.status,
         "rules": result.rules.as_dict(),
         **result.summary,
@@ -105,4 +128,99 @@ def read_plan(out_dir: str | Path) -> PlanResult:
     rules = Rules().with_values(summary.pop("rules", {}), where=str(js))
     meta = summary.pop("meta", {})
     status = summary.pop("status", "ok")
+    metric = _metric_crs_of(meta, layers)
+    layers = {name: _reprojected(gdf, metric, metric) for name, gdf in layers.items()}
     return PlanResult(summary=summary, rules=rules, meta=meta, status=status, **layers)
+
+
+# --- output CRS --------------------------------------------------------------------------------
+
+
+def crs_code(crs: pyproj.CRS) -> str:
+    """'EPSG:4546' when the CRS has an EPSG code, else its WKT."""
+    code = crs.to_epsg()
+    return f"EPSG:{code}" if code is not None else crs.to_wkt()
+
+
+def plan_crs(result: PlanResult) -> pyproj.CRS:
+    """The metric CRS ``result`` is computed in (its layers' CRS, else ``meta.crs``)."""
+    for name in PLAN_LAYERS:
+        gdf = getattr(result, name)
+        if gdf is not None and gdf.crs is not None:
+            return pyproj.CRS.from_user_input(gdf.crs)
+    if result.meta.get("crs"):
+        return pyproj.CRS.from_user_input(result.meta["crs"])
+    raise InputError("the plan's layers have no CRS", fix="run 'schoolplan plan' again")
+
+
+def centre_lonlat(result: PlanResult) -> tuple[float, float] | None:
+    """WGS 84 (lon, lat) of the centre of the plan's area (its boundary, else every layer);
+    None for a plan with no geometry."""
+    crs = plan_crs(result)
+    frames = [result.boundary] if result.boundary is not None and len(result.boundary) else []
+    frames = frames or [getattr(result, n) for n in PLAN_LAYERS if getattr(result, n) is not None]
+    boxes = [g.to_crs(crs).total_bounds for g in frames if len(g) and g.crs is not None]
+    boxes = [b for b in boxes if np.all(np.isfinite(b))]
+    if not boxes:
+        return None
+    b = np.array(boxes)
+    x = (b[:, 0].min() + b[:, 2].max()) / 2
+    y = (b[:, 1].min() + b[:, 3].max()) / 2
+    lon, lat = Transformer.from_crs(crs, 4326, always_xy=True).transform(x, y)
+    return float(lon), float(lat)
+
+
+def resolve_output_crs(
+    choice: str, metric: pyproj.CRS, centre: tuple[float, float] | None
+) -> pyproj.CRS:
+    """The CRS ``[output] crs = choice`` names for a plan computed in ``metric`` whose area's
+    centre is ``centre`` (WGS 84 lon, lat; see ``planning.rules.OUTPUT_CRS_KEYWORDS``)."""
+    keyword = output_crs_keyword(choice)
+    if keyword is None:
+        return pyproj.CRS.from_user_input(choice.strip())
+    if keyword == "project":
+        return metric
+    if keyword == "CGCS2000":
+        return pyproj.CRS.from_epsg(4490)
+    if keyword == "WGS84":
+        return pyproj.CRS.from_epsg(4326)
+    gk = cgcs2000_gk3_epsg(centre[0]) if centre is not None else None
+    if keyword == "auto":
+        inside = centre is not None and bool(in_china(centre[0], centre[1]))
+        return pyproj.CRS.from_epsg(gk) if gk is not None and inside else metric
+    if gk is None:
+        where = "no data" if centre is None else f"the data's centre {centre[0]:.2f}°E"
+        raise RulesError(
+            f"[output] crs = {choice}: the CGCS2000 3-degree zones cover 73.5°E–136.5°E, {where}",
+            fix="choose crs = project (or auto), or give a CRS code such as EPSG:32649",
+        )
+    return pyproj.CRS.from_epsg(gk + _GK3_ZONE_MINUS_CM if keyword == "CGCS2000-GK-zone" else gk)
+
+
+def output_crs(result: PlanResult) -> pyproj.CRS:
+    """The CRS plan.gpkg of ``result`` is written in (its rules' ``[output] crs``)."""
+    return resolve_output_crs(result.rules.output.crs, plan_crs(result), centre_lonlat(result))
+
+
+def _reprojected(
+    gdf: gpd.GeoDataFrame | None, source: pyproj.CRS, target: pyproj.CRS
+) -> gpd.GeoDataFrame | None:
+    """``gdf`` in ``target``; a layer without a CRS is taken to be in ``source`` (the plan's)."""
+    if gdf is None:
+        return None
+    if gdf.crs is None:
+        gdf = gdf.set_crs(source)
+    return gdf if pyproj.CRS.from_user_input(gdf.crs) == target else gdf.to_crs(target)
+
+
+def _metric_crs_of(meta: dict[str, Any], layers: dict[str, gpd.GeoDataFrame]) -> pyproj.CRS:
+    """The CRS a saved plan was computed in: ``meta.crs``, else (plans written without it) the
+    layers' own CRS when projected, else the metric CRS ``geo.crs`` chooses for the data."""
+    if meta.get("crs"):
+        return pyproj.CRS.from_user_input(meta["crs"])
+    crs = next((g.crs for g in layers.values() if g.crs is not None), None)
+    if crs is None:
+        raise InputError("the saved plan's layers have no CRS", fix="run 'schoolplan plan' again")
+    crs = pyproj.CRS.from_user_input(crs)
+    filled = [g for g in layers.values() if len(g) and g.crs is not None]
+    return crs if crs.is_projected or not filled else choose_metric_crs(filled[0])

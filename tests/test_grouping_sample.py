@@ -53,8 +53,9 @@ def test_written_plan_keeps_every_rule(project, tmp_path):
         pytest.skip(f"pipeline not complete: {exc}")
     outputs.write_plan(result, tmp_path)
     gpkg = tmp_path / "plan.gpkg"
-    groups = gpd.read_file(gpkg, layer="groups")
-    schools = gpd.read_file(gpkg, layer="schools")
+    # plan.gpkg is in the output CRS; distances are measured in the plan's metric CRS.
+    groups = gpd.read_file(gpkg, layer="groups").to_crs(layers.crs)
+    schools = gpd.read_file(gpkg, layer="schools").to_crs(layers.crs)
     for col in ("group_id", "group_reason"):
         schools[col] = schools[col].fillna("")
     # Schools the layout plan merges away do not take part in grouping (pipeline contract).

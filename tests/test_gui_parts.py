@@ -377,3 +377,11 @@ def test_coded_values_are_shown_in_the_vocabulary_words():
         assert labels["level"]["junior"] == LEVEL.label("junior", lang)
         assert labels["layout_status"]["to_merge"] == LAYOUT_STATUS.label("to_merge", lang)
         assert labels["group_role"]["core"] == GROUP_ROLE.label("core", lang)
+
+
+def test_every_rules_section_says_which_stages_it_makes_stale():
+    """Editing any section of the rules form must not fail for want of an entry."""
+    from app.gui.document import EDIT_EFFECTS
+    from planning.rules import SECTIONS
+
+    assert {f"rules:{s}" for s in SECTIONS} <= set(EDIT_EFFECTS)

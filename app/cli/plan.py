@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -24,7 +25,7 @@ from geo.project import CheckReport, ProjectConfig, load_layers, make_config
 from planning.figures import HEADLINE, plan_figures
 from planning.pipeline import PlanResult, run_plan
 from planning.project import load_rules_for
-from planning.rules import Rules, rules_to_toml
+from planning.rules import OUTPUT_CRS_KEYWORDS, Rules, rules_to_toml
 from store.plan import read_plan, write_plan
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -51,6 +52,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--paper", choices=("A3", "A4"), default="A3", help="paper size of map.png/map.pdf"
     )
     add_rule_flags(p)
+    _add_out_crs(p, "--output.crs")
     p.set_defaults(run=cmd_plan)
 
     p = sub.add_parser("rules", help="print the effective rules as TOML")
@@ -64,7 +66,22 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--formats", default="html,png,pdf,xlsx,docx")
     p.add_argument("--paper", choices=("A3", "A4"), default="A3")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
+    _add_out_crs(p)
     p.set_defaults(run=cmd_export)
+
+
+def _add_out_crs(p: argparse.ArgumentParser, same_as: str = "") -> None:
+    """``--out-crs``: the CRS of plan.gpkg (``[output] crs``); on ``plan`` it writes the same
+    setting as the generated rule flag ``same_as``."""
+    dest = "rule:output:crs" if same_as else "out_crs"
+    keywords = ", ".join(OUTPUT_CRS_KEYWORDS)
+    p.add_argument(
+        "--out-crs",
+        dest=dest,
+        metavar="CRS",
+        help=f"CRS of plan.gpkg: {keywords}, or a code like EPSG:4547"
+        + (f" (same as {same_as}; default auto)" if same_as else "; rewrites plan.gpkg in it"),
+    )
 
 
 def config_and_rules(args: argparse.Namespace) -> tuple[ProjectConfig, Rules]:
@@ -168,7 +185,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     result = read_plan(args.plan_dir)
     out = Path(args.out) if args.out else Path(args.plan_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files = export(result, out, formats(args.formats), args.paper, args.lang)
+    files: dict = {}
+    if args.out_crs is not None:
+        rules = result.rules.with_values({"output": {"crs": args.out_crs}}, where="--out-crs")
+        files.update(write_plan(dataclasses.replace(result, rules=rules), out))
+    files.update(export(result, out, formats(args.formats), args.paper, args.lang))
     for kind, path in files.items():
         print(f"{kind}: {path}")
     return EXIT_OK

@@ -36,7 +36,8 @@ STYLE_NAME = "SchoolPlan"
 # Layers with a style template in resources/qgis/<layer>.qml.
 STYLED_LAYERS = ("schools", "new_schools", "catchments", "groups", "demand", "boundary")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
-# Field aliases (zh, en): the sheets' headers, and the layers' own columns.
+# Field aliases (zh, en): the sheets' headers, and the layers' own columns. A name that means
+# different things in different layers ("name", "students", "unit_id") is in LAYER_FIELD_LABELS.
 FIELD_LABELS: dict[str, tuple[str, str]] = {
     **{c.key: (c.zh, c.en) for c in (*SCHOOL_COLS, *CATCH_COLS, *NEW_COLS)},
     "teachers": ("教师数", "Teachers"),
@@ -63,6 +64,23 @@ for _lv, _zh in (("primary", "小学"), ("junior", "初中"), ("senior", "高中
         f"distance_{_lv}_km": (f"{_zh}就学距离(公里)", f"{_lv.capitalize()} distance (km)"),
         f"status_{_lv}": (f"{_zh}就学状况", f"{_lv.capitalize()} status"),
     }
+LAYER_FIELD_LABELS: dict[str, dict[str, tuple[str, str]]] = {
+    "schools": {c.key: (c.zh, c.en) for c in SCHOOL_COLS},
+    "catchments": {c.key: (c.zh, c.en) for c in CATCH_COLS},
+    "new_schools": {c.key: (c.zh, c.en) for c in NEW_COLS},
+    "demand": {
+        "unit_id": ("人口单元编号", "Population unit id"),
+        "name": ("村(社区)名称", "Village / community"),
+    },
+    "boundary": {"name": ("行政区名称", "Area name")},
+}
+
+
+def field_labels(layer: str | None = None) -> dict[str, tuple[str, str]]:
+    """Field → (zh, en) alias in ``layer`` (the shared ones where the layer has none its own)."""
+    return {**FIELD_LABELS, **LAYER_FIELD_LABELS.get(layer or "", {})}
+
+
 # Coded fields shown as words (QGIS value maps).
 VALUE_MAPS: dict[str, Vocab] = {
     **CODES,
@@ -89,14 +107,15 @@ def _attr(text: str) -> str:
     return escape(text, {'"': "&quot;", "\n": "&#10;"})
 
 
-def fields_xml(columns: list[str], lang: str) -> str:
-    """QML aliases (Chinese, or English) and value maps for the layer's ``columns`` (in order,
-    without the geometry column; QGIS counts the GeoPackage fid as field 0)."""
+def fields_xml(columns: list[str], lang: str, layer: str | None = None) -> str:
+    """QML aliases (Chinese, or English) and value maps for the ``columns`` of ``layer`` (in
+    order, without the geometry column; QGIS counts the GeoPackage fid as field 0)."""
     k = 1 if lang == "en" else 0
+    labels = field_labels(layer)
     aliases = "".join(
-        f'<alias field="{_attr(c)}" index="{i}" name="{_attr(FIELD_LABELS[c][k])}"/>'
+        f'<alias field="{_attr(c)}" index="{i}" name="{_attr(labels[c][k])}"/>'
         for i, c in enumerate(columns)
-        if c in FIELD_LABELS
+        if c in labels
     )
     maps = []
     for c in columns:
@@ -142,13 +161,15 @@ def _util_rules(lang: str) -> tuple[str, str]:
     return "".join(rules), "".join(symbols)
 
 
-def _fields(lang: str, first_level: str, columns: list[str] | None = None) -> dict[str, str]:
+def _fields(
+    lang: str, first_level: str, columns: list[str] | None = None, layer: str | None = None
+) -> dict[str, str]:
     """Every template placeholder: symbol colours and shapes, and labels in ``lang``."""
     t = sym.texts(lang)
     first = sym.level_name(first_level, lang)
     util_rules, util_symbols = _util_rules(lang)
     fields = {
-        "fields": fields_xml(columns, lang) if columns else "",
+        "fields": fields_xml(columns, lang, layer) if columns else "",
         "util_rules": util_rules,
         "util_symbols": util_symbols,
         "label_level": _attr(f"{first}{t['zones']}" if lang != "en" else f"{first} {t['zones']}"),
@@ -158,6 +179,7 @@ def _fields(lang: str, first_level: str, columns: list[str] | None = None) -> di
         "label_core": _attr(sym.role_name("core", lang)),
         "label_to_merge": _attr(t["to_merge"]),
         "label_transitional": _attr(t["transitional"]),
+        "label_new": _attr(t["new_school"]),
         "new_color": _rgba(sym.NEW_COLOR),
         "over_fill": _rgba(sym.OVER_CAPACITY, 90),
         "over_line": _rgba(sym.OVER_CAPACITY),
@@ -188,7 +210,7 @@ def layer_qml(
     level the catchments style shows; ``columns``: the layer's fields (aliases, value maps)."""
     if layer not in STYLED_LAYERS:
         return None
-    return _template(layer).substitute(_fields(lang, first_level, columns))
+    return _template(layer).substitute(_fields(lang, first_level, columns, layer))
 
 
 def write_qgis_styles(gpkg: str | Path, result=None, *, lang: str = "zh") -> int:

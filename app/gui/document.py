@@ -34,6 +34,11 @@ EDIT_EFFECTS: dict[str, frozenset[str]] = {
     "rules:catchments": frozenset({"catchments"}),
     # The one cost model every engine measures with.
     "rules:distance": ALL_STAGES,
+    # The CRS plan.gpkg is written in: no stage computes with it.
+    "rules:output": frozenset(),
+    # Read when the layers are loaded (limits) or by the forecast and the year bar, not by a stage.
+    "rules:checks": frozenset(),
+    "rules:projection": frozenset(),
     "layers": ALL_STAGES,
     # Candidate sites feed new-school planning, whose new schools feed the later stages.
     "candidates": ALL_STAGES,

@@ -3,6 +3,8 @@
      zones of the other levels are filtered out, so the three levels never draw over each other
      (plan.gpkg holds one style per level; the first level's is the default). Zones are coloured
      by utilisation band ($util_rules, from resources/map/symbols.toml); over capacity hatched red.
+     The zones are no label obstacle: they cover the county, so as obstacles they pushed every
+     school's name off the map in QGIS.
      app/export/styles.py fills the $placeholders, joins the lines and drops this comment. -->
 <qgis version="3.28.0" styleCategories="Symbology|Labeling|Fields|Forms">
   <renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">
@@ -34,7 +36,7 @@
         <text-buffer bufferDraw="1" bufferSize="0.6" bufferColor="255,255,255,255"/>
       </text-style>
       <placement placement="1"/>
-      <rendering obstacle="1" displayAll="0"/>
+      <rendering obstacle="0" displayAll="0"/>
     </settings>
   </labeling>
   $fields

@@ -1,7 +1,8 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <!-- QGIS style of the plan.gpkg layer "schools" (app/export/styles.py fills the $placeholders,
      joins the lines and drops this comment). Schools by level: $label_* level names, $color_* / $shape_* from resources/map/symbols.toml;
-     cores get a black ring, schools to merge a dark-red cross, transitional schools an amber ring (the rules add up). -->
+     new schools the star of the new_schools layer (so it shows whichever layer is on top), cores get a black ring, schools to merge a dark-red
+     cross, transitional schools an amber ring (the rules add up). -->
 <qgis version="3.28.0" styleCategories="Symbology|Labeling|Fields|Forms">
   <renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">
     <rules key="root">
@@ -11,8 +12,21 @@
       <rule key="c" symbol="3" filter="&quot;group_role&quot; = 'core'" label="$label_core"/>
       <rule key="m" symbol="4" filter="&quot;layout_status&quot; = 'to_merge'" label="$label_to_merge"/>
       <rule key="t" symbol="5" filter="&quot;layout_status&quot; = 'transitional'" label="$label_transitional"/>
+      <rule key="n" symbol="6" filter="&quot;layout_status&quot; = 'new'" label="$label_new"/>
     </rules>
     <symbols>
+      <symbol type="marker" name="6" alpha="1" clip_to_extent="1" force_rhr="0">
+        <layer class="SimpleMarker" enabled="1" pass="0" locked="0">
+          <Option type="Map">
+            <Option type="QString" name="name" value="star"/>
+            <Option type="QString" name="color" value="$new_color"/>
+            <Option type="QString" name="size" value="5"/>
+            <Option type="QString" name="size_unit" value="MM"/>
+            <Option type="QString" name="outline_color" value="0,0,0,255"/>
+            <Option type="QString" name="outline_width" value="0.2"/>
+          </Option>
+        </layer>
+      </symbol>
       <symbol type="marker" name="3" alpha="1" clip_to_extent="1" force_rhr="0">
         <layer class="SimpleMarker" enabled="1" pass="0" locked="0">
           <Option type="Map">
