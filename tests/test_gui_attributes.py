@@ -195,3 +195,37 @@ def test_identify_every_layer(qtbot, mini):
     panel.shown = None
     shown = at(sx, sy, tol=5.0)
     assert shown is None or shown[0] not in ("schools", "new_schools")
+
+
+def test_candidates_and_roads_tables_and_identify(qtbot, mini):
+    import dataclasses
+
+    import geopandas as gpd
+    from shapely.geometry import LineString
+
+    from app.gui import commands
+
+    w, doc = mini, mini.doc
+    x, y = doc.school_xy(str(doc.layers.schools["school_id"].iloc[0]))
+    doc.undo_stack.push(commands.AddCandidate(doc, doc.candidate_template(x + 300, y, "junior")))
+    table = w.attributes.open("candidates")
+    assert table.model.rowCount() == 1
+    assert "候选点编号" in _headers(table)
+    level = table.model.columns.index("level")
+    assert table.proxy.index(0, level).data() == "初中"
+    doc.undo_stack.push(commands.AddCandidate(doc, doc.candidate_template(x - 300, y)))
+    assert table.model.rowCount() == 2  # refreshed with the layers
+    w.map.bridge.candidateClicked("C002")
+    assert w.identify.shown == ("candidates", 1)
+
+    road = LineString([(x - 5000, y + 2000), (x + 5000, y + 2000)])
+    roads = gpd.GeoDataFrame(
+        {"road_class": ["county"], "speed_kmh": [40.0]}, geometry=[road], crs=doc.layers.crs
+    )
+    doc.layers = dataclasses.replace(doc.layers, roads=roads)
+    t = w.attributes.open("roads")
+    assert _headers(t) == ["道路等级", "车速(公里/时)"]
+    lat, lng = doc.to_latlng(x + 1000, y + 2003)
+    w.identify_at(lat, lng, 10.0)
+    assert w.identify.shown == ("roads", 0)
+    assert w.identify.value("speed_kmh") == "40"
