@@ -145,12 +145,15 @@ class AttributeModel(QAbstractTableModel):
         frame = pd.DataFrame() if frame is None else frame
         self.geometry = (
             frame.geometry.reset_index(drop=True)
-            if isinstance(frame, gpd.GeoDataFrame) and frame.geometry.name in frame
+            if isinstance(frame, gpd.GeoDataFrame) and frame.active_geometry_name is not None
             else None
         )
-        geo = [c for c in frame.columns if isinstance(frame[c].dtype, gpd.array.GeometryDtype)]
-        geo += [c for c in frame.columns if c in _INTERNAL]
-        self.frame = pd.DataFrame(frame.drop(columns=geo)).reset_index(drop=True)
+        dropped = [
+            c
+            for c in frame.columns
+            if c in _INTERNAL or isinstance(frame[c].dtype, gpd.array.GeometryDtype)
+        ]
+        self.frame = pd.DataFrame(frame.drop(columns=dropped)).reset_index(drop=True)
         self.columns = list(self.frame.columns)
         self.endResetModel()
 
@@ -376,8 +379,10 @@ class AttributeDocks:
         return self.tables[key]
 
     def refresh(self) -> None:
+        """New data in the open tables (a closed one is refreshed when opened again)."""
         for key, table in self.tables.items():
-            table.set_frame(layer_frame(self.doc, key))
+            if self.docks[key].isVisible():
+                table.set_frame(layer_frame(self.doc, key))
 
     def chosen(self, key: str, row: int) -> None:
         """A row selected in a table: its feature marked on the map."""

@@ -242,8 +242,8 @@ class MainWindow(QMainWindow):
         self.map.bridge.candidateClickedOn.connect(self.identify_candidate)
         self.map.bridge.identifyRequested.connect(self.identify_at)
         self.layers_panel.attributesRequested.connect(self.attributes.open)
-        d.resultChanged.connect(self.attributes.refresh)
-        d.layersChanged.connect(self.attributes.refresh)
+        d.resultChanged.connect(self._refresh_attributes)
+        d.layersChanged.connect(self._refresh_attributes)
         self.map.bridge.mapClickedAt.connect(e.on_map_clicked)
         self.map.bridge.candidateClickedOn.connect(e.on_candidate_clicked)
         self.map.bridge.distanceMeasured.connect(e.on_measured)
@@ -280,6 +280,10 @@ class MainWindow(QMainWindow):
         return box
 
     # ================================================================== identify
+    def _refresh_attributes(self) -> None:
+        # A window method, not the helper's: Qt drops it with the window (see _connect).
+        self.attributes.refresh()
+
     def _identified(self, layer: str, row: int) -> None:
         self.identify.show_feature(layer, layer_frame(self.doc, layer), row)
         self.identify_dock.show()
