@@ -149,6 +149,7 @@ def test_identify_every_layer(qtbot, mini):
     w.map.bridge.schoolClicked(str(s["school_id"]), str(s["level"]))
     assert panel.shown == ("schools", 0) and w.identify_dock.isVisible()
     assert panel.value("name") == str(s["name"]) and panel.value("level") == "小学"
+    assert panel.value("src_row") is None  # bookkeeping, not shown
 
     def at(x: float, y: float, tol: float = 30.0):
         lat, lng = doc.to_latlng(x, y)

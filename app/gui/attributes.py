@@ -290,7 +290,9 @@ class IdentifyPanel(QWidget):
         self.shown = (layer, row)
         record = frame.iloc[row]
         fields = [
-            c for c in frame.columns if not isinstance(frame[c].dtype, gpd.array.GeometryDtype)
+            c
+            for c in frame.columns
+            if c not in _INTERNAL and not isinstance(frame[c].dtype, gpd.array.GeometryDtype)
         ]
         self.title.setText(data_layers().get(layer, layer))
         self.table.setRowCount(len(fields))
