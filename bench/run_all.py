@@ -38,6 +38,7 @@ SECTIONS = {
     "pipeline": "Whole plan on generated instances (issues 5 and 9)",
     "export": "Exports (issue 6)",
     "batch": "Batch: a whole province (issue 9)",
+    "gui": "Desktop window: drag-to-redrawn, re-plan after an edit (issue 18, informational)",
 }
 TIMEOUT_S = {"quick": 300, "full": 900}
 GB = 2**30
@@ -108,6 +109,12 @@ def section_siting(quick: bool) -> list[dict]:
 
 def section_export(quick: bool) -> list[dict]:
     return _module("export").run(quick)
+
+
+def section_gui(quick: bool) -> list[dict]:
+    # The window runs without a display in the section's own child process.
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    return _module("gui").run(quick)
 
 
 def section_catchments(quick: bool) -> list[dict]:

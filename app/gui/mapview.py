@@ -170,6 +170,12 @@ _BRIDGE_JS = r"""
         return window.spMeasureKm;
       };
       map.on("click", function (e) { if (measuring) spMeasureAdd(e.latlng.lat, e.latlng.lng); });
+      // Identify: where the planner clicked and 8 pixels in metres; the window finds the feature.
+      map.on("click", function (e) {
+        if (measuring || addMode) return;
+        var mpp = 40075016.686 * Math.cos(e.latlng.lat * Math.PI / 180) / Math.pow(2, map.getZoom() + 8);
+        bridge.identifyAt(e.latlng.lat, e.latlng.lng, 8 * mpp);
+      });
       window.spAddMode = function (on) {
         addMode = !!on; map.getContainer().style.cursor = on ? "crosshair" : "";
       };
@@ -257,6 +263,7 @@ class MapBridge(QObject):
     viewMoved = pyqtSignal(float, float, int)
     candidateClickedOn = pyqtSignal(str)  # candidate_id
     distanceMeasured = pyqtSignal(float)  # km so far on the ruler
+    identifyRequested = pyqtSignal(float, float, float)  # lat, lng, tolerance in metres
 
     @pyqtSlot(str, str, float, float)
     def schoolMoved(self, school_id: str, level: str, lat: float, lng: float) -> None:
@@ -273,6 +280,10 @@ class MapBridge(QObject):
     @pyqtSlot(str)
     def candidateClicked(self, candidate_id: str) -> None:
         self.candidateClickedOn.emit(candidate_id)
+
+    @pyqtSlot(float, float, float)
+    def identifyAt(self, lat: float, lng: float, tolerance_m: float) -> None:
+        self.identifyRequested.emit(lat, lng, tolerance_m)
 
     @pyqtSlot(str)
     def pageReady(self, info: str) -> None:
@@ -436,6 +447,11 @@ class MapView(QWebEngineView):
             self.page().runJavaScript(code + "\n;null;")
         else:
             self.page().runJavaScript(code, callback)
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """Keys of the layers the planner switched off."""
+        return frozenset(self._hidden)
 
     def set_visible(self, key: str, on: bool) -> None:
         (self._hidden.discard if on else self._hidden.add)(key)

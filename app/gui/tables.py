@@ -93,7 +93,7 @@ def table_columns() -> dict[str, list[tuple[str, str]]]:
     }
 
 
-def _fmt(col: str, value) -> str:
+def fmt_value(col: str, value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if isinstance(value, (bool, np.bool_)):
@@ -148,7 +148,7 @@ class FrameModel(QAbstractTableModel):
             if col == "member_ids" and self.id_names:
                 ids = [m.strip() for m in str(value).split(",") if m.strip()]
                 return "、".join(self.id_names.get(m, m) for m in ids)
-            text = _fmt(col, value)
+            text = fmt_value(col, value)
             return self.labels.get(col, {}).get(text, text) if isinstance(value, str) else text
         if role == Qt.ItemDataRole.UserRole:  # sort key
             if value is None or (isinstance(value, float) and math.isnan(value)):

@@ -28,6 +28,13 @@ from PyQt6.QtWidgets import (
 )
 
 from app.gui import actions as declared
+from app.gui.attributes import (
+    AttributeDocks,
+    IdentifyPanel,
+    feature_at,
+    hidden_data_layers,
+    layer_frame,
+)
 from app.gui.check_panel import CheckPanel
 from app.gui.dialogs import confirm_dialog, unsaved_dialog
 from app.gui.docio import DocumentIO
@@ -141,6 +148,11 @@ class MainWindow(QMainWindow):
         self.tech_log.setMaximumBlockCount(2000)
         self.bottom.addTab(self.tech_log, _tr("Technical log (English)"))
         self.bottom_dock = self._dock(_tr("Results"), self.bottom, "bottom", "results")
+        self.identify = IdentifyPanel(self.lang)
+        self.identify_dock = self._dock(_tr("Identify"), self.identify, "right", "identify")
+        self.tabifyDockWidget(self.rules_dock, self.identify_dock)
+        self.rules_dock.raise_()
+        self.attributes = AttributeDocks(self, self.doc, self.map, self.lang)
         self.status_text = QLabel()
         self.search = SearchBox(self.lang)
         self.resizeDocks([self.layers_dock, self.rules_dock], [240, 320], Qt.Orientation.Horizontal)
@@ -181,7 +193,13 @@ class MainWindow(QMainWindow):
             self.new_level.addItem(LEVEL.label(lv, self.lang), lv)
         docks = [
             d.toggleViewAction()
-            for d in (self.layers_dock, self.summary_dock, self.rules_dock, self.bottom_dock)
+            for d in (
+                self.layers_dock,
+                self.summary_dock,
+                self.rules_dock,
+                self.identify_dock,
+                self.bottom_dock,
+            )
         ]
         for menu in declared.MENUS:
             declared.fill(self.menuBar().addMenu(menu.text(self.lang)), menu, a, self.lang,
@@ -219,6 +237,13 @@ class MainWindow(QMainWindow):
         d.schoolMoved.connect(self._on_school_moved)
         self.map.bridge.moved.connect(e.on_school_dragged)
         self.map.bridge.clicked.connect(e.on_map_school_clicked)
+        self.map.bridge.clicked.connect(self.identify_school)
+        self.map.bridge.clicked.connect(self.attributes.school_clicked)
+        self.map.bridge.candidateClickedOn.connect(self.identify_candidate)
+        self.map.bridge.identifyRequested.connect(self.identify_at)
+        self.layers_panel.attributesRequested.connect(self.attributes.open)
+        d.resultChanged.connect(self._refresh_attributes)
+        d.layersChanged.connect(self._refresh_attributes)
         self.map.bridge.mapClickedAt.connect(e.on_map_clicked)
         self.map.bridge.candidateClickedOn.connect(e.on_candidate_clicked)
         self.map.bridge.distanceMeasured.connect(e.on_measured)
@@ -253,6 +278,45 @@ class MainWindow(QMainWindow):
         box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         box.open()
         return box
+
+    # ================================================================== identify
+    def _refresh_attributes(self) -> None:
+        # A window method, not the helper's: Qt drops it with the window (see _connect).
+        self.attributes.refresh()
+
+    def _identified(self, layer: str, row: int) -> None:
+        self.identify.show_feature(layer, layer_frame(self.doc, layer), row)
+        self.identify_dock.show()
+        self.identify_dock.raise_()
+
+    def identify_at(self, lat: float, lng: float, tolerance_m: float) -> None:
+        """A click on the map: the attributes of the feature under it (shown layers only)."""
+        if self.doc.layers is None:
+            return
+        hidden = hidden_data_layers(self.map.listed_layers(), self.map.hidden)
+        hit = feature_at(self.doc, *self.doc.to_metric(lat, lng), tolerance_m, skip=hidden)
+        if hit is not None:
+            self._identified(*hit)
+
+    def identify_school(self, school_id: str, level: str) -> None:
+        for layer in ("schools", "new_schools"):
+            frame = layer_frame(self.doc, layer)
+            if frame is None or "school_id" not in frame:
+                continue
+            hit = frame["school_id"].astype(str).eq(str(school_id))
+            if "level" in frame:
+                hit &= frame["level"].astype(str).eq(str(level))
+            rows = hit.to_numpy().nonzero()[0]
+            if len(rows):
+                self._identified(layer, int(rows[0]))
+                return
+
+    def identify_candidate(self, candidate_id: str) -> None:
+        frame = layer_frame(self.doc, "candidates")
+        if frame is not None and "candidate_id" in frame:
+            rows = frame["candidate_id"].astype(str).eq(str(candidate_id)).to_numpy().nonzero()[0]
+            if len(rows):
+                self._identified("candidates", int(rows[0]))
 
     def _record_error(self, text: str) -> None:
         self.last_error = text
