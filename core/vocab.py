@@ -692,6 +692,29 @@ FIGURE = _v(
     Term("oversized_after", "大班额学校(规划后)", "Schools with oversized classes (after)"),
 )
 
+# ---- the output CRS keywords (planning.rules OutputParams.crs; any CRS code is accepted too) ----
+OUTPUT_CRS = _v(
+    "output_crs",
+    T(
+        "auto",
+        "中国境内数据用 CGCS2000 3度带高斯-克吕格投影,其他用计算坐标系",
+        "CGCS2000 3-degree Gauss–Krüger zone for data in China, else the project CRS",
+    ),
+    T("project", "计算坐标系(项目坐标系或 WGS 84 UTM)", "the metric CRS the plan is computed in"),
+    T("CGCS2000", "CGCS2000 经纬度 (EPSG:4490)", "CGCS2000 longitude/latitude (EPSG:4490)"),
+    T(
+        "CGCS2000-GK",
+        "CGCS2000 3度带,中央经线表示,无带号 (EPSG:4534–4554)",
+        "CGCS2000 3-degree GK zone 'CM nnnE', no zone prefix (EPSG:4534–4554)",
+    ),
+    T(
+        "CGCS2000-GK-zone",
+        "CGCS2000 3度带,横坐标带带号 (EPSG:4513–4533)",
+        "CGCS2000 3-degree GK zone with the zone number in the easting (EPSG:4513–4533)",
+    ),
+    T("WGS84", "WGS 84 经纬度 (EPSG:4326)", "WGS 84 longitude/latitude (EPSG:4326)"),
+)
+
 # ---- end of the table ----
 # Every module-level Vocab above, by name: declaring a vocabulary is enough to register it.
 VOCABS: dict[str, Vocab] = {v.name: v for v in list(globals().values()) if isinstance(v, Vocab)}

@@ -19,7 +19,7 @@ import pyproj
 
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
-from core.vocab import LEVEL, LEVELS, PAIRING_FORM  # noqa: F401  (LEVELS re-exported for the engines)
+from core.vocab import LEVEL, LEVELS, OUTPUT_CRS, PAIRING_FORM  # noqa: F401  (LEVELS re-exported for the engines)
 from geo.plausibility import PlausibilityParams
 from geo.roads import SNAP_MAX_M
 from planning.projection.params import ProjectionParams
@@ -847,17 +847,7 @@ class DistanceParams:
 
 
 # Output CRS keywords (case-insensitive) of [output] crs; any other value is a CRS pyproj reads.
-OUTPUT_CRS_KEYWORDS: dict[str, tuple[str, str]] = {
-    "auto": ("中国境内数据用 CGCS2000 3度带高斯-克吕格投影,其他用计算坐标系",
-             "CGCS2000 3-degree Gauss–Krüger zone for data in China, else the project CRS"),
-    "project": ("计算坐标系(项目坐标系或 WGS 84 UTM)", "the metric CRS the plan is computed in"),
-    "CGCS2000": ("CGCS2000 经纬度 (EPSG:4490)", "CGCS2000 longitude/latitude (EPSG:4490)"),
-    "CGCS2000-GK": ("CGCS2000 3度带,中央经线表示,无带号 (EPSG:4534–4554)",
-                    "CGCS2000 3-degree GK zone 'CM nnnE', no zone prefix (EPSG:4534–4554)"),
-    "CGCS2000-GK-zone": ("CGCS2000 3度带,横坐标带带号 (EPSG:4513–4533)",
-                         "CGCS2000 3-degree GK zone with the zone number in the easting (EPSG:4513–4533)"),
-    "WGS84": ("WGS 84 经纬度 (EPSG:4326)", "WGS 84 longitude/latitude (EPSG:4326)"),
-}  # fmt: skip
+OUTPUT_CRS_KEYWORDS: dict[str, tuple[str, str]] = {t.code: (t.zh, t.en) for t in OUTPUT_CRS.terms}
 
 
 def output_crs_keyword(value: str) -> str | None:

@@ -108,7 +108,10 @@ def code_words(texts: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
 
     from core.vocab import VOCABS
 
-    codes = {c for v in VOCABS.values() for c in v.codes if c} | {"False", "True", "None", "nan"}
+    # Codes that are their own Chinese labels too (a CRS's name is written so in Chinese text).
+    names = {c for v in VOCABS.values() for c in v.codes if c and c in v.label(c, "zh")}
+    codes = {c for v in VOCABS.values() for c in v.codes if c} - names
+    codes |= {"False", "True", "None", "nan"}
     hits = []
     for where, text in texts:
         for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):

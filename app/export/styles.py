@@ -56,6 +56,26 @@ FIELD_LABELS: dict[str, tuple[str, str]] = {
     "town": ("乡镇(街道)", "Township"),
     "rule": ("规划依据", "Rule"),
     "rule_en": ("规划依据(英文)", "Rule (English)"),
+    # the present (planning.present), the zone reason and the group's figures (planning.figures)
+    "students_per_class": ("现状班额(人/班)", "Pupils per class (present)"),
+    "utilization_now": ("现状学位利用率", "Utilisation (present)"),
+    "over_capacity": ("现状超出学位", "Over capacity (present)"),
+    "oversized_class": ("现状大班额", "Oversized classes (present)"),
+    "over_max_students": ("现状超规模", "Over the size limit (present)"),
+    "junior_short": ("所在乡镇初中不足", "Township short of junior classes"),
+    "zone_reason": ("无学区原因", "Why no zone"),
+    "zone_reason_en": ("无学区原因(英文)", "Why no zone (English)"),
+    "zone_reason_code": ("无学区原因代码", "Why no zone (code)"),
+    "funding_source": ("出资", "Paid by"),
+    "core_outflow_min": ("核心校年度输出教师不少于(人)", "Core's teachers sent out / year, min"),
+    "new_school_backbone_min": (
+        "新建学校骨干教师不少于(人)",
+        "Backbone teachers for new schools, min",
+    ),
+    "start_year": ("结对起始年份", "Pairing start year"),
+    "end_year": ("结对结束年份", "Pairing end year"),
+    "capacity_assumed": ("学位数为估计值", "Capacity assumed"),
+    "affiliation": ("隶属", "Affiliation"),
 }
 for _lv, _zh in (("primary", "小学"), ("junior", "初中"), ("senior", "高中")):
     FIELD_LABELS |= {
@@ -63,6 +83,11 @@ for _lv, _zh in (("primary", "小学"), ("junior", "初中"), ("senior", "高中
         f"school_id_{_lv}": (f"{_zh}就读学校", f"{_lv.capitalize()} school"),
         f"distance_{_lv}_km": (f"{_zh}就学距离(公里)", f"{_lv.capitalize()} distance (km)"),
         f"status_{_lv}": (f"{_zh}就学状况", f"{_lv.capitalize()} status"),
+        f"feeder_{_lv}": (f"{_zh}成员校生源", f"{_lv.capitalize()} at a member school"),
+        f"unserved_pupils_{_lv}": (
+            f"{_zh}无学位学生",
+            f"{_lv.capitalize()} pupils without a place",
+        ),
     }
 LAYER_FIELD_LABELS: dict[str, dict[str, tuple[str, str]]] = {
     "schools": {c.key: (c.zh, c.en) for c in SCHOOL_COLS},

@@ -30,7 +30,17 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from core.vocab import MODE, PAIRING_FORM, PATTERN, QUALITY, RULE_CHOICE, VOCABS, Term, Vocab
+from core.vocab import (
+    MODE,
+    OUTPUT_CRS,
+    PAIRING_FORM,
+    PATTERN,
+    QUALITY,
+    RULE_CHOICE,
+    VOCABS,
+    Term,
+    Vocab,
+)
 from planning.rules import SECTION_LABELS, Rules, iter_specs
 
 
@@ -40,6 +50,8 @@ def _tr(text: str) -> str:
 
 # Parameters holding a comma-separated list of codes (an order of priority).
 LIST_VOCABS: dict[str, Vocab] = {"pattern_priority": PATTERN}
+# Free-text parameters with named values to pick from (the rest typed in as they are).
+SUGGEST_VOCABS: dict[str, Vocab] = {"crs": OUTPUT_CRS}
 
 
 def choice_vocab(choices: tuple[str, ...]) -> Vocab:
@@ -190,6 +202,13 @@ class RulesForm(QWidget):
             return box
         if spec.name in LIST_VOCABS:
             return CodeList(LIST_VOCABS[spec.name], self.lang)
+        if spec.name in SUGGEST_VOCABS:
+            # Named choices shown in words, and any other text (e.g. a CRS code) typed in.
+            box = QComboBox()
+            box.setEditable(True)
+            for term in SUGGEST_VOCABS[spec.name].terms:
+                box.addItem(SUGGEST_VOCABS[spec.name].label(term.code, self.lang), term.code)
+            return box
         if spec.kind is int:
             box = QSpinBox()
             box.setRange(int(info.lo if info.lo is not None else -(10**9)),
@@ -219,6 +238,12 @@ class RulesForm(QWidget):
             _, editor = self.editors[(section, spec.name)]
             if isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
+            elif isinstance(editor, QComboBox) and editor.isEditable():
+                at = editor.findData(str(value))
+                if at >= 0:
+                    editor.setCurrentIndex(at)
+                else:
+                    editor.setEditText(str(value))
             elif isinstance(editor, QComboBox):
                 editor.setCurrentIndex(max(0, editor.findData(str(value))))
             elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
@@ -232,6 +257,9 @@ class RulesForm(QWidget):
         _, editor = self.editors[(section, name)]
         if isinstance(editor, QCheckBox):
             return editor.isChecked()
+        if isinstance(editor, QComboBox) and editor.isEditable():
+            at = editor.findText(editor.currentText())
+            return editor.itemData(at) if at >= 0 else editor.currentText().strip()
         if isinstance(editor, QComboBox):
             return editor.currentData()
         if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
