@@ -17,6 +17,7 @@ from typing import Any
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
 from core.vocab import LEVEL, LEVELS  # noqa: F401  (LEVELS re-exported for the engines)
+from planning.data_rules import DataParams
 from planning.projection.params import ProjectionParams
 
 LEVEL_ZH = LEVEL.labels("zh")
@@ -689,6 +690,7 @@ SECTIONS: dict[str, type] = {
     "catchments": CatchmentParams,
     "distance": DistanceParams,
     "projection": ProjectionParams,
+    "data": DataParams,
 }
 SECTION_LABELS = {
     "standards": ("办学标准", "Standards"),
@@ -697,6 +699,7 @@ SECTION_LABELS = {
     "catchments": ("学区划片", "Catchments"),
     "distance": ("距离", "Distance"),
     "projection": ("学龄人口预测与分期", "Projection and phasing"),
+    "data": ("输入数据假设", "Input data assumptions"),
 }
 # Settings that moved to another section: (old section, name) -> (section, name). Rules files,
 # scenarios and summary.json written before the move still read.
@@ -740,6 +743,7 @@ class Rules:
     catchments: CatchmentParams = field(default_factory=CatchmentParams)
     distance: DistanceParams = field(default_factory=DistanceParams)
     projection: ProjectionParams = field(default_factory=ProjectionParams)
+    data: DataParams = field(default_factory=DataParams)
 
     def with_values(self, values: dict[str, dict[str, Any]], where: str = "rules") -> Rules:
         """A copy with ``{section: {name: value}}`` applied, every value checked; settings

@@ -22,7 +22,7 @@ from app.export import export_all
 from core.errors import Problem
 from geo.project import CheckReport, ProjectConfig, load_layers, make_config
 from planning.pipeline import PlanResult, run_plan
-from planning.project import load_rules_for
+from planning.project import load_options, load_rules_for
 from planning.rules import Rules, rules_to_toml
 from store.plan import read_plan, write_plan
 
@@ -113,7 +113,7 @@ def print_report(report: CheckReport, lang: str = "zh", stream: TextIO | None = 
 
 def cmd_check(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
-    layers, report = load_layers(cfg, rules.standards)
+    layers, report = load_layers(cfg, rules.standards, load_options(rules))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -136,7 +136,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
     progress = TerminalProgress()
     progress.update(0.0, "读取并检查图层 / reading and checking layers")
-    layers, report = load_layers(cfg, rules.standards)
+    layers, report = load_layers(cfg, rules.standards, load_options(rules))
     if not report.usable:
         print_report(report, args.lang, stream=sys.stderr)
         return EXIT_UNUSABLE
