@@ -540,6 +540,12 @@ def normalise_schools(
             if c in cols
             else np.nan
         )
+    if "students" in cols:
+        # A blank count of pupils is read as none: say so row by row, it may be an oversight.
+        report_rows(problems, out["students"].isna() & raw[cols["students"]].isna(), rows,
+                    "number of pupils is missing: taken as 0", fix="fill in the pupils",
+                    code="missing_value", where={**where, "column": cols["students"]},
+                    severity="warning")  # fmt: skip
     for c in ("quality", "location", "status", "ownership", "school_type"):
         out[c] = _categorical("schools", c, raw, cols, src, rows, problems=problems)
     out["src_row"] = rows
@@ -671,7 +677,7 @@ def assume_capacity(out: pd.DataFrame, sizes: pd.Series, assumed: AssumedCapacit
     todo = out["capacity"].isna() & out["classes"].isna()
     if not todo.any():
         return
-    students = out.loc[todo, "students"]
+    students = out.loc[todo, "students"].round()  # as the counts are kept below
     default = out.loc[todo, "level"].map(assumed.default).astype(float)
     cap = np.ceil(students * assumed.per_student).where(students > 0, default)
     out.loc[todo, "capacity"] = cap

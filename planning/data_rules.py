@@ -84,6 +84,7 @@ class DataParams:
         1.1,
         zh="按在校生推算学位的倍数",
         en="Places per pupil when only pupils are known",
+        unit="学位/生",
         lo=1.0,
         hi=3.0,
         source=_LOCAL,

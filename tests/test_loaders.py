@@ -300,13 +300,15 @@ def test_explicit_column_mapping_in_project_toml(tmp_path, county):
     assert_mini_schools(layers, first_row=2)
     assert not [p for p in report.problems if p.code == "unused_columns"]
 
-    # Without the mapping the same file is refused, naming what is missing.
+    # Without the mapping the same file is refused for want of levels, the one column
+    # nothing can stand in for (ids come from rows, capacity is assumed), naming the column.
     spec["schools"].pop("columns")
     toml.write_text(builders.project_toml(spec), encoding="utf-8")
     layers, report = load_layers(make_config(toml), Rules().standards)
     assert layers is None
-    missing = {p.column for p in report.errors if p.code == "missing_column"}
-    assert missing == {"school_id", "name", "level", "classes", "students"}
+    missing = [p for p in report.errors if p.code == "missing_column"]
+    assert [p.column for p in missing] == ["level"]
+    assert "学段" in missing[0].fix and "primary (小学)" in missing[0].fix
 
 
 def test_mapping_wins_over_recognised_heading(tmp_path, county):

@@ -148,6 +148,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         "project_file": str(cfg.path) if cfg.path else "",
         "lang": args.lang,
     }
+    notes = data_notes(report)
+    if notes:  # only then: complete data keeps its summary.json as it was
+        meta["data_notes"] = notes
     result = run_plan(layers, rules, progress=progress, meta=meta)
     out = Path(args.out) if args.out else _default_out(cfg)
     files = write_plan(result, out)
@@ -157,6 +160,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     progress.close()
     _print_summary(result, files, args.lang)
     return EXIT_OK
+
+
+# Assumptions loading made that change what the plan means: repeated in summary.json and at
+# the end of the run, not only among the warnings.
+NOTE_CODES = ("no_population", "capacity_assumed", "needs_attributes", "raster_population")
+
+
+def data_notes(report: CheckReport) -> list[str]:
+    return [p.problem for p in report.problems if p.code in NOTE_CODES]
 
 
 def export(result: PlanResult, out: Path, wanted: tuple[str, ...], paper: str, lang: str) -> dict:
@@ -196,6 +208,8 @@ def _print_summary(result: PlanResult, files: dict, lang: str) -> None:
                 f"  {level}: students {figs.get('students', 0):,.0f}, unserved {figs.get('unserved', 0):,.0f}, "
                 f"too far {figs.get('too_far', 0):,.0f}, mean {figs.get('mean_km', figs.get('mean_distance_km', 0)) or 0:.2f} km"
             )
+    for note in result.meta.get("data_notes", []):
+        print(f"  {'注意' if zh else 'note'}: {note}")
     print("输出文件:" if zh else "Files written:")
     for kind, path in files.items():
         print(f"  {kind}: {path}")

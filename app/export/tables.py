@@ -354,7 +354,8 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
                 sf[col] = sf[f"{col}_en"]
     cap = pd.to_numeric(sf["capacity"], errors="coerce")
     sf["utilization"] = pd.to_numeric(sf["students"], errors="coerce") / cap.where(cap > 0)
-    _sheet(wb, "schools", SCHOOL_COLS, sf, lang)
+    assumed = (Col("capacity_assumed", "学位为假定值", "Capacity assumed", width=10, codes="bool"),)
+    _sheet(wb, "schools", SCHOOL_COLS + (assumed if "capacity_assumed" in sf else ()), sf, lang)
 
     path = Path(path)
     wb.save(path)
