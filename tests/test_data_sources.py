@@ -74,7 +74,7 @@ def test_plan_without_population_uses_a_uniform_grid_and_says_so(tmp_path, capsy
 
 def test_plan_from_a_tiny_population_raster_keeps_the_total(tmp_path):
     # 20 × 20 pixels of 0.01° over the test county's box, 7 people on each.
-    lon0, lat0, lon1, lat1 = 111.50, 25.40, 111.70, 25.60
+    lon0, lat1 = 111.50, 25.60  # the north-west corner
     people = np.full((20, 20), 7.0)
     tif = _raster(tmp_path / "pop.tif", people, lon0, lat1, 0.01)
     args = ["--schools", str(_schools_file(tmp_path)), "--boundary", str(_boundary_file(tmp_path))]
