@@ -18,6 +18,7 @@ import shapely
 from core.errors import Problem
 from core.validate import duplicates, numeric_column, report_rows
 from core.vocab import LEVELS
+from core.vocab import normal_key as _key
 from geo.columns import (
     COLUMNS,
     COMBINED_LEVELS,
@@ -112,6 +113,7 @@ def map_columns(
         matched = match_column(kind, canonical, headings)
         if matched is not None:
             found[canonical] = matched
+    _by_values(kind, raw, headings, found, src, problems)
     for canonical in REQUIRED[kind]:
         if canonical not in found and canonical not in src.columns:
             aliases = " / ".join(COLUMNS[kind][canonical][:5])
@@ -140,6 +142,61 @@ def map_columns(
     return found
 
 
+def _parse_share(values: pd.Series, table: dict[str, tuple[str, ...]]) -> float:
+    """Share of the distinct non-blank cells of ``values`` that are spellings in ``table``."""
+    cells = {str(v).strip() for v in values.dropna().unique()[:200]} - {""}
+    if not cells:
+        return 1.0
+    return sum(normalise_value(table, c) is not None for c in cells) / len(cells)
+
+
+def _by_values(
+    kind: str,
+    raw: pd.DataFrame,
+    headings: list[str],
+    found: dict[str, str],
+    src: LayerSource,
+    problems: list[Problem],
+) -> None:
+    """Recognise coded columns by their values as well as their headings: a heading taken for
+    a field whose values it does not hold is let go (a ``Status`` column of ELEM/MS/HS), and a
+    field still missing takes the column whose values are its spellings."""
+    coded = [c for (k, c) in VALUE_TABLES if k == kind]
+    for canonical in coded:
+        heading = found.get(canonical)
+        if heading is None or canonical in src.columns:
+            continue
+        other = [c for c in coded if c != canonical]
+        if _parse_share(raw[heading], VALUE_TABLES[(kind, canonical)]) < 0.5 and any(
+            _parse_share(raw[heading], VALUE_TABLES[(kind, c)]) >= 0.8 for c in other
+        ):  # another field's values under this heading: leave it to that field
+            del found[canonical]
+    for canonical in coded:
+        if canonical in found or canonical in src.columns:
+            continue
+        table = VALUE_TABLES[(kind, canonical)]
+        taken = set(found.values())
+        for h in headings:
+            if h in taken or raw[h].dropna().astype(str).str.strip().eq("").all():
+                continue
+            if _parse_share(raw[h], table) >= 0.8 and not _is_numeric(raw[h]):
+                found[canonical] = h
+                problems.append(
+                    Problem(
+                        f"column '{h}' holds {canonical} values: read as {canonical}",
+                        fix=f'if not, map the right column: [layers.{src.key}.columns] {canonical} = "..."',
+                        severity="info",
+                        code="column_by_values",
+                        **_where(src),
+                    )
+                )
+                break
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    return bool(pd.to_numeric(values.dropna(), errors="coerce").notna().all())
+
+
 def _categorical(
     kind: str,
     canonical: str,
@@ -155,12 +212,18 @@ def _categorical(
     if canonical not in cols:
         return pd.Series(default, index=raw.index, dtype=object)
     values = raw[cols[canonical]]
-    out = values.map(_once_per_value(lambda v: normalise_value(table, v)))
+    # The project's own words first ([layers.X.values]), then the vocabulary's spellings.
+    own = {_key(k): v for k, v in src.values.get(canonical, {}).items()}
+    out = values.map(
+        _once_per_value(lambda v: normalise_value(table, own.get(_key(v), v) if own else v))
+    )
     blank = values.isna() | (values.astype(str).str.strip() == "")
     unknown = out.isna() & ~blank
     where = {**_where(src), "column": cols[canonical]}
     report_rows(problems, unknown, rows, lambda i: f"'{values.iloc[i]}' is not a known {canonical} value",
-                fix=f"use one of: {accepted(table)}", code="unknown_value", where=where)  # fmt: skip
+                fix=f"use one of: {accepted(table)}; or map your word in project.toml: "
+                f'[layers.{src.key}.values] {canonical} = {{"your word" = "..."}}',
+                code="unknown_value", where=where)  # fmt: skip
     if blank.any() and default == "":
         out = out.where(~blank, default)  # blank means "any" / unknown here, not a mistake
     elif blank.any() and default is not None:

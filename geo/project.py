@@ -25,6 +25,7 @@ from geo.layers import LAYER_KEYS, LAYER_ZH, OPTIONAL_LAYERS, Layers, LayerSourc
 from geo.osm import roads_from_osm, schools_from_osm
 from geo.raster import population_from_raster
 from geo.read import PendingLayer, as_frame, gc_paused, read_layer
+from geo.rowfilter import keep_rows
 
 SAMPLE_PROJECT = Path(__file__).resolve().parents[1] / "sample_maps" / "daoxian"
 COORD_SYSTEMS = ("wgs84", "gcj02", "bd09")
@@ -131,12 +132,23 @@ def parse_layer_arg(key: str, text: str, base: Path | None = None) -> LayerSourc
 
 
 PROJECT_KEYS = ("name", "name_en", "crs", "rules")
-LAYER_SPEC_KEYS = ("file", "layer", "columns", "x", "y", "coords", "crs", "sheet")
+LAYER_SPEC_KEYS = (
+    "file",
+    "layer",
+    "columns",
+    "x",
+    "y",
+    "coords",
+    "crs",
+    "sheet",
+    "values",
+    "where",
+)
 
 
 def read_project_file(path: Path) -> ProjectConfig:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(project_text(path.read_bytes()))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ProjectError(
             f"{path}: not valid TOML ({exc})", fix="compare with sample_maps/daoxian/project.toml"
@@ -172,6 +184,9 @@ def read_project_file(path: Path) -> ProjectConfig:
             )
         _known_keys(path, f"[layers.{key}]", spec, LAYER_SPEC_KEYS)
         columns = _table(path, f"[layers.{key}.columns]", spec.get("columns", {}))
+        values = _table(path, f"[layers.{key}.values]", spec.get("values", {}))
+        for name, table in values.items():
+            _table(path, f"[layers.{key}.values] {name}", table)
         coords = str(spec.get("coords", "wgs84")).lower()
         if coords not in COORD_SYSTEMS:
             raise ProjectError(
@@ -188,8 +203,19 @@ def read_project_file(path: Path) -> ProjectConfig:
             coords=coords,
             crs=_opt_str(spec.get("crs")),
             sheet=_opt_str(spec.get("sheet")),
+            values={str(f): {str(k): str(v) for k, v in t.items()} for f, t in values.items()},
+            where=_opt_str(spec.get("where")),
         )
     return cfg
+
+
+def project_text(raw: bytes) -> str:
+    """The text of a project file: UTF-8 with or without a byte-order mark (Notepad writes
+    one), else GBK (a Chinese Windows editor's default)."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("gbk")
 
 
 def _table(path: Path, name: str, value: object) -> dict[str, Any]:
@@ -262,6 +288,7 @@ def _load_layers(
     metric = {k: g.to_crs(crs) if g.crs is not None else as_frame(g) for k, g in raw.items()}
     for k in metric:
         metric[k].attrs.update(raw[k].attrs)
+    metric = _filtered(metric, cfg.sources, problems)
     found = _normalise(metric, cfg.sources, Normalising(standards, options, problems))
     for name, gdf in found.items():
         if gdf is not None and name != "boundary":
@@ -352,6 +379,36 @@ def _metric_crs(
                 )
             )
         return None
+
+
+def _filtered(
+    metric: dict[str, gpd.GeoDataFrame], src: dict[str, LayerSource], problems: list[Problem]
+) -> dict[str, gpd.GeoDataFrame]:
+    """Each layer with ``where`` set reduced to the rows it keeps (row numbers kept)."""
+    out = dict(metric)
+    for key, gdf in metric.items():
+        text = src[key].where
+        if not text:
+            continue
+        try:
+            keep = keep_rows(gdf, text)
+        except InputError as exc:
+            problems.append(Problem(exc.message, fix=exc.fix, code="bad_where", **_where(src[key])))
+            continue
+        rows = checks.row_numbers(gdf)
+        kept = gdf[keep]
+        kept.attrs.update(gdf.attrs)
+        kept.attrs["row_numbers"] = tuple(int(r) for r in rows[keep])
+        problems.append(
+            Problem(
+                f"where = {text!r} keeps {int(keep.sum())} of {len(gdf)} rows",
+                severity="info",
+                code="where",
+                **_where(src[key]),
+            )
+        )
+        out[key] = kept
+    return out
 
 
 @dataclass(frozen=True)

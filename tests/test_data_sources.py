@@ -18,7 +18,9 @@ from rasterio.transform import from_origin
 from shapely.geometry import GeometryCollection, Point, box
 
 from app.cli import main
+from core.errors import InputError
 from geo.project import LoadOptions, load_layers, make_config
+from geo.rowfilter import keep_rows
 from planning.rules import Rules
 from tests import builders
 
@@ -283,3 +285,88 @@ def test_a_school_stored_as_a_geometry_collection_is_reduced_to_its_point(tmp_pa
     assert set(layers.schools.geom_type) == {"Point"}
     first = layers.schools[layers.schools["src_row"] == 1].to_crs(4326).geometry.iloc[0]
     assert first.distance(Point(p.x, p.y)) < 1e-9
+
+
+def test_old_binary_xls_reads(tmp_path):
+    """tests/data/schools.xls: saved by LibreOffice as Excel 97-2003 (BIFF8)."""
+    xls = Path(__file__).parent / "data" / "schools.xls"
+    cfg = make_config(None, {"schools": str(xls), "boundary": str(_boundary_file(tmp_path))})
+    layers, report = load_layers(cfg, Rules().standards)
+    assert report.usable, report.problems
+    assert layers.schools["name"].tolist() == ["甲小学", "乙中学"]
+    assert layers.schools["classes"].tolist() == [12, 18]
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk"])
+def test_project_toml_with_a_bom_or_in_gbk(tmp_path, encoding):
+    builders.boundary().to_file(tmp_path / "b.gpkg", layer="boundary")
+    text = '[project]\nname = "道县"\n[layers.boundary]\nfile = "b.gpkg"\n'
+    (tmp_path / "project.toml").write_bytes(text.encode(encoding))
+    cfg = make_config(tmp_path / "project.toml")
+    assert cfg.name == "道县" and cfg.sources["boundary"].file == tmp_path / "b.gpkg"
+
+
+def test_data_on_the_second_sheet_is_found_and_named(tmp_path):
+    xlsx = tmp_path / "schools.xlsx"
+    data = pd.DataFrame(
+        {"学校名称": ["甲"], "经度": [111.55], "纬度": [25.45], "学段": ["小学"], "班级数": [6]}
+    )
+    with pd.ExcelWriter(xlsx) as w:
+        pd.DataFrame({"说明": ["本表由教育局提供"]}).to_excel(w, sheet_name="说明", index=False)
+        data.to_excel(w, sheet_name="学校", index=False)
+    b = str(_boundary_file(tmp_path))
+    layers, report = load_layers(make_config(None, {"schools": str(xlsx), "boundary": b}),
+                                 Rules().standards)  # fmt: skip
+    assert report.usable and layers.schools["name"].tolist() == ["甲"]
+    # No coordinates on any sheet: the message names the sheet it read and its headings.
+    with pd.ExcelWriter(xlsx) as w:
+        pd.DataFrame().to_excel(w, sheet_name="封面", index=False)
+        data.drop(columns=["经度", "纬度"]).to_excel(w, sheet_name="学校", index=False)
+    _, report = load_layers(make_config(None, {"schools": str(xlsx), "boundary": b}),
+                            Rules().standards)  # fmt: skip
+    msg = next(p.problem for p in report.errors if p.code == "unreadable")
+    assert "sheet '学校'" in msg and "学校名称" in msg
+
+
+def test_values_in_the_data_s_words_and_rows_kept_by_where(tmp_path):
+    builders.boundary().to_file(tmp_path / "b.gpkg", layer="boundary")
+    pd.DataFrame(
+        {
+            "School": ["A", "B", "C", "D"],
+            "lon": [111.55, 111.6, 111.62, 111.65],
+            "lat": [25.45, 25.5, 25.52, 25.55],
+            "Status": ["ELEM", "MS", "HS", "ELEM"],  # levels, under a heading meaning status
+            "quality": ["A类", "B类", "A类", "B类"],
+            "open": ["yes", "yes", "yes", "no"],
+        }
+    ).to_csv(tmp_path / "s.csv", index=False)
+    (tmp_path / "project.toml").write_text(
+        '[layers.boundary]\nfile = "b.gpkg"\n'
+        '[layers.schools]\nfile = "s.csv"\nwhere = "open == \'yes\'"\n'
+        '[layers.schools.values]\nquality = {"A类" = "core", "B类" = "ordinary"}\n',
+        encoding="utf-8",
+    )
+    layers, report = load_layers(make_config(tmp_path), Rules().standards)
+    assert report.usable, report.errors
+    s = layers.schools.sort_values("src_row")
+    assert s["level"].tolist() == ["primary", "junior", "senior"]  # D left out by where
+    assert s["quality"].tolist() == ["core", "ordinary", "core"]
+    assert set(s["status"]) == {"existing"}
+    assert s["src_row"].tolist() == [2, 3, 4]  # spreadsheet rows survive the filter
+
+
+@pytest.mark.parametrize(
+    "where",
+    ["__import__('os').system('echo x')", "open.__class__", "len(open) > 0", "open = 1"],
+)
+def test_where_runs_no_code(where):
+    with pytest.raises(InputError):
+        keep_rows(pd.DataFrame({"open": ["yes"]}), where)
+
+
+def test_where_forms():
+    df = pd.DataFrame({"学段": ["小学", "初中", "小学"], "人口": ["10", "x", "30"],
+                       "村(社区)名称": ["a", "", "c"]})  # fmt: skip
+    assert keep_rows(df, "学段 == '小学' and 人口 > 15").tolist() == [False, False, True]
+    assert keep_rows(df, "`村(社区)名称` != '' or not 学段 in ['小学']").tolist() == [True] * 3
+    assert keep_rows(df, "学段 in ('初中',)").tolist() == [False, True, False]
