@@ -157,6 +157,7 @@ class DocumentIO(QObject):
             if not ok:
                 return
             kind = LAYER_KEYS[names.index(choice)]
+        extra: dict = {}
         if mapping is None:
             try:
                 headings = file_headings(path, layer, kind)
@@ -169,12 +170,13 @@ class DocumentIO(QObject):
                 if not dlg.exec():
                     return
                 mapping = dlg.mapping()
+                extra = {"values": dlg.values(), "where": dlg.where()}
         base = self.doc.config or ProjectConfig(path=None, name=self.doc.name)
         # A copy: the open project's configuration changes only once the new layer loads, so a
         # broken file leaves the project as it was (and a later reload does not trip on it).
         cfg = dataclasses.replace(base, sources=dict(base.sources))
         cfg.sources[kind] = LayerSource(
-            key=kind, file=Path(path), layer=layer, columns=dict(mapping or {})
+            key=kind, file=Path(path), layer=layer, columns=dict(mapping or {}), **extra
         )
         self.io.submit(
             Job(
