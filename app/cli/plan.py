@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -27,6 +28,20 @@ from planning.rules import Rules, rules_to_toml
 from store.plan import read_plan, write_plan
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english(message: str) -> str:
+    """The English half of a bilingual 'zh / en' progress message."""
+    head, sep, tail = message.partition(" / ")
+    return tail if sep and CJK.search(head) else message
+
+
+class EnglishProgress(TerminalProgress):
+    """Progress under --lang en: the engines' 'zh / en' messages shown in English only."""
+
+    def update(self, fraction: float, message: str = "") -> None:
+        super().update(fraction, english(message))
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -134,7 +149,7 @@ def _default_out(cfg: ProjectConfig) -> Path:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
-    progress = TerminalProgress()
+    progress = EnglishProgress() if args.lang == "en" else TerminalProgress()
     progress.update(0.0, "读取并检查图层 / reading and checking layers")
     layers, report = load_layers(cfg, rules.standards, load_options(rules))
     if not report.usable:
