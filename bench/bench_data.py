@@ -93,7 +93,7 @@ def _tracts(layers: Layers, n_side: int) -> gpd.GeoDataFrame:
 
 def bench_polygons() -> dict:
     layers, rules, _ = load_project(SAMPLE)
-    tracts = _tracts(layers, 14)[:135]
+    tracts = _tracts(layers, 20)[:135]
     t = time.perf_counter()
     run_plan(layers, rules)
     points_s = time.perf_counter() - t
