@@ -115,11 +115,13 @@ class ColumnMappingDialog(QDialog):
         self.values_table = QTableWidget(4, 3)
         self.values_table.setHorizontalHeaderLabels([_tr("Field"), _tr("Your value"), _tr("Means")])
         self.values_table.setToolTip(
-            _tr("Fields: %1; e.g. quality, A类, core").replace("%1", ", ".join(fields))
+            _tr("Fields: %1; e.g. quality, grade A, core").replace("%1", ", ".join(fields))
         )
         layout.addWidget(self.values_table)
         self.where_edit = QLineEdit()
-        self.where_edit.setPlaceholderText(_tr("Keep rows where, e.g. 学段 == '小学' and 人口 > 0"))
+        self.where_edit.setPlaceholderText(
+            _tr("Keep rows where, e.g. level == 'primary' and population > 0")
+        )
         layout.addWidget(self.where_edit)
 
     def values(self) -> dict[str, dict[str, str]]:
