@@ -7,6 +7,7 @@ work, and a planner wants all problems of a file listed at once, not the first o
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 import geopandas as gpd
@@ -17,6 +18,7 @@ import shapely
 from core.errors import Problem
 from core.validate import duplicates, numeric_column, report_rows
 from core.vocab import LEVELS
+from core.vocab import normal_key as _key
 from geo.columns import (
     COLUMNS,
     COMBINED_LEVELS,
@@ -39,7 +41,22 @@ class LevelStandards(Protocol):
     def grades(self, level: str) -> int: ...
 
 
+@dataclass(frozen=True)
+class AssumedCapacity:
+    """Places of a school whose data gives neither capacity nor classes (the rules' [data]):
+    ``per_student`` × its pupils when known, else the default of its level."""
+
+    primary: int = 540
+    junior: int = 900
+    senior: int = 1200
+    per_student: float = 1.1
+
+    def default(self, level: str) -> int:
+        return int(getattr(self, level))
+
+
 POINT_LAYERS = {"schools", "candidates"}
+LEVEL_TABLE = {k: v for k, v in VALUE_TABLES[("schools", "level")].items() if k in LEVELS}
 LINE_LAYERS = {"roads"}
 AREA_LAYERS = {"boundary"}
 T = TypeVar("T")
@@ -97,13 +114,15 @@ def map_columns(
         matched = match_column(kind, canonical, headings)
         if matched is not None:
             found[canonical] = matched
+    _by_values(kind, raw, headings, found, src, problems)
     for canonical in REQUIRED[kind]:
         if canonical not in found and canonical not in src.columns:
             aliases = " / ".join(COLUMNS[kind][canonical][:5])
+            holding = f" holding {accepted(LEVEL_TABLE)}" if canonical == "level" else ""
             problems.append(
                 Problem(
                     f"required column '{canonical}' not found (columns: {', '.join(map(str, headings))})",
-                    fix=f"name a column {aliases}, or map it in project.toml: "
+                    fix=f"add a column {aliases}{holding}, or map one in project.toml: "
                     f'[layers.{src.key}.columns] {canonical} = "你的列名"',
                     column=canonical,
                     code="missing_column",
@@ -124,6 +143,61 @@ def map_columns(
     return found
 
 
+def _parse_share(values: pd.Series, table: dict[str, tuple[str, ...]]) -> float:
+    """Share of the distinct non-blank cells of ``values`` that are spellings in ``table``."""
+    cells = {str(v).strip() for v in values.dropna().unique()[:200]} - {""}
+    if not cells:
+        return 1.0
+    return sum(normalise_value(table, c) is not None for c in cells) / len(cells)
+
+
+def _by_values(
+    kind: str,
+    raw: pd.DataFrame,
+    headings: list[str],
+    found: dict[str, str],
+    src: LayerSource,
+    problems: list[Problem],
+) -> None:
+    """Recognise coded columns by their values as well as their headings: a heading taken for
+    a field whose values it does not hold is let go (a ``Status`` column of ELEM/MS/HS), and a
+    field still missing takes the column whose values are its spellings."""
+    coded = [c for (k, c) in VALUE_TABLES if k == kind]
+    for canonical in coded:
+        heading = found.get(canonical)
+        if heading is None or canonical in src.columns:
+            continue
+        other = [c for c in coded if c != canonical]
+        if _parse_share(raw[heading], VALUE_TABLES[(kind, canonical)]) < 0.5 and any(
+            _parse_share(raw[heading], VALUE_TABLES[(kind, c)]) >= 0.8 for c in other
+        ):  # another field's values under this heading: leave it to that field
+            del found[canonical]
+    for canonical in coded:
+        if canonical in found or canonical in src.columns:
+            continue
+        table = VALUE_TABLES[(kind, canonical)]
+        taken = set(found.values())
+        for h in headings:
+            if h in taken or raw[h].dropna().astype(str).str.strip().eq("").all():
+                continue
+            if _parse_share(raw[h], table) >= 0.8 and not _is_numeric(raw[h]):
+                found[canonical] = h
+                problems.append(
+                    Problem(
+                        f"column '{h}' holds {canonical} values: read as {canonical}",
+                        fix=f'if not, map the right column: [layers.{src.key}.columns] {canonical} = "..."',
+                        severity="info",
+                        code="column_by_values",
+                        **_where(src),
+                    )
+                )
+                break
+
+
+def _is_numeric(values: pd.Series) -> bool:
+    return bool(pd.to_numeric(values.dropna(), errors="coerce").notna().all())
+
+
 def _categorical(
     kind: str,
     canonical: str,
@@ -139,12 +213,18 @@ def _categorical(
     if canonical not in cols:
         return pd.Series(default, index=raw.index, dtype=object)
     values = raw[cols[canonical]]
-    out = values.map(_once_per_value(lambda v: normalise_value(table, v)))
+    # The project's own words first ([layers.X.values]), then the vocabulary's spellings.
+    own = {_key(k): v for k, v in src.values.get(canonical, {}).items()}
+    out = values.map(
+        _once_per_value(lambda v: normalise_value(table, own.get(_key(v), v) if own else v))
+    )
     blank = values.isna() | (values.astype(str).str.strip() == "")
     unknown = out.isna() & ~blank
     where = {**_where(src), "column": cols[canonical]}
     report_rows(problems, unknown, rows, lambda i: f"'{values.iloc[i]}' is not a known {canonical} value",
-                fix=f"use one of: {accepted(table)}", code="unknown_value", where=where)  # fmt: skip
+                fix=f"use one of: {accepted(table)}; or map your word in project.toml: "
+                f'[layers.{src.key}.values] {canonical} = {{"your word" = "..."}}',
+                code="unknown_value", where=where)  # fmt: skip
     if blank.any() and default == "":
         out = out.where(~blank, default)  # blank means "any" / unknown here, not a mistake
     elif blank.any() and default is not None:
@@ -196,6 +276,17 @@ def _ids(
     prefix: str,
 ) -> pd.Series:
     if col is None:
+        if len(raw):
+            problems.append(
+                Problem(
+                    f"no id column: ids {prefix}00001… given by row order",
+                    fix="add an id column (编号) so results can be matched to your rows "
+                    "after the table changes",
+                    severity="warning",
+                    code="ids_from_rows",
+                    **_where(src),
+                )
+            )
         return pd.Series(
             [f"{prefix}{i + 1:05d}" for i in range(len(raw))], index=raw.index, dtype=object
         )
@@ -418,7 +509,33 @@ def _points_only(
     multi = types == MULTIPOINT
     if multi.any():
         gdf = _as_points(gdf, at[multi], lambda g: g.centroid)
+    coll = types == COLLECTION
+    if coll.any():
+        gdf = _as_points(gdf, at[coll], collection_point)
+        problems.append(
+            Problem(
+                f"{int(coll.sum())} feature(s) are geometry collections; reduced to a point "
+                f"(rows {', '.join(str(int(r)) for r in row_numbers(gdf)[at[coll]][:10])})",
+                fix="save the layer with point geometry",
+                severity="warning",
+                code="not_point",
+                **where,
+            )
+        )
     return gdf
+
+
+def collection_point(shapes: gpd.GeoSeries) -> gpd.GeoSeries:
+    """The point of each geometry collection: the centre of its points when it holds any
+    (a school saved as a collection of one point), else a point inside its other parts."""
+    out = []
+    for g in shapes:
+        parts = shapely.get_parts(g)
+        pts = parts[shapely.get_type_id(parts) == POINT] if len(parts) else parts
+        out.append(
+            shapely.centroid(shapely.multipoints(pts)) if len(pts) else g.representative_point()
+        )
+    return gpd.GeoSeries(out, index=shapes.index, crs=shapes.crs)
 
 
 def _points_or_areas(
@@ -447,8 +564,14 @@ def _points_or_areas(
 
 
 def normalise_schools(
-    raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem], standards: LevelStandards
+    raw: gpd.GeoDataFrame,
+    src: LayerSource,
+    problems: list[Problem],
+    standards: LevelStandards,
+    assumed: AssumedCapacity | None = None,
 ) -> gpd.GeoDataFrame:
+    """Schools in the canonical schema, one row per level; a school without capacity and
+    classes gets an assumed capacity (``assumed``) and ``capacity_assumed`` True."""
     rows = row_numbers(raw)
     cols = map_columns("schools", raw, src, problems)
     where = _where(src)
@@ -460,10 +583,11 @@ def normalise_schools(
         if "level" in cols
         else None
     )
-    # Counts of classes and pupils are required whole numbers; capacity and staff optional.
+    # Counts of classes and pupils are whole numbers; a school without them gets an assumed
+    # capacity (see expand_levels), so none is required.
     numeric = {
-        "classes": {"integer": True},
-        "students": {"integer": True},
+        "classes": {"integer": True, "required": False},
+        "students": {"integer": True, "required": False},
         "capacity": {"required": False},
         "teachers": {"required": False},
     }
@@ -480,6 +604,12 @@ def normalise_schools(
             if c in cols
             else np.nan
         )
+    if "students" in cols:
+        # A blank count of pupils is read as none: say so row by row, it may be an oversight.
+        report_rows(problems, out["students"].isna() & raw[cols["students"]].isna(), rows,
+                    "number of pupils is missing: taken as 0", fix="fill in the pupils",
+                    code="missing_value", where={**where, "column": cols["students"]},
+                    severity="warning")  # fmt: skip
     for c in ("quality", "location", "status", "ownership", "school_type"):
         out[c] = _categorical("schools", c, raw, cols, src, rows, problems=problems)
     if "affiliation" in cols:  # optional: kept only when the data has it
@@ -488,7 +618,26 @@ def normalise_schools(
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)
     gdf = check_geometry(gdf, "schools", src, problems)
-    return expand_levels(gdf, standards)
+    out = expand_levels(gdf, standards, assumed or AssumedCapacity())
+    _report_assumed(out, src, problems)
+    return out
+
+
+def _report_assumed(schools: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem]) -> None:
+    if "capacity_assumed" not in schools.columns:
+        return
+    n = int(schools["capacity_assumed"].sum())
+    problems.append(
+        Problem(
+            f"{n} school level(s) have no capacity or classes: capacity assumed (from pupils "
+            "where given, else the default of the level) and marked capacity_assumed",
+            fix="add a capacity (学位数) or classes (班级数) column, or change the defaults "
+            "under [data] in the rules",
+            severity="warning",
+            code="capacity_assumed",
+            **_where(src),
+        )
+    )
 
 
 def _split(total: float, weights: list[int]) -> list[float]:
@@ -527,8 +676,13 @@ OPTIONAL_COLUMNS = ["affiliation"]
 SHARED_COUNTS = ("classes", "students", "capacity", "teachers")
 
 
-def expand_levels(gdf: gpd.GeoDataFrame, standards: LevelStandards) -> gpd.GeoDataFrame:
-    """One row per school and level; combined schools share classes, pupils and staff by grades."""
+def expand_levels(
+    gdf: gpd.GeoDataFrame, standards: LevelStandards, assumed: AssumedCapacity | None = None
+) -> gpd.GeoDataFrame:
+    """One row per school and level; combined schools share classes, pupils and staff by grades.
+
+    Capacity where missing: classes × class size; without classes either, assumed (see
+    ``assume_capacity``)."""
     # Column lists, not row dicts: a single-level school (nearly all) keeps its counts as they
     # are, which is what _split gives for one weight, and only combined schools are split.
     data = {c: gdf[c].tolist() for c in gdf.columns if c != "form"}
@@ -572,6 +726,7 @@ def expand_levels(gdf: gpd.GeoDataFrame, standards: LevelStandards) -> gpd.GeoDa
     missing_cap = out["capacity"].isna()
     sizes = out["level"].map(standards.class_size).astype(float)
     out.loc[missing_cap, "capacity"] = out.loc[missing_cap, "classes"] * sizes[missing_cap]
+    assume_capacity(out, sizes, assumed or AssumedCapacity())
     out = (
         out.sort_values(["level_order", "school_id"], kind="stable")
         .drop(columns="level_order")
@@ -582,6 +737,21 @@ def expand_levels(gdf: gpd.GeoDataFrame, standards: LevelStandards) -> gpd.GeoDa
     out["teachers"] = out["teachers"].astype(float)
     out.attrs.update(gdf.attrs)
     return out
+
+
+def assume_capacity(out: pd.DataFrame, sizes: pd.Series, assumed: AssumedCapacity) -> None:
+    """Rows with neither capacity nor classes get capacity from pupils × ``per_student`` or the
+    level's default, classes = capacity / class size, and ``capacity_assumed`` True (the
+    column is added only when a row needs it, so complete data keeps its schema)."""
+    todo = out["capacity"].isna() & out["classes"].isna()
+    if not todo.any():
+        return
+    students = out.loc[todo, "students"].round()  # as the counts are kept below
+    default = out.loc[todo, "level"].map(assumed.default).astype(float)
+    cap = np.ceil(students * assumed.per_student).where(students > 0, default)
+    out.loc[todo, "capacity"] = cap
+    out.loc[todo, "classes"] = np.ceil(cap / sizes[todo])
+    out["capacity_assumed"] = todo.to_numpy()
 
 
 def normalise_units(
@@ -699,47 +869,87 @@ def normalise_candidates(
 
 def check_inside(
     gdf: gpd.GeoDataFrame,
-    boundary: gpd.GeoDataFrame,
+    boundary: gpd.GeoDataFrame | None,
     src: LayerSource,
     problems: list[Problem],
-    tolerance_m: float = 500.0,
-) -> None:
-    """Points (or unit centres) farther than ``tolerance_m`` outside the boundary are errors."""
+    tolerance_m: float = 1000.0,
+) -> gpd.GeoDataFrame:
+    """``gdf`` without the rows farther than ``tolerance_m`` outside the boundary (dropped with a
+    warning naming them); rows outside within the tolerance are kept with a warning."""
     if boundary is None or len(boundary) == 0 or len(gdf) == 0:
-        return
-    shape = boundary.geometry.iloc[0]
+        return gdf
+    dist = _outside_m(gdf, boundary.geometry.iloc[0])
+    # A few hundred metres is the usual error of a point taken from a web map: silent.
+    near = (dist > min(NOISE_M, tolerance_m)) & (dist <= tolerance_m)
+    far = dist > tolerance_m
+    id_col = next((c for c in ("school_id", "unit_id", "candidate_id") if c in gdf.columns), None)
+    rows = gdf["src_row"].to_numpy() if "src_row" in gdf.columns else np.arange(len(gdf)) + 1
+    for mask, verb, fix in (
+        (near, "kept", "check its coordinates if it should lie inside"),
+        (far, "left out", "check its coordinates (swapped, or from another coordinate system?) "
+                         f"or raise data.edge_tolerance_m (now {tolerance_m:g} m)"),
+    ):  # fmt: skip
+        _report_outside(gdf, mask, dist, rows=rows, id_col=id_col, verb=verb, fix=fix, src=src,
+                        problems=problems)  # fmt: skip
+    if not far.any():
+        return gdf
+    return gdf[~far].reset_index(drop=True)
+
+
+NOISE_M = 500.0
+
+
+def _outside_m(gdf: gpd.GeoDataFrame, shape: shapely.Geometry) -> np.ndarray:
+    """Metres each row's point (or a point on its area) lies outside ``shape``; 0 inside."""
     pts = (
         gdf.geometry.representative_point()
         if not (gdf.geom_type == "Point").all()
         else gdf.geometry
     )
-    valid = ~(pts.isna() | pts.is_empty)
-    dist = pd.Series(np.zeros(len(gdf)), index=gdf.index)
+    shapes = np.asarray(pts.values, dtype=object)
+    valid = ~(shapely.is_missing(shapes) | shapely.is_empty(shapes))
+    dist = np.zeros(len(gdf))
     # Most points lie inside, where the distance is 0: a prepared point-in-polygon test is far
     # cheaper than a distance to every edge of the county outline.
-    shapes = np.asarray(pts[valid].values)
-    far = np.ones(len(shapes), bool)
-    if len(shapes) and (shapely.get_type_id(shapes) == 0).all():
-        far = ~shapely.contains_xy(shape, shapely.get_x(shapes), shapely.get_y(shapes))
-    inner = np.zeros(len(shapes))
-    inner[far] = shapely.distance(shapes[far], shape)
+    sel = shapes[valid]
+    far = np.ones(len(sel), bool)
+    if len(sel) and (shapely.get_type_id(sel) == 0).all():
+        shapely.prepare(shape)
+        far = ~shapely.contains_xy(shape, shapely.get_x(sel), shapely.get_y(sel))
+    inner = np.zeros(len(sel))
+    inner[far] = shapely.distance(sel[far], shape)
     dist[valid] = inner
-    out = valid & (dist > tolerance_m)
-    id_col = next((c for c in ("school_id", "unit_id", "candidate_id") if c in gdf.columns), None)
+    return dist
+
+
+def _report_outside(
+    gdf: gpd.GeoDataFrame,
+    mask: np.ndarray,
+    dist: np.ndarray,
+    *,
+    rows: np.ndarray,
+    id_col: str | None,
+    verb: str,
+    fix: str,
+    src: LayerSource,
+    problems: list[Problem],
+) -> None:
+    """One warning per row (a combined school's levels share a row)."""
     reported = set()
-    for i in np.flatnonzero(out.to_numpy()):
-        row = int(gdf["src_row"].iloc[i]) if "src_row" in gdf.columns else int(i) + 1
+    for i in np.flatnonzero(mask):
+        row = int(rows[i])
         if row in reported:
             continue
         reported.add(row)
         fid = str(gdf[id_col].iloc[i]) if id_col else ""
         problems.append(
             Problem(
-                f"{fid} lies {dist.iloc[i] / 1000:.1f} km outside the county boundary",
-                fix="check its coordinates (swapped, or from another coordinate system?) or remove it",
+                f"{fid} lies {dist[i] / 1000:.1f} km outside the county boundary: {verb}",
+                fix=fix,
                 file=src.file.name,
                 layer=src.layer or src.key,
                 row=row,
+                severity="warning",
                 code="outside_boundary",
                 feature_id=fid,
             )

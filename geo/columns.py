@@ -30,7 +30,21 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "population": {
         "unit_id": ("unit_id", "id", "编号", "代码", "村代码", "区划代码", "code"),
-        "name": ("name", "名称", "村名", "社区名称", "村社区"),
+        "name": (
+            "name",
+            "名称",
+            "村名",
+            "社区名称",
+            "村社区",
+            "村(社区)名称",
+            "村名称",
+            "行政村",
+            "行政村名称",
+            "小区名称",
+            "小区",
+            "单元名称",
+            "地名",
+        ),
         "population": ("population", "人口", "人口数", "常住人口", "总人口", "户籍人口", "pop"),
         "kind": ("kind", "类型", "单元类型", "type"),
         "town": ("town", "乡镇", "乡镇街道", "所属乡镇", "街道", "township"),
@@ -66,8 +80,9 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
 }
 
 REQUIRED: dict[str, tuple[str, ...]] = {
-    "schools": ("school_id", "name", "level", "classes", "students"),
-    "population": ("unit_id", "population"),
+    # Without ids, rows are numbered; without classes and pupils, capacity is assumed.
+    "schools": ("level",),
+    "population": ("population",),
     "boundary": (),
     "roads": (),
     "candidates": (),

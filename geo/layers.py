@@ -32,6 +32,9 @@ class LayerSource:
     coords: str = "wgs84"  # wgs84 | gcj02 | bd09: system of lon/lat points from web maps
     crs: str | None = None  # CRS to assume when the file declares none (tables: EPSG:4326)
     sheet: str | None = None  # Excel sheet
+    # field -> {value in the data -> our value}, e.g. {"quality": {"A类": "core"}}
+    values: dict[str, dict[str, str]] = field(default_factory=dict)
+    where: str | None = None  # rows to keep (geo.rowfilter)
 
     def label(self) -> str:
         return f"{self.file.name}:{self.layer}" if self.layer else self.file.name

@@ -21,7 +21,7 @@ import shapely
 from shapely import wkb
 
 from core.errors import InputError, Problem
-from core.vocab import LEVEL, ROAD_CLASS
+from core.vocab import COMBINED_LEVELS, LEVEL, ROAD_CLASS
 
 WGS84 = "EPSG:4326"
 
@@ -67,6 +67,21 @@ def _ways(path: Path, tag: str) -> osmium.FileProcessor:
         raise _error(
             path, f"the OpenStreetMap file cannot be read ({exc})", "give an .osm.pbf extract"
         ) from None
+
+
+# ISCED 2011 levels (the isced:level tag): 1 primary, 2 lower and 3 upper secondary.
+ISCED = {"1": "primary", "2": "junior", "3": "senior"}
+
+
+def isced_level(text: str | None) -> str | None:
+    """Our level (a combined one for '1;2' or '1-3') of an isced:level tag, or None."""
+    if not text:
+        return None
+    parts = [p.strip() for p in text.replace("-", ";").split(";")]
+    if len(parts) == 2 and parts[0] in ISCED and parts[1] in ISCED and "-" in text:
+        parts = [str(i) for i in range(int(parts[0]), int(parts[1]) + 1)]
+    levels = tuple(ISCED[p] for p in sorted(set(parts)) if p in ISCED)
+    return next((code for code, lv in COMBINED_LEVELS.items() if lv == levels), None)
 
 
 def roads_from_osm(path: str | Path, boundary: gpd.GeoDataFrame, margin_m: float) -> OsmRoads:
@@ -152,7 +167,7 @@ def schools_from_osm(path: str | Path, boundary: gpd.GeoDataFrame) -> gpd.GeoDat
             else:
                 continue
             tags = obj.tags
-            level = LEVEL.parse(tags.get("isced:level", "")) or LEVEL.parse(tags.get("school", ""))
+            level = isced_level(tags.get("isced:level")) or LEVEL.parse(tags.get("school", ""))
             rows.append(
                 {
                     "school_id": f"osm_{obj.id}",

@@ -540,18 +540,43 @@ def _read_csv(path: Path) -> pd.DataFrame:
     raise InputError("the text encoding is neither UTF-8 nor GBK", fix="save the CSV as UTF-8")
 
 
+def _excel_engine(path: Path) -> Literal["calamine", "openpyxl"]:
+    # openpyxl reads only .xlsx/.xlsm; the old binary .xls needs calamine.
+    return "calamine" if path.suffix.lower() == ".xls" else "openpyxl"
+
+
 def _read_excel(src: LayerSource, path: Path) -> pd.DataFrame:
-    sheets = pd.ExcelFile(path).sheet_names
-    sheet: str | int = src.sheet or 0
-    if isinstance(sheet, str) and sheet not in sheets:
-        if sheet.isdigit() and int(sheet) < len(sheets):
-            sheet = int(sheet)  # sheet = 1 in project.toml: the second sheet
+    book = pd.ExcelFile(path, engine=_excel_engine(path))
+    sheets = book.sheet_names
+    if not src.sheet:
+        return _data_sheet(book, src)
+    sheet: str | int = src.sheet
+    if sheet not in sheets:
+        if src.sheet.isdigit() and int(src.sheet) < len(sheets):
+            sheet = int(src.sheet)  # sheet = 1 in project.toml: the second sheet
         else:
             raise InputError(
                 f"the workbook has no sheet '{sheet}'",
                 fix=f'set sheet = "..." under [layers.{src.key}] to one of: {", ".join(map(str, sheets))}',
             )
-    return pd.read_excel(path, sheet_name=sheet, dtype=str, header=None)
+    return pd.read_excel(book, sheet_name=sheet, dtype=str, header=None)
+
+
+def _data_sheet(book: pd.ExcelFile, src: LayerSource) -> pd.DataFrame:
+    """The first sheet with longitude/latitude headings (data is often on a later sheet, after
+    a cover or a notes sheet), else the first sheet with anything on it; its name in attrs."""
+    first = None
+    for name in book.sheet_names:
+        raw = pd.read_excel(book, sheet_name=name, dtype=str, header=None)
+        if not len(raw):
+            continue
+        raw.attrs["sheet"] = name
+        first = raw if first is None else first
+        head = _header_row(raw.reset_index(drop=True), src)
+        cells = [str(v).strip() for v in raw.iloc[head] if isinstance(v, str)]
+        if src.x and src.y and src.x in cells and src.y in cells or all(match_lonlat(cells)):
+            return raw
+    return first if first is not None else pd.DataFrame()
 
 
 def _header_row(raw: pd.DataFrame, src: LayerSource) -> int:
@@ -614,8 +639,9 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
         found = match_lonlat(list(df.columns))
         lon_col, lat_col = lon_col or found[0], lat_col or found[1]
     if not lon_col or not lat_col or lon_col not in df.columns or lat_col not in df.columns:
+        sheet = f" on sheet '{raw.attrs['sheet']}'" if raw.attrs.get("sheet") else ""
         raise InputError(
-            f"no longitude/latitude columns found (columns: {', '.join(df.columns)})",
+            f"no longitude/latitude columns found{sheet} (columns: {', '.join(df.columns)})",
             fix=f'name them 经度 and 纬度 (or lon/lat), or set x = "..." and y = "..." under [layers.{src.key}] in project.toml',
         )
     lon = pd.to_numeric(df[lon_col].map(_number_text), errors="coerce")

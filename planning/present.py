@@ -117,7 +117,8 @@ def junior_areas(
     else:  # county (a per-unit area is too small to hold a junior school of its own)
         towns = np.full(len(units), "", dtype=object)
         school_area = np.full(len(schools), "", dtype=object)
-    pop = units["population"].to_numpy(dtype=float)
+    # a grid without people (no population layer) has NaN population: it counts as none
+    pop = np.nan_to_num(units["population"].to_numpy(dtype=float), nan=0.0)
     areas = []
     is_junior = (schools["level"] == "junior").to_numpy() & (
         schools["status"] == "existing"

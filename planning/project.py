@@ -5,9 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.errors import InputError, RulesError
+from geo.checks import AssumedCapacity
 from geo.layers import Layers
-from geo.project import CheckReport, ProjectConfig, load_layers, make_config  # noqa: F401
+from geo.project import (  # noqa: F401
+    CheckReport,
+    LoadOptions,
+    ProjectConfig,
+    load_layers,
+    make_config,
+)
 from planning.rules import Rules, load_rules
+
+
+def load_options(rules: Rules) -> LoadOptions:
+    """How loading fills what the data lacks, from the rules' [data] section."""
+    d = rules.data
+    return LoadOptions(
+        raster_cell_m=d.raster_cell_m,
+        grid_cell_m=rules.catchments.grid_cell_m,
+        osm_margin_m=d.osm_margin_m,
+        edge_tolerance_m=d.edge_tolerance_m,
+        capacity=AssumedCapacity(
+            primary=d.capacity_primary,
+            junior=d.capacity_junior,
+            senior=d.capacity_senior,
+            per_student=d.capacity_per_student,
+        ),
+        limits=rules.checks,
+        snap_max_m=rules.distance.snap_max_m,
+    )
 
 
 def load_rules_for(cfg: ProjectConfig, rules_path: str | Path | None = None) -> Rules:
@@ -41,7 +67,7 @@ def load_project(
     """Load a project for planning; raises ``InputError`` listing every error when unusable."""
     cfg = make_config(project, layer_args)
     rules = load_rules_for(cfg, rules_path)
-    layers, report = load_layers(cfg, rules.standards, rules.checks, rules.distance.snap_max_m)
+    layers, report = load_layers(cfg, rules.standards, load_options(rules))
     if layers is None:
         raise InputError(
             f"the input data cannot be used: {len(report.errors)} error(s)",

@@ -22,6 +22,7 @@ from core.params import ParamSpec, param, replace_checked, specs
 from core.vocab import LEVEL, LEVELS, OUTPUT_CRS, PAIRING_FORM  # noqa: F401  (LEVELS re-exported for the engines)
 from geo.plausibility import PlausibilityParams
 from geo.roads import SNAP_MAX_M
+from planning.data_rules import DataParams
 from planning.projection.params import ProjectionParams
 
 LEVEL_ZH = LEVEL.labels("zh")
@@ -904,6 +905,7 @@ SECTIONS: dict[str, type] = {
     "projection": ProjectionParams,
     "checks": PlausibilityParams,
     "output": OutputParams,
+    "data": DataParams,
 }
 SECTION_LABELS = {
     "standards": ("办学标准", "Standards"),
@@ -914,6 +916,7 @@ SECTION_LABELS = {
     "projection": ("学龄人口预测与分期", "Projection and phasing"),
     "checks": ("数据合理性检查", "Plausibility checks"),
     "output": ("输出", "Output"),
+    "data": ("输入数据假设", "Input data assumptions"),
 }
 # Settings that moved to another section: (old section, name) -> (section, name). Rules files,
 # scenarios and summary.json written before the move still read.
@@ -959,6 +962,7 @@ class Rules:
     projection: ProjectionParams = field(default_factory=ProjectionParams)
     checks: PlausibilityParams = field(default_factory=PlausibilityParams)
     output: OutputParams = field(default_factory=OutputParams)
+    data: DataParams = field(default_factory=DataParams)
 
     def with_values(self, values: dict[str, dict[str, Any]], where: str = "rules") -> Rules:
         """A copy with ``{section: {name: value}}`` applied, every value checked; settings

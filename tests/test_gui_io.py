@@ -238,13 +238,7 @@ def test_auto_mapping_and_missing_required():
     # Headings a county invented: nothing recognised, every required field missing, in order.
     odd = ["XXDM", "XXMC", "XD", "BJS", "ZXS"]
     assert auto_mapping("schools", odd) == {}
-    assert missing_required("schools", odd) == [
-        "school_id",
-        "name",
-        "level",
-        "classes",
-        "students",
-    ]
+    assert missing_required("schools", odd) == ["level"]
     assert missing_required("population", ["编号", "名称"]) == ["population"]
     assert missing_required("boundary", []) == []
 
@@ -258,7 +252,7 @@ def test_mapping_dialog_prefills_recognised_columns_and_reports_missing(qtbot):
     qtbot.addWidget(dlg)
     assert list(dlg.boxes) == list(COLUMNS["schools"])
     assert dlg.mapping() == {"school_id": "学校代码", "name": "学校名称"}
-    assert dlg.missing() == ["level", "classes", "students"]
+    assert dlg.missing() == ["level"]
     # Every box offers "none" and every heading of the file.
     box = dlg.boxes["level"]
     assert [box.itemText(i) for i in range(box.count())] == ["—", *heads]
@@ -273,10 +267,14 @@ def test_mapping_dialog_prefills_recognised_columns_and_reports_missing(qtbot):
         "students": "ZXS",
     }
     assert dlg.ok_button.isEnabled() and dlg.hint.text() == ""
-    dlg.boxes["name"].setCurrentIndex(0)  # back to "none": dropped from the mapping
-    assert "name" not in dlg.mapping() and dlg.missing() == ["name"]
+    dlg.boxes["level"].setCurrentIndex(0)  # back to "none": dropped from the mapping
+    assert "level" not in dlg.mapping() and dlg.missing() == ["level"]
     # OK waits for every required field, and the hint names what is still to choose.
-    assert not dlg.ok_button.isEnabled() and "name" in dlg.hint.text()
+    assert not dlg.ok_button.isEnabled() and "level" in dlg.hint.text()
+    # Values in the data's words and a row filter, as project.toml takes them.
+    dlg.set_value(0, "quality", "A类", "core")
+    dlg.where_edit.setText("ZXS > 0")
+    assert dlg.values() == {"quality": {"A类": "core"}} and dlg.where() == "ZXS > 0"
 
 
 # ----------------------------------------------------------------------------- adding layers
@@ -379,35 +377,23 @@ def test_unrecognised_headings_are_matched_in_the_dialog(
     path.parent.mkdir()
     new_schools().rename(columns=odd).to_file(path, layer="xx", driver="GPKG")
     seen = {}
-    choose = {"school_id": "XXDM", "name": "XXMC", "level": "XD", "classes": "BJS"}
+    choose = {"school_id": "XXDM", "name": "XXMC", "classes": "BJS", "students": "ZXS"}
 
     def exec_(dlg):
         seen["missing_before"] = dlg.missing()
         for field, heading in choose.items():
             dlg.boxes[field].setCurrentText(heading)
         seen["missing_after"] = dlg.missing()
-        if "students" in seen.get("also", ()):
-            dlg.boxes["students"].setCurrentText("ZXS")
         return 1
 
     monkeypatch.setattr(column_mapping.ColumnMappingDialog, "exec", exec_)
-    # First without the students column: the loader names the missing column and the fix, and
-    # the project as it was stays open.
-    w.files.add_layer_file(path, "schools")
-    qtbot.waitUntil(lambda: bool(w.last_error) and idle(w), timeout=TIMEOUT_MS)
-    assert seen["missing_before"] == ["school_id", "name", "level", "classes", "students"]
-    assert seen["missing_after"] == ["students"]
-    assert "xx.gpkg" in w.last_error and "students" in w.last_error
-    assert "[layers.schools.columns]" in w.last_error  # the fix
-    assert _ids(w.doc.layers.schools) == OLD_IDS
-    assert w.doc.config.sources["schools"].file.name == "county.gpkg"
-
-    # Then with every required column matched: the layer loads with that mapping.
-    w.last_error = ""
-    seen["also"] = ("students",)
+    # Only the level is required (ids come from rows, capacity is assumed); left unchosen in
+    # the dialog, the loader still finds it by its values (小学/初中…) and the layer loads.
     w.files.add_layer_file(path, "schools")
     _wait_loaded(qtbot, w, NEW_IDS)
-    assert w.doc.config.sources["schools"].columns == {**choose, "students": "ZXS"}
+    assert seen["missing_before"] == ["level"]
+    assert seen["missing_after"] == ["level"]
+    assert w.doc.config.sources["schools"].columns == choose
     assert w.tables.models["schools"].rowCount() == 4
     assert not w.last_error
 

@@ -300,13 +300,22 @@ def test_explicit_column_mapping_in_project_toml(tmp_path, county):
     assert_mini_schools(layers, first_row=2)
     assert not [p for p in report.problems if p.code == "unused_columns"]
 
-    # Without the mapping the same file is refused, naming what is missing.
+    # Without the mapping the level is still found, by its values (小学/初中…); the ids
+    # come from the rows and capacity is taken from the classes no more: both said.
     spec["schools"].pop("columns")
     toml.write_text(builders.project_toml(spec), encoding="utf-8")
     layers, report = load_layers(make_config(toml), Rules().standards)
+    assert layers is not None
+    codes = {p.code for p in report.problems}
+    assert {"column_by_values", "ids_from_rows", "capacity_assumed"} <= codes
+    # Without any column of levels it is refused for want of them, the one column nothing
+    # can stand in for, and the fix names the column to add.
+    raw.drop(columns=["学部"]).to_csv(tmp_path / "schools.csv", index=False)
+    layers, report = load_layers(make_config(toml), Rules().standards)
     assert layers is None
-    missing = {p.column for p in report.errors if p.code == "missing_column"}
-    assert missing == {"school_id", "name", "level", "classes", "students"}
+    missing = [p for p in report.errors if p.code == "missing_column"]
+    assert [p.column for p in missing] == ["level"]
+    assert "学段" in missing[0].fix and "primary (小学)" in missing[0].fix
 
 
 def test_mapping_wins_over_recognised_heading(tmp_path, county):

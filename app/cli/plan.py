@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -24,11 +25,25 @@ from core.errors import Problem
 from geo.project import CheckReport, ProjectConfig, load_layers, make_config
 from planning.figures import HEADLINE, plan_figures
 from planning.pipeline import PlanResult, run_plan
-from planning.project import load_rules_for
+from planning.project import load_options, load_rules_for
 from planning.rules import OUTPUT_CRS_KEYWORDS, Rules, rules_to_toml
 from store.plan import read_plan, write_plan
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def english(message: str) -> str:
+    """The English half of a bilingual 'zh / en' progress message."""
+    head, sep, tail = message.partition(" / ")
+    return tail if sep and CJK.search(head) else message
+
+
+class EnglishProgress(TerminalProgress):
+    """Progress under --lang en: the engines' 'zh / en' messages shown in English only."""
+
+    def update(self, fraction: float, message: str = "") -> None:
+        super().update(fraction, english(message))
 
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
@@ -131,7 +146,7 @@ def print_report(report: CheckReport, lang: str = "zh", stream: TextIO | None = 
 
 def cmd_check(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
-    layers, report = load_layers(cfg, rules.standards, rules.checks, rules.distance.snap_max_m)
+    layers, report = load_layers(cfg, rules.standards, load_options(rules))
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -152,9 +167,9 @@ def _default_out(cfg: ProjectConfig) -> Path:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
-    progress = TerminalProgress()
+    progress = EnglishProgress() if args.lang == "en" else TerminalProgress()
     progress.update(0.0, "读取并检查图层 / reading and checking layers")
-    layers, report = load_layers(cfg, rules.standards, rules.checks, rules.distance.snap_max_m)
+    layers, report = load_layers(cfg, rules.standards, load_options(rules))
     if not report.usable:
         print_report(report, args.lang, stream=sys.stderr)
         return EXIT_UNUSABLE
@@ -166,6 +181,9 @@ def cmd_plan(args: argparse.Namespace) -> int:
         "project_file": str(cfg.path) if cfg.path else "",
         "lang": args.lang,
     }
+    notes = data_notes(report)
+    if notes:  # only then: complete data keeps its summary.json as it was
+        meta["data_notes"] = notes
     result = run_plan(layers, rules, progress=progress, meta=meta)
     out = Path(args.out) if args.out else _default_out(cfg)
     files = write_plan(result, out)
@@ -175,6 +193,15 @@ def cmd_plan(args: argparse.Namespace) -> int:
     progress.close()
     _print_summary(result, files, args.lang)
     return EXIT_OK
+
+
+# Assumptions loading made that change what the plan means: repeated in summary.json and at
+# the end of the run, not only among the warnings.
+NOTE_CODES = ("no_population", "capacity_assumed", "needs_attributes", "raster_population")
+
+
+def data_notes(report: CheckReport) -> list[str]:
+    return [p.problem for p in report.problems if p.code in NOTE_CODES]
 
 
 def export(result: PlanResult, out: Path, wanted: tuple[str, ...], paper: str, lang: str) -> dict:
@@ -213,6 +240,8 @@ def _print_summary(result: PlanResult, files: dict, lang: str) -> None:
     for level in fig.levels:
         keys = [f"{code}_{level}" for code in ("placed", "too_far", "no_place", "mean_km")]
         print("  " + " · ".join(f"{fig.label(k, lang)} {fig.text(k, lang)}" for k in keys))
+    for note in result.meta.get("data_notes", []):
+        print(f"  {'注意' if zh else 'note'}: {note}")
     print("输出文件:" if zh else "Files written:")
     for kind, path in files.items():
         print(f"  {kind}: {path}")

@@ -475,7 +475,7 @@ def _flatten(value: Any, prefix: str):
 def _schools_frame(result, lang: str) -> pd.DataFrame:
     sf = pd.DataFrame(result.schools.drop(columns="geometry", errors="ignore"))
     if lang == "en":  # engines give English reasons beside the Chinese ones
-        for col in ("group_reason", "layout_reason"):
+        for col in ("group_reason", "layout_reason", "zone_reason"):
             if f"{col}_en" in sf:
                 sf[col] = sf[f"{col}_en"]
     cap = pd.to_numeric(sf["capacity"], errors="coerce")
@@ -521,7 +521,10 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
         cf["name"] = [names.get(str(s), "") for s in cf["school_id"]]
     _sheet(wb, "catchments", CATCH_COLS, cf, result, lang)
     _sheet(wb, "far_units", FAR_COLS, ft.far_units(result, lang), result, lang)
-    _sheet(wb, "schools", SCHOOL_COLS, _schools_frame(result, lang), result, lang)
+    sf = _schools_frame(result, lang)
+    assumed = (Col("capacity_assumed", "学位为假定值", "Capacity assumed", width=10, codes="bool"),)
+    cols = SCHOOL_COLS + (assumed if "capacity_assumed" in sf else ())
+    _sheet(wb, "schools", cols, sf, result, lang)
     _sheet(wb, "technical", TECH_COLS, technical_frame(result, lang), result, lang)
 
     path = Path(path)

@@ -12,10 +12,13 @@ from PyQt6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QLabel,
+    QLineEdit,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
 )
 
-from geo.columns import COLUMNS, REQUIRED, match_column
+from geo.columns import COLUMNS, REQUIRED, VALUE_TABLES, match_column
 from geo.layers import LAYER_ZH, LayerSource
 from geo.read import list_layers, table_headings
 
@@ -89,6 +92,7 @@ class ColumnMappingDialog(QDialog):
             form.addRow(canonical + star, box)
             self.boxes[canonical] = box
         layout.addLayout(form)
+        self._add_values_and_where(layout)
         buttons = QDialogButtonBox(
             QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
         )
@@ -103,6 +107,39 @@ class ColumnMappingDialog(QDialog):
         for box in self.boxes.values():
             box.currentTextChanged.connect(self._update_ok)
         self._update_ok()
+
+    def _add_values_and_where(self, layout: QVBoxLayout) -> None:
+        """[layers.X.values] (the data's word -> ours, per coded field) and where = "…"."""
+        fields = [c for (k, c) in VALUE_TABLES if k == self.kind]
+        layout.addWidget(QLabel(_tr("Values in your words (field, your value, our value):")))
+        self.values_table = QTableWidget(4, 3)
+        self.values_table.setHorizontalHeaderLabels([_tr("Field"), _tr("Your value"), _tr("Means")])
+        self.values_table.setToolTip(
+            _tr("Fields: %1; e.g. quality, grade A, core").replace("%1", ", ".join(fields))
+        )
+        layout.addWidget(self.values_table)
+        self.where_edit = QLineEdit()
+        self.where_edit.setPlaceholderText(
+            _tr("Keep rows where, e.g. level == 'primary' and population > 0")
+        )
+        layout.addWidget(self.where_edit)
+
+    def values(self) -> dict[str, dict[str, str]]:
+        """field -> {value in the data -> our value}, for LayerSource.values."""
+        out: dict[str, dict[str, str]] = {}
+        t = self.values_table
+        for r in range(t.rowCount()):
+            cells = [t.item(r, c).text().strip() if t.item(r, c) else "" for c in range(3)]
+            if all(cells):
+                out.setdefault(cells[0], {})[cells[1]] = cells[2]
+        return out
+
+    def set_value(self, row: int, field: str, theirs: str, ours: str) -> None:
+        for c, text in enumerate((field, theirs, ours)):
+            self.values_table.setItem(row, c, QTableWidgetItem(text))
+
+    def where(self) -> str | None:
+        return self.where_edit.text().strip() or None
 
     def _update_ok(self) -> None:
         missing = self.missing()

@@ -23,7 +23,7 @@ from app.gui.workers import Job, JobRunner
 from core.errors import SchoolPlanError
 from geo.layers import LAYER_KEYS, LAYER_ZH, LayerSource
 from geo.project import ProjectConfig, load_layers, make_config
-from planning.project import load_rules_for
+from planning.project import load_options, load_rules_for
 from planning.scenario import scenario_from_layers
 from store.layout import JSON_NAME
 from store.scenario import is_scenario_folder, load_scenario, save_scenario
@@ -37,7 +37,7 @@ def _load_project(path, cfg, progress):
     progress.update(0.1, _tr("Reading and checking the layers..."))
     cfg = cfg or make_config(path)
     rules = load_rules_for(cfg)
-    layers, report = load_layers(cfg, rules.standards)
+    layers, report = load_layers(cfg, rules.standards, load_options(rules))
     progress.update(1.0, "")
     return cfg, layers, rules, report
 
@@ -166,6 +166,7 @@ class DocumentIO(QObject):
             if not ok:
                 return
             kind = LAYER_KEYS[names.index(choice)]
+        extra: dict = {}
         if mapping is None:
             try:
                 headings = file_headings(path, layer, kind)
@@ -178,12 +179,13 @@ class DocumentIO(QObject):
                 if not dlg.exec():
                     return
                 mapping = dlg.mapping()
+                extra = {"values": dlg.values(), "where": dlg.where()}
         base = self.doc.config or ProjectConfig(path=None, name=self.doc.name)
         # A copy: the open project's configuration changes only once the new layer loads, so a
         # broken file leaves the project as it was (and a later reload does not trip on it).
         cfg = dataclasses.replace(base, sources=dict(base.sources))
         cfg.sources[kind] = LayerSource(
-            key=kind, file=Path(path), layer=layer, columns=dict(mapping or {})
+            key=kind, file=Path(path), layer=layer, columns=dict(mapping or {}), **extra
         )
         self.io.submit(
             Job(

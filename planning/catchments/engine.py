@@ -97,18 +97,10 @@ def run_catchments(
         )
         current = current_schools(units, du, level, baseline)
         row, levels[level], lv_notes = _level(
-            prob, du, current, boundary, params, standards, progress
+            prob, du, boundary, params, standards, progress, current=current
         )
-        if du.grid:  # cells weigh 1 for drawing, they are not pupils
-            demand[f"unserved_pupils_{level}"] = 0.0
         rows.append(row)
         notes += [f"{level}: {n}" for n in lv_notes]
-        off = getattr(levels[level], "pupils_off_road", None)
-        if off:
-            notes.append(
-                f"{level}: {off:,.0f} pupils' distances rest on an off-road leg (farther than "
-                "distance.snap_max_m from every road: straight line × distance.offroad_detour)"
-            )
     progress.update(1.0, "学区划片完成 / catchments done")
     road, road_notes = explain.road_summary(costs, du.xy)
     notes += road_notes
@@ -187,11 +179,12 @@ def _solve(
 def _level(
     prob: LevelProblem,
     du: DemandUnits,
-    current: np.ndarray | None,
     boundary: gpd.GeoDataFrame,
     params: CatchmentParams,
     standards: Standards,
     progress: Progress,
+    *,
+    current: np.ndarray | None,
 ) -> tuple[gpd.GeoDataFrame, LevelSummary, list[str]]:
     """One level: solve, set the demand columns, draw the zones, sum up."""
     a = _solve(prob, du.frame["unit_id"].to_numpy(), current, du.grid, params, progress)
@@ -211,7 +204,15 @@ def _level(
         summary = dataclasses.replace(
             summary, units_moved=int(moved.sum()), pupils_moved=float(prob.pupils[moved].sum())
         )
-    return row, summary, a.notes
+    notes = list(a.notes)
+    if du.grid:  # cells weigh 1 for drawing, they are not pupils
+        du.frame[f"unserved_pupils_{prob.level}"] = 0.0
+    if getattr(summary, "pupils_off_road", None):
+        notes.append(
+            f"{summary.pupils_off_road:,.0f} pupils' distances rest on an off-road leg (farther "
+            "than distance.snap_max_m from every road: straight line × distance.offroad_detour)"
+        )
+    return row, summary, notes
 
 
 def _pupils_off_road(prob: LevelProblem, a: Assignment) -> float | None:
