@@ -38,6 +38,7 @@ SECTIONS = {
     "pipeline": "Whole plan on generated instances (issues 5 and 9)",
     "export": "Exports (issue 6)",
     "batch": "Batch: a whole province (issue 9)",
+    "projection": "Projection of school-age children (issue 19)",
 }
 TIMEOUT_S = {"quick": 300, "full": 900}
 GB = 2**30
@@ -108,6 +109,11 @@ def section_siting(quick: bool) -> list[dict]:
 
 def section_export(quick: bool) -> list[dict]:
     return _module("export").run(quick)
+
+
+def section_projection(quick: bool) -> list[dict]:
+    # One row: the generated prefecture's units over 11 years, target < 1 s (county with --quick).
+    return _module("projection").run(quick)
 
 
 def section_catchments(quick: bool) -> list[dict]:

@@ -3,6 +3,11 @@
 Order matters: new schools join groups as members and take part in catchments; schools marked
 to merge leave grouping and catchments. ``rerun_stages`` re-runs only the stages an edit made
 stale (the GUI uses it after a planner moves a school), with the same glue as ``run_plan``.
+
+A plan for a year (rules ``[projection] plan_year``) runs every stage on that year's projected
+children and class sizes (``layers_for_year``); such a plan, and one whose rules ask for it
+(``phased``), carries the phased schedule in ``PlanResult.schedule``, computed last from the data's
+own base year to the horizon with the plan's zones and the layout engine's receiving schools.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import geopandas as gpd
 import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure, sub
+from planning.projection.engine import layers_for_year, run_projection
 from planning.rules import Rules
+from planning.schedule import ScheduleResult, phased_schedule
 
 STAGES: tuple[str, ...] = ("new_schools", "groups", "catchments")
 GROUP_COLUMNS: tuple[str, ...] = ("group_id", "group_role", "group_reason")
@@ -44,6 +51,7 @@ class PlanResult:
     rules: Rules
     meta: dict[str, Any] = field(default_factory=dict)  # project, scenario, created, crs, ...
     status: str = "ok"
+    schedule: ScheduleResult | None = None  # 分期实施 when rules.projection.with_schedule
 
 
 def _cost_model(layers, rules: Rules):
@@ -98,6 +106,7 @@ def stage_new_schools(layers, rules: Rules, costs, progress: Progress | None = N
     schools["layout_status"] = ns.layout_status.reindex(schools.index).fillna("permanent")
     if hasattr(ns, "layout_reason"):
         schools["layout_reason"] = ns.layout_reason.reindex(schools.index).fillna("")
+        schools["merge_into"] = ns.merge_into.reindex(schools.index).fillna("")
     new_rows = as_school_rows(ns, rules.standards)
     if len(new_rows):
         new_rows = new_rows.to_crs(schools.crs) if new_rows.crs != schools.crs else new_rows
@@ -150,11 +159,32 @@ def stage_catchments(schools: gpd.GeoDataFrame, layers, rules: Rules, costs, pro
     )
 
 
+def for_plan_year(layers, rules: Rules, progress: Progress | None = None) -> tuple[Any, Rules]:
+    """The layers and rules the stages run on: the data's, or ``plan_year``'s projection."""
+    year = rules.projection.plan_year
+    if not year:
+        return layers, rules
+    layers, standards = layers_for_year(layers, rules, year, progress=progress)
+    return layers, dataclasses.replace(rules, standards=standards)
+
+
+def stage_schedule(result: PlanResult, layers, rules: Rules) -> ScheduleResult | None:
+    """The phased schedule of ``result`` when the rules ask for one; ``layers`` and ``rules`` are
+    the data's (base year), not a plan year's projection."""
+    if not rules.projection.with_schedule:
+        return None
+    p = rules.projection
+    projection = run_projection(layers.units, layers.schools, p, rules.standards)
+    return phased_schedule(result, projection, rules)
+
+
 def run_plan(
     layers, rules: Rules, *, choices=None, progress: Progress | None = None, meta=None
 ) -> PlanResult:
     """Run every engine on ``layers`` (a ``geo.layers.Layers``) with ``rules``."""
     progress = ensure(progress)
+    data_layers, data_rules = layers, rules
+    layers, rules = for_plan_year(layers, rules)
     timings: dict[str, float] = {}
     t = time.perf_counter()
     progress.update(0.0, "距离模型 / distance model")
@@ -190,7 +220,7 @@ def run_plan(
     info = {"created": datetime.now().isoformat(timespec="seconds"), "crs": layers.crs.to_string()}
     info.update(meta or {})
     status = "ok" if all(r.status in ("ok", "empty") for r in (ns, gr, ct)) else "partial"
-    return PlanResult(
+    result = PlanResult(
         schools=schools,
         groups=gr.groups,
         new_schools=ns.new_schools,
@@ -202,6 +232,8 @@ def run_plan(
         meta=info,
         status=status,
     )
+    result.schedule = stage_schedule(result, data_layers, data_rules)
+    return result
 
 
 def _carry(schools, prev, col, default) -> list:
@@ -223,6 +255,8 @@ def current_schools(layers, result: PlanResult | None) -> gpd.GeoDataFrame:
         schools["layout_status"] = _carry(schools, prev, "layout_status", "permanent")
         if "layout_reason" in prev:
             schools["layout_reason"] = _carry(schools, prev, "layout_reason", "")
+        if "merge_into" in prev:
+            schools["merge_into"] = _carry(schools, prev, "merge_into", "")
         if "layout_status" in prev:
             new_rows = prev[prev["layout_status"] == "new"]
             if len(new_rows):
@@ -247,6 +281,8 @@ def rerun_stages(
     are kept. With no previous result the caller runs the whole plan instead.
     """
     progress = ensure(progress)
+    data_layers, data_rules = layers, rules
+    layers, rules = for_plan_year(layers, rules)
     stages = [s for s in ("groups", "catchments") if s in set(stages)]
     schools = current_schools(layers, result)
     for col, default in GROUP_DEFAULTS.items():
@@ -271,7 +307,7 @@ def rerun_stages(
         check_canceled(progress)
     summary["timings_s"] = timings
     progress.update(1.0, "完成 / done")
-    return dataclasses.replace(
+    out = dataclasses.replace(
         result,
         schools=schools,
         groups=groups,
@@ -280,6 +316,8 @@ def rerun_stages(
         summary=summary,
         rules=rules,
     )
+    out.schedule = stage_schedule(out, data_layers, data_rules)
+    return out
 
 
 def preview_result(layers, rules: Rules, meta=None) -> PlanResult:

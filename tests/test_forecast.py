@@ -6,11 +6,11 @@ import argparse
 
 import numpy as np
 import pytest
+from app.forecast_command import add_parser, add_year_flag, apply_year, run
 from openpyxl import load_workbook
 from PIL import Image
 
 from app.export.forecast import write_forecast
-from app.forecast_command import add_parser, add_year_flag, apply_year, run
 from planning.pipeline import run_plan
 from planning.projection.engine import run_projection
 from planning.schedule import phased_schedule

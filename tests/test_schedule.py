@@ -139,6 +139,22 @@ def test_classes_expand_keep_shrink():
     assert list(r.loc[2024:2027, "change"]) == ["keep", "expand", "shrink", "shrink"]
 
 
+def test_the_layout_engines_receiver_is_used_when_the_plan_names_it():
+    zone_r = [100] * len(YEARS)  # R never has room
+    zone_n = [0, 0, 0, 200, 210, 220, 230, 235, 230, 225, 220, 215]
+    plan, projection = _plan(zone_r, zone_n)
+    # The layout engine sends M to N (nearest-zone would say R); a stale id falls back.
+    plan.schools["merge_into"] = ["", "N", "", "gone"]
+    steps = phased_schedule(plan, projection, Rules()).steps.set_index("school_id")
+    assert steps.loc["M", "receiving_school_id"] == "N" and _year_of(steps, "M") == 2027
+    assert steps.loc["M2", "receiving_school_id"] == "N"
+
+
+def _year_of(steps: pd.DataFrame, school_id: str) -> int | None:
+    year = steps.loc[school_id, "year"]
+    return None if pd.isna(year) else int(year)
+
+
 @pytest.mark.parametrize(
     ("ok", "expected"),
     [

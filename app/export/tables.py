@@ -355,6 +355,10 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
     cap = pd.to_numeric(sf["capacity"], errors="coerce")
     sf["utilization"] = pd.to_numeric(sf["students"], errors="coerce") / cap.where(cap > 0)
     _sheet(wb, "schools", SCHOOL_COLS, sf, lang)
+    # Imported here: forecast.py builds its sheets on this module's cell helpers.
+    from app.export.forecast import write_schedule_sheet
+
+    write_schedule_sheet(wb, result, lang)
 
     path = Path(path)
     wb.save(path)
