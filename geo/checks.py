@@ -6,6 +6,7 @@ work, and a planner wants all problems of a file listed at once, not the first o
 
 from __future__ import annotations
 
+import re
 from typing import Protocol
 
 import geopandas as gpd
@@ -513,6 +514,11 @@ def expand_levels(gdf: gpd.GeoDataFrame, standards: LevelStandards) -> gpd.GeoDa
     return out
 
 
+# Projection inputs kept on the units layer under their own names; the projection checks them
+# row by row (planning.projection.tables).
+PROJECTION_COLUMNS = re.compile(r"^(births_\d{4}|age_\d{1,2}|delivery_year)$")
+
+
 def normalise_units(
     raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem]
 ) -> gpd.GeoDataFrame:
@@ -550,6 +556,8 @@ def normalise_units(
             else np.nan
         )
     out["src_row"] = rows
+    for col in (c for c in raw.columns if PROJECTION_COLUMNS.match(str(c))):
+        out[col] = raw[col]
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)
     gdf = check_geometry(gdf, "population", src, problems)
