@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 export QTWEBENGINE_DISABLE_SANDBOX ?= 1
 export QTWEBENGINE_CHROMIUM_FLAGS ?= --disable-gpu
 
-.PHONY: run test setup system-deps lint bench gui clean
+.PHONY: run test test-fast setup system-deps lint typecheck bench gui clean
 
 # With a display: the desktop window on the sample county; without one: the headless plan.
 run: setup
@@ -24,7 +24,18 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q
+	$(BIN)/mypy core geo
+	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q --durations=15
+
+# The inner loop: lint, the layers contract and every test but the GUI and slow ones.
+test-fast: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
+	$(BIN)/python -m pytest -q -m "not gui and not slow"
+
+typecheck: setup
+	$(BIN)/mypy core geo
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

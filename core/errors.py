@@ -7,6 +7,7 @@ where, how to fix). The CLI and the GUI show them; anything else escaping is a b
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,10 @@ class ProblemList:
 
     problems: list[Problem] = field(default_factory=list)
 
-    def add(self, problem: str, fix: str = "", **where) -> None:
+    def add(self, problem: str, fix: str = "", **where: Any) -> None:
         self.problems.append(Problem(problem=problem, fix=fix, **where))
 
-    def warn(self, problem: str, fix: str = "", **where) -> None:
+    def warn(self, problem: str, fix: str = "", **where: Any) -> None:
         self.problems.append(Problem(problem=problem, fix=fix, severity="warning", **where))
 
     def extend(self, other: list[Problem]) -> None:

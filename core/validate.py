@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,13 +18,13 @@ from core.errors import InputError, Problem
 
 def report_rows(
     problems: list[Problem],
-    mask,
+    mask: np.ndarray | pd.Series,
     row_numbers: np.ndarray,
     problem: str | Callable[[int], str],
     *,
     fix: str,
     code: str,
-    where: dict,
+    where: dict[str, Any],
     severity: str = "error",
 ) -> None:
     """One problem per row where ``mask`` is true; ``problem`` may depend on the position."""
@@ -37,7 +38,7 @@ def report_rows(
 def numeric_column(
     values: pd.Series,
     *,
-    where: dict,
+    where: dict[str, Any],
     column: str,
     problems: list[Problem],
     row_numbers: np.ndarray,
@@ -84,11 +85,11 @@ def _clean_number_texts(raw: pd.Series) -> pd.Series:
     return raw.map(lambda v: np.nan if _is_na(v) else table[v])
 
 
-def _is_na(v) -> bool:
+def _is_na(v: Any) -> bool:
     return v is None or (not isinstance(v, str) and pd.isna(v))
 
 
-def _clean_number_text(v):
+def _clean_number_text(v: Any) -> Any:
     """Cell text as a number parser wants it; None/NaN/blank become NaN.
 
     NFKC turns full-width digits and commas typed with a Chinese input method (１，２００) into
@@ -101,7 +102,12 @@ def _clean_number_text(v):
 
 
 def duplicates(
-    ids: pd.Series, *, where: dict, column: str, row_numbers: np.ndarray, problems: list[Problem]
+    ids: pd.Series,
+    *,
+    where: dict[str, Any],
+    column: str,
+    row_numbers: np.ndarray,
+    problems: list[Problem],
 ) -> None:
     dup = ids.duplicated(keep=False) & ids.notna()
     for value, idx in ids[dup].groupby(ids[dup]).groups.items():

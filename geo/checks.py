@@ -7,7 +7,8 @@ work, and a planner wants all problems of a file listed at once, not the first o
 from __future__ import annotations
 
 import re
-from typing import Protocol
+from collections.abc import Callable
+from typing import Any, Protocol, TypeVar
 
 import geopandas as gpd
 import numpy as np
@@ -41,9 +42,10 @@ class LevelStandards(Protocol):
 POINT_LAYERS = {"schools", "candidates"}
 LINE_LAYERS = {"roads"}
 AREA_LAYERS = {"boundary"}
+T = TypeVar("T")
 
 
-def _where(src: LayerSource) -> dict:
+def _where(src: LayerSource) -> dict[str, Any]:
     return {"file": src.file.name, "layer": src.layer or src.key}
 
 
@@ -92,9 +94,9 @@ def map_columns(
                     )
                 )
             continue
-        heading = match_column(kind, canonical, headings)
-        if heading is not None:
-            found[canonical] = heading
+        matched = match_column(kind, canonical, headings)
+        if matched is not None:
+            found[canonical] = matched
     for canonical in REQUIRED[kind]:
         if canonical not in found and canonical not in src.columns:
             aliases = " / ".join(COLUMNS[kind][canonical][:5])
@@ -122,7 +124,16 @@ def map_columns(
     return found
 
 
-def _categorical(kind, canonical, raw, cols, src, rows, problems) -> pd.Series:
+def _categorical(
+    kind: str,
+    canonical: str,
+    raw: pd.DataFrame,
+    cols: dict[str, str],
+    src: LayerSource,
+    rows: np.ndarray,
+    *,
+    problems: list[Problem],
+) -> pd.Series:
     table = VALUE_TABLES[(kind, canonical)]
     default = DEFAULT_VALUES.get((kind, canonical))
     if canonical not in cols:
@@ -156,14 +167,14 @@ def _categorical(kind, canonical, raw, cols, src, rows, problems) -> pd.Series:
     return out
 
 
-def _once_per_value(fn):
+def _once_per_value(fn: Callable[[Any], T]) -> Callable[[Any], T]:
     """``fn`` evaluated once per distinct cell: a column repeats a few spellings many times.
 
     Cells are keyed with their type, since 1, 1.0 and True are one dict key but not one text.
     """
-    cache: dict = {}
+    cache: dict[tuple[type, Any], T] = {}
 
-    def once(v):
+    def once(v: Any) -> T:
         key = (type(v), v)
         try:
             return cache[key]
@@ -176,7 +187,14 @@ def _once_per_value(fn):
     return once
 
 
-def _ids(raw, col, rows, src, problems, prefix) -> pd.Series:
+def _ids(
+    raw: pd.DataFrame,
+    col: str | None,
+    rows: np.ndarray,
+    src: LayerSource,
+    problems: list[Problem],
+    prefix: str,
+) -> pd.Series:
     if col is None:
         return pd.Series(
             [f"{prefix}{i + 1:05d}" for i in range(len(raw))], index=raw.index, dtype=object
@@ -188,7 +206,7 @@ def _ids(raw, col, rows, src, problems, prefix) -> pd.Series:
     return ids
 
 
-def _id_text(v) -> str | None:
+def _id_text(v: Any) -> str | None:
     if v is None or (isinstance(v, float) and np.isnan(v)):
         return None
     if isinstance(v, float) and v.is_integer():
@@ -199,7 +217,7 @@ def _id_text(v) -> str | None:
     return text or None
 
 
-def _text(raw, col) -> pd.Series:
+def _text(raw: pd.DataFrame, col: str | None) -> pd.Series:
     if col is None:
         return pd.Series("", index=raw.index, dtype=object)
     values = raw[col]
@@ -239,7 +257,9 @@ def check_geometry(
     return _check_geometry(gdf, kind, src, problems)[0]
 
 
-def _as_points(gdf: gpd.GeoDataFrame, positions: np.ndarray, how) -> gpd.GeoDataFrame:
+def _as_points(
+    gdf: gpd.GeoDataFrame, positions: np.ndarray, how: Callable[[gpd.GeoSeries], gpd.GeoSeries]
+) -> gpd.GeoDataFrame:
     """A copy with the shapes at ``positions`` replaced by ``how(shapes)``, a point of each."""
     gdf = gdf.copy()
     sel = gdf.index[positions]
@@ -257,100 +277,17 @@ def _check_geometry(
     where = _where(src)
     shapes = _shapes(gdf)
     empty = shapely.is_missing(shapes) | shapely.is_empty(shapes)
-    # Rows whose coordinates the reader already refused have no point; say so once, not twice.
-    told = {
-        p.row
-        for p in problems
-        if p.code == "bad_coordinates" and p.file == where["file"] and p.layer == src.key
-    }
-    for i in np.flatnonzero(empty):
-        if int(rows[i]) in told:
-            continue
-        problems.append(
-            Problem(
-                "geometry is empty or missing",
-                fix="draw the feature again or delete the row",
-                row=int(rows[i]),
-                code="empty_geometry",
-                **where,
-            )
-        )
-    # Coordinates that do not survive projection (latitude beyond 90°, text read as numbers)
-    # become inf: report them and drop the shape rather than let GEOS fail on it later.
-    broken = np.zeros(len(gdf), bool)
-    if not np.isfinite(shapely.get_coordinates(shapes)).all():  # rare: then find the rows
-        bounds = shapely.bounds(shapes).reshape(len(gdf), 4)
-        broken = ~empty & ~np.isfinite(bounds).all(axis=1)
-    if broken.any():
-        gdf = gdf.copy()
-        for i in np.flatnonzero(broken):
-            problems.append(
-                Problem(
-                    "coordinates are out of range for the layer's coordinate system",
-                    fix="check the coordinates and the layer's CRS (longitude −180–180°, latitude −90–90°)",
-                    row=int(rows[i]),
-                    code="bad_coordinates",
-                    **where,
-                )
-            )
-        gdf.loc[broken, gdf.geometry.name] = None
-        shapes = _shapes(gdf)
-        empty = empty | broken
+    _report_empty(empty, rows, src, problems)
+    gdf, empty = _drop_broken(gdf, empty, rows, where, problems)
     ok = ~empty
-    invalid = ok & ~shapely.is_valid(shapes)
-    if invalid.any():
-        idx = np.flatnonzero(invalid)
-        repaired = shapely.make_valid(shapes[idx])
-        gdf = gdf.copy()
-        gdf.loc[gdf.index[idx], gdf.geometry.name] = repaired
-        shapes = _shapes(gdf)
-        empty = empty.copy()
-        empty[idx] = shapely.is_missing(repaired) | shapely.is_empty(repaired)
-        problems.append(
-            Problem(
-                f"{len(idx)} invalid geometr{'y was' if len(idx) == 1 else 'ies were'} repaired "
-                f"(rows {', '.join(str(int(rows[i])) for i in idx[:10])})",
-                fix="check the repaired shapes in QGIS (Vector ▸ Geometry Tools ▸ Check Validity)",
-                row=int(rows[idx[0]]),
-                severity="warning",
-                code="invalid_geometry",
-                **where,
-            )
-        )
+    gdf, empty = _repair_invalid(gdf, ok, empty, rows, where, problems)
     at = np.flatnonzero(ok)  # positions of the rows with a shape (before any repair)
-    types = shapely.get_type_id(shapes[at])
+    types = shapely.get_type_id(_shapes(gdf)[at])
     lines = np.zeros(len(gdf), bool)
     if kind in POINT_LAYERS:
-        areal = np.isin(types, [POLYGON, MULTIPOLYGON, LINE, MULTILINE])
-        if areal.any():
-            gdf = _as_points(gdf, at[areal], gpd.GeoSeries.representative_point)
-            problems.append(
-                Problem(
-                    f"{int(areal.sum())} feature(s) are areas or lines; a point inside each is used",
-                    fix="give points for this layer",
-                    severity="warning",
-                    code="not_point",
-                    **where,
-                )
-            )
-        multi = types == MULTIPOINT
-        if multi.any():
-            gdf = _as_points(gdf, at[multi], lambda g: g.centroid)
+        gdf = _points_only(gdf, at, types, where, problems)
     elif kind == "population":
-        # A unit is a point or an area; a line (a street traced for a community) is neither.
-        other = ~np.isin(types, [POINT, POLYGON, MULTIPOLYGON])
-        if other.any():
-            gdf = _as_points(gdf, at[other], gpd.GeoSeries.representative_point)
-            problems.append(
-                Problem(
-                    f"{int(other.sum())} unit(s) are lines or collections; a point on each is used",
-                    fix="give population units as points or polygons",
-                    row=int(rows[at[np.flatnonzero(other)[0]]]),
-                    severity="warning",
-                    code="not_point",
-                    **where,
-                )
-            )
+        gdf = _points_or_areas(gdf, at, types, rows, where, problems)
     elif kind in LINE_LAYERS:
         bad = ~np.isin(types, [LINE, MULTILINE])
         lines[at[~bad]] = True
@@ -381,6 +318,134 @@ def _check_geometry(
     return gdf, lines
 
 
+def _report_empty(
+    empty: np.ndarray, rows: np.ndarray, src: LayerSource, problems: list[Problem]
+) -> None:
+    where = _where(src)
+    # Rows whose coordinates the reader already refused have no point; say so once, not twice.
+    told = {
+        p.row
+        for p in problems
+        if p.code == "bad_coordinates"
+        and p.file == where["file"]
+        and p.layer == src.key
+        and p.row is not None
+    }
+    untold = empty & ~np.isin(rows, list(told))
+    report_rows(problems, untold, rows, "geometry is empty or missing",
+                fix="draw the feature again or delete the row", code="empty_geometry",
+                where=where)  # fmt: skip
+
+
+def _drop_broken(
+    gdf: gpd.GeoDataFrame,
+    empty: np.ndarray,
+    rows: np.ndarray,
+    where: dict[str, Any],
+    problems: list[Problem],
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Coordinates that do not survive projection (latitude beyond 90°, text read as numbers)
+    become inf: report them and drop the shape rather than let GEOS fail on it later."""
+    shapes = _shapes(gdf)
+    if np.isfinite(shapely.get_coordinates(shapes)).all():  # the usual case: nothing to find
+        return gdf, empty
+    bounds = shapely.bounds(shapes).reshape(len(gdf), 4)
+    broken = ~empty & ~np.isfinite(bounds).all(axis=1)
+    if not broken.any():
+        return gdf, empty
+    gdf = gdf.copy()
+    report_rows(problems, broken, rows,
+                "coordinates are out of range for the layer's coordinate system",
+                fix="check the coordinates and the layer's CRS (longitude −180–180°, latitude −90–90°)",
+                code="bad_coordinates", where=where)  # fmt: skip
+    gdf.loc[broken, gdf.geometry.name] = None
+    return gdf, empty | broken
+
+
+def _repair_invalid(
+    gdf: gpd.GeoDataFrame,
+    ok: np.ndarray,
+    empty: np.ndarray,
+    rows: np.ndarray,
+    where: dict[str, Any],
+    problems: list[Problem],
+) -> tuple[gpd.GeoDataFrame, np.ndarray]:
+    """Invalid shapes made valid (a repair may leave nothing: then the row becomes empty)."""
+    shapes = _shapes(gdf)
+    invalid = ok & ~shapely.is_valid(shapes)
+    if not invalid.any():
+        return gdf, empty
+    idx = np.flatnonzero(invalid)
+    repaired = shapely.make_valid(shapes[idx])
+    gdf = gdf.copy()
+    gdf.loc[gdf.index[idx], gdf.geometry.name] = repaired
+    empty = empty.copy()
+    empty[idx] = shapely.is_missing(repaired) | shapely.is_empty(repaired)
+    problems.append(
+        Problem(
+            f"{len(idx)} invalid geometr{'y was' if len(idx) == 1 else 'ies were'} repaired "
+            f"(rows {', '.join(str(int(rows[i])) for i in idx[:10])})",
+            fix="check the repaired shapes in QGIS (Vector ▸ Geometry Tools ▸ Check Validity)",
+            row=int(rows[idx[0]]),
+            severity="warning",
+            code="invalid_geometry",
+            **where,
+        )
+    )
+    return gdf, empty
+
+
+def _points_only(
+    gdf: gpd.GeoDataFrame,
+    at: np.ndarray,
+    types: np.ndarray,
+    where: dict[str, Any],
+    problems: list[Problem],
+) -> gpd.GeoDataFrame:
+    """Schools and candidates are points: a point inside each area or line, a multipoint's centre."""
+    areal = np.isin(types, [POLYGON, MULTIPOLYGON, LINE, MULTILINE])
+    if areal.any():
+        gdf = _as_points(gdf, at[areal], gpd.GeoSeries.representative_point)
+        problems.append(
+            Problem(
+                f"{int(areal.sum())} feature(s) are areas or lines; a point inside each is used",
+                fix="give points for this layer",
+                severity="warning",
+                code="not_point",
+                **where,
+            )
+        )
+    multi = types == MULTIPOINT
+    if multi.any():
+        gdf = _as_points(gdf, at[multi], lambda g: g.centroid)
+    return gdf
+
+
+def _points_or_areas(
+    gdf: gpd.GeoDataFrame,
+    at: np.ndarray,
+    types: np.ndarray,
+    rows: np.ndarray,
+    where: dict[str, Any],
+    problems: list[Problem],
+) -> gpd.GeoDataFrame:
+    """A unit is a point or an area; a line (a street traced for a community) is neither."""
+    other = ~np.isin(types, [POINT, POLYGON, MULTIPOLYGON])
+    if other.any():
+        gdf = _as_points(gdf, at[other], gpd.GeoSeries.representative_point)
+        problems.append(
+            Problem(
+                f"{int(other.sum())} unit(s) are lines or collections; a point on each is used",
+                fix="give population units as points or polygons",
+                row=int(rows[at[np.flatnonzero(other)[0]]]),
+                severity="warning",
+                code="not_point",
+                **where,
+            )
+        )
+    return gdf
+
+
 def normalise_schools(
     raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem], standards: LevelStandards
 ) -> gpd.GeoDataFrame:
@@ -391,7 +456,7 @@ def normalise_schools(
     out["school_id"] = _ids(raw, cols.get("school_id"), rows, src, problems, "S")
     out["name"] = _text(raw, cols.get("name"))
     out["form"] = (
-        _categorical("schools", "level", raw, cols, src, rows, problems)
+        _categorical("schools", "level", raw, cols, src, rows, problems=problems)
         if "level" in cols
         else None
     )
@@ -416,7 +481,7 @@ def normalise_schools(
             else np.nan
         )
     for c in ("quality", "location", "status", "ownership", "school_type"):
-        out[c] = _categorical("schools", c, raw, cols, src, rows, problems)
+        out[c] = _categorical("schools", c, raw, cols, src, rows, problems=problems)
     out["src_row"] = rows
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)
@@ -466,7 +531,7 @@ def expand_levels(gdf: gpd.GeoDataFrame, standards: LevelStandards) -> gpd.GeoDa
     take: list[int] = []
     level: list[str] = []
     combined: list[str] = []
-    parts: dict[str, list] = {c: [] for c in SHARED_COUNTS}
+    parts: dict[str, list[Any]] = {c: [] for c in SHARED_COUNTS}
     for i, form in enumerate(gdf["form"].tolist()):
         if form is None or (isinstance(form, float) and np.isnan(form)):
             continue
@@ -539,7 +604,7 @@ def normalise_units(
         if "population" in cols
         else np.nan
     )
-    out["kind"] = _categorical("population", "kind", raw, cols, src, rows, problems)
+    out["kind"] = _categorical("population", "kind", raw, cols, src, rows, problems=problems)
     out["town"] = _text(raw, cols.get("town"))
     for level in LEVELS:
         c = f"students_{level}"
@@ -618,7 +683,7 @@ def normalise_candidates(
     out = pd.DataFrame(index=raw.index)
     out["candidate_id"] = _ids(raw, cols.get("candidate_id"), rows, src, problems, "C")
     out["name"] = _text(raw, cols.get("name"))
-    out["level"] = _categorical("candidates", "level", raw, cols, src, rows, problems)
+    out["level"] = _categorical("candidates", "level", raw, cols, src, rows, problems=problems)
     out["src_row"] = rows
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)
@@ -661,7 +726,7 @@ def check_inside(
     id_col = next((c for c in ("school_id", "unit_id", "candidate_id") if c in gdf.columns), None)
     reported = set()
     for i in np.flatnonzero(out.to_numpy()):
-        row = int(gdf["src_row"].iloc[i]) if "src_row" in gdf.columns else i + 1
+        row = int(gdf["src_row"].iloc[i]) if "src_row" in gdf.columns else int(i) + 1
         if row in reported:
             continue
         reported.add(row)

@@ -127,7 +127,7 @@ def match_lonlat(headings: list[str]) -> tuple[str | None, str | None]:
     return lon, lat
 
 
-def normalise_value(table: dict[str, tuple[str, ...]], value) -> str | None:
+def normalise_value(table: dict[str, tuple[str, ...]], value: object) -> str | None:
     """Canonical value for a cell, or None when it is not recognised."""
     if value is None or (isinstance(value, float) and value != value):
         return None

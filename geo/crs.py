@@ -13,15 +13,20 @@ the usual one-step approximation leaves errors of 1–2 m.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
 import pyproj
 import shapely
+from numpy.typing import ArrayLike
 from pyproj.transformer import Transformer
 
 from core.errors import InputError, ProjectError
+
+# A converted (lon, lat): floats for scalar input, arrays for array input.
+LonLat = tuple[Any, Any]
 
 # --- metric CRS -------------------------------------------------------------------------------
 
@@ -75,7 +80,7 @@ def to_metric(gdf: gpd.GeoDataFrame, crs: pyproj.CRS | str) -> gpd.GeoDataFrame:
     return gdf.to_crs(target)
 
 
-def _validated_declared(declared, data) -> pyproj.CRS:
+def _validated_declared(declared: str | pyproj.CRS, data: gpd.GeoDataFrame | None) -> pyproj.CRS:
     try:
         crs = pyproj.CRS.from_user_input(declared)
     except pyproj.exceptions.CRSError as exc:
@@ -96,7 +101,7 @@ def _validated_declared(declared, data) -> pyproj.CRS:
     return crs
 
 
-def _suggestion(data) -> str:
+def _suggestion(data: gpd.GeoDataFrame | None) -> str:
     """What to declare instead, made concrete when the data's position is known."""
     generic = (
         'write a projected CRS in metres, e.g. crs = "EPSG:4547" (CGCS2000 3-degree Gauss–Krüger '
@@ -118,7 +123,7 @@ def _suggestion(data) -> str:
     )
 
 
-def _centre_lonlat(data) -> tuple[float, float]:
+def _centre_lonlat(data: gpd.GeoDataFrame | None) -> tuple[float, float]:
     if data is None:
         raise InputError(
             "no data and no declared CRS: cannot choose a metric CRS",
@@ -178,7 +183,7 @@ _INVERSE_TOL_DEG = 1e-10
 _INVERSE_MAX_ITER = 30
 
 
-def in_china(lon, lat) -> np.ndarray:
+def in_china(lon: ArrayLike, lat: ArrayLike) -> np.ndarray:
     """True where (lon, lat) is inside the rectangle the GCJ-02 shift applies to."""
     lon, lat = np.asarray(lon, dtype=float), np.asarray(lat, dtype=float)
     return (
@@ -189,28 +194,28 @@ def in_china(lon, lat) -> np.ndarray:
     )
 
 
-def wgs84_to_gcj02(lon, lat):
+def wgs84_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """WGS 84 → GCJ-02 (Amap, Tencent, Google China). Arrays or scalars; outside China unchanged."""
     lon_a, lat_a, scalar = _arrays(lon, lat)
     out_lon, out_lat = _gcj_forward(lon_a, lat_a)
     return _result(out_lon, out_lat, scalar)
 
 
-def gcj02_to_wgs84(lon, lat):
+def gcj02_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """GCJ-02 → WGS 84 by fixed-point iteration of the forward shift (residual < 1e-10°)."""
     lon_a, lat_a, scalar = _arrays(lon, lat)
     out_lon, out_lat = _invert(_gcj_forward, lon_a, lat_a, lon_a.copy(), lat_a.copy())
     return _result(out_lon, out_lat, scalar)
 
 
-def gcj02_to_bd09(lon, lat):
+def gcj02_to_bd09(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """GCJ-02 → BD-09 (Baidu). Outside China unchanged."""
     lon_a, lat_a, scalar = _arrays(lon, lat)
     out_lon, out_lat = _bd_forward(lon_a, lat_a)
     return _result(out_lon, out_lat, scalar)
 
 
-def bd09_to_gcj02(lon, lat):
+def bd09_to_gcj02(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """BD-09 → GCJ-02: Baidu's closed-form decryption refined by iteration to an exact inverse."""
     lon_a, lat_a, scalar = _arrays(lon, lat)
     start_lon, start_lat = _bd_closed_form_inverse(lon_a, lat_a)
@@ -218,12 +223,12 @@ def bd09_to_gcj02(lon, lat):
     return _result(out_lon, out_lat, scalar)
 
 
-def wgs84_to_bd09(lon, lat):
+def wgs84_to_bd09(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """WGS 84 → BD-09 (through GCJ-02)."""
     return gcj02_to_bd09(*wgs84_to_gcj02(lon, lat))
 
 
-def bd09_to_wgs84(lon, lat):
+def bd09_to_wgs84(lon: ArrayLike, lat: ArrayLike) -> LonLat:
     """BD-09 → WGS 84 (through GCJ-02, both steps exact inverses)."""
     return gcj02_to_wgs84(*bd09_to_gcj02(lon, lat))
 
@@ -285,13 +290,13 @@ def _require_lonlat(gdf: gpd.GeoDataFrame) -> None:
             )
 
 
-def _arrays(lon, lat) -> tuple[np.ndarray, np.ndarray, bool]:
+def _arrays(lon: ArrayLike, lat: ArrayLike) -> tuple[np.ndarray, np.ndarray, bool]:
     scalar = np.ndim(lon) == 0 and np.ndim(lat) == 0
     lon_a, lat_a = np.broadcast_arrays(np.asarray(lon, dtype=float), np.asarray(lat, dtype=float))
     return lon_a.astype(float, copy=True), lat_a.astype(float, copy=True), scalar
 
 
-def _result(lon: np.ndarray, lat: np.ndarray, scalar: bool):
+def _result(lon: np.ndarray, lat: np.ndarray, scalar: bool) -> LonLat:
     if scalar:
         return float(lon), float(lat)
     return lon, lat
@@ -334,7 +339,13 @@ def _bd_closed_form_inverse(lon: np.ndarray, lat: np.ndarray) -> tuple[np.ndarra
     return np.where(inside, z * np.cos(theta), lon), np.where(inside, z * np.sin(theta), lat)
 
 
-def _invert(forward, target_lon, target_lat, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+def _invert(
+    forward: Callable[[np.ndarray, np.ndarray], LonLat],
+    target_lon: np.ndarray,
+    target_lat: np.ndarray,
+    lon: np.ndarray,
+    lat: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
     """Solve forward(lon, lat) = target by fixed-point steps. Both shifts change by < 1 % of a
     step per degree, so each step shrinks the error about a hundredfold (3–4 steps suffice).
     A point stops moving once its own residual is small, so its result does not depend on the

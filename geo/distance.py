@@ -6,11 +6,14 @@ catchments all switch to road distance when the project has roads.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.spatial import cKDTree
 from scipy.spatial.distance import cdist
+
+from core.errors import InputError
+from geo.roads import RoadGraph, Snap, build_road_graph
 
 
 class CostModel(Protocol):
@@ -32,7 +35,7 @@ class CostModel(Protocol):
         sorted by distance then index; padded with inf / -1 when fewer than k are reachable."""
 
 
-def as_xy(points) -> np.ndarray:
+def as_xy(points: Any) -> np.ndarray:
     """(n, 2) float array from a GeoSeries/GeoDataFrame of points or an array."""
     if hasattr(points, "geometry"):
         points = points.geometry
@@ -56,7 +59,7 @@ class StraightLine:
         out = cdist(o, d) / 1000.0
         if max_km is not None:
             out[out > max_km] = np.inf
-        return out
+        return np.asarray(out)
 
     def slices_exact(self, n_origins: int, n_dests: int) -> bool:
         """cdist works pair by pair: any sub-table equals the slice of a bigger one."""
@@ -96,22 +99,20 @@ class RoadNetwork:
 
     kind = "road"
 
-    def __init__(self, graph, snap_max_m: float = np.inf):
+    def __init__(self, graph: RoadGraph, snap_max_m: float = np.inf) -> None:
         self.graph = graph
         self.snap_max_m = float(snap_max_m)
         if hasattr(graph, "prepare"):
             graph.prepare()  # indexes built here, in the stage that builds the network
-        self._snaps: dict[bytes, object] = {}
+        self._snaps: dict[bytes, Snap] = {}
         self._table_key: tuple[bytes, bytes] | None = None
         self._table: np.ndarray | None = None
 
     @classmethod
-    def from_roads(cls, roads, snap_max_m: float = np.inf) -> RoadNetwork:
-        from geo.roads import build_road_graph
-
+    def from_roads(cls, roads: Any, snap_max_m: float = np.inf) -> RoadNetwork:
         return cls(build_road_graph(roads), snap_max_m)
 
-    def snap(self, xy: np.ndarray):
+    def snap(self, xy: np.ndarray) -> Snap:
         xy = np.ascontiguousarray(np.asarray(xy, float).reshape(-1, 2))
         key = xy.tobytes()
         hit = self._snaps.pop(key, None)
@@ -131,7 +132,9 @@ class RoadNetwork:
         self, origins_xy: np.ndarray, dests_xy: np.ndarray, max_km: float | None = None
     ) -> np.ndarray:
         limit = np.inf if max_km is None else float(max_km) * 1000.0
-        return self.graph.dense(self.snap(origins_xy), self.snap(dests_xy), limit) / 1000.0
+        return np.asarray(
+            self.graph.dense(self.snap(origins_xy), self.snap(dests_xy), limit) / 1000.0
+        )
 
     def slices_exact(self, n_origins: int, n_dests: int) -> bool:
         """Whether dense_km over n_origins × n_dests equals, bit for bit, the slice of a table
@@ -153,13 +156,13 @@ class RoadNetwork:
                 np.ascontiguousarray(origins_xy).tobytes(),
                 np.ascontiguousarray(dests_xy).tobytes(),
             )
-            if self._table_key != key:
+            if self._table is None or self._table_key != key:
                 self._table_key, self._table = key, self.graph.dense(org, dst)
             return _top_k(self._table, k)
         d, i = self.graph.knn(org, dst, k)
         return d / 1000.0, i
 
-    def unreachable_report(self, origins_xy: np.ndarray) -> dict:
+    def unreachable_report(self, origins_xy: np.ndarray) -> dict[str, int]:
         """How many places are off the network (beyond snap_max_m)."""
         s = self.snap(origins_xy)
         return {"off_network": int((~s.on_network).sum()), "places": len(s)}
@@ -186,18 +189,16 @@ def _top_k(table_m: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     return dist, idx
 
 
-def make_cost_model(roads=None, kind: str = "auto", snap_max_m: float = np.inf) -> CostModel:
+def make_cost_model(roads: Any = None, kind: str = "auto", snap_max_m: float = np.inf) -> CostModel:
     """The cost model a project uses: 'road' needs a road layer; 'auto' takes roads when given
     (and not empty), else the straight line."""
     has_roads = roads is not None and len(roads) > 0
     if kind == "straight" or (kind == "auto" and not has_roads):
         return StraightLine()
     if kind == "road" and not has_roads:
-        from core.errors import InputError
-
         raise InputError(
             "road distance was asked for but the project has no road layer",
-            fix="add a road layer to the project, or set catchments.distance = 'straight'",
+            fix="add a road layer to the project, or set distance.model = 'straight'",
         )
     if kind not in ("auto", "road"):
         raise ValueError(f"unknown distance kind {kind!r}")

@@ -18,7 +18,9 @@ def grid_origin(bounds: tuple[float, float, float, float], cell_m: float) -> tup
     )
 
 
-def uniform_grid(boundary, cell_m: float) -> gpd.GeoDataFrame:
+def uniform_grid(
+    boundary: gpd.GeoDataFrame | gpd.GeoSeries | shapely.Geometry, cell_m: float
+) -> gpd.GeoDataFrame:
     """Cell centres inside ``boundary`` (GeoDataFrame/GeoSeries/geometry, metric CRS) as a units
     layer: unit_id ``grid_<row>_<col>``, kind ``grid``, population NaN, Point geometry.
 

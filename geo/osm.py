@@ -75,20 +75,20 @@ def roads_from_osm(path: str | Path, boundary: gpd.GeoDataFrame, margin_m: float
     area = _area(boundary, margin_m)
     shapely.prepare(area)
     factory = osmium.geom.WKBFactory()
-    rows: list[tuple[int, str, float, str, bytes]] = []
+    rows: list[tuple[int, str, float, str, str]] = []
     n = 0
     try:
         for way in _ways(path, "highway"):
             n += 1
             cls = ROAD_CLASS.parse(way.tags.get("highway"))
-            if cls is None:
+            if cls is None or not isinstance(way, osmium.osm.Way):
                 continue
             try:
                 geom = factory.create_linestring(way)
             except (osmium.InvalidLocationError, RuntimeError):
                 continue  # a way whose nodes lie outside the extract
             rows.append(
-                (way.id, cls, _speed(way.tags.get("maxspeed")), way.tags.get("name", ""), geom)
+                (way.id, cls, _speed(way.tags.get("maxspeed")), way.tags.get("name") or "", geom)
             )
     except RuntimeError as exc:
         raise _error(
@@ -143,9 +143,9 @@ def schools_from_osm(path: str | Path, boundary: gpd.GeoDataFrame) -> gpd.GeoDat
             .with_filter(osmium.filter.TagFilter(("amenity", "school")))
         )
         for obj in fp:
-            if obj.is_node():
+            if isinstance(obj, osmium.osm.Node):
                 x, y = obj.location.lon, obj.location.lat
-            elif obj.is_area():
+            elif isinstance(obj, osmium.osm.Area):
                 poly = wkb.loads(osmium.geom.WKBFactory().create_multipolygon(obj), hex=True)
                 c = poly.representative_point()
                 x, y = c.x, c.y

@@ -72,12 +72,15 @@ class PlausibilityParams:
 
 def _rows(gdf: gpd.GeoDataFrame) -> np.ndarray:
     if "src_row" in gdf.columns:
-        return gdf["src_row"].to_numpy(dtype=np.int64)
+        return np.asarray(gdf["src_row"].to_numpy(dtype=np.int64))
     return np.arange(1, len(gdf) + 1)
 
 
 def check_units(
-    units: gpd.GeoDataFrame, where: dict, problems: list[Problem], limits: PlausibilityParams
+    units: gpd.GeoDataFrame,
+    where: dict[str, str],
+    problems: list[Problem],
+    limits: PlausibilityParams,
 ) -> np.ndarray:
     """Report implausible population units; returns the rows (mask) that are errors."""
     pop = units["population"].to_numpy(dtype=float)
@@ -118,13 +121,15 @@ def check_units(
     for col in [c for c in units.columns if c.startswith("students_")]:
         kids = units[col].to_numpy(dtype=float)
         over = np.nan_to_num(kids) > np.nan_to_num(pop) + 0.5
+        texts = {
+            int(i): f"{kids[i]:,.0f} school-age children ({col}) but only {pop[i]:,.0f} people"
+            for i in np.flatnonzero(over & ~bad)
+        }
         report_rows(
             problems,
             over & ~bad,
             rows,
-            lambda i, kids=kids, col=col: (
-                f"{kids[i]:,.0f} school-age children ({col}) but only {pop[i]:,.0f} people"
-            ),
+            texts.__getitem__,
             fix="children are part of the population: check both columns",
             code="children_above_population",
             where={**where, "column": col},
@@ -143,11 +148,14 @@ def check_units(
             where=where,
             severity="warning",
         )
-    return bad
+    return np.asarray(bad, dtype=bool)
 
 
 def check_schools(
-    schools: gpd.GeoDataFrame, where: dict, problems: list[Problem], limits: PlausibilityParams
+    schools: gpd.GeoDataFrame,
+    where: dict[str, str],
+    problems: list[Problem],
+    limits: PlausibilityParams,
 ) -> np.ndarray:
     """Report implausible school rows (students per class, places); returns the error mask."""
     students = schools["students"].to_numpy(dtype=float)
@@ -184,4 +192,4 @@ def check_schools(
             where=where,
         )
         bad = bad | big
-    return bad
+    return np.asarray(bad, dtype=bool)

@@ -9,12 +9,15 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
+import pyproj
 
 from core.errors import InputError, Problem, ProjectError, SchoolPlanError
 from geo import checks
 from geo.checks import LevelStandards
+from geo.crs import choose_metric_crs, convert_points
 from geo.layers import LAYER_KEYS, LAYER_ZH, OPTIONAL_LAYERS, Layers, LayerSource
 from geo.read import PendingLayer, as_frame, gc_paused, read_layer
 
@@ -50,7 +53,7 @@ class CheckReport:
     def usable(self) -> bool:
         return not self.errors
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "usable": self.usable,
             "errors": len(self.errors),
@@ -153,7 +156,7 @@ def read_project_file(path: Path) -> ProjectConfig:
     return cfg
 
 
-def _table(path: Path, name: str, value) -> dict:
+def _table(path: Path, name: str, value: object) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ProjectError(
             f"{path}: {name} must be a table of name = value",
@@ -162,7 +165,7 @@ def _table(path: Path, name: str, value) -> dict:
     return value
 
 
-def _known_keys(path: Path, where: str, table: dict, known: tuple[str, ...]) -> None:
+def _known_keys(path: Path, where: str, table: dict[str, Any], known: tuple[str, ...]) -> None:
     unknown = [k for k in table if k not in known]
     if unknown:
         raise ProjectError(
@@ -171,7 +174,7 @@ def _known_keys(path: Path, where: str, table: dict, known: tuple[str, ...]) -> 
         )
 
 
-def _opt_str(value) -> str | None:
+def _opt_str(value: object) -> str | None:
     return str(value) if value not in (None, "") else None
 
 
@@ -200,8 +203,6 @@ def load_layers(cfg: ProjectConfig, standards: LevelStandards) -> tuple[Layers |
 def _load_layers(
     cfg: ProjectConfig, standards: LevelStandards
 ) -> tuple[Layers | None, CheckReport]:
-    from geo.crs import choose_metric_crs, convert_points
-
     report = CheckReport()
     problems = report.problems
     for key in ("schools", "population", "boundary"):
@@ -213,22 +214,48 @@ def _load_layers(
                     fix=f"add [layers.{key}] to project.toml or pass --{key} FILE",
                 )
             )
+    raw = _read_sources(cfg, problems)
+    crs = _metric_crs(cfg, raw, problems)
+    if crs is None:
+        return None, report
+    report.crs = crs.to_string()
+    metric = {k: g.to_crs(crs) if g.crs is not None else as_frame(g) for k, g in raw.items()}
+    for k in metric:
+        metric[k].attrs.update(raw[k].attrs)
+    found = _normalise(metric, cfg.sources, standards, problems)
+    for name, gdf in found.items():
+        if gdf is not None and name != "boundary":
+            report.counts[name] = int(len(gdf))
+    schools, units, boundary = found["schools"], found["population"], found["boundary"]
+    if not report.usable or schools is None or units is None or boundary is None:
+        return None, report
+    layers = Layers(
+        schools=schools,
+        units=units,
+        boundary=boundary,
+        crs=crs,
+        roads=found["roads"],
+        candidates=found["candidates"],
+        sources=dict(cfg.sources),
+        name=cfg.name,
+        name_en=cfg.name_en,
+    )
+    return layers, report
+
+
+def _read_sources(
+    cfg: ProjectConfig, problems: list[Problem]
+) -> dict[str, gpd.GeoDataFrame | PendingLayer]:
+    """Every readable, non-empty layer, in WGS 84 where its coordinates were GCJ-02 or BD-09."""
     # Big point and line layers stay pending until the metric CRS is known, so their shapes
     # are built once, already projected (see geo.read.PendingLayer).
     raw: dict[str, gpd.GeoDataFrame | PendingLayer] = {}
     for key, src in cfg.sources.items():
+        where: dict[str, Any] = {"file": src.file.name, "layer": src.layer or key}
         try:
             gdf = read_layer(src, problems, defer=True)
         except SchoolPlanError as exc:
-            problems.append(
-                Problem(
-                    exc.message,
-                    fix=exc.fix,
-                    file=src.file.name,
-                    layer=src.layer or key,
-                    code="unreadable",
-                )
-            )
+            problems.append(Problem(exc.message, fix=exc.fix, code="unreadable", **where))
             problems.extend(exc.problems)
             continue
         if len(gdf) == 0:
@@ -237,10 +264,9 @@ def _load_layers(
                 Problem(
                     f"the {key} layer is empty",
                     fix="check you named the right file and layer",
-                    file=src.file.name,
-                    layer=src.layer or key,
                     severity=sev,
                     code="empty_layer",
+                    **where,
                 )
             )
             continue
@@ -252,25 +278,26 @@ def _load_layers(
                     src.coords,
                 )
             except InputError as exc:
-                problems.append(
-                    Problem(
-                        exc.message,
-                        fix=exc.fix,
-                        file=src.file.name,
-                        layer=src.layer or key,
-                        code="coords",
-                    )
-                )
+                problems.append(Problem(exc.message, fix=exc.fix, code="coords", **where))
         raw[key] = gdf
+    return raw
+
+
+def _metric_crs(
+    cfg: ProjectConfig,
+    raw: dict[str, gpd.GeoDataFrame | PendingLayer],
+    problems: list[Problem],
+) -> pyproj.CRS | None:
+    """The metric CRS, from the boundary's extent or, without one, from another layer's."""
     # Without a readable boundary the other layers are still checked (in a CRS chosen from
     # their own extent) so the planner sees every problem in one run.
     extent_key = next(
         (k for k in ("boundary", "schools", "population", "candidates", "roads") if k in raw), None
     )
     if extent_key is None:
-        return None, report
+        return None
     try:
-        crs = choose_metric_crs(as_frame(raw[extent_key]).to_crs("EPSG:4326"), cfg.crs)
+        return choose_metric_crs(as_frame(raw[extent_key]).to_crs("EPSG:4326"), cfg.crs)
     except SchoolPlanError as exc:
         if extent_key == "boundary":
             problems.append(
@@ -282,13 +309,17 @@ def _load_layers(
                     code="crs",
                 )
             )
-        return None, report
-    report.crs = crs.to_string()
-    metric = {k: g.to_crs(crs) if g.crs is not None else as_frame(g) for k, g in raw.items()}
-    for k in metric:
-        metric[k].attrs.update(raw[k].attrs)
+        return None
 
-    src = cfg.sources
+
+def _normalise(
+    metric: dict[str, gpd.GeoDataFrame],
+    src: dict[str, LayerSource],
+    standards: LevelStandards,
+    problems: list[Problem],
+) -> dict[str, gpd.GeoDataFrame | None]:
+    """Each layer in the canonical schema (None where not given), points checked against the
+    boundary."""
     boundary = None
     if "boundary" in metric:
         boundary = checks.normalise_boundary(metric["boundary"], src["boundary"], problems)
@@ -302,38 +333,25 @@ def _load_layers(
                     code="empty_layer",
                 )
             )
-    schools = units = roads = candidates = None
-    if "schools" in metric:
-        schools = checks.normalise_schools(metric["schools"], src["schools"], problems, standards)
-        checks.check_inside(schools, boundary, src["schools"], problems)
-    if "population" in metric:
-        units = checks.normalise_units(metric["population"], src["population"], problems)
-        checks.check_inside(units, boundary, src["population"], problems)
-    if "roads" in metric:
-        roads = checks.normalise_roads(metric["roads"], src["roads"], problems)
-    if "candidates" in metric:
-        candidates = checks.normalise_candidates(metric["candidates"], src["candidates"], problems)
-        checks.check_inside(candidates, boundary, src["candidates"], problems)
-
-    for name, gdf in (
-        ("schools", schools),
-        ("population", units),
-        ("roads", roads),
-        ("candidates", candidates),
-    ):
-        if gdf is not None:
-            report.counts[name] = int(len(gdf))
-    if not report.usable or schools is None or units is None or boundary is None:
-        return None, report
-    layers = Layers(
-        schools=schools,
-        units=units,
-        boundary=boundary,
-        crs=crs,
-        roads=roads,
-        candidates=candidates,
-        sources=dict(cfg.sources),
-        name=cfg.name,
-        name_en=cfg.name_en,
+    found: dict[str, gpd.GeoDataFrame | None] = dict.fromkeys(
+        ("schools", "population", "roads", "candidates"), None
     )
-    return layers, report
+    if "schools" in metric:
+        found["schools"] = checks.normalise_schools(
+            metric["schools"], src["schools"], problems, standards
+        )
+        checks.check_inside(found["schools"], boundary, src["schools"], problems)
+    if "population" in metric:
+        found["population"] = checks.normalise_units(
+            metric["population"], src["population"], problems
+        )
+        checks.check_inside(found["population"], boundary, src["population"], problems)
+    if "roads" in metric:
+        found["roads"] = checks.normalise_roads(metric["roads"], src["roads"], problems)
+    if "candidates" in metric:
+        found["candidates"] = checks.normalise_candidates(
+            metric["candidates"], src["candidates"], problems
+        )
+        checks.check_inside(found["candidates"], boundary, src["candidates"], problems)
+    found["boundary"] = boundary
+    return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -49,12 +50,77 @@ def _open(path: Path) -> rasterio.DatasetReader:
         ) from None
 
 
-def _block_centres(src, row0: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
+def _block_centres(src: Any, row0: int, rows: int) -> tuple[np.ndarray, np.ndarray]:
     cols = np.arange(src.width) + 0.5
     rr = np.arange(row0, row0 + rows) + 0.5
     c, r = np.meshgrid(cols, rr)
     t = src.transform
     return t.a * c + t.b * r + t.c, t.d * c + t.e * r + t.f
+
+
+def _people_inside(
+    src: Any, geom: Any, crs: Any
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Metric x, y and people of every inhabited pixel whose centre is inside ``geom``, and the
+    people on pixels outside it; read block by block."""
+    to_metric = pyproj.Transformer.from_crs(src.crs, crs, always_xy=True)
+    xs: list[np.ndarray] = []
+    ys: list[np.ndarray] = []
+    vals: list[np.ndarray] = []
+    outside = 0.0
+    for row0 in range(0, src.height, _BLOCK_ROWS):
+        rows = min(_BLOCK_ROWS, src.height - row0)
+        band = src.read(1, window=rasterio.windows.Window(0, row0, src.width, rows)).astype(float)
+        keep = np.isfinite(band) & (band > 0)
+        if src.nodata is not None:
+            keep &= band != src.nodata
+        if not keep.any():
+            continue
+        px, py = _block_centres(src, row0, rows)
+        mx, my = to_metric.transform(px[keep], py[keep])
+        v = band[keep]
+        inside = shapely.contains_xy(geom, mx, my)
+        outside += float(v[~inside].sum())
+        xs.append(mx[inside])
+        ys.append(my[inside])
+        vals.append(v[inside])
+    if not vals:
+        return np.empty(0), np.empty(0), np.empty(0), outside
+    return np.concatenate(xs), np.concatenate(ys), np.concatenate(vals), outside
+
+
+def _cells(
+    x: np.ndarray,
+    y: np.ndarray,
+    v: np.ndarray,
+    origin: tuple[float, float],
+    cell_m: float,
+    crs: Any,
+) -> gpd.GeoDataFrame:
+    """Pixels summed per ``cell_m`` cell; ids by (row, column), sorted."""
+    c = np.floor((x - origin[0]) / cell_m).astype(np.int64)
+    r = np.floor((y - origin[1]) / cell_m).astype(np.int64)
+    uniq, inv = np.unique(r * (int(c.max()) + 1) + c, return_inverse=True)
+    pop = np.bincount(inv, weights=v)
+    first = np.zeros(len(uniq), dtype=np.int64)
+    first[inv[::-1]] = np.arange(len(inv))[::-1]
+    # Each cell's point is where its people live (the weighted centre of its pixels), not the
+    # cell's middle: distances to schools then follow the settlement, and the point stays inside.
+    units = gpd.GeoDataFrame(
+        {
+            "unit_id": [f"cell_{a}_{b}" for a, b in zip(r[first], c[first], strict=True)],
+            "name": "",
+            "population": pop,
+            "kind": "cell",
+            "town": "",
+            "src_row": 0,
+        },
+        geometry=gpd.points_from_xy(
+            np.bincount(inv, weights=v * x) / pop, np.bincount(inv, weights=v * y) / pop
+        ),
+        crs=crs,
+    )
+    return units.sort_values("unit_id", kind="stable").reset_index(drop=True)
 
 
 def population_from_raster(
@@ -73,73 +139,19 @@ def population_from_raster(
                 "the population raster has no coordinate system",
                 "save it with its CRS (e.g. EPSG:4326 for WorldPop) or a .prj/.aux.xml beside it",
             )
-        to_metric = pyproj.Transformer.from_crs(src.crs, boundary.crs, always_xy=True)
-        x0, y0 = grid_origin(geom.bounds, cell_m)
-        keys_r: list[np.ndarray] = []
-        xs: list[np.ndarray] = []
-        ys: list[np.ndarray] = []
-        keys_c: list[np.ndarray] = []
-        vals: list[np.ndarray] = []
-        outside = 0.0
-        pixels = 0
-        nodata = src.nodata
-        for row0 in range(0, src.height, _BLOCK_ROWS):
-            rows = min(_BLOCK_ROWS, src.height - row0)
-            window = rasterio.windows.Window(0, row0, src.width, rows)
-            band = src.read(1, window=window).astype(float)
-            keep = np.isfinite(band) & (band > 0)
-            if nodata is not None:
-                keep &= band != nodata
-            if not keep.any():
-                continue
-            px, py = _block_centres(src, row0, rows)
-            mx, my = to_metric.transform(px[keep], py[keep])
-            v = band[keep]
-            inside = shapely.contains_xy(geom, mx, my)
-            outside += float(v[~inside].sum())
-            pixels += int(inside.sum())
-            keys_c.append(np.floor((mx[inside] - x0) / cell_m).astype(np.int64))
-            keys_r.append(np.floor((my[inside] - y0) / cell_m).astype(np.int64))
-            vals.append(v[inside])
-            xs.append(mx[inside])
-            ys.append(my[inside])
+        x, y, v, outside = _people_inside(src, geom, boundary.crs)
         source_crs = src.crs.to_string()
-    if not vals or pixels == 0:
+    if len(v) == 0:
         raise _error(
             path,
             "the population raster has no people inside the county boundary",
             "check that the raster covers the county and that its CRS is right",
         )
-    r = np.concatenate(keys_r)
-    c = np.concatenate(keys_c)
-    v = np.concatenate(vals)
-    key = r * (int(c.max()) + 1) + c
-    uniq, inv = np.unique(key, return_inverse=True)
-    pop = np.bincount(inv, weights=v)
-    first = np.zeros(len(uniq), dtype=np.int64)
-    first[inv[::-1]] = np.arange(len(inv))[::-1]
-    rr, cc = r[first], c[first]
-    # Each cell's point is where its people live (the weighted centre of its pixels), not the
-    # cell's middle: distances to schools then follow the settlement, and the point stays inside.
-    cx = np.bincount(inv, weights=v * np.concatenate(xs)) / pop
-    cy = np.bincount(inv, weights=v * np.concatenate(ys)) / pop
-    units = gpd.GeoDataFrame(
-        {
-            "unit_id": [f"cell_{a}_{b}" for a, b in zip(rr, cc, strict=True)],
-            "name": "",
-            "population": pop,
-            "kind": "cell",
-            "town": "",
-            "src_row": 0,
-        },
-        geometry=gpd.points_from_xy(cx, cy),
-        crs=boundary.crs,
-    )
-    units = units.sort_values("unit_id", kind="stable").reset_index(drop=True)
+    units = _cells(x, y, v, grid_origin(geom.bounds, cell_m), cell_m, boundary.crs)
     return RasterPopulation(
         units=units,
-        pixels=pixels,
-        total=float(pop.sum()),
+        pixels=len(v),
+        total=float(units["population"].sum()),
         outside=outside,
         source_crs=source_crs,
     )

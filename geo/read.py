@@ -12,8 +12,10 @@ import functools
 import gc
 import unicodedata
 import warnings
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -150,7 +152,7 @@ def _check_pending(
     return layer
 
 
-def _whole_layer_swapped(minx, miny, maxx, maxy) -> bool:
+def _whole_layer_swapped(minx: float, miny: float, maxx: float, maxy: float) -> bool:
     return bool(
         CHINA_LAT[0] <= minx <= maxx <= CHINA_LAT[1]
         and CHINA_LON[0] <= miny <= maxy <= CHINA_LON[1]
@@ -182,10 +184,9 @@ def _read_ogr(
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # GDAL notes on laundered names
-            gdf = None if guess else _read_arrow(path, layer)
-            if gdf is None:
-                gdf = pyogrio.read_dataframe(path, layer=layer)
-        if guess and _has_high_latin1(gdf):
+            arrow = None if guess else _read_arrow(path, layer)
+            gdf = pyogrio.read_dataframe(path, layer=layer) if arrow is None else arrow
+        if guess and isinstance(gdf, pd.DataFrame) and _has_high_latin1(gdf):
             enc = _guess_encoding(gdf)
             if enc:
                 with warnings.catch_warnings():
@@ -262,7 +263,7 @@ def _read_arrow(
         return None
 
 
-def _arrow_frame(meta: dict, table) -> gpd.GeoDataFrame | PendingLayer | None:
+def _arrow_frame(meta: dict[str, Any], table: Any) -> gpd.GeoDataFrame | PendingLayer | None:
     import pyarrow as pa
 
     if any(str(d).startswith("datetime") for d in meta["dtypes"] if d is not None):
@@ -293,7 +294,7 @@ def _arrow_frame(meta: dict, table) -> gpd.GeoDataFrame | PendingLayer | None:
 
 
 @contextlib.contextmanager
-def gc_paused():
+def gc_paused() -> Iterator[None]:
     """Pause Python's cycle collector while many shapes are made.
 
     Each few hundred thousand new objects make it rescan every live object (a loaded project
@@ -323,17 +324,17 @@ class PendingLayer:
     xy: np.ndarray  # (coordinates, 2) float64, rows' coordinates one after another
     counts: np.ndarray  # coordinates per row; 0 for a row without a shape
     crs: pyproj.CRS | None
-    attrs: dict = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
 
     @property
     def null(self) -> np.ndarray:
-        return self.counts == 0
+        return np.asarray(self.counts == 0)
 
     def __len__(self) -> int:
         return len(self.frame)
 
     @classmethod
-    def from_wkb(cls, frame: pd.DataFrame, wkb, crs) -> PendingLayer | None:
+    def from_wkb(cls, frame: pd.DataFrame, wkb: Any, crs: pyproj.CRS | None) -> PendingLayer | None:
         """None unless every shape is a little-endian 2-D Point, or every one a LineString
         of two or more points (anything else is left to shapely.from_wkb)."""
         kind, xy, counts = _plain_wkb(wkb)
@@ -358,12 +359,12 @@ class PendingLayer:
         else:
             made = np.empty(0, dtype=object)
         if present.all():
-            return made
+            return np.asarray(made)
         out = np.full(len(self.counts), None, dtype=object)
         out[present] = made
         return out
 
-    def _frame(self, xy: np.ndarray, crs) -> gpd.GeoDataFrame:
+    def _frame(self, xy: np.ndarray, crs: pyproj.CRS | None) -> gpd.GeoDataFrame:
         frame = self.frame.copy(deep=False)
         frame["geometry"] = self.shapes(xy)
         gdf = gpd.GeoDataFrame(frame, geometry="geometry", crs=crs)
@@ -373,7 +374,7 @@ class PendingLayer:
     def to_frame(self) -> gpd.GeoDataFrame:
         return self._frame(self.xy, self.crs)
 
-    def to_crs(self, crs) -> gpd.GeoDataFrame:
+    def to_crs(self, crs: pyproj.CRS | str) -> gpd.GeoDataFrame:
         """What ``to_frame().to_crs(crs)`` gives (same transformer, same coordinates)."""
         crs = pyproj.CRS.from_user_input(crs)
         if self.crs is None or self.crs.is_exact_same(crs):
@@ -387,7 +388,7 @@ def as_frame(layer: gpd.GeoDataFrame | PendingLayer) -> gpd.GeoDataFrame:
     return layer.to_frame() if isinstance(layer, PendingLayer) else layer
 
 
-def _plain_wkb(wkb) -> tuple[str | None, np.ndarray, np.ndarray]:
+def _plain_wkb(wkb: Any) -> tuple[str | None, np.ndarray, np.ndarray]:
     """Coordinates of WKB that holds only 2-D Points or only 2-D LineStrings (≥ 2 points)."""
     import pyarrow as pa
 
@@ -397,8 +398,8 @@ def _plain_wkb(wkb) -> tuple[str | None, np.ndarray, np.ndarray]:
     if not (pa.types.is_binary(wkb.type) or pa.types.is_large_binary(wkb.type)) or len(wkb) == 0:
         return none
     width = np.int64 if pa.types.is_large_binary(wkb.type) else np.int32
-    offsets = np.frombuffer(wkb.buffers()[1], dtype=width)[wkb.offset : wkb.offset + len(wkb) + 1]
-    offsets = offsets.astype(np.int64)
+    raw = np.frombuffer(wkb.buffers()[1], dtype=width)[wkb.offset : wkb.offset + len(wkb) + 1]
+    offsets: np.ndarray = raw.astype(np.int64)
     data = np.frombuffer(wkb.buffers()[2], dtype=np.uint8)
     sizes = np.diff(offsets)
     present = np.ones(len(sizes), bool)
@@ -543,7 +544,7 @@ def _read_excel(src: LayerSource, path: Path) -> pd.DataFrame:
         else:
             raise InputError(
                 f"the workbook has no sheet '{sheet}'",
-                fix=f'set sheet = "..." under [layers.{src.key}] to one of: {", ".join(sheets)}',
+                fix=f'set sheet = "..." under [layers.{src.key}] to one of: {", ".join(map(str, sheets))}',
             )
     return pd.read_excel(path, sheet_name=sheet, dtype=str, header=None)
 
@@ -629,7 +630,9 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
         )
     crs = _declared_crs(src) if src.crs else pyproj.CRS.from_epsg(4326)
     if crs.is_geographic:
-        lon, lat = _unswap(lon, lat, src, path, lon_col, lat_col, file_rows, problems)
+        lon, lat = _unswap(
+            lon, lat, src, path, lon_col, lat_col, file_rows=file_rows, problems=problems
+        )
     geom = gpd.points_from_xy(lon.fillna(0), lat.fillna(0))
     gdf = gpd.GeoDataFrame(df.drop(columns=[lon_col, lat_col]), geometry=geom, crs=crs)
     gdf.loc[bad.to_numpy(), "geometry"] = None
@@ -638,7 +641,7 @@ def _read_table(src: LayerSource, path: Path, problems: list[Problem]) -> gpd.Ge
     return gdf
 
 
-def _headings(cells) -> list[str]:
+def _headings(cells: Iterable[object]) -> list[str]:
     out: list[str] = []
     for j, v in enumerate(cells):
         name = str(v).strip() if isinstance(v, str) and str(v).strip() else f"列{j + 1}"
@@ -648,7 +651,7 @@ def _headings(cells) -> list[str]:
     return out
 
 
-def _number_text(v):
+def _number_text(v: Any) -> Any:
     """Full-width digits and signs (１１１．６) as typed with a Chinese input method."""
     return unicodedata.normalize("NFKC", v).strip() if isinstance(v, str) else v
 
@@ -659,7 +662,9 @@ def _swapped(lon: pd.Series, lat: pd.Series) -> pd.Series:
     return lon.between(*CHINA_LAT) & lat.between(*CHINA_LON) & ~in_place
 
 
-def _report_swapped(rows: list[int], src, path, fix, problems) -> None:
+def _report_swapped(
+    rows: list[int], src: LayerSource, path: Path, fix: str, problems: list[Problem]
+) -> None:
     shown = ", ".join(str(r) for r in rows[:10]) + (" …" if len(rows) > 10 else "")
     problems.append(
         Problem(
@@ -674,7 +679,17 @@ def _report_swapped(rows: list[int], src, path, fix, problems) -> None:
     )
 
 
-def _unswap(lon, lat, src, path, lon_col, lat_col, file_rows, problems):
+def _unswap(
+    lon: pd.Series,
+    lat: pd.Series,
+    src: LayerSource,
+    path: Path,
+    lon_col: str,
+    lat_col: str,
+    *,
+    file_rows: list[int],
+    problems: list[Problem],
+) -> tuple[pd.Series, pd.Series]:
     """Swap table rows whose longitude and latitude are clearly exchanged (China's ranges)."""
     swapped = _swapped(lon, lat)
     if swapped.any():

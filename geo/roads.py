@@ -14,12 +14,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import connected_components, dijkstra
 from scipy.spatial import cKDTree
+
+if TYPE_CHECKING:
+    import geopandas as gpd
 
 # Dijkstra rows kept in memory at once: about this many float64 cells (≈ 16 MB; bigger fresh arrays cost page faults).
 _CHUNK_CELLS = 2_000_000
@@ -110,10 +114,10 @@ class RoadGraph:
         node_chain[seg_b] = self.seg_chain
         self.component = comp_k[self.chain_u[node_chain]] if k else np.zeros(0, np.int64)
         self.component[self.junction] = comp_k
-        self._seg_inv = None  # snapping index, built on the first snap
-        self._grid = None
-        self._seg_tree = None
-        self._jx = None  # junctions sorted by x, for the boxes of bounded searches
+        self._seg_inv: np.ndarray | None = None  # snapping index, built on the first snap
+        self._grid: _SegGrid | None = None
+        self._seg_tree: shapely.STRtree | None = None
+        self._jx: np.ndarray | None = None  # junctions sorted by x, for bounded searches
         self._row_cache: dict[int, np.ndarray] = {}  # junction -> Dijkstra row (metres)
 
     @property
@@ -127,7 +131,7 @@ class RoadGraph:
     @property
     def n_search_nodes(self) -> int:
         """Nodes of the junction graph the shortest-path searches run on."""
-        return self.csr.shape[0]
+        return int(self.csr.shape[0])
 
     def dense_is_columnwise(self, n_org: int, n_dst: int) -> bool:
         """True when ``dense`` for these sizes builds every (origin, dest) cell on its own from
@@ -161,19 +165,20 @@ class RoadGraph:
         off = np.full(n, np.inf)
         if n and self.n_edges and self._seg_inv is None:
             self._build_snap_index()
-        todo = np.arange(n) if self._grid is not None else np.zeros(0, np.int64)
+        grid = self._grid
+        todo = np.arange(n) if grid is not None else np.zeros(0, np.int64)
         for r in _SNAP_BLOCKS:
-            if not len(todo):
+            if grid is None or not len(todo):
                 break
             s_, d_, t_ = self._grid_nearest(xy[todo], r)
-            proven = d_ < self._grid.reach(r)
+            proven = d_ < grid.reach(r)
             seg[todo[proven]], off[todo[proven]], t[todo[proven]] = (
                 s_[proven],
                 d_[proven],
                 t_[proven],
             )
             # Not proven at a reach beyond max_m: nearer than the reach there is nothing.
-            todo = todo[~proven] if self._grid.reach(r) <= max_m else todo[:0]
+            todo = todo[~proven] if grid.reach(r) <= max_m else todo[:0]
         if len(todo):
             seg[todo], off[todo], t[todo] = self._snap_far(xy[todo])
         far = ~(off <= max_m)
@@ -197,10 +202,12 @@ class RoadGraph:
         step = max(1, _SNAP_CHUNK // (2 * r + 1))
         if n > step:
             parts = [self._grid_nearest(xy[s : s + step], r) for s in range(0, n, step)]
-            return tuple(np.concatenate(p) for p in zip(*parts, strict=True))
+            seg_, d_, t_ = (np.concatenate(p) for p in zip(*parts, strict=True))
+            return seg_, d_, t_
         seg = np.full(n, -1, np.int64)
         best = np.full(n, np.inf)
         tt = np.zeros(n)
+        assert self._grid is not None  # snap builds it before asking
         pi, cand, per_pt = self._grid.near(xy, r)
         if len(cand) == 0:
             return seg, best, tt
@@ -227,7 +234,7 @@ class RoadGraph:
             pa, pb, length = self.seg_pos_a[sg], self.seg_pos_b[sg], self.chain_len[ch]
             u, v = self.chain_u[ch], self.chain_v[ch]
         else:
-            pa = pb = u = v = 0
+            pa = pb = u = v = np.zeros(len(s), np.int64)  # unused: every place is off the network
             length = np.ones(len(s))
         pos = pa + s.t * (pb - pa)
         return Snap(
@@ -245,18 +252,22 @@ class RoadGraph:
         """Distance from points p (..., 2) to segments seg (...) and the position t along them."""
         if self._seg_inv is None:
             self._build_snap_index()
+        inv = self._seg_inv
+        assert inv is not None  # just built
         ax, ay = self._seg_ax[seg], self._seg_ay[seg]
         dx, dy = self._seg_dx[seg], self._seg_dy[seg]
         px, py = p[..., 0] - ax, p[..., 1] - ay
-        t = np.clip((px * dx + py * dy) * self._seg_inv[seg], 0.0, 1.0)
+        t = np.clip((px * dx + py * dy) * inv[seg], 0.0, 1.0)
         return np.hypot(px - dx * t, py - dy * t), t
 
     def _snap_far(self, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Nearest segment of places far from every road: k nearest samples, proven when the
         k-th is beyond the best segment + h/2; the few left go to an STRtree."""
         grid = self._grid
+        assert grid is not None  # snap builds it before asking
         if grid.tree is None:
             grid.tree = cKDTree(grid.sample_xy, balanced_tree=False, compact_nodes=False)
+        tree = grid.tree
         n = len(xy)
         seg = np.full(n, -1, np.int64)
         t = np.zeros(n)
@@ -264,8 +275,8 @@ class RoadGraph:
         todo = np.arange(n)
         k = 12
         while len(todo):
-            k = min(k, grid.tree.n)
-            dq, iq = grid.tree.query(xy[todo], k=k)
+            k = min(k, tree.n)
+            dq, iq = tree.query(xy[todo], k=k)
             dq, iq = dq.reshape(len(todo), k), iq.reshape(len(todo), k)
             cand = grid.sample_seg[iq]
             d, tt = self._project(xy[todo, None, :], cand)
@@ -274,7 +285,7 @@ class RoadGraph:
             rows = np.arange(len(todo))
             seg[todo], off[todo], t[todo] = cand[rows, j], d[rows, j], tt[rows, j]
             proven = dq[:, -1] >= off[todo] + self._h / 2
-            if k >= grid.tree.n:
+            if k >= tree.n:
                 break
             todo = todo[~proven]
             if k >= 64 and len(todo):
@@ -420,7 +431,7 @@ class RoadGraph:
             span = np.minimum(hi, box_hi) - np.maximum(lo, box_lo)
             if np.prod(np.maximum(span, 0.0)) > 0.5 * box_area:
                 # The box holds most of the network: cutting it out would not pay.
-                if aug is None:
+                if aug is None or vid is None:
                     aug, vid = self._augmented(dst)
                 d = dijkstra(aug, directed=True, indices=vid[chunk], limit=limit)
                 ia, ib = org.node_a[rows], org.node_b[rows]
@@ -461,13 +472,12 @@ class RoadGraph:
         ``chunk`` (last, in chunk order; edges out to its chain's ends inside the box), and
         each of ``targets`` (search-graph node ids) as ids in it, those outside the box as the
         graph's size (callers append a column of inf there)."""
-        self._box_index()
-        i0 = int(np.searchsorted(self._jx, lo[0], side="left"))
-        i1 = int(np.searchsorted(self._jx, hi[0], side="right"))
-        cand = self._jx_order[i0:i1]
-        nodes = np.sort(cand[(self._jy[cand] >= lo[1]) & (self._jy[cand] <= hi[1])])
+        jx, jx_order, jy, sub_id = self._box_index()
+        i0 = int(np.searchsorted(jx, lo[0], side="left"))
+        i1 = int(np.searchsorted(jx, hi[0], side="right"))
+        cand = jx_order[i0:i1]
+        nodes = np.sort(cand[(jy[cand] >= lo[1]) & (jy[cand] <= hi[1])])
         k, m = len(nodes), len(nodes) + len(chunk)
-        sub_id = self._sub_id
         sub_id[nodes] = np.arange(k)
         try:
             indptr, indices, data = self.csr.indptr, self.csr.indices, self.csr.data
@@ -478,6 +488,7 @@ class RoadGraph:
             keep = cols >= 0
             row_cnt = np.bincount(np.repeat(np.arange(k), cnt)[keep], minlength=k)
             if len(chunk):
+                assert dst is not None  # destinations come with their snap
                 ends = np.column_stack([sub_id[dst.node_a[chunk]], sub_id[dst.node_b[chunk]]])
                 # csgraph reads a stored 0 as "no edge": keep virtual edges strictly positive.
                 w = np.maximum(np.column_stack([dst.cost_a_m[chunk], dst.cost_b_m[chunk]]), 1e-9)
@@ -499,13 +510,15 @@ class RoadGraph:
             sub_id[nodes] = -1
         return sub, mapped
 
-    def _box_index(self) -> None:
+    def _box_index(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Junction x sorted, the order sorting them, junction y, and a scratch id per node."""
         if self._jx is None:
             jxy = self.node_xy[self.junction]
             self._jx_order = np.argsort(jxy[:, 0], kind="stable")
             self._jx = jxy[self._jx_order, 0]
             self._jy = jxy[:, 1].copy()
             self._sub_id = np.full(self.n_search_nodes, -1, np.int64)
+        return self._jx, self._jx_order, self._jy, self._sub_id
 
     def knn(self, org: Snap, dst: Snap, k: int) -> tuple[np.ndarray, np.ndarray]:
         """For each origin its k nearest destinations by road: (metres, dest index), (n, k),
@@ -661,7 +674,7 @@ class RoadGraph:
     def _place_xy(self, s: Snap, idx: np.ndarray) -> np.ndarray:
         # Points on the road where the places join; straight distance between them bounds the
         # road distance from below, which is all the radius filter needs.
-        return s.road_xy[idx]
+        return np.asarray(s.road_xy[idx])
 
     def _first_radius(self, org: Snap, dst: Snap, k: int) -> float:
         ok_o, ok_d = np.flatnonzero(org.on_network), np.flatnonzero(dst.on_network)
@@ -686,7 +699,7 @@ class RoadGraph:
     def _diameter_bound(self) -> float:
         return float(self.seg_len.sum()) if len(self.seg_len) else 0.0
 
-    def components(self) -> list[dict]:
+    def components(self) -> list[dict[str, Any]]:
         """Connected pieces of the network, largest first: nodes, edges and length km."""
         if self.n_nodes == 0:
             return []
@@ -714,7 +727,15 @@ class _SegGrid:
     nearer than ``reach(r)``. Built with two sorts (one array of (cell, segment), one start per
     cell), several times cheaper than a k-d tree of the samples."""
 
-    def __init__(self, ax, ay, dx, dy, length: np.ndarray, h: float):
+    def __init__(
+        self,
+        ax: np.ndarray,
+        ay: np.ndarray,
+        dx: np.ndarray,
+        dy: np.ndarray,
+        length: np.ndarray,
+        h: float,
+    ) -> None:
         m = len(length)
         self.h = h
         cnt = np.maximum(np.ceil(length / h).astype(np.int64), 1)
@@ -744,7 +765,7 @@ class _SegGrid:
         self.seg = pair & ((1 << bits) - 1)
         self.sample_xy = np.column_stack([sx, sy])  # for the k-d tree of far places
         self.sample_seg = seg_of
-        self.tree = None
+        self.tree: cKDTree | None = None
 
     def reach(self, r: int) -> float:
         """Every segment nearer than this to a place is named within ``r`` cells of it."""
@@ -773,7 +794,7 @@ class _SegGrid:
         return pi, self.seg[pos], per_pt
 
 
-def _chains(n: int, a: np.ndarray, b: np.ndarray, length: np.ndarray) -> dict:
+def _chains(n: int, a: np.ndarray, b: np.ndarray, length: np.ndarray) -> dict[str, np.ndarray]:
     """Chains of degree-2 nodes between junctions (nodes of any other degree).
 
     Every segment end at a junction is a "copy" (id 2·seg + side, side 0 at node a), so each
@@ -795,38 +816,7 @@ def _chains(n: int, a: np.ndarray, b: np.ndarray, length: np.ndarray) -> dict:
             "length": np.zeros(0), "u": np.zeros(0, np.int64), "v": np.zeros(0, np.int64),
             "junction": np.flatnonzero(junction),
         }  # fmt: skip
-    # Half-edge 2s walks segment s from a to b, 2s + 1 from b to a.
-    h = np.arange(2 * m)
-    tail = np.empty(2 * m, np.int64)
-    tail[0::2], tail[1::2] = a, b
-    head = np.empty(2 * m, np.int64)
-    head[0::2], head[1::2] = b, a
-    # The two half-edges leaving a degree-2 node: any one, then the other.
-    out1 = np.full(n, -1, np.int64)
-    out1[tail] = h
-    other = out1[tail] != h
-    out2 = np.full(n, -1, np.int64)
-    out2[tail[other]] = h[other]
-    o1 = out1[head]
-    succ = np.where(o1 != (h ^ 1), o1, out2[head])
-    succ[junction[head]] = -1
-    walker = np.full(2 * m, -1, np.int64)
-    step = np.zeros(2 * m, np.int64)
-    if not _walk(succ, np.flatnonzero(junction[tail]), walker, step):
-        walker, step = _walk_by_doubling(succ)
-    ring = np.flatnonzero(walker < 0)
-    if len(ring):
-        # Walks no junction reaches: closed rings. Their lowest node becomes a junction.
-        rs = np.unique(ring >> 1)
-        nodes = np.unique(np.concatenate([a[rs], b[rs]]))
-        la, lb = np.searchsorted(nodes, a[rs]), np.searchsorted(nodes, b[rs])
-        g = csr_matrix((np.ones(len(rs)), (la, lb)), shape=(len(nodes), len(nodes)))
-        _, lab = connected_components(g, directed=False)
-        _, first = np.unique(lab, return_index=True)
-        junction[nodes[first]] = True
-        succ[ring[junction[head[ring]]]] = -1
-        if not _walk(succ, ring[junction[tail[ring]]], walker, step):
-            walker, step = _walk_by_doubling(succ)
+    walker, step, out1 = _walk_half_edges(n, a, b, junction)
     # A segment's two walks start at its chain's two end copies; the chain runs from the lower.
     w_ab, w_ba = walker[0::2], walker[1::2]
     start, end = np.minimum(w_ab, w_ba), np.maximum(w_ab, w_ba)
@@ -861,6 +851,47 @@ def _chains(n: int, a: np.ndarray, b: np.ndarray, length: np.ndarray) -> dict:
         "v": kid[ends_ab[ch_end]],
         "junction": np.flatnonzero(junction),
     }
+
+
+def _walk_half_edges(
+    n: int, a: np.ndarray, b: np.ndarray, junction: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each half-edge the end copy its walk came from and the segments before it, and one
+    half-edge leaving each node. A closed ring's lowest node is made a junction (in place)."""
+    m = len(a)
+    # Half-edge 2s walks segment s from a to b, 2s + 1 from b to a.
+    h = np.arange(2 * m)
+    tail = np.empty(2 * m, np.int64)
+    tail[0::2], tail[1::2] = a, b
+    head = np.empty(2 * m, np.int64)
+    head[0::2], head[1::2] = b, a
+    # The two half-edges leaving a degree-2 node: any one, then the other.
+    out1 = np.full(n, -1, np.int64)
+    out1[tail] = h
+    other = out1[tail] != h
+    out2 = np.full(n, -1, np.int64)
+    out2[tail[other]] = h[other]
+    o1 = out1[head]
+    succ = np.where(o1 != (h ^ 1), o1, out2[head])
+    succ[junction[head]] = -1
+    walker = np.full(2 * m, -1, np.int64)
+    step = np.zeros(2 * m, np.int64)
+    if not _walk(succ, np.flatnonzero(junction[tail]), walker, step):
+        walker, step = _walk_by_doubling(succ)
+    ring = np.flatnonzero(walker < 0)
+    if len(ring):
+        # Walks no junction reaches: closed rings. Their lowest node becomes a junction.
+        rs = np.unique(ring >> 1)
+        nodes = np.unique(np.concatenate([a[rs], b[rs]]))
+        la, lb = np.searchsorted(nodes, a[rs]), np.searchsorted(nodes, b[rs])
+        g = csr_matrix((np.ones(len(rs)), (la, lb)), shape=(len(nodes), len(nodes)))
+        _, lab = connected_components(g, directed=False)
+        _, first = np.unique(lab, return_index=True)
+        junction[nodes[first]] = True
+        succ[ring[junction[head[ring]]]] = -1
+        if not _walk(succ, ring[junction[tail[ring]]], walker, step):
+            walker, step = _walk_by_doubling(succ)
+    return walker, step, out1
 
 
 def _walk(
@@ -961,7 +992,9 @@ def _take(s: Snap, idx: np.ndarray) -> Snap:
     return Snap(*(getattr(s, f)[idx] for f in Snap.__dataclass_fields__))
 
 
-def _merge_topk(cd, ci, nd, ni, k, m):
+def _merge_topk(
+    cd: np.ndarray, ci: np.ndarray, nd: np.ndarray, ni: np.ndarray, k: int, m: int
+) -> tuple[np.ndarray, np.ndarray]:
     """Keep the k smallest of two candidate sets per row, ties by dest index."""
     d = np.concatenate([cd, nd], axis=1)
     i = np.concatenate([ci, ni], axis=1)
@@ -979,7 +1012,12 @@ def _merge_topk(cd, ci, nd, ni, k, m):
     return d, i
 
 
-def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) -> RoadGraph:
+def build_road_graph(
+    roads: gpd.GeoDataFrame | gpd.GeoSeries | np.ndarray,
+    *,
+    node_tol_m: float = 0.5,
+    join_ends: bool = True,
+) -> RoadGraph:
     """Road graph from a GeoDataFrame/GeoSeries/array of (Multi)LineStrings in a metric CRS.
 
     Lines connect where they share a vertex; with ``join_ends`` also where a line *ends* on
@@ -1031,7 +1069,9 @@ def build_road_graph(roads, *, node_tol_m: float = 0.5, join_ends: bool = True) 
     return RoadGraph(node_xy, ekey // nn, ekey % nn)
 
 
-def _join_ends(node_xy, a, b, ends, tol):
+def _join_ends(
+    node_xy: np.ndarray, a: np.ndarray, b: np.ndarray, ends: np.ndarray, tol: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Split segments at line ends that lie on their interior (within ``tol``)."""
     if len(ends) == 0:
         return a, b

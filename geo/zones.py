@@ -13,6 +13,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import rasterio.features
 import shapely
@@ -21,8 +23,13 @@ from scipy.spatial import cKDTree
 
 from geo.grid import grid_origin
 
+# A boundary as callers hold it: a GeoDataFrame, a GeoSeries or one shapely geometry.
+Boundary = Any
+# The label raster's pixel set: inside mask, rows, cols, nearest unit, transform, on-edge flags.
+Pixels = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, Affine, np.ndarray]
 
-def _boundary_geom(boundary):
+
+def _boundary_geom(boundary: Boundary) -> shapely.Geometry:
     geoms = getattr(boundary, "geometry", None)
     if geoms is None:
         return boundary
@@ -31,14 +38,15 @@ def _boundary_geom(boundary):
 
 # The label raster's pixels and the nearest unit of each are the same for every level of a plan
 # (only the labels change): kept for the last (points, boundary, cell) seen.
-_PIXELS: dict = {}
+_PIXELS: dict[str, Any] = {}
 
 
-def _pixels(xy: np.ndarray, geom, cell_m: float):
+def _pixels(xy: np.ndarray, geom: shapely.Geometry, cell_m: float) -> Pixels:
     key = (xy.tobytes(), shapely.to_wkb(geom), float(cell_m))
     hit = _PIXELS.get("key")
     if hit is not None and hit == key:
-        return _PIXELS["value"]
+        cached: Pixels = _PIXELS["value"]
+        return cached
     minx, miny, maxx, maxy = geom.bounds
     x0, y0 = grid_origin((minx, miny, maxx, maxy), cell_m)
     width = max(int(np.ceil((maxx - x0) / cell_m)), 1)
@@ -62,7 +70,7 @@ def _pixels(xy: np.ndarray, geom, cell_m: float):
         todo = np.flatnonzero(nearest < 0)
         if len(todo):
             nearest[todo] = _tree_nearest(xy, px[todo], py[todo])
-    value = (inside, rows, cols, nearest, transform, edge[rows, cols])
+    value: Pixels = (inside, rows, cols, nearest, transform, edge[rows, cols])
     _PIXELS.clear()
     _PIXELS.update(key=key, value=value)
     return value
@@ -71,10 +79,17 @@ def _pixels(xy: np.ndarray, geom, cell_m: float):
 def _tree_nearest(xy: np.ndarray, px: np.ndarray, py: np.ndarray) -> np.ndarray:
     """Index of the nearest unit of each pixel centre (exact; ties as scipy's tree breaks them)."""
     workers = -1 if len(px) > 20_000 else 1  # the answer does not depend on workers
-    return cKDTree(xy).query(np.column_stack([px, py]), workers=workers)[1]
+    return np.asarray(cKDTree(xy).query(np.column_stack([px, py]), workers=workers)[1])
 
 
-def _lattice_nearest(xy, rows, cols, origin, shape, cell_m) -> np.ndarray | None:
+def _lattice_nearest(
+    xy: np.ndarray,
+    rows: np.ndarray,
+    cols: np.ndarray,
+    origin: tuple[float, float],
+    shape: tuple[int, int],
+    cell_m: float,
+) -> np.ndarray | None:
     """Nearest unit of each pixel when the units sit on pixel centres (the cells case, and
     ``geo.grid.uniform_grid`` with the same cell size): a pixel holding a unit takes it, by index
     arithmetic instead of a tree query (the query was most of the prefecture's zone time).
@@ -100,11 +115,15 @@ def _lattice_nearest(xy, rows, cols, origin, shape, cell_m) -> np.ndarray | None
     owner[flat] = np.arange(len(xy))
     if np.count_nonzero(owner >= 0) != len(xy):  # two units on one pixel: leave ties to the tree
         return None
-    return owner[rows * width + cols]
+    return np.asarray(owner[rows * width + cols])
 
 
 def zones_from_points(
-    xy: np.ndarray, labels: np.ndarray, boundary, cell_m: float, simplify_cells: float = 0.0
+    xy: np.ndarray,
+    labels: np.ndarray,
+    boundary: Boundary,
+    cell_m: float,
+    simplify_cells: float = 0.0,
 ) -> dict[int, shapely.Geometry]:
     """{label: polygon} from point units. ``labels`` < 0 are left out (their area goes to the
     nearest labelled unit).
@@ -121,27 +140,45 @@ def zones_from_points(
     pix_label = labels[nearest]
     raster[rows, cols] = pix_label
     if simplify_cells > 0:
-        keys, merged = _simplified_coverage(raster, inside, transform, simplify_cells)
-        # A smoothed shared edge may cut into an edge pixel's part outside the boundary, also
-        # for a zone that holds no edge pixel: clip every zone not inside the boundary.
-        shapely.prepare(geom)
-        need = ~shapely.contains_properly(geom, merged)
+        keys, merged = _smoothed_inside(raster, inside, transform, simplify_cells, geom)
     else:
         clip = set(np.unique(pix_label[on_edge]).tolist())
         pieces = _traced_polygons(raster, inside, transform)
         keys = sorted(pieces)
         merged = _merged(pieces, keys)
         need = np.array([k in clip for k in keys], bool)
-    merged[need] = shapely.intersection(merged[need], geom)
+        merged[need] = shapely.intersection(merged[need], geom)
     return {k: g for k, g in zip(keys, merged, strict=True) if not g.is_empty}
 
 
-def _merged(pieces: dict[int, list], keys: list[int]) -> np.ndarray:
+def _smoothed_inside(
+    raster: np.ndarray, mask: np.ndarray, transform: Any, tolerance_cells: float, geom: Any
+) -> tuple[list[int], np.ndarray]:
+    """``_simplified_coverage`` clipped to the boundary. A zone of a few edge pixels may lose
+    its whole part inside the boundary to a smoothed neighbouring edge: then the smoothing is
+    done again with half the tolerance, down to none (the exact pixel outlines), so no zone
+    drawn without smoothing disappears with it."""
+    shapely.prepare(geom)
+    tol = tolerance_cells
+    while True:
+        keys, merged = _simplified_coverage(raster, mask, transform, tol)
+        # A smoothed shared edge may cut into an edge pixel's part outside the boundary, also
+        # for a zone that holds no edge pixel: clip every zone not inside the boundary.
+        need = ~shapely.contains_properly(geom, merged)
+        merged[need] = shapely.intersection(merged[need], geom)
+        if tol == 0 or not shapely.is_empty(merged).any():
+            return keys, merged
+        tol = tol / 2 if tol > 0.125 else 0.0
+
+
+def _merged(pieces: dict[int, list[Any]], keys: list[int]) -> np.ndarray:
     merged = [p[0] if len(p) == 1 else shapely.MultiPolygon(p) for p in (pieces[k] for k in keys)]
     return np.asarray(merged, dtype=object)
 
 
-def _simplified_coverage(raster, mask, transform, tolerance_cells: float):
+def _simplified_coverage(
+    raster: np.ndarray, mask: np.ndarray, transform: Affine, tolerance_cells: float
+) -> tuple[list[int], np.ndarray]:
     """(labels, zones) with shared edges smoothed by ``shapely.coverage_simplify``: each edge
     shared by two zones is simplified once, so the zones stay gap-free and non-overlapping; the
     outer edge is kept, so the clip to the boundary still covers it. The edges move by up to
@@ -162,7 +199,9 @@ def _simplified_coverage(raster, mask, transform, tolerance_cells: float):
     return keys, np.asarray(shapely.transform(zones, to_map), dtype=object)
 
 
-def _traced_polygons(raster, mask, transform) -> dict[int, list]:
+def _traced_polygons(
+    raster: np.ndarray, mask: np.ndarray, transform: Affine
+) -> dict[int, list[Any]]:
     """{value: [Polygon, ...]} of ``rasterio.features.shapes``, in its order. Built in one batch
     from a flat coordinate array: ``shapely.geometry.shape`` per GeoJSON dict walks every vertex
     in Python and was a third of the prefecture's zone time."""
@@ -179,13 +218,15 @@ def _traced_polygons(raster, mask, transform) -> dict[int, list]:
     xy = np.asarray(coords, dtype=float).reshape(-1, 2)
     rings = shapely.linearrings(xy, indices=np.repeat(np.arange(len(ring_len)), ring_len))
     polys = shapely.polygons(rings, indices=np.repeat(np.arange(len(values)), poly_rings))
-    pieces: dict[int, list] = {}
+    pieces: dict[int, list[Any]] = {}
     for v, p in zip(values, polys, strict=True):
         pieces.setdefault(v, []).append(p)
     return pieces
 
 
-def zones_from_polygons(polys, labels: np.ndarray, boundary) -> dict[int, shapely.Geometry]:
+def zones_from_polygons(
+    polys: np.ndarray, labels: np.ndarray, boundary: Boundary
+) -> dict[int, shapely.Geometry]:
     """{label: polygon} from polygon units; ``labels`` < 0 are left out (their area fills in as
     a hole, see the module note)."""
     geom = _boundary_geom(boundary)
@@ -197,11 +238,11 @@ def zones_from_polygons(polys, labels: np.ndarray, boundary) -> dict[int, shapel
         return {}
     keys = np.unique(labels)
     coverage = bool(shapely.coverage_is_valid(polys))
-    zones = []
+    unions = []
     for k in keys:
         part = polys[labels == k]
-        zones.append(shapely.coverage_union_all(part) if coverage else shapely.union_all(part))
-    zones = np.asarray(zones, dtype=object)
+        unions.append(shapely.coverage_union_all(part) if coverage else shapely.union_all(part))
+    zones = np.asarray(unions, dtype=object)
     if not coverage:
         # Overlapping units would give overlapping zones: earlier labels keep the shared area.
         taken = None
@@ -219,7 +260,7 @@ def zones_from_polygons(polys, labels: np.ndarray, boundary) -> dict[int, shapel
 
 def _fill_holes(zones: np.ndarray, holes: np.ndarray) -> np.ndarray:
     tree = shapely.STRtree(zones)
-    add: dict[int, list] = {}
+    add: dict[int, list[Any]] = {}
     for h in holes:
         near = tree.query(h, predicate="intersects")
         if len(near):
@@ -235,8 +276,12 @@ def _fill_holes(zones: np.ndarray, holes: np.ndarray) -> np.ndarray:
 
 
 def zone_polygons(
-    units_geometry, labels: np.ndarray, boundary, cell_m: float, simplify_cells: float = 0.0
-) -> dict:
+    units_geometry: Any,
+    labels: np.ndarray,
+    boundary: Boundary,
+    cell_m: float,
+    simplify_cells: float = 0.0,
+) -> dict[int, shapely.Geometry]:
     """Zones of point or polygon units (decided by the first geometry type). ``simplify_cells``
     applies to point units only (polygon units keep their own edges)."""
     geoms = np.asarray(getattr(units_geometry, "values", units_geometry), dtype=object)

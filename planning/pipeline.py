@@ -1,13 +1,16 @@
 """The whole plan: new schools, then groups, then catchments, on one set of layers.
 
 Order matters: new schools join groups as members and take part in catchments; schools marked
-to merge leave grouping and catchments. ``rerun_stages`` re-runs only the stages an edit made
-stale (the GUI uses it after a planner moves a school), with the same glue as ``run_plan``.
+to merge leave grouping and catchments. ``STAGE_TABLE`` lists the stages (what each reads, what
+it makes stale); ``run_plan`` and ``rerun_stages`` (the GUI's re-run of the stages an edit made
+stale) both go through ``_run_stages``. The cost model (straight line or road graph) is built
+once per plan from the ``[distance]`` rules and handed to every engine.
 
 A plan for a year (rules ``[projection] plan_year``) runs every stage on that year's projected
-children and class sizes (``layers_for_year``); such a plan, and one whose rules ask for it
-(``phased``), carries the phased schedule in ``PlanResult.schedule``, computed last from the data's
-own base year to the horizon with the plan's zones and the layout engine's receiving schools.
+children and class sizes (``for_plan_year``); such a plan, and one whose rules ask for it
+(``phased``), carries the phased schedule in ``PlanResult.schedule`` (``stage_schedule``, after
+the stages: from the data's own base year to the horizon, with the plan's zones and the layout
+engine's receiving schools).
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import weakref
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,11 +27,14 @@ import geopandas as gpd
 import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure, sub
+from geo.distance import CostModel, make_cost_model
+from planning.catchments import run_catchments
+from planning.grouping import run_grouping
+from planning.newschools import as_school_rows, run_new_schools
 from planning.projection.engine import layers_for_year, run_projection
-from planning.rules import Rules
+from planning.rules import DistanceParams, Rules
 from planning.schedule import ScheduleResult, phased_schedule
 
-STAGES: tuple[str, ...] = ("new_schools", "groups", "catchments")
 GROUP_COLUMNS: tuple[str, ...] = ("group_id", "group_role", "group_reason")
 GROUP_DEFAULTS = {"group_id": "", "group_role": "none", "group_reason": ""}
 MERGE_REASON = {
@@ -35,6 +42,8 @@ MERGE_REASON = {
     "group_reason_en": "suggested for merging; not grouped",
     "group_reason_code": "to_merge",
 }
+# The order of the stage summaries in PlanResult.summary (and summary.json).
+SUMMARY_ORDER = ("groups", "new_schools", "catchments")
 
 
 @dataclass
@@ -47,6 +56,7 @@ class PlanResult:
     catchments: gpd.GeoDataFrame
     demand: gpd.GeoDataFrame
     boundary: gpd.GeoDataFrame
+    # Per stage its summary as a dict (summary.json's blocks), and timings_s.
     summary: dict[str, Any]
     rules: Rules
     meta: dict[str, Any] = field(default_factory=dict)  # project, scenario, created, crs, ...
@@ -54,10 +64,10 @@ class PlanResult:
     schedule: ScheduleResult | None = None  # 分期实施 when rules.projection.with_schedule
 
 
-def _cost_model(layers, rules: Rules):
-    from geo.distance import make_cost_model
-
-    return make_cost_model(layers.roads, rules.catchments.distance, rules.catchments.snap_max_m)
+def cost_model(roads: gpd.GeoDataFrame | None, distance: DistanceParams) -> CostModel:
+    """The distance model of a project (its road layer or None) under the ``[distance]``
+    rules: every engine of a plan gets this one, so they share one road graph."""
+    return make_cost_model(roads, distance.model, distance.snap_max_m)
 
 
 # Re-runs after an edit reuse the road graph of the same roads layer: building it is the largest
@@ -66,21 +76,23 @@ def _cost_model(layers, rules: Rules):
 _rerun_costs: dict[str, Any] = {}
 
 
-def _rerun_cost_model(layers, rules: Rules):
+def rerun_cost_model(layers, rules: Rules) -> CostModel:
+    """``cost_model`` of ``layers``, the one of the last re-run while its roads are unchanged."""
     roads = layers.roads
     if roads is None:
-        return _cost_model(layers, rules)
+        return cost_model(None, rules.distance)
     # The layer may have been edited in place since: the stamp carries its size and bounds too.
     stamp = (
-        rules.catchments.distance,
-        rules.catchments.snap_max_m,
+        rules.distance.model,
+        rules.distance.snap_max_m,
         len(roads),
         tuple(roads.total_bounds) if len(roads) else (),
     )
     ref = _rerun_costs.get("roads")
     if ref is None or ref() is not roads or _rerun_costs.get("stamp") != stamp:
         _rerun_costs.clear()
-        _rerun_costs.update(roads=weakref.ref(roads), stamp=stamp, model=_cost_model(layers, rules))
+        model = cost_model(roads, rules.distance)
+        _rerun_costs.update(roads=weakref.ref(roads), stamp=stamp, model=model)
     return _rerun_costs["model"]
 
 
@@ -89,17 +101,37 @@ def _active(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return schools[schools["layout_status"] != "to_merge"]
 
 
-def stage_new_schools(layers, rules: Rules, costs, progress: Progress | None = None):
-    """New schools and layout status; returns (result, schools with the new ones appended)."""
-    from planning.newschools import as_school_rows, run_new_schools
+@dataclass
+class PlanState:
+    """What the stages of one run read and change: the layers, rules, cost model and group
+    choices, the schools as the stages leave them, and the PlanResult fields and summaries
+    the stages made."""
 
+    layers: Any
+    rules: Rules
+    costs: CostModel
+    choices: Any
+    schools: gpd.GeoDataFrame
+    made: dict[str, Any] = field(default_factory=dict)  # PlanResult field -> value
+    summaries: dict[str, Any] = field(default_factory=dict)  # stage -> summary dict
+    statuses: list[str] = field(default_factory=list)
+
+
+def _summary_dict(summary: Any) -> dict[str, Any]:
+    """A stage summary as summary.json holds it (typed summaries give ``to_dict()``)."""
+    return summary.to_dict() if hasattr(summary, "to_dict") else summary
+
+
+def _new_schools(st: PlanState, progress: Progress):
+    """New schools and layout status; the new ones are appended to the schools."""
+    layers, rules = st.layers, st.rules
     ns = run_new_schools(
         layers.schools,
         layers.units,
         rules.new_schools,
         rules.standards,
         candidates=layers.candidates,
-        costs=costs,
+        costs=st.costs,
         progress=progress,
     )
     schools = layers.schools.copy()
@@ -113,22 +145,23 @@ def stage_new_schools(layers, rules: Rules, costs, progress: Progress | None = N
         new_rows["layout_status"] = "new"
         schools = pd.concat([schools, new_rows], ignore_index=True)
         schools = gpd.GeoDataFrame(schools, geometry="geometry", crs=layers.schools.crs)
-    return ns, schools
+    st.schools = schools
+    st.made["new_schools"] = ns.new_schools
+    return ns
 
 
-def stage_groups(schools: gpd.GeoDataFrame, rules: Rules, costs, *, choices=None, progress=None):
-    """Groups among the active schools; returns (result, schools with group columns)."""
-    from planning.grouping import run_grouping
-
+def _groups(st: PlanState, progress: Progress):
+    """Groups among the active schools; their columns are set on the schools."""
+    rules = st.rules
     gr = run_grouping(
-        _active(schools),
+        _active(st.schools),
         rules.groups,
         rules.standards,
-        costs=costs,
-        choices=choices,
+        costs=st.costs,
+        choices=st.choices,
         progress=progress,
     )
-    schools = schools.copy()
+    schools = st.schools.copy()
     for col in gr.school_groups.columns:
         schools[col] = gr.school_groups[col].reindex(schools.index)
     # Schools suggested for merging were kept out of grouping on purpose; say so.
@@ -141,22 +174,110 @@ def stage_groups(schools: gpd.GeoDataFrame, rules: Rules, costs, *, choices=None
     for col in ("group_reason_en", "group_reason_code"):
         if col in schools.columns:
             schools[col] = schools[col].fillna("")
-    return gr, schools
+    st.schools = schools
+    st.made["groups"] = gr.groups
+    return gr
 
 
-def stage_catchments(schools: gpd.GeoDataFrame, layers, rules: Rules, costs, progress=None):
-    from planning.catchments import run_catchments
-
-    return run_catchments(
-        _active(schools),
+def _catchments(st: PlanState, progress: Progress):
+    layers, rules = st.layers, st.rules
+    ct = run_catchments(
+        _active(st.schools),
         layers.units,
         layers.boundary,
         rules.catchments,
         rules.standards,
-        roads=layers.roads,
-        costs=costs,
+        costs=st.costs,
         progress=progress,
     )
+    st.made.update(catchments=ct.catchments, demand=ct.demand)
+    return ct
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of a plan: ``run`` reads ``needs`` (layers, or the schools the stages before
+    left) and makes the PlanResult fields ``makes``; ``stale`` are the later stages that read
+    what it makes, to be run again after it; ``share`` its part of the progress bar."""
+
+    name: str
+    label: str
+    run: Callable[[PlanState, Progress], Any]
+    needs: tuple[str, ...]
+    makes: tuple[str, ...]
+    stale: tuple[str, ...]
+    share: float
+
+
+STAGE_TABLE: tuple[Stage, ...] = (
+    Stage(
+        "new_schools",
+        "新建学校 / new schools",
+        _new_schools,
+        needs=("schools", "units", "candidates"),
+        makes=("schools", "new_schools"),
+        stale=("groups", "catchments"),
+        share=0.3,
+    ),
+    Stage(
+        "groups",
+        "教育集团 / education groups",
+        _groups,
+        needs=("schools",),
+        makes=("schools", "groups"),
+        stale=(),
+        share=0.2,
+    ),
+    Stage(
+        "catchments",
+        "学区划片 / catchments",
+        _catchments,
+        needs=("schools", "units", "boundary"),
+        makes=("catchments", "demand"),
+        stale=(),
+        share=0.45,
+    ),
+)
+STAGES: tuple[str, ...] = tuple(s.name for s in STAGE_TABLE)
+
+
+def stale_after(names: Iterable[str]) -> frozenset[str]:
+    """The stages ``names`` and every stage they make stale, transitively."""
+    out = set(names)
+    for stage in STAGE_TABLE:  # the table is in run order: one pass closes the set
+        if stage.name in out:
+            out.update(stage.stale)
+    return frozenset(out)
+
+
+def _run_stages(st: PlanState, names: Iterable[str], progress: Progress, timings: dict) -> None:
+    """Run the stages ``names`` in table order; each one's summary, status and time recorded."""
+    todo = [s for s in STAGE_TABLE if s.name in set(names)]
+    total = sum(s.share for s in todo) or 1.0
+    at = 0.0
+    for stage in todo:
+        lo, at = at, at + 0.95 * stage.share / total
+        t = time.perf_counter()
+        progress.update(lo, stage.label)
+        res = stage.run(st, sub(progress, lo, at))
+        st.summaries[stage.name] = _summary_dict(res.summary)
+        st.statuses.append(res.status)
+        timings[stage.name] = round(time.perf_counter() - t, 4)
+        check_canceled(progress)
+    progress.update(1.0, "完成 / done")
+
+
+def _summary(previous: dict[str, Any], st: PlanState, timings: dict) -> dict[str, Any]:
+    """``previous`` with the summaries of the stages just run (keys keep their places; new
+    ones in ``SUMMARY_ORDER``) and the timings."""
+    out = dict(previous)
+    out.update((k, st.summaries[k]) for k in SUMMARY_ORDER if k in st.summaries)
+    out["timings_s"] = timings
+    return out
+
+
+def _all_fine(statuses: list[str]) -> bool:
+    return all(s in ("ok", "empty") for s in statuses)
 
 
 def for_plan_year(layers, rules: Rules, progress: Progress | None = None) -> tuple[Any, Rules]:
@@ -185,52 +306,22 @@ def run_plan(
     progress = ensure(progress)
     data_layers, data_rules = layers, rules
     layers, rules = for_plan_year(layers, rules)
-    timings: dict[str, float] = {}
     t = time.perf_counter()
     progress.update(0.0, "距离模型 / distance model")
-    costs = _cost_model(layers, rules)
-    timings["distance_model"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    progress.update(0.0, "新建学校 / new schools")
-    ns, schools = stage_new_schools(layers, rules, costs, sub(progress, 0.0, 0.3))
-    timings["new_schools"] = time.perf_counter() - t
-    check_canceled(progress)
-
-    t = time.perf_counter()
-    progress.update(0.3, "教育集团 / education groups")
-    gr, schools = stage_groups(
-        schools, rules, costs, choices=choices, progress=sub(progress, 0.3, 0.5)
-    )
-    timings["groups"] = time.perf_counter() - t
-    check_canceled(progress)
-
-    t = time.perf_counter()
-    progress.update(0.5, "学区划片 / catchments")
-    ct = stage_catchments(schools, layers, rules, costs, sub(progress, 0.5, 0.95))
-    timings["catchments"] = time.perf_counter() - t
-    progress.update(1.0, "完成 / done")
-
-    summary = {
-        "groups": gr.summary.to_dict(),
-        "new_schools": ns.summary.to_dict(),
-        "catchments": ct.summary,
-        "timings_s": {k: round(v, 4) for k, v in timings.items()},
-    }
+    costs = cost_model(layers.roads, rules.distance)
+    timings = {"distance_model": round(time.perf_counter() - t, 4)}
+    st = PlanState(layers, rules, costs, choices, layers.schools)
+    _run_stages(st, STAGES, progress, timings)
     info = {"created": datetime.now().isoformat(timespec="seconds"), "crs": layers.crs.to_string()}
     info.update(meta or {})
-    status = "ok" if all(r.status in ("ok", "empty") for r in (ns, gr, ct)) else "partial"
     result = PlanResult(
-        schools=schools,
-        groups=gr.groups,
-        new_schools=ns.new_schools,
-        catchments=ct.catchments,
-        demand=ct.demand,
+        schools=st.schools,
         boundary=layers.boundary,
-        summary=summary,
+        summary=_summary({}, st, timings),
         rules=rules,
         meta=info,
-        status=status,
+        status="ok" if _all_fine(st.statuses) else "partial",
+        **st.made,
     )
     result.schedule = stage_schedule(result, data_layers, data_rules)
     return result
@@ -278,43 +369,25 @@ def rerun_stages(
     """A copy of ``result`` with ``stages`` (a subset of groups, catchments) computed again.
 
     New-school planning is not re-run here (it is the slow, global stage): the last new schools
-    are kept. With no previous result the caller runs the whole plan instead.
+    are kept. With no previous result the caller runs the whole plan instead. The status stays
+    the last plan's unless a stage run again falls short ("partial").
     """
     progress = ensure(progress)
     data_layers, data_rules = layers, rules
     layers, rules = for_plan_year(layers, rules)
-    stages = [s for s in ("groups", "catchments") if s in set(stages)]
     schools = current_schools(layers, result)
     for col, default in GROUP_DEFAULTS.items():
         schools[col] = _carry(schools, result.schools, col, default)
-    groups, catchments, demand = result.groups, result.catchments, result.demand
-    summary = dict(result.summary)
-    timings = dict(summary.get("timings_s", {}))
-    costs = _rerun_cost_model(layers, rules)
-    share = 1.0 / max(len(stages), 1)
-    for i, stage in enumerate(stages):
-        t = time.perf_counter()
-        part = sub(progress, i * share, (i + 1) * share)
-        if stage == "groups":
-            progress.update(i * share, "教育集团 / education groups")
-            gr, schools = stage_groups(schools, rules, costs, choices=choices, progress=part)
-            groups, summary["groups"] = gr.groups, gr.summary.to_dict()
-        else:
-            progress.update(i * share, "学区划片 / catchments")
-            ct = stage_catchments(schools, layers, rules, costs, part)
-            catchments, demand, summary["catchments"] = ct.catchments, ct.demand, ct.summary
-        timings[stage] = round(time.perf_counter() - t, 4)
-        check_canceled(progress)
-    summary["timings_s"] = timings
-    progress.update(1.0, "完成 / done")
+    st = PlanState(layers, rules, rerun_cost_model(layers, rules), choices, schools)
+    timings = dict(result.summary.get("timings_s", {}))
+    _run_stages(st, set(stages) - {"new_schools"}, progress, timings)
     out = dataclasses.replace(
         result,
-        schools=schools,
-        groups=groups,
-        catchments=catchments,
-        demand=demand,
-        summary=summary,
+        schools=st.schools,
+        summary=_summary(result.summary, st, timings),
         rules=rules,
+        status=result.status if _all_fine(st.statuses) else "partial",
+        **st.made,
     )
     out.schedule = stage_schedule(out, data_layers, data_rules)
     return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import tomllib
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -567,15 +568,6 @@ class CatchmentParams:
         help_zh="nearest=最近学校;capacity=不超学位、总距离最短",
         help_en="nearest school, or least total distance within capacity",
     )
-    distance: str = param(
-        "auto",
-        zh="距离计算",
-        en="Distance",
-        choices=("auto", "straight", "road"),
-        source=_LOCAL,
-        help_zh="auto=有道路图层时按道路",
-        help_en="auto: by road when the project has roads",
-    )
     max_km_primary: float = param(
         3.0,
         zh="小学最远就学距离",
@@ -658,6 +650,25 @@ class CatchmentParams:
         "within this many cells, gap-free and non-overlapping, but about 1–2 % of village points "
         "may then fall inside a neighbouring zone's drawing (assignments do not change)",
     )
+
+    def max_km(self, level: str) -> float:
+        return float(getattr(self, f"max_km_{level}"))
+
+
+@dataclass(frozen=True)
+class DistanceParams:
+    """How distances are measured, by every engine alike (new schools, groups, catchments): one
+    cost model per plan."""
+
+    model: str = param(
+        "auto",
+        zh="距离计算",
+        en="Distance",
+        choices=("auto", "straight", "road"),
+        source=_LOCAL,
+        help_zh="auto=有道路图层时按道路",
+        help_en="auto: by road when the project has roads",
+    )
     snap_max_m: float = param(
         5000.0,
         zh="接入道路最远距离",
@@ -666,10 +677,9 @@ class CatchmentParams:
         lo=0,
         hi=100000,
         source=_LOCAL,
+        help_zh="离道路更远的地点按道路不可达",
+        help_en="places farther from every road are unreachable by road",
     )
-
-    def max_km(self, level: str) -> float:
-        return float(getattr(self, f"max_km_{level}"))
 
 
 SECTIONS: dict[str, type] = {
@@ -677,6 +687,7 @@ SECTIONS: dict[str, type] = {
     "groups": GroupingParams,
     "new_schools": NewSchoolParams,
     "catchments": CatchmentParams,
+    "distance": DistanceParams,
     "projection": ProjectionParams,
 }
 SECTION_LABELS = {
@@ -684,8 +695,41 @@ SECTION_LABELS = {
     "groups": ("教育集团", "Education groups"),
     "new_schools": ("新建学校与布局", "New schools and layout"),
     "catchments": ("学区划片", "Catchments"),
+    "distance": ("距离", "Distance"),
     "projection": ("学龄人口预测与分期", "Projection and phasing"),
 }
+# Settings that moved to another section: (old section, name) -> (section, name). Rules files,
+# scenarios and summary.json written before the move still read.
+MOVED: dict[tuple[str, str], tuple[str, str]] = {
+    ("catchments", "distance"): ("distance", "model"),
+    ("catchments", "snap_max_m"): ("distance", "snap_max_m"),
+}
+
+
+class OldRulesLayout(UserWarning):
+    """A rules file names a setting where it used to be; it is read at its new place."""
+
+
+def move_old_keys(values: dict[str, Any], where: str = "rules") -> tuple[dict[str, Any], list[str]]:
+    """``values`` with the settings of ``MOVED`` at their new place, and a note per move.
+    A setting given at both places is an error (which one was meant is unknown)."""
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in values.items()}
+    notes = []
+    for (old_sec, old_name), (new_sec, new_name) in MOVED.items():
+        items = out.get(old_sec)
+        if not isinstance(items, dict) or old_name not in items:
+            continue
+        target = out.setdefault(new_sec, {})
+        if not isinstance(target, dict):
+            continue  # with_values reports the malformed section
+        if new_name in target:
+            raise RulesError(
+                f"{where}: {old_sec}.{old_name} and {new_sec}.{new_name} are the same setting",
+                fix=f"keep only {new_name} under [{new_sec}]",
+            )
+        target[new_name] = items.pop(old_name)
+        notes.append(f"[{old_sec}] {old_name} is now [{new_sec}] {new_name}; read there")
+    return out, notes
 
 
 @dataclass(frozen=True)
@@ -694,10 +738,13 @@ class Rules:
     groups: GroupingParams = field(default_factory=GroupingParams)
     new_schools: NewSchoolParams = field(default_factory=NewSchoolParams)
     catchments: CatchmentParams = field(default_factory=CatchmentParams)
+    distance: DistanceParams = field(default_factory=DistanceParams)
     projection: ProjectionParams = field(default_factory=ProjectionParams)
 
     def with_values(self, values: dict[str, dict[str, Any]], where: str = "rules") -> Rules:
-        """A copy with ``{section: {name: value}}`` applied, every value checked."""
+        """A copy with ``{section: {name: value}}`` applied, every value checked; settings
+        given at their old place (``MOVED``) are read at the new one."""
+        values, _ = move_old_keys(values, where)
         changes = {}
         for section, items in values.items():
             if section not in SECTIONS:
@@ -758,6 +805,9 @@ def load_rules(path: str | Path, base: Rules | None = None) -> Rules:
             f"{path}: not valid TOML ({exc})", fix="compare with the output of 'schoolplan rules'"
         ) from None
     data.pop("schema_version", None)
+    data, notes = move_old_keys(data, str(path))
+    for note in notes:
+        warnings.warn(f"{path}: {note}", OldRulesLayout, stacklevel=2)
     return (base or Rules()).with_values(data, where=str(path))
 
 
@@ -819,6 +869,10 @@ __all__ = [
     "GroupingParams",
     "NewSchoolParams",
     "CatchmentParams",
+    "DistanceParams",
+    "MOVED",
+    "OldRulesLayout",
+    "move_old_keys",
     "Rules",
     "SECTIONS",
     "default_rules",

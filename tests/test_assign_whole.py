@@ -5,7 +5,8 @@
   every unit at one of its candidates;
 - when one neighbourhood holds the whole model, ``improve(place_more=True)`` reaches the
   brute-force optimum;
-- the hand-built bin-packing case the single-unit moves cannot fix.
+- the hand-built bin-packing case the single-unit moves cannot fix;
+- on crowded models (many units per school, ties): valid, never worse, repeatable.
 """
 
 from __future__ import annotations
@@ -17,10 +18,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import planning.assign_lns as lns_mod
-import planning.assign_whole as aw
-from planning.assign import assign_capacity
-from planning.assign_lns import solve_small
+import planning.catchments.assign_lns as lns_mod
+import planning.catchments.assign_whole as aw
+from planning.catchments.assign import assign_capacity
+from planning.catchments.assign_lns import solve_small
 
 
 def _instance(draw, n_max, m_max, k_max):
@@ -75,10 +76,10 @@ def _full(cand_d, cand_i, m):
 
 def _start(w, cap, cand_d, cand_i):
     """A starting whole-unit solution as the pipeline makes it: flow, rounding, ejection."""
-    from planning.assign import _solve_flow
+    from planning.catchments.assign import solve_flow
 
-    fu, fs, fp, _ = _solve_flow(w, cap, cand_d, cand_i)
-    school = aw.round_whole(w, cap, cand_d, cand_i, fu, fs, fp)
+    fu, fs, fp, _ = solve_flow(w, cap, cand_d, cand_i)
+    school = aw.round_whole(w, cap, cand_d, cand_i, (fu, fs, fp))
     short = np.flatnonzero((school < 0) & (w > 0))
     if len(short):
         aw.eject(w, cap, cand_d, cand_i, school, short)
@@ -195,7 +196,7 @@ def test_search_without_place_more_keeps_who_is_placed(inst):
     cm = np.where(valid, np.rint(cand_d * 1000.0), 0).astype(np.int64)
     ci = np.where(valid, cand_i, -1)
     before = school.copy()
-    lns_mod.lns(w, cm, ci, cap, school, [10**6], place_more=False)
+    lns_mod.lns(w, cm, ci, cap, school, budget=[10**6], place_more=False)
     _check_valid(school, w, cap, cand_i)
     assert ((school >= 0) == (before >= 0)).all()
     assert _key(school, w, cand_d, cand_i) <= _key(before, w, cand_d, cand_i)
@@ -277,31 +278,32 @@ def crowded(draw):
 
 @settings(max_examples=150, deadline=None)
 @given(crowded(), st.booleans())
-def test_improve_equals_the_first_version(inst, place_more):
-    """The faster moves and search (per-school unit lists, pairs by bisection, early bound)
-    give the very same schools and counts as the version that listed and sorted every arc."""
+def test_improve_on_crowded_models_never_worsens_and_repeats(inst, place_more):
+    """Many units per school, ties, units without pupils: valid, never worse than the start
+    (most pupils placed, then least pupil-metres), the same answer every time."""
     w, cap, cand_d, cand_i, start = inst
-    new, old = start.copy(), start.copy()
-    got = aw.improve(w, cap, cand_d, cand_i, new, place_more=place_more)
-    want = _ref_improve(w, cap, cand_d, cand_i, old, place_more=place_more)
-    assert np.array_equal(new, old)
-    assert got == want
+    a, b = start.copy(), start.copy()
+    got = aw.improve(w, cap, cand_d, cand_i, a, place_more=place_more)
+    assert aw.improve(w, cap, cand_d, cand_i, b, place_more=place_more) == got
+    assert np.array_equal(a, b)
+    _check_valid(a, w, cap, cand_i)
+    assert _key(a, w, cand_d, cand_i) <= _key(start, w, cand_d, cand_i)
 
 
 @settings(max_examples=150, deadline=None)
 @given(crowded())
-def test_eject_equals_the_first_version(inst):
+def test_eject_places_short_units_without_unplacing_others(inst):
     w, cap, cand_d, cand_i, start = inst
     short = np.flatnonzero((start < 0) & (w > 0))
-    new, old = start.copy(), start.copy()
-    assert aw.eject(w, cap, cand_d, cand_i, new, short) == _ref_eject(
-        w, cap, cand_d, cand_i, old, short
-    )
-    assert np.array_equal(new, old)
+    school = start.copy()
+    placed = aw.eject(w, cap, cand_d, cand_i, school, short)
+    _check_valid(school, w, cap, cand_i)
+    assert (school[start >= 0] >= 0).all()  # units moved, never dropped
+    assert placed == int((school[short] >= 0).sum())
 
 
 @pytest.mark.parametrize("seed", [0, 1])
-def test_improve_equals_the_first_version_on_large_schools(seed):
+def test_improve_on_large_schools_is_valid_and_never_worse(seed):
     """Few schools with hundreds of units each (a senior level): long pair lists."""
     rng = np.random.default_rng(seed)
     n, m, k = 1500, 12, 8
@@ -313,422 +315,7 @@ def test_improve_equals_the_first_version_on_large_schools(seed):
     cand_d = np.take_along_axis(d, cand_i, axis=1)
     for place_more in (False, True):
         start = _start(w, cap, cand_d, cand_i)
-        new, old = start.copy(), start.copy()
-        got = aw.improve(w, cap, cand_d, cand_i, new, place_more=place_more)
-        want = _ref_improve(w, cap, cand_d, cand_i, old, place_more=place_more)
-        assert np.array_equal(new, old) and got == want
-
-
-# --- Reference: the whole-unit repair as first written (before it was made faster). --------
-# Straightforward versions: every arc listed and sorted each round, units per school from a
-# scan, the exact sub-solver without its first-bound exit. ``improve``, ``eject`` and ``lns``
-# must give the same schools and counts on every input.
-
-
-def _ref_eject(demand, capacity, cand_d, cand_i, school, short):
-    m = len(capacity)
-    dist = aw._dist_of(cand_d, cand_i, school)
-    assigned = school >= 0
-    room = capacity - np.bincount(school[assigned], demand[assigned], m).astype(np.int64)
-    members: dict[int, list[int]] = {}
-    for u in np.flatnonzero(assigned):
-        members.setdefault(int(school[u]), []).append(int(u))
-    placed = 0
-    for u in short[np.lexsort((short, -demand[short]))]:
-        for j in range(cand_i.shape[1]):
-            s = int(cand_i[u, j])
-            if s < 0:
-                break
-            need = demand[u] - room[s]
-            plan = []
-            if need > 0:
-                options = []
-                for v in members.get(s, []):
-                    if demand[v] == 0:
-                        continue
-                    for jj in range(cand_i.shape[1]):
-                        t = int(cand_i[v, jj])
-                        if t >= 0 and t != s and room[t] >= demand[v]:
-                            options.append(((cand_d[v, jj] - dist[v]) / demand[v], v, t))
-                            break
-                options.sort()
-                freed, used = 0, {}
-                for _extra, v, t in options:
-                    if room[t] - used.get(t, 0) < demand[v]:
-                        continue
-                    plan.append((v, t))
-                    used[t] = used.get(t, 0) + demand[v]
-                    freed += demand[v]
-                    if freed >= need:
-                        break
-                if freed < need:
-                    continue
-            for v, t in plan:
-                members[s].remove(v)
-                members.setdefault(t, []).append(v)
-                room[t] -= demand[v]
-                room[s] += demand[v]
-                school[v] = t
-                dist[v] = cand_d[v, np.flatnonzero(cand_i[v] == t)[0]]
-            school[u], dist[u] = s, cand_d[u, j]
-            room[s] -= demand[u]
-            members.setdefault(s, []).append(int(u))
-            placed += 1
-            break
-    return placed
-
-
-def _ref_improve(demand, capacity, cand_d, cand_i, school, *, place_more=False):
-    w = demand.astype(np.int64)
-    valid = (cand_i >= 0) & np.isfinite(cand_d) & (w[:, None] > 0)
-    cm = np.where(valid, np.rint(np.where(valid, cand_d, 0) * 1000.0), 0).astype(np.int64)
-    ci = np.where(valid, cand_i, -1)
-    stats = {"insert": 0, "bump": 0, "shift": 0, "swap": 0, "chain": 0, "rounds": 0, "lns": 0}
-    _ref_moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats)
-    if aw._widened_next(w, ci, capacity, school):
-        return stats
-    budget = [lns_mod.WORK_PER_UNIT * int(np.count_nonzero(w))]
-    for r in range(aw._LNS_ROUNDS):
-        gained = _ref_lns(w, cm, ci, capacity.astype(np.int64), school, budget, place_more)
-        stats["lns"] += gained
-        if not gained or r + 1 == aw._LNS_ROUNDS:
-            break
-        if not _ref_moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats):
-            break
-    return stats
-
-
-def _ref_moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats):
-    n, m = len(demand), len(capacity)
-    any_change = False
-    for _ in range(aw._MAX_ROUNDS):
-        stats["rounds"] += 1
-        cur = _ref_cur(cm, ci, school)
-        placed = school >= 0
-        room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
-        changed = aw._insert(w, ci, school, room, stats)
-        if _ref_bump(w, ci, school, room, stats):
-            changed = True
-            short = np.flatnonzero((school < 0) & (w > 0) & (ci[:, 0] >= 0))
-            stats["insert"] += _ref_eject(demand, capacity, cand_d, cand_i, school, short)
-            placed = school >= 0
-            room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
-        changed |= _ref_shift(w, cm, ci, school, cur, room, stats)
-        cur = _ref_cur(cm, ci, school)
-        changed |= _ref_swap(w, cm, ci, school, cur, room, m, stats)
-        cur = _ref_cur(cm, ci, school)
-        changed |= _ref_chain(w, cm, ci, school, cur, room, n, stats)
-        if not changed:
-            break
-        any_change = True
-    return any_change
-
-
-def _ref_cur(cm, ci, school):
-    hit = (ci == school[:, None]) & (school[:, None] >= 0)
-    return np.where(hit.any(axis=1), (cm * hit).sum(axis=1), 0)
-
-
-def _ref_bump(w, ci, school, room, stats):
-    out = np.flatnonzero((school < 0) & (w > 0))
-    if len(out) == 0:
-        return False
-    members: dict[int, list[int]] = {}
-    for v in np.flatnonzero(school >= 0):
-        members.setdefault(int(school[v]), []).append(int(v))
-    changed = False
-    for u in out[np.lexsort((out, -w[out]))]:
-        if school[u] >= 0:
-            continue
-        for s in ci[u]:
-            if s < 0:
-                break
-            need = w[u] - room[s]
-            mem = sorted(members.get(int(s), []), key=lambda v: (w[v], v))
-            one = [v for v in mem if need <= w[v] < w[u]]
-            if one:
-                drop = one[:1]
-            else:
-                drop, freed = [], 0
-                for v in mem:
-                    if freed >= need:
-                        break
-                    drop.append(v)
-                    freed += w[v]
-                if freed < need or freed >= w[u]:
-                    continue
-            for v in drop:
-                school[v] = -1
-                members[int(s)].remove(v)
-                room[s] += w[v]
-            school[u] = s
-            room[s] -= w[u]
-            members[int(s)].append(int(u))
-            stats["bump"] += 1
-            changed = True
-            break
-    return changed
-
-
-def _ref_arcs(cm, ci, school):
-    u, j = np.nonzero((ci >= 0) & (ci != school[:, None]) & (school[:, None] >= 0))
-    return u, ci[u, j], cm[u, j]
-
-
-def _ref_shift(w, cm, ci, school, cur, room, stats):
-    u, t, c = _ref_arcs(cm, ci, school)
-    gain = w[u] * (cur[u] - c)
-    ok = (gain > 0) & (room[t] >= w[u])
-    u, t, c, gain = u[ok], t[ok], c[ok], gain[ok]
-    moved = np.zeros(len(school), bool)
-    changed = False
-    for i in np.lexsort((t, u, -gain)):
-        uu, tt = u[i], t[i]
-        if moved[uu] or room[tt] < w[uu]:
-            continue
-        room[school[uu]] += w[uu]
-        room[tt] -= w[uu]
-        school[uu] = tt
-        moved[uu] = True
-        stats["shift"] += 1
-        changed = True
-    return changed
-
-
-def _ref_swap(w, cm, ci, school, cur, room, m, stats):
-    u, t, c = _ref_arcs(cm, ci, school)
-    s = school[u]
-    gain_u = w[u] * (cur[u] - c)
-    imp = np.flatnonzero(gain_u > 0)
-    if len(imp) == 0:
-        return False
-    key = s * m + t
-    order = np.argsort(key, kind="stable")
-    skey = key[order]
-    back = t[imp] * m + s[imp]
-    lo = np.searchsorted(skey, back, "left")
-    cnt = np.searchsorted(skey, back, "right") - lo
-    a = np.repeat(imp, cnt)
-    b = order[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
-    gain = gain_u[a] + gain_u[b]
-    ua, ub = u[a], u[b]
-    ok = (gain > 0) & (room[t[a]] + w[ub] >= w[ua]) & (room[s[a]] + w[ua] >= w[ub])
-    gain, ua, ub = gain[ok], ua[ok], ub[ok]
-    moved = np.zeros(len(school), bool)
-    changed = False
-    for i in np.lexsort((np.maximum(ua, ub), np.minimum(ua, ub), -gain)):
-        x, y = ua[i], ub[i]
-        if moved[x] or moved[y]:
-            continue
-        sx, sy = school[x], school[y]
-        if room[sy] + w[y] < w[x] or room[sx] + w[x] < w[y]:
-            continue
-        room[sx] += w[x] - w[y]
-        room[sy] += w[y] - w[x]
-        school[x], school[y] = sy, sx
-        moved[x] = moved[y] = True
-        stats["swap"] += 1
-        changed = True
-    return changed
-
-
-def _ref_chain(w, cm, ci, school, cur, room, n, stats):
-    u, t, c = _ref_arcs(cm, ci, school)
-    gain_u = w[u] * (cur[u] - c)
-    blocked = (gain_u > 0) & (room[t] < w[u])
-    u, t, gain_u = u[blocked], t[blocked], gain_u[blocked]
-    if len(u) == 0:
-        return False
-    vu, vr, vc = _ref_arcs(cm, ci, school)
-    fits = room[vr] >= w[vu]
-    vu, vr, loss = vu[fits], vr[fits], w[vu[fits]] * (vc[fits] - cur[vu[fits]])
-    best_r = np.full(n, -1, np.int64)
-    best_loss = np.full(n, np.iinfo(np.int64).max)
-    order = np.lexsort((vr, loss, vu))
-    first = order[np.r_[True, vu[order][1:] != vu[order][:-1]]] if len(order) else order
-    best_r[vu[first]] = vr[first]
-    best_loss[vu[first]] = loss[first]
-    mem = np.flatnonzero((school >= 0) & (best_r >= 0))
-    mem = mem[np.argsort(school[mem], kind="stable")]
-    ms = school[mem]
-    lo = np.searchsorted(ms, t, "left")
-    cnt = np.searchsorted(ms, t, "right") - lo
-    a = np.repeat(np.arange(len(u)), cnt)
-    v = mem[np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())]
-    gain = gain_u[a] - best_loss[v]
-    ok = (gain > 0) & (room[t[a]] + w[v] >= w[u[a]])
-    a, v, gain = a[ok], v[ok], gain[ok]
-    moved = np.zeros(len(school), bool)
-    changed = False
-    for i in np.lexsort((v, u[a], -gain)):
-        x, y, tt = u[a[i]], v[i], t[a[i]]
-        r = best_r[y]
-        if moved[x] or moved[y]:
-            continue
-        sx = school[x]
-        free_r = room[r] + (w[x] if r == sx else 0)
-        if free_r < w[y] or room[tt] + w[y] < w[x]:
-            continue
-        room[r] -= w[y]
-        room[tt] += w[y] - w[x]
-        room[sx] += w[x]
-        school[y], school[x] = r, tt
-        moved[x] = moved[y] = True
-        stats["chain"] += 1
-        changed = True
-    return changed
-
-
-def _ref_lns(w, cm, ci, capacity, school, budget, place_more):
-    n, m = len(w), len(capacity)
-    if n == 0 or m == 0:
-        return 0
-    penalty = lns_mod.MAX_FREE_UNITS * int(w.max()) * int(cm.max(initial=0)) + 1
-    shared = lns_mod.shared_neighbours(w, ci, m)
-    load = np.bincount(school[school >= 0], w[school >= 0], m).astype(np.int64)
-    version = np.ones(m, np.int64)
-    solved_at = np.zeros(m, np.int64)
-    clock = 1
-    improved = stall = 0
-    for _ in range(lns_mod.MAX_PASSES):
-        any_change = False
-        for seed in lns_mod._seed_order(w, cm, ci, capacity, school, place_more):
-            hood = _ref_hood(int(seed), w, cm, ci, school, shared(seed))
-            if solved_at[seed] >= version[hood].max():
-                continue
-            if budget[0] <= 0:
-                return improved
-            solved_at[seed] = clock
-            res = _ref_solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget,
-                                  place_more)  # fmt: skip
-            if res is None:
-                stall += 1
-                if stall >= lns_mod.STALL:
-                    return improved
-                continue
-            stall = 0
-            units, new = res
-            clock += 1
-            old = school[units]
-            np.subtract.at(load, old[old >= 0], w[units][old >= 0])
-            np.add.at(load, new[new >= 0], w[units][new >= 0])
-            school[units] = new
-            touched = np.concatenate([old, new])
-            version[touched[touched >= 0]] = clock
-            solved_at[seed] = clock
-            improved += 1
-            any_change = True
-        if not any_change:
-            break
-    return improved
-
-
-def _ref_hood(seed, w, cm, ci, school, shared):
-    size = lns_mod.NEIGHBOURHOOD_SCHOOLS
-    h = [seed]
-    at = np.flatnonzero(school == seed)
-    if len(at):
-        col = (ci[at] == seed).argmax(axis=1)
-        exc = w[at] * (cm[at, col] - cm[at, 0])
-        i = int(np.lexsort((at, -exc))[0])
-        if exc[i] > 0:
-            h += [int(t) for t in ci[at[i], : col[i]] if t >= 0][: size - 1]
-    for t in shared:
-        if len(h) >= size:
-            break
-        if t not in h:
-            h.append(int(t))
-    return np.array(h, np.int64)
-
-
-def _ref_solve_hood(w, cm, ci, capacity, school, load, hood, penalty, budget, place_more):
-    b, m = len(hood), len(capacity)
-    local = np.full(m + 1, -1, np.int64)
-    local[hood] = np.arange(b)
-    near = local[school] >= 0
-    if place_more:
-        near |= (school < 0) & (w > 0)
-    near = np.flatnonzero(near)
-    cin = local[ci[near]]
-    n_in = (cin >= 0).sum(axis=1)
-    at = local[school[near]]
-    waiting = (at < 0) & (n_in >= 1)
-    free = np.flatnonzero(np.where(at >= 0, n_in >= (1 if waiting.any() else 2), waiting))
-    if not len(free) or (len(free) == 1 and at[free[0]] >= 0):
-        return None
-    if len(free) > lns_mod.MAX_FREE_UNITS:
-        free = np.sort(free[np.lexsort((free, -w[near[free]]))[: lns_mod.MAX_FREE_UNITS]])
-    units = near[free]
-    t = len(units)
-    budget[0] -= t
-    wu, at_u, cin = w[units], at[free], cin[free]
-    room = capacity[hood] - load[hood]
-    np.add.at(room, at_u[at_u >= 0], wu[at_u >= 0])
-    if (room < 0).any():
-        return None
-    r, j = np.nonzero(cin >= 0)
-    rank = np.arange(len(r)) - np.searchsorted(r, r)
-    opt_s = np.full((t, b + 1), -1, np.int64)
-    opt_c = np.zeros((t, b + 1), np.int64)
-    opt_j = np.full((t, b + 1), -1, np.int64)
-    opt_s[r, rank] = cin[r, j]
-    opt_c[r, rank] = wu[r] * cm[units[r], j]
-    opt_j[r, rank] = j
-    opt_s[:, b] = b if place_more else -1
-    opt_c[:, b] = penalty * wu
-    cur = (opt_s == at_u[:, None]) & (at_u[:, None] >= 0)
-    cur[:, b] = at_u < 0
-    incumbent = int((opt_c * cur).sum())
-    res = _ref_solve_small(wu, opt_s, opt_c, room, incumbent, lns_mod.MAX_STATES)
-    if res is None:
-        return None
-    jj = opt_j[np.arange(t), res[0]]
-    return units, np.where(jj >= 0, ci[units, np.maximum(jj, 0)], -1)
-
-
-def _ref_solve_small(w, opt_s, opt_c, room, incumbent, max_states):
-    t, b = len(w), len(room)
-    radix = lns_mod._radix(room)
-    if radix is None:
-        return None
-    huge = lns_mod._HUGE
-    valid = opt_s >= 0
-    is_s = valid & (opt_s < b)
-    s_of = np.where(is_s, opt_s, 0)
-    rad = np.where(is_s, radix[s_of], 1)
-    mod = np.where(is_s, room[s_of] + 1, huge)
-    lim = np.where(is_s, room[s_of] - w[:, None], huge)
-    add = np.where(is_s, w[:, None] * rad, 0)
-    cst = np.where(valid, opt_c, huge)
-    order = np.lexsort((np.arange(t), -w))
-    lb_rest = np.concatenate([np.cumsum(cst.min(axis=1)[order][::-1])[::-1], [0]])
-    key = np.zeros(1, np.int64)
-    cost = np.zeros(1, np.int64)
-    parents = []
-    for step, i in enumerate(order):
-        c = cost[:, None] + cst[i]
-        ok = ((key[:, None] // rad[i]) % mod[i] <= lim[i]) & (c < incumbent - lb_rest[step + 1])
-        par, col = np.nonzero(ok)
-        if not len(par):
-            return None
-        key = key[par] + add[i, col]
-        cost = c[par, col]
-        o = np.lexsort((cost, key))
-        ko = key[o]
-        first = np.empty(len(o), bool)
-        first[0] = True
-        np.not_equal(ko[1:], ko[:-1], out=first[1:])
-        keep = o[first]
-        if len(keep) > max_states:
-            keep = keep[np.argsort(cost[keep], kind="stable")[:max_states]]
-        key, cost = key[keep], cost[keep]
-        parents.append((par[keep], col[keep]))
-    best = int(np.argmin(cost))
-    total = int(cost[best])
-    out = np.empty(t, np.int64)
-    p = best
-    for step in range(t - 1, -1, -1):
-        par, col = parents[step]
-        out[order[step]] = col[p]
-        p = par[p]
-    return out, total
+        school = start.copy()
+        aw.improve(w, cap, cand_d, cand_i, school, place_more=place_more)
+        _check_valid(school, w, cap, cand_i)
+        assert _key(school, w, cand_d, cand_i) <= _key(start, w, cand_d, cand_i)

@@ -81,6 +81,7 @@ def _summary(out: Path) -> dict[str, dict]:
         return {r["code"]: r for r in csv.DictReader(fh)}
 
 
+@pytest.mark.slow  # a dask cluster and several plans
 @needs_data
 def test_dask_batch_equals_single_runs_reports_failure_and_skips_on_rerun(counties, capsys):
     distributed = pytest.importorskip("dask.distributed")
@@ -126,6 +127,7 @@ def test_dask_batch_equals_single_runs_reports_failure_and_skips_on_rerun(counti
         assert {c: (out / c / "plan.gpkg").stat().st_mtime_ns for c in CODES} == stamps
 
 
+@pytest.mark.slow  # plans several counties
 @needs_data
 def test_split_by_county_column_equals_single_runs_and_redoes_only_changed_county(counties):
     listing = counties / "split.toml"

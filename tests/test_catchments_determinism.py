@@ -9,9 +9,9 @@ import sys
 import numpy as np
 import pytest
 
-import planning.assign_whole as aw
+import planning.catchments.assign_whole as aw
 from geo.distance import StraightLine
-from planning.assign import assign_capacity
+from planning.catchments.assign import assign_capacity
 
 
 def tight_instance(seed=3, n=120, m=14):
@@ -29,6 +29,7 @@ def solve(u, s, demand, cap, k=6):
     return a.school.copy(), a.flow_pupils.copy(), a.pupil_km, a.method
 
 
+@pytest.mark.slow  # 1,500 units, solved three times under load
 def test_same_assignment_under_cpu_load():
     inst = tight_instance(seed=3, n=1500, m=120)
     quiet = solve(*inst)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from geo.distance import StraightLine
 from geo.zones import zones_from_points, zones_from_polygons
-from planning.assign import assign_capacity, assign_nearest
+from planning.catchments.assign import assign_capacity, assign_nearest
 
 
 def instance(seed, n, m, tight):

@@ -30,7 +30,7 @@ from app.cli import main
 from geo.checks import normalise_schools, normalise_units
 from geo.layers import LayerSource
 from planning.rules import Standards
-from tests import mini_county as mc
+from tests import builders
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHOOLPLAN = Path(sys.executable).parent / "schoolplan"
@@ -52,14 +52,14 @@ class Case:
 
 def _project(**kw) -> Callable[[Path], list[str]]:
     def build(tmp: Path) -> list[str]:
-        return [str(mc.write_project(tmp, **kw))]
+        return [str(builders.write_project(tmp, **kw))]
 
     return build
 
 
 def _schools(change: Callable) -> Callable[[Path], list[str]]:
     def build(tmp: Path) -> list[str]:
-        return [str(mc.write_project(tmp, schools_gdf=change(mc.schools())))]
+        return [str(builders.write_project(tmp, schools_gdf=change(builders.schools())))]
 
     return build
 
@@ -75,7 +75,7 @@ def _with(df, **cells):
 
 
 def _csv_schools(tmp: Path, df: pd.DataFrame, encoding: str = "utf-8") -> list[str]:
-    gpkg = mc.write_layers(tmp)
+    gpkg = builders.write_layers(tmp)
     df.to_csv(tmp / "schools.csv", index=False, encoding=encoding)
     return [
         "--schools",
@@ -88,7 +88,7 @@ def _csv_schools(tmp: Path, df: pd.DataFrame, encoding: str = "utf-8") -> list[s
 
 
 def _lonlat_table() -> pd.DataFrame:
-    s = mc.schools()
+    s = builders.schools()
     df = pd.DataFrame(s.drop(columns="geometry"))
     df["经度"], df["纬度"] = s.geometry.x, s.geometry.y
     return df
@@ -101,9 +101,9 @@ def _swapped_csv(tmp: Path) -> list[str]:
 
 
 def _swapped_gpkg(tmp: Path) -> list[str]:
-    s = mc.schools()
+    s = builders.schools()
     s.geometry = [Point(p.y, p.x) if i == 2 else p for i, p in enumerate(s.geometry)]
-    return [str(mc.write_project(tmp, schools_gdf=s))]
+    return [str(builders.write_project(tmp, schools_gdf=s))]
 
 
 def _text_coordinates(tmp: Path) -> list[str]:
@@ -114,14 +114,14 @@ def _text_coordinates(tmp: Path) -> list[str]:
 
 
 def _impossible_coordinates(tmp: Path) -> list[str]:
-    s = mc.schools()
+    s = builders.schools()
     s.geometry = [Point(111.6, 200.0) if i == 1 else p for i, p in enumerate(s.geometry)]
-    return [str(mc.write_project(tmp, schools_gdf=s))]
+    return [str(builders.write_project(tmp, schools_gdf=s))]
 
 
 def _missing_crs(tmp: Path) -> list[str]:
-    gpkg = mc.write_layers(tmp)
-    mc.schools().to_file(tmp / "schools.shp", encoding="gbk")
+    gpkg = builders.write_layers(tmp)
+    builders.schools().to_file(tmp / "schools.shp", encoding="gbk")
     (tmp / "schools.prj").unlink()
     return [
         "--schools",
@@ -134,27 +134,29 @@ def _missing_crs(tmp: Path) -> list[str]:
 
 
 def _garbage_gpkg(tmp: Path) -> list[str]:
-    toml = mc.write_project(tmp, specs={"schools": {"file": "schools.gpkg", "layer": "schools"}})
+    toml = builders.write_project(
+        tmp, specs={"schools": {"file": "schools.gpkg", "layer": "schools"}}
+    )
     (tmp / "schools.gpkg").write_bytes(np.random.default_rng(1).bytes(4096))
     return [str(toml)]
 
 
 def _missing_file(tmp: Path) -> list[str]:
-    return [str(mc.write_project(tmp, specs={"population": {"file": "村庄人口.gpkg"}}))]
+    return [str(builders.write_project(tmp, specs={"population": {"file": "村庄人口.gpkg"}}))]
 
 
 def _missing_layer(tmp: Path) -> list[str]:
-    return [str(mc.write_project(tmp, specs={"schools": {"layer": "学校"}}))]
+    return [str(builders.write_project(tmp, specs={"schools": {"layer": "学校"}}))]
 
 
 def _bad_toml(tmp: Path) -> list[str]:
-    toml = mc.write_project(tmp)
+    toml = builders.write_project(tmp)
     toml.write_text('[project\nname = "测试县"\n', encoding="utf-8")
     return [str(toml)]
 
 
 def _unknown_layer_key(tmp: Path) -> list[str]:
-    toml = mc.write_project(tmp)
+    toml = builders.write_project(tmp)
     toml.write_text(
         toml.read_text(encoding="utf-8") + '\n[layers.school]\nfile = "county.gpkg"\n',
         encoding="utf-8",
@@ -163,7 +165,7 @@ def _unknown_layer_key(tmp: Path) -> list[str]:
 
 
 def _misspelt_layer_setting(tmp: Path) -> list[str]:
-    toml = mc.write_project(tmp)
+    toml = builders.write_project(tmp)
     text = toml.read_text(encoding="utf-8").replace(
         'layer = "schools"', 'layer = "schools"\ncoord = "gcj02"'
     )
@@ -172,30 +174,30 @@ def _misspelt_layer_setting(tmp: Path) -> list[str]:
 
 
 def _empty_candidates(tmp: Path) -> list[str]:
-    toml = mc.write_project(tmp)
-    mc.schools().iloc[:0].to_file(tmp / "county.gpkg", layer="candidates")
+    toml = builders.write_project(tmp)
+    builders.schools().iloc[:0].to_file(tmp / "county.gpkg", layer="candidates")
     text = toml.read_text(encoding="utf-8")
     toml.write_text(text + '\n[layers.candidates]\nfile = "county.gpkg"\nlayer = "candidates"\n')
     return [str(toml)]
 
 
 def _bowtie_village(tmp: Path) -> list[str]:
-    p = mc.population()
+    p = builders.population()
     p.geometry = [
         Polygon([(111.59, 25.50), (111.61, 25.52), (111.61, 25.50), (111.59, 25.52)]),
         *p.geometry[1:],
     ]
-    return [str(mc.write_project(tmp, population_gdf=p))]
+    return [str(builders.write_project(tmp, population_gdf=p))]
 
 
 def _empty_village_geometry(tmp: Path) -> list[str]:
-    p = mc.population()
+    p = builders.population()
     p.geometry = [*p.geometry[:2], Point()]
-    return [str(mc.write_project(tmp, population_gdf=p))]
+    return [str(builders.write_project(tmp, population_gdf=p))]
 
 
 def _missing_sheet(tmp: Path) -> list[str]:
-    gpkg = mc.write_layers(tmp)
+    gpkg = builders.write_layers(tmp)
     _lonlat_table().to_excel(tmp / "schools.xlsx", sheet_name="学校", index=False)
     toml = tmp / "project.toml"
     spec = {
@@ -203,14 +205,14 @@ def _missing_sheet(tmp: Path) -> list[str]:
         "population": {"file": gpkg.name, "layer": "population"},
         "boundary": {"file": gpkg.name, "layer": "boundary"},
     }
-    toml.write_text(mc.project_toml(spec), encoding="utf-8")
+    toml.write_text(builders.project_toml(spec), encoding="utf-8")
     return [str(toml)]
 
 
 def _village_as_line(tmp: Path) -> list[str]:
-    p = mc.population()
+    p = builders.population()
     p.geometry = [LineString([(111.59, 25.50), (111.61, 25.51)]), *p.geometry[1:]]
-    return [str(mc.write_project(tmp, population_gdf=p))]
+    return [str(builders.write_project(tmp, population_gdf=p))]
 
 
 CASES = [
@@ -299,7 +301,7 @@ CASES = [
     ),
     Case(
         "self-intersecting boundary repaired",
-        _project(boundary_gdf=mc.boundary().set_geometry([BOWTIE], crs=4326)),
+        _project(boundary_gdf=builders.boundary().set_geometry([BOWTIE], crs=4326)),
         0,
         "invalid_geometry",
         severity="warning",
@@ -544,6 +546,7 @@ def _subprocess_failures(case: Case, folder: Path, proc: subprocess.CompletedPro
     return [f"{case.name}: {b}\n{out}{err}" for b in bad]
 
 
+@pytest.mark.slow  # a fresh process per broken project
 def test_check_never_shows_a_traceback(tmp_path):
     """Every case again through the installed script in a fresh process (run concurrently)."""
     runs = []
@@ -566,6 +569,7 @@ def test_check_never_shows_a_traceback(tmp_path):
     assert failures == []
 
 
+@pytest.mark.slow  # loads the sample county
 def test_sample_county_checks_clean(capsys, sample_project):
     rc, out, err = _run(capsys, ["check", str(sample_project), "--lang", "en"])
     assert rc == 0 and err == ""
@@ -573,15 +577,15 @@ def test_sample_county_checks_clean(capsys, sample_project):
 
 
 def test_every_problem_of_a_file_is_listed_at_once(tmp_path, capsys):
-    s = _with(mc.schools(), 班级数={0: "abc"}, 在校生数={1: -1}, 学段={3: "大学"})
-    toml = mc.write_project(tmp_path, schools_gdf=s)
+    s = _with(builders.schools(), 班级数={0: "abc"}, 在校生数={1: -1}, 学段={3: "大学"})
+    toml = builders.write_project(tmp_path, schools_gdf=s)
     rc, out, _ = _run(capsys, ["check", str(toml), "--json"])
     codes = sorted(p["code"] for p in json.loads(out)["problems"] if p["severity"] == "error")
     assert rc == 2 and codes == ["negative", "not_numeric", "unknown_value"]
 
 
 def test_plan_refuses_unusable_data_without_traceback(tmp_path, capsys):
-    toml = mc.write_project(tmp_path, schools_gdf=_with(mc.schools(), 在校生数={2: -5}))
+    toml = builders.write_project(tmp_path, schools_gdf=_with(builders.schools(), 在校生数={2: -5}))
     rc, out, err = _run(capsys, ["plan", str(toml), "--out", str(tmp_path / "out")])
     assert rc == 2
     assert "在校生数" in err and "Traceback" not in err
@@ -589,9 +593,9 @@ def test_plan_refuses_unusable_data_without_traceback(tmp_path, capsys):
 
 
 def test_other_layers_are_checked_when_the_boundary_is_unreadable(tmp_path, capsys):
-    toml = mc.write_project(
+    toml = builders.write_project(
         tmp_path,
-        schools_gdf=_with(mc.schools(), 在校生数={2: -5}),
+        schools_gdf=_with(builders.schools(), 在校生数={2: -5}),
         specs={"boundary": {"file": "县界.gpkg"}},
     )
     rc, out, _ = _run(capsys, ["check", str(toml), "--json"])
@@ -613,6 +617,7 @@ CELL = st.one_of(
 )
 
 
+@pytest.mark.slow  # 150 generated sheets
 @settings(max_examples=150, deadline=None)
 @given(cells=st.lists(st.tuples(CELL, CELL, CELL, CELL, CELL, CELL), min_size=1, max_size=6))
 def test_any_cell_values_give_problems_not_exceptions(cells):

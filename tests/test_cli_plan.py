@@ -102,6 +102,7 @@ def test_bad_rule_flag_is_a_message_not_a_traceback(capsys):
     assert "radius" in err.lower() and "Traceback" not in err
 
 
+@pytest.mark.slow  # the CLI in a subprocess
 def test_plan_refuses_unusable_data_with_exit_2(tmp_path):
     bad = tmp_path / "schools.csv"
     bad.write_text(

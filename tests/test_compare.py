@@ -236,6 +236,7 @@ def test_html_is_offline_escaped_and_has_change_maps(base, tmp_path):
     assert 'class="n best"' in html
 
 
+@pytest.mark.slow  # plans in a subprocess
 def test_cli_compare_plan_and_scenario_folders(base, tmp_path, capsys):
     from test_scenario import tiny_layers
 

@@ -18,6 +18,7 @@ from app.export.printmap import PAPER_MM, render_print
 needs_font = pytest.mark.skipif(find_cjk_font() is None, reason="no CJK font on this machine")
 
 
+@pytest.mark.slow  # renders an A3 page at 300 dpi
 @needs_font
 def test_png_is_a3_300dpi_not_blank_and_drawn_with_the_cjk_font(tmp_path):
     plan = make_plan()

@@ -1,4 +1,4 @@
-"""The capacity flow (``planning.assign._solve_flow``) against networkx network_simplex on the same
+"""The capacity flow (``planning.catchments.assign.solve_flow``) against networkx network_simplex on the same
 model: same pupils placed, same pupil-metres, within every capacity, only along candidate arcs."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from planning.assign import _solve_flow
+from planning.catchments.assign import solve_flow
 
 
 def reference(demand, capacity, cand_d, cand_i):
@@ -64,7 +64,7 @@ def instances(draw):
 
 
 def check(demand, capacity, cand_d, cand_i):
-    fu, fs, fp, fd = _solve_flow(demand, capacity, cand_d, cand_i)
+    fu, fs, fp, fd = solve_flow(demand, capacity, cand_d, cand_i)
     n, m = len(demand), len(capacity)
     assert np.all(fp > 0)
     assert np.all(np.bincount(fu, fp, n) <= demand)
@@ -76,7 +76,7 @@ def check(demand, capacity, cand_d, cand_i):
     placed, cost = reference(demand, capacity, cand_d, cand_i)
     assert fp.sum() == placed
     assert int(np.dot(fp, np.rint(fd * 1000))) == cost
-    again = _solve_flow(demand, capacity, cand_d, cand_i)
+    again = solve_flow(demand, capacity, cand_d, cand_i)
     for a, b in zip((fu, fs, fp, fd), again):
         assert np.array_equal(a, b)
 
@@ -93,7 +93,7 @@ def test_everyone_fits_at_the_nearest_school():
     ci = np.tile(np.arange(4), (30, 1))
     demand = rng.integers(0, 50, 30)
     cap = np.full(4, demand.sum())  # room for all at any school
-    fu, fs, fp, fd = _solve_flow(demand, cap, d, ci)
+    fu, fs, fp, fd = solve_flow(demand, cap, d, ci)
     assert np.array_equal(fu, np.flatnonzero(demand > 0))
     assert np.all(fs == 0) and np.array_equal(fd, d[demand > 0, 0])
     check(demand, cap, d, ci)
@@ -102,7 +102,7 @@ def test_everyone_fits_at_the_nearest_school():
 def test_nothing_to_place():
     d = np.array([[1.0, 2.0], [np.inf, np.inf]])
     ci = np.array([[0, 1], [-1, -1]])
-    fu, fs, fp, fd = _solve_flow(np.array([0, 5]), np.array([3, 3]), d, ci)
+    fu, fs, fp, fd = solve_flow(np.array([0, 5]), np.array([3, 3]), d, ci)
     assert len(fu) == len(fs) == len(fp) == len(fd) == 0
 
 
@@ -110,6 +110,6 @@ def test_over_demand_places_the_most_pupils_then_the_nearest():
     # Two units share one school of 10 places; the near unit wins, the rest stays unserved.
     d = np.array([[1.0], [2.0]])
     ci = np.array([[0], [0]])
-    fu, fs, fp, fd = _solve_flow(np.array([8, 8]), np.array([10]), d, ci)
+    fu, fs, fp, fd = solve_flow(np.array([8, 8]), np.array([10]), d, ci)
     assert fp.sum() == 10
     assert dict(zip(fu.tolist(), fp.tolist())) == {0: 8.0, 1: 2.0}

@@ -589,6 +589,7 @@ grouping_params = st.builds(
 )
 
 
+@pytest.mark.slow  # brute force over random maps
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(school_row, min_size=1, max_size=10), grouping_params, st.data())
 def test_random_maps_are_optimal_and_keep_every_rule(rows, params, data):

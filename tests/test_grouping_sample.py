@@ -28,7 +28,7 @@ def test_sample_groups_keep_every_rule(project, kind):
     from geo.distance import make_cost_model
 
     layers, rules = project
-    costs = make_cost_model(layers.roads, kind, rules.catchments.snap_max_m)
+    costs = make_cost_model(layers.roads, kind, rules.distance.snap_max_m)
     res = run_grouping(layers.schools, rules.groups, rules.standards, costs=costs)
     assert res.status == "ok"
     assert len(res.groups) > 0
@@ -60,6 +60,6 @@ def test_written_plan_keeps_every_rule(project, tmp_path):
     # Schools the layout plan merges away do not take part in grouping (pipeline contract).
     if "layout_status" in schools.columns:
         schools = schools[schools["layout_status"] != "to_merge"]
-    costs = make_cost_model(layers.roads, rules.catchments.distance, rules.catchments.snap_max_m)
+    costs = make_cost_model(layers.roads, rules.distance.model, rules.distance.snap_max_m)
     bad = rule_violations(groups, schools, rules.groups, None, None, costs=costs)
     assert bad == [], bad

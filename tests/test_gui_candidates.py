@@ -108,7 +108,7 @@ def _js(qtbot, view, code: str):
 
 
 def test_candidate_drawn_on_the_map_is_used_by_new_school_planning(qtbot, window, monkeypatch):
-    import planning.newschools as ns_mod
+    import planning.pipeline as pipeline
 
     w = window
     # Clear the sample's own candidate sites (through the same delete the menu uses) so the
@@ -125,13 +125,13 @@ def test_candidate_drawn_on_the_map_is_used_by_new_school_planning(qtbot, window
     n_before = len(w.doc.layers.candidates)
 
     received = []
-    real = ns_mod.run_new_schools
+    real = pipeline.run_new_schools
 
     def spy(*args, **kwargs):
         received.append(kwargs.get("candidates"))
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(ns_mod, "run_new_schools", spy)
+    monkeypatch.setattr(pipeline, "run_new_schools", spy)
 
     w.actions_by_name["add_candidate"].trigger()
     assert w.actions_by_name["add_candidate"].isChecked()

@@ -1,7 +1,7 @@
 """Getting data into the window: the column-mapping dialog, adding a layer from a file (menu and
 drag-and-drop), broken files as messages, and autosave / restore (pytest-qt, offscreen).
 
-The windows here open a tiny county written by ``tests/mini_county.py`` (four schools, three
+The windows here open a tiny county written by ``tests/builders.py`` (four schools, three
 villages) so every load, map page and plan run takes a moment, not the sample county's seconds.
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 import geopandas as gpd
 import pandas as pd
 import pytest
+from builders import population, schools, write_layers, write_project
 from gui_support import idle, quiet
-from mini_county import population, schools, write_project
 from shapely.geometry import Point
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
@@ -201,8 +201,6 @@ def test_file_headings_skip_a_title_row_as_the_reader_does(qapp, tmp_path):
 def test_file_headings_of_a_geopackage_read_the_layer_of_that_kind(qapp, tmp_path):
     """county.gpkg holds schools, population and boundary: the headings offered for a population
     layer must be the population layer's (the one the reader will use), not the first layer's."""
-    from mini_county import write_layers
-
     from app.gui.column_mapping import file_headings, missing_required
 
     gpkg = write_layers(tmp_path)

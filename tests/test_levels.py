@@ -15,26 +15,14 @@ from shapely.geometry import Point
 from geo.checks import expand_levels
 from planning.project import load_project
 from planning.rules import Standards
-from tests import mini_county as mc
+from tests import builders
 
 COUNTS = ("classes", "students", "capacity", "teachers")
 
 
 def frame(rows: list[dict]) -> gpd.GeoDataFrame:
     """Rows as normalise_schools hands them to expand_levels (``form`` = the level as given)."""
-    base = {
-        "name": "",
-        "capacity": np.nan,
-        "teachers": np.nan,
-        "quality": "ordinary",
-        "location": "rural",
-        "status": "existing",
-        "ownership": "public",
-        "school_type": "regular",
-    }
-    recs = [{**base, "src_row": i + 1, **r} for i, r in enumerate(rows)]
-    geom = [Point(500000 + 100 * i, 2800000) for i in range(len(recs))]
-    return gpd.GeoDataFrame(pd.DataFrame(recs), geometry=geom, crs="EPSG:32649")
+    return builders.school_layer([{"capacity": np.nan, **r} for r in rows])
 
 
 def by_level(out: gpd.GeoDataFrame, school_id: str) -> pd.DataFrame:
@@ -223,10 +211,10 @@ def test_split_parts_sum_to_the_original(
 
 
 def test_combined_schools_through_the_loader(tmp_path):
-    s = mc.schools()
+    s = builders.schools()
     s["学段"] = ["九年一贯制学校", "完全中学", "小学", "十二年一贯制"]
     s["学位数"] = [1500, None, None, 2400]
-    layers, _, report = load_project(mc.write_project(tmp_path, schools_gdf=s))
+    layers, _, report = load_project(builders.write_project(tmp_path, schools_gdf=s))
     assert report.usable
     got = layers.schools
     assert sorted(got.groupby("school_id").size().items()) == [

@@ -20,7 +20,7 @@ from geo.crs import wgs84_to_bd09, wgs84_to_gcj02
 from geo.project import load_layers, make_config, parse_layer_arg
 from planning.project import load_project
 from planning.rules import Rules
-from tests import mini_county as mc
+from tests import builders
 
 SCHOOL_COLUMNS = [
     "school_id",
@@ -76,7 +76,7 @@ def assert_canonical(layers) -> None:
 
 
 def expected_schools() -> pd.DataFrame:
-    """What mini_county.schools() must become (sorted by level, then id)."""
+    """What builders.schools() must become (sorted by level, then id)."""
     return pd.DataFrame(
         {
             "school_id": ["S01", "S03", "S02", "S04"],
@@ -110,7 +110,7 @@ def assert_mini_schools(layers, first_row: int) -> None:
     }
     # geometry survived the trip to the metric CRS: back in lon/lat it is where we put it
     wgs = layers.schools.to_crs(4326).set_index("school_id").geometry
-    src = mc.schools().set_index("学校代码").geometry
+    src = builders.schools().set_index("学校代码").geometry
     for sid in src.index:
         assert wgs[sid].distance(src[sid]) < 1e-7
 
@@ -132,11 +132,11 @@ def load(project: Path | None = None, **layer_args):
 
 @pytest.fixture
 def county(tmp_path) -> Path:
-    return mc.write_layers(tmp_path)
+    return builders.write_layers(tmp_path)
 
 
 def test_geopackage_with_chinese_headings(tmp_path):
-    toml = mc.write_project(tmp_path)
+    toml = builders.write_project(tmp_path)
     layers, rules, report = load_project(toml)
     assert_mini_schools(layers, first_row=1)
     assert not report.errors and not report.warnings
@@ -153,7 +153,7 @@ def test_geopackage_with_chinese_headings(tmp_path):
 
 
 def test_shapefile_gbk_with_cpg(tmp_path, county):
-    mc.schools().to_file(tmp_path / "schools.shp", encoding="gbk")
+    builders.schools().to_file(tmp_path / "schools.shp", encoding="gbk")
     assert (tmp_path / "schools.cpg").exists()
     layers, report = load(
         schools=tmp_path / "schools.shp",
@@ -164,9 +164,9 @@ def test_shapefile_gbk_with_cpg(tmp_path, county):
     assert not [p for p in report.problems if p.code == "encoding_guessed"]
 
 
-def test_shapefile_gbk_without_cpg_is_decoded_with_a_note(tmp_path, county):
-    # ArcGIS-era Chinese Shapefiles often come without .cpg; GDAL would read them as Latin-1.
-    mc.schools().to_file(tmp_path / "schools.shp", encoding="gbk")
+def _load_gbk_shapefile(tmp_path, county, schools_gdf):
+    """The schools as a GBK Shapefile without its .cpg, with the county's other layers."""
+    schools_gdf.to_file(tmp_path / "schools.shp", encoding="gbk")
     (tmp_path / "schools.cpg").unlink()
     layers, report = load(
         schools=tmp_path / "schools.shp",
@@ -174,6 +174,12 @@ def test_shapefile_gbk_without_cpg_is_decoded_with_a_note(tmp_path, county):
         boundary=f"{county}:boundary",
     )
     assert_mini_schools(layers, first_row=1)
+    return layers, report
+
+
+def test_shapefile_gbk_without_cpg_is_decoded_with_a_note(tmp_path, county):
+    # ArcGIS-era Chinese Shapefiles often come without .cpg; GDAL would read them as Latin-1.
+    layers, report = _load_gbk_shapefile(tmp_path, county, builders.schools())
     notes = [p for p in report.problems if p.code == "encoding_guessed"]
     assert len(notes) == 1 and notes[0].severity == "info" and notes[0].file == "schools.shp"
 
@@ -184,14 +190,9 @@ def test_shapefile_gbk_without_cpg_and_ascii_headings_is_decoded(tmp_path, count
     english = {"学校代码": "school_id", "学校名称": "name", "学段": "level", "班级数": "classes",
                "在校生数": "students", "教师数": "teachers", "办学质量": "quality",
                "城乡类别": "location"}  # fmt: skip
-    mc.schools().rename(columns=english).to_file(tmp_path / "schools.shp", encoding="gbk")
-    (tmp_path / "schools.cpg").unlink()
-    layers, report = load(
-        schools=tmp_path / "schools.shp",
-        population=f"{county}:population",
-        boundary=f"{county}:boundary",
+    layers, report = _load_gbk_shapefile(
+        tmp_path, county, builders.schools().rename(columns=english)
     )
-    assert_mini_schools(layers, first_row=1)
     assert [p.code for p in report.problems].count("encoding_guessed") == 1
 
 
@@ -206,7 +207,7 @@ def test_utf8_shapefile_without_cpg_and_cut_field_names_stays_utf8(tmp_path):
     path = tmp_path / "schools.shp"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # GDAL: laundered field names
-        mc.schools()[["学校代码", "学校名称", "geometry"]].to_file(path, encoding="utf-8")
+        builders.schools()[["学校代码", "学校名称", "geometry"]].to_file(path, encoding="utf-8")
     (tmp_path / "schools.cpg").unlink()
     problems = []
     gdf = read_layer(LayerSource(key="schools", file=path), problems)
@@ -214,13 +215,13 @@ def test_utf8_shapefile_without_cpg_and_cut_field_names_stays_utf8(tmp_path):
         "学校代",
         "学校名",
     ]  # whole characters kept, the cut one dropped
-    assert list(gdf["学校名"]) == list(mc.schools()["学校名称"])
+    assert list(gdf["学校名"]) == list(builders.schools()["学校名称"])
     assert any("cut inside a character" in p.problem for p in problems)
 
 
 def test_geojson_points_and_polygon_units(tmp_path, county):
-    mc.schools().to_file(tmp_path / "schools.geojson", driver="GeoJSON")
-    units = mc.population()
+    builders.schools().to_file(tmp_path / "schools.geojson", driver="GeoJSON")
+    units = builders.population()
     units.geometry = [
         box(p.x - 0.005, p.y - 0.005, p.x + 0.005, p.y + 0.005) for p in units.geometry
     ]
@@ -239,7 +240,7 @@ def test_geojson_points_and_polygon_units(tmp_path, county):
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "gbk"])
 def test_csv_with_lonlat_columns(tmp_path, county, encoding):
     path = tmp_path / "schools.csv"
-    table_of(mc.schools()).to_csv(path, index=False, encoding=encoding)
+    table_of(builders.schools()).to_csv(path, index=False, encoding=encoding)
     if encoding == "gbk":
         with pytest.raises(UnicodeDecodeError):  # the file really is not UTF-8
             path.read_bytes().decode("utf-8")
@@ -251,21 +252,21 @@ def test_xlsx_with_lonlat_columns_and_sheet(tmp_path, county):
     path = tmp_path / "学校.xlsx"
     with pd.ExcelWriter(path) as xl:
         pd.DataFrame({"说明": ["本表为封面"]}).to_excel(xl, sheet_name="封面", index=False)
-        table_of(mc.schools()).to_excel(xl, sheet_name="学校名单", index=False)
+        table_of(builders.schools()).to_excel(xl, sheet_name="学校名单", index=False)
     spec = {
         "schools": {"file": "学校.xlsx", "sheet": "学校名单"},
         "population": {"file": county.name, "layer": "population"},
         "boundary": {"file": county.name, "layer": "boundary"},
     }
     toml = tmp_path / "project.toml"
-    toml.write_text(mc.project_toml(spec), encoding="utf-8")
+    toml.write_text(builders.project_toml(spec), encoding="utf-8")
     layers, _ = load(toml)
     assert_mini_schools(layers, first_row=2)
 
 
 def test_explicit_column_mapping_in_project_toml(tmp_path, county):
     # Headings no alias knows: only the mapping can make sense of them.
-    raw = table_of(mc.schools()).rename(
+    raw = table_of(builders.schools()).rename(
         columns={
             "学校代码": "统一识别码",
             "学校名称": "单位全称",
@@ -294,14 +295,14 @@ def test_explicit_column_mapping_in_project_toml(tmp_path, county):
         "boundary": {"file": county.name, "layer": "boundary"},
     }
     toml = tmp_path / "project.toml"
-    toml.write_text(mc.project_toml(spec), encoding="utf-8")
+    toml.write_text(builders.project_toml(spec), encoding="utf-8")
     layers, report = load(toml)
     assert_mini_schools(layers, first_row=2)
     assert not [p for p in report.problems if p.code == "unused_columns"]
 
     # Without the mapping the same file is refused, naming what is missing.
     spec["schools"].pop("columns")
-    toml.write_text(mc.project_toml(spec), encoding="utf-8")
+    toml.write_text(builders.project_toml(spec), encoding="utf-8")
     layers, report = load_layers(make_config(toml), Rules().standards)
     assert layers is None
     missing = {p.column for p in report.errors if p.code == "missing_column"}
@@ -310,7 +311,7 @@ def test_explicit_column_mapping_in_project_toml(tmp_path, county):
 
 def test_mapping_wins_over_recognised_heading(tmp_path, county):
     # Two candidate columns: the mapping decides which one is the number of pupils.
-    s = mc.schools()
+    s = builders.schools()
     s["核定在校生"] = s["在校生数"] + 1
     s.to_file(tmp_path / "s.gpkg")
     spec = {
@@ -318,7 +319,7 @@ def test_mapping_wins_over_recognised_heading(tmp_path, county):
         "population": {"file": county.name, "layer": "population"},
         "boundary": {"file": county.name, "layer": "boundary"},
     }
-    (tmp_path / "project.toml").write_text(mc.project_toml(spec), encoding="utf-8")
+    (tmp_path / "project.toml").write_text(builders.project_toml(spec), encoding="utf-8")
     layers, _ = load(tmp_path / "project.toml")
     got = layers.schools.set_index("school_id")["students"]
     assert got["S01"] == 1081 and got["S04"] == 1501
@@ -358,7 +359,7 @@ def test_multi_layer_file_without_layer_takes_the_layer_named_like_the_key(tmp_p
 
 def test_declared_crs_for_a_projected_table(tmp_path, county):
     # Surveyors' tables are often in CGCS2000 / 3-degree Gauss-Krüger metres (111°E: EPSG:4545).
-    gk = mc.schools().to_crs("EPSG:4545")
+    gk = builders.schools().to_crs("EPSG:4545")
     df = pd.DataFrame(gk.drop(columns="geometry"))
     df["X"] = gk.geometry.x
     df["Y"] = gk.geometry.y
@@ -368,14 +369,14 @@ def test_declared_crs_for_a_projected_table(tmp_path, county):
         "population": {"file": county.name, "layer": "population"},
         "boundary": {"file": county.name, "layer": "boundary"},
     }
-    (tmp_path / "project.toml").write_text(mc.project_toml(spec), encoding="utf-8")
+    (tmp_path / "project.toml").write_text(builders.project_toml(spec), encoding="utf-8")
     layers, _ = load(tmp_path / "project.toml")
     wgs = layers.schools.to_crs(4326).set_index("school_id").geometry
     assert wgs["S01"].distance(Point(111.60, 25.50)) < 1e-7
 
 
 def test_project_crs_is_used(tmp_path):
-    toml = mc.write_project(tmp_path)
+    toml = builders.write_project(tmp_path)
     text = toml.read_text(encoding="utf-8").replace(
         'name = "测试县"', 'name = "测试县"\ncrs = "EPSG:4545"'
     )
@@ -408,7 +409,7 @@ def _web_map_project(tmp_path: Path, web_xy, coords: str) -> Path:
     units = gpd.GeoDataFrame(
         {"编号": ["V1"], "人口": [5000]}, geometry=[Point(lon + 0.02, lat + 0.02)], crs=4326
     )
-    mc.write_layers(tmp_path, population_gdf=units, boundary_gdf=boundary)
+    builders.write_layers(tmp_path, population_gdf=units, boundary_gdf=boundary)
     pd.DataFrame(
         {
             "学校代码": ["W1"],
@@ -426,7 +427,7 @@ def _web_map_project(tmp_path: Path, web_xy, coords: str) -> Path:
         "boundary": {"file": "county.gpkg", "layer": "boundary"},
     }
     toml = tmp_path / "project.toml"
-    toml.write_text(mc.project_toml(spec), encoding="utf-8")
+    toml.write_text(builders.project_toml(spec), encoding="utf-8")
     return toml
 
 
@@ -452,7 +453,7 @@ def test_wgs84_points_are_not_moved(tmp_path):
 
 def test_gcj02_conversion_round_trips_at_dao_county(tmp_path, county):
     # Points digitised on 高德 near the sample county: convert forward, load as gcj02, get back.
-    s = mc.schools()
+    s = builders.schools()
     gx, gy = wgs84_to_gcj02(s.geometry.x.to_numpy(), s.geometry.y.to_numpy())
     bx, by = wgs84_to_bd09(s.geometry.x.to_numpy(), s.geometry.y.to_numpy())
     for coords, (x, y) in (("gcj02", (gx, gy)), ("bd09", (bx, by))):
@@ -464,7 +465,7 @@ def test_gcj02_conversion_round_trips_at_dao_county(tmp_path, county):
             "population": {"file": county.name, "layer": "population"},
             "boundary": {"file": county.name, "layer": "boundary"},
         }
-        (tmp_path / "project.toml").write_text(mc.project_toml(spec), encoding="utf-8")
+        (tmp_path / "project.toml").write_text(builders.project_toml(spec), encoding="utf-8")
         layers, _ = load(tmp_path / "project.toml")
         assert_mini_schools(layers, first_row=2)
 
@@ -472,7 +473,7 @@ def test_gcj02_conversion_round_trips_at_dao_county(tmp_path, county):
 def test_xlsx_title_rows_blank_rows_and_full_width_digits(tmp_path, county):
     # As bureaus send them: a title above the headings, blank formatted rows at the end,
     # numbers typed with a Chinese input method.
-    df = table_of(mc.schools())
+    df = table_of(builders.schools())
     df["班级数"] = ["２４", "18", "3", "30"]
     df["在校生数"] = ["1，080", "900", "60", "1500"]
     path = tmp_path / "学校.xlsx"
@@ -493,7 +494,7 @@ def test_xlsx_title_rows_blank_rows_and_full_width_digits(tmp_path, county):
 
 
 def test_xlsx_sheet_by_number_and_rows_after_a_blank_row(tmp_path, county):
-    df = table_of(mc.schools())
+    df = table_of(builders.schools())
     with_gap = pd.concat([df.iloc[:2], pd.DataFrame([{}]), df.iloc[2:]], ignore_index=True)
     path = tmp_path / "s.xlsx"
     with pd.ExcelWriter(path) as xl:
@@ -504,7 +505,7 @@ def test_xlsx_sheet_by_number_and_rows_after_a_blank_row(tmp_path, county):
         "population": {"file": county.name, "layer": "population"},
         "boundary": {"file": county.name, "layer": "boundary"},
     }
-    (tmp_path / "project.toml").write_text(mc.project_toml(spec), encoding="utf-8")
+    (tmp_path / "project.toml").write_text(builders.project_toml(spec), encoding="utf-8")
     layers, _ = load(tmp_path / "project.toml")
     rows = dict(zip(layers.schools["school_id"], layers.schools["src_row"]))
     assert rows == {"S01": 2, "S02": 3, "S03": 5, "S04": 6}  # row 4 is blank

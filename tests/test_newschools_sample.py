@@ -12,7 +12,7 @@ def test_sample_county(sample_layers):
     from planning.newschools import as_school_rows, run_new_schools
 
     layers, rules, _ = sample_layers
-    costs = make_cost_model(layers.roads, rules.catchments.distance, rules.catchments.snap_max_m)
+    costs = make_cost_model(layers.roads, rules.distance.model, rules.distance.snap_max_m)
     res = run_new_schools(
         layers.schools,
         layers.units,

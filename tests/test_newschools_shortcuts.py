@@ -9,13 +9,13 @@ engine with the shortcuts against the engine without them, on straight and road 
 from __future__ import annotations
 
 import geopandas as gpd
+import networkx as nx
 import numpy as np
 import pandas as pd
 import pytest
 import shapely
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from ortools.graph.python import min_cost_flow
 from shapely.geometry import Point, Polygon, box
 
 import planning.newschools as ns
@@ -136,32 +136,48 @@ def test_total_equals_numpy_sum(values, pick):
         assert np.signbit(got) == np.signbit(want)
 
 
-def plain_allocation(dist_km, capacity, demand, service_km):
-    """allocate_supply as first written: arcs from a scan of the whole table."""
-    n, m = dist_km.shape
+def _arcs(dist_km, capacity, demand, service_km):
+    """Pupils and places as whole numbers and the unit-school pairs within the service
+    distance (metres, rounded), as allocate_supply documents them."""
     dem = np.rint(np.maximum(np.asarray(demand, float), 0)).astype(np.int64)
     cap = np.floor(np.maximum(np.nan_to_num(np.asarray(capacity, float)), 0)).astype(np.int64)
-    served, used = np.zeros(n, np.int64), np.zeros(m, np.int64)
-    if n == 0 or m == 0 or dem.sum() == 0 or cap.sum() == 0:
-        return served, used
     ok = np.isfinite(dist_km) & (dist_km <= service_km)
     ok &= (dem > 0)[:, None] & (cap > 0)[None, :]
-    ui, sj = np.nonzero(ok)
-    if ui.size == 0:
-        return served, used
-    src, snk = n + m, n + m + 1
-    tails = np.concatenate([np.full(m, src), n + sj, np.arange(n)])
-    heads = np.concatenate([n + np.arange(m), ui, np.full(n, snk)])
-    caps = np.concatenate([cap, dem[ui], dem])
-    costs = np.concatenate([np.zeros(m), np.rint(dist_km[ui, sj] * 1000.0), np.zeros(n)])
-    flow = min_cost_flow.SimpleMinCostFlow()
-    flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs.astype(np.int64))
-    total = int(min(cap.sum(), dem.sum()))
-    flow.set_node_supply(src, total)
-    flow.set_node_supply(snk, -total)
-    assert flow.solve_max_flow_with_min_cost() == flow.OPTIMAL
-    f = flow.flows(np.arange(flow.num_arcs()))
-    return f[m + ui.size :], f[:m]
+    arcs = [(int(u), int(j), int(np.rint(dist_km[u, j] * 1000.0))) for u, j in zip(*np.nonzero(ok))]
+    return dem, cap, arcs
+
+
+def nx_best(dist_km, capacity, demand, service_km):
+    """(pupils served, pupil-metres) of a max-flow min-cost allocation by networkx."""
+    dem, cap, arcs = _arcs(dist_km, capacity, demand, service_km)
+    g = nx.DiGraph()
+    g.add_node("s")
+    g.add_node("t")
+    for j, c in enumerate(cap):
+        g.add_edge("s", ("school", j), capacity=int(c), weight=0)
+    for u, d in enumerate(dem):
+        g.add_edge(("unit", u), "t", capacity=int(d), weight=0)
+    for u, j, metres in arcs:
+        g.add_edge(("school", j), ("unit", u), capacity=int(dem[u]), weight=metres)
+    flow = nx.max_flow_min_cost(g, "s", "t")
+    return sum(flow["s"].values()), nx.cost_of_flow(g, flow)
+
+
+def nx_cost_with(served, used, dist_km, capacity, demand, service_km):
+    """Least pupil-metres of a flow that serves exactly ``served`` from exactly ``used``
+    (networkx network simplex); None when no flow over the allowed pairs does."""
+    _, _, arcs = _arcs(dist_km, capacity, demand, service_km)
+    g = nx.DiGraph()
+    for j, x in enumerate(used):
+        g.add_node(("school", j), demand=-int(x))
+    for u, x in enumerate(served):
+        g.add_node(("unit", u), demand=int(x))
+    for u, j, metres in arcs:
+        g.add_edge(("school", j), ("unit", u), weight=metres)
+    try:
+        return nx.network_simplex(g)[0]
+    except nx.NetworkXUnfeasible:
+        return None
 
 
 @settings(max_examples=60, deadline=None)
@@ -171,16 +187,29 @@ def plain_allocation(dist_km, capacity, demand, service_km):
     m=st.integers(0, 12),
     service=st.sampled_from([0.5, 2.0, 3.0, np.inf]),
 )
-def test_allocate_supply_equals_the_whole_table_scan(seed, n, m, service):
+def test_allocate_supply_is_a_max_flow_of_least_cost(seed, n, m, service):
+    """Most pupils served, then least pupil-metres: the totals equal networkx's optimum, and
+    some flow over the pairs within reach gives the returned per-unit and per-school counts
+    at that least cost (an arc left out or a wrong cost fails one of the two)."""
     rng = np.random.default_rng(seed)
     dist = rng.uniform(0, 4, (n, m)).round(1)  # ties on purpose
     dist[rng.random((n, m)) < 0.2] = np.inf
     dist[rng.random((n, m)) < 0.05] = np.nan
     cap = rng.choice([0, 0, 30, 45.5, np.nan], m)
     dem = rng.choice([0, 0, 3, 12.4, 40], n)
-    got = ns.allocate_supply(dist, cap, dem, service)
-    want = plain_allocation(dist, cap, dem, service)
-    assert np.array_equal(got[0], want[0]) and np.array_equal(got[1], want[1])
+    served, used = ns.allocate_supply(dist, cap, dem, service)
+    again = ns.allocate_supply(dist, cap, dem, service)
+    assert np.array_equal(served, again[0]) and np.array_equal(used, again[1])
+    whole_dem, whole_cap, _ = _arcs(dist, cap, dem, service)
+    assert (served >= 0).all() and (served <= whole_dem).all()
+    assert (used >= 0).all() and (used <= whole_cap).all()
+    assert served.sum() == used.sum()
+    if n == 0 or m == 0:
+        assert served.sum() == 0
+        return
+    most, least = nx_best(dist, cap, dem, service)
+    assert served.sum() == most
+    assert nx_cost_with(served, used, dist, cap, dem, service) == least
 
 
 def instance(seed: int):

@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 
+import pytest
+
 import planning.pipeline as pipeline
+
+pytestmark = pytest.mark.slow  # every test here runs the sample county
 
 
 def test_run_plan_times_the_distance_model(sample_plan):
@@ -19,28 +23,28 @@ def test_rerun_reuses_the_road_model_until_the_roads_change(sample_layers, monke
     assert layers.roads is not None and len(layers.roads)
     built = []
 
-    def fake(layers_, rules_):
-        built.append(layers_.roads)
+    def fake(roads, distance):
+        built.append(roads)
         return object()
 
-    monkeypatch.setattr(pipeline, "_cost_model", fake)
+    monkeypatch.setattr(pipeline, "cost_model", fake)
     monkeypatch.setattr(pipeline, "_rerun_costs", {})
     from planning.rules import Rules
 
     rules = Rules()
-    first = pipeline._rerun_cost_model(layers, rules)
-    assert pipeline._rerun_cost_model(layers, rules) is first
+    first = pipeline.rerun_cost_model(layers, rules)
+    assert pipeline.rerun_cost_model(layers, rules) is first
     assert len(built) == 1
 
     # Another distance rule, another roads object, or roads edited in place: built again.
     straight = dataclasses.replace(
-        rules, catchments=dataclasses.replace(rules.catchments, snap_max_m=123.0)
+        rules, distance=dataclasses.replace(rules.distance, snap_max_m=123.0)
     )
-    assert pipeline._rerun_cost_model(layers, straight) is not first
+    assert pipeline.rerun_cost_model(layers, straight) is not first
     moved = dataclasses.replace(layers, roads=layers.roads.copy())
-    pipeline._rerun_cost_model(moved, rules)
+    pipeline.rerun_cost_model(moved, rules)
     fewer = dataclasses.replace(layers, roads=layers.roads.iloc[:-1])
-    pipeline._rerun_cost_model(fewer, rules)
+    pipeline.rerun_cost_model(fewer, rules)
     assert len(built) == 4
 
 
@@ -48,5 +52,32 @@ def test_rerun_without_roads_builds_straight_line(sample_layers):
     layers, _, _ = sample_layers
     from planning.rules import Rules
 
-    model = pipeline._rerun_cost_model(dataclasses.replace(layers, roads=None), Rules())
+    model = pipeline.rerun_cost_model(dataclasses.replace(layers, roads=None), Rules())
     assert model.kind == "straight"
+
+
+def test_one_stage_table_for_plan_and_rerun():
+    assert pipeline.STAGES == ("new_schools", "groups", "catchments")
+    # new schools join groups and catchments: an edit there makes both stale
+    assert pipeline.stale_after({"new_schools"}) == frozenset(pipeline.STAGES)
+    assert pipeline.stale_after({"groups"}) == frozenset({"groups"})
+
+
+def test_rerun_keeps_the_summary_layout(sample_plan, sample_layers):
+    result, _ = sample_plan
+    layers, rules, _ = sample_layers
+    again = pipeline.rerun_stages(layers, rules, result, {"catchments"})
+    assert list(again.summary) == list(result.summary)
+
+    def plain(summary):
+        return {
+            k: {kk: vv for kk, vv in v.items() if kk != "solve_seconds"}
+            if isinstance(v, dict)
+            else v
+            for k, v in summary.items()
+        }
+
+    # the same schools again: the same zones and figures as the whole plan's
+    assert plain(again.summary["catchments"]) == plain(result.summary["catchments"])
+    assert again.catchments["students"].equals(result.catchments["students"])
+    assert again.summary["timings_s"]["new_schools"] == result.summary["timings_s"]["new_schools"]

@@ -24,7 +24,7 @@ from geo.layers import LayerSource
 from geo.project import load_layers, make_config
 from geo.read import PendingLayer, _read_arrow, as_frame, read_layer
 from planning.rules import Rules
-from tests import mini_county as mc
+from tests import builders
 
 LINES = [LineString([(111.55 + i * 0.01, 25.45), (111.56 + i * 0.01, 25.46)]) for i in range(4)]
 
@@ -122,16 +122,16 @@ def test_broken_arrow_data_falls_back_to_the_row_reader(tmp_path):
     path = tmp_path / "roads.fgb"
     gdf.to_file(path, driver="FlatGeobuf", SPATIAL_INDEX="NO")
     assert _read_arrow(path, None) is None
-    toml = mc.write_project(tmp_path, specs={"roads": {"file": "roads.fgb"}})
+    toml = builders.write_project(tmp_path, specs={"roads": {"file": "roads.fgb"}})
     _, report = load_layers(make_config(toml), Rules().standards)
     assert [p.code for p in report.problems] == ["empty_geometry", "empty_geometry"]
     assert [p.row for p in report.problems] == [3, 4]
 
 
 def test_shapefile_without_cpg_keeps_the_row_reader_and_its_guess(tmp_path):
-    mc.schools().to_file(tmp_path / "schools.shp", encoding="gbk")
+    builders.schools().to_file(tmp_path / "schools.shp", encoding="gbk")
     (tmp_path / "schools.cpg").unlink()
-    county = mc.write_layers(tmp_path / "c")
+    county = builders.write_layers(tmp_path / "c")
     cfg = make_config(
         None,
         {
@@ -146,7 +146,7 @@ def test_shapefile_without_cpg_keeps_the_row_reader_and_its_guess(tmp_path):
 
 
 def test_loading_leaves_the_cycle_collector_as_it_was(tmp_path):
-    toml = mc.write_project(tmp_path)
+    toml = builders.write_project(tmp_path)
     assert gc.isenabled()
     load_layers(make_config(toml), Rules().standards)
     assert gc.isenabled()

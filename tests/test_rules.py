@@ -14,13 +14,14 @@ from core.errors import RulesError
 from core.params import coerce
 from planning.rules import (
     SECTIONS,
+    OldRulesLayout,
     Rules,
     flag_name,
     iter_specs,
     load_rules,
     rules_to_toml,
 )
-from tests import mini_county as mc
+from tests import builders
 
 ALL_SPECS = list(iter_specs())
 
@@ -112,7 +113,7 @@ def test_schoolplan_rules_output_round_trips(tmp_path, capsys):
 
 
 def test_rules_file_is_used_by_check_and_flags_override_it(tmp_path, capsys):
-    toml = mc.write_project(tmp_path)
+    toml = builders.write_project(tmp_path)
     rules = tmp_path / "county_rules.toml"
     rules.write_text("[groups]\nradius_km = 25\nmax_members = 4\n", encoding="utf-8")
     assert main(["rules", str(toml), "--rules", str(rules), "--groups.radius-km", "15"]) == 0
@@ -239,3 +240,32 @@ def test_coerce_accepts_exactly_the_declared_range(item, x):
         with pytest.raises(RulesError) as err:
             coerce(spec, value, "t")
         assert err.value.fix
+
+
+def test_distance_settings_have_their_own_section(capsys):
+    r = Rules()
+    assert (r.distance.model, r.distance.snap_max_m) == ("auto", 5000.0)
+    assert not hasattr(r.catchments, "distance") and not hasattr(r.catchments, "snap_max_m")
+    assert main(["rules", "--distance.model", "straight", "--distance.snap-max-m", "800"]) == 0
+    data = tomllib.loads(capsys.readouterr().out)
+    assert data["distance"] == {"model": "straight", "snap_max_m": 800.0}
+    assert "distance" not in data["catchments"]
+
+
+def test_old_rules_file_with_distance_under_catchments_still_reads(tmp_path):
+    path = _write(
+        tmp_path, '[catchments]\nmode = "nearest"\ndistance = "straight"\nsnap_max_m = 800.0\n'
+    )
+    with pytest.warns(OldRulesLayout, match=r"\[catchments\] distance is now \[distance\] model"):
+        r = load_rules(path)
+    assert r.catchments.mode == "nearest"
+    assert (r.distance.model, r.distance.snap_max_m) == ("straight", 800.0)
+    # scenarios and summary.json of before the move hold the old layout too
+    old = {"catchments": {"distance": "road"}}
+    assert Rules().with_values(old).distance.model == "road"
+
+
+def test_a_distance_setting_given_twice_is_refused(tmp_path):
+    path = _write(tmp_path, '[catchments]\ndistance = "road"\n[distance]\nmodel = "straight"\n')
+    with pytest.raises(RulesError, match="same setting"):
+        load_rules(path)

@@ -263,6 +263,7 @@ def test_layers_and_duplicate_are_independent(saved):
     assert len(sc.edits) == len(twin.edits) - 1
 
 
+@pytest.mark.slow  # the sample county
 def test_sample_county_round_trip(sample_layers, tmp_path):
     layers, rules, _ = sample_layers
     sc = scenario_from_layers(layers, rules, name="道县基准")

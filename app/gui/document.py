@@ -32,6 +32,8 @@ EDIT_EFFECTS: dict[str, frozenset[str]] = {
     "rules:new_schools": ALL_STAGES,
     "rules:groups": frozenset({"groups"}),
     "rules:catchments": frozenset({"catchments"}),
+    # The one cost model every engine measures with.
+    "rules:distance": ALL_STAGES,
     # The plan year changes every unit's children and the class sizes, so every stage.
     "rules:projection": ALL_STAGES,
     "layers": ALL_STAGES,

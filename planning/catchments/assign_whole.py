@@ -11,7 +11,7 @@ anywhere, so the same input always gives the same zones whatever the machine's l
    appeared; shift a unit to a nearer school with room; swap two units between their schools;
    an ejection chain (u moves to t, a unit v at t moves on to a school with room). Each applied
    move lowers the total pupil-metres (integers), so the search ends; a round cap only bounds it.
-4. Large-neighbourhood search (``planning.assign_lns``), alternating with the moves of 3: a few
+4. Large-neighbourhood search (``assign_lns``), alternating with the moves of 3: a few
    schools that share candidate units, all their units freed, the sub-problem solved exactly
    (a vectorised branch and bound), kept only when strictly better (most pupils placed, then
    least pupil-metres). It fixes the bin-packing cases the moves miss, e.g. small schools whose
@@ -20,7 +20,7 @@ anywhere, so the same input always gives the same zones whatever the machine's l
    states per layer), never by time. Skipped when the caller is about to widen the candidate
    lists and solve again (``_widened_next``).
 5. Small models (≤ ``CPSAT_MAX_ARCS`` arcs): CP-SAT from that solution as a hint, one worker,
-   a deterministic work budget; kept only when better (done by ``planning.assign``).
+   a deterministic work budget; kept only when better (done by ``assign``).
 
 ``milp_place`` is the exact model (HiGHS under a *node* limit, deterministic) used as a
 reference to measure the heuristic; it is not in the plan's path: even 20 × 10 models took
@@ -29,11 +29,13 @@ seconds at the root node.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
-from planning import assign_lns
+from planning.catchments import assign_lns
 
 # Local-search rounds at most (each round applies every non-conflicting improving move found);
 # the search usually stops by itself after a few rounds.
@@ -49,8 +51,10 @@ CPSAT_MAX_ARCS = 400
 _CPSAT_WORK = 0.5
 
 
-def round_whole(demand, capacity, cand_d, cand_i, fu, fs, fp):
-    """Whole-unit school per unit from a flow: (school (n,), -1 when none). ``demand`` int."""
+def round_whole(demand, capacity, cand_d, cand_i, flow) -> np.ndarray:
+    """Whole-unit school per unit from a flow ``(unit, school, pupils, ...)`` of used arcs:
+    (school (n,), -1 when none). ``demand`` int."""
+    fu, fs, fp = flow[0], flow[1], flow[2]
     n, m = len(demand), len(capacity)
     arcs = np.bincount(fu, minlength=n)
     placed = np.bincount(fu, fp, n)
@@ -171,7 +175,8 @@ def improve(demand, capacity, cand_d, cand_i, school, *, place_more: bool = Fals
     cm = np.where(valid, np.rint(np.where(valid, cand_d, 0) * 1000.0), 0).astype(np.int64)
     ci = np.where(valid, cand_i, -1)
     stats = {"insert": 0, "bump": 0, "shift": 0, "swap": 0, "chain": 0, "rounds": 0, "lns": 0}
-    _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats)
+    st = _Search(demand, capacity, cand_d, cand_i, school, w, cm, ci, np.maximum(ci, 0), stats)
+    _moves(st)
     if _widened_next(w, ci, capacity, school):
         return stats
     # Re-packings of a few schools at once (exact on each neighbourhood), then the cheap moves
@@ -180,12 +185,19 @@ def improve(demand, capacity, cand_d, cand_i, school, *, place_more: bool = Fals
     shared = assign_lns.shared_neighbours(w, ci, len(capacity))
     for r in range(_LNS_ROUNDS):
         gained = assign_lns.lns(
-            w, cm, ci, capacity.astype(np.int64), school, budget, place_more, shared
+            w,
+            cm,
+            ci,
+            capacity.astype(np.int64),
+            school,
+            budget=budget,
+            place_more=place_more,
+            shared=shared,
         )
         stats["lns"] += gained
         if not gained or r + 1 == _LNS_ROUNDS:
             break
-        if not _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats):
+        if not _moves(st):
             break
     return stats
 
@@ -204,10 +216,28 @@ def _widened_next(w, ci, capacity, school) -> bool:
     return bool(room.max(initial=0) >= w[out].min())
 
 
-def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
+@dataclass(slots=True)
+class _Search:
+    """The arrays one local search reads and changes (``school`` in place), shared by its
+    moves. ``w``/``cm``/``ci``: pupils, integer metres and candidate schools with the
+    invalid arcs masked (-1 / 0); ``ci0``: ``ci`` with -1 as 0, for lookups by school."""
+
+    demand: np.ndarray
+    capacity: np.ndarray
+    cand_d: np.ndarray
+    cand_i: np.ndarray
+    school: np.ndarray
+    w: np.ndarray
+    cm: np.ndarray
+    ci: np.ndarray
+    ci0: np.ndarray
+    stats: dict
+
+
+def _moves(st: _Search) -> bool:
     """Rounds of insert/bump/shift/swap/chain until none applies; True when any did."""
+    w, cm, ci, school, stats, capacity = st.w, st.cm, st.ci, st.school, st.stats, st.capacity
     m = len(capacity)
-    ci0 = np.maximum(ci, 0)  # for lookups by school; the -1 columns are masked where used
     any_change = False
     for _ in range(_MAX_ROUNDS):
         stats["rounds"] += 1
@@ -221,20 +251,20 @@ def _moves(demand, capacity, cand_d, cand_i, school, w, cm, ci, stats) -> bool:
         if _bump(w, ci, school, room, stats):
             changed = True
             short = np.flatnonzero((school < 0) & (w > 0) & (ci[:, 0] >= 0))
-            stats["insert"] += eject(demand, capacity, cand_d, cand_i, school, short)
+            stats["insert"] += eject(st.demand, capacity, st.cand_d, st.cand_i, school, short)
             placed = school >= 0
             room = capacity - np.bincount(school[placed], w[placed], m).astype(np.int64)
         if changed:
             arc = _arc_mask(ci, school)
-        if _shift(w, cm, ci, ci0, school, arc, cur, room, stats) or changed:
+        if _shift(st, arc, cur, room) or changed:
             changed = True
             arc, cur = _state(cm, ci, school)
         better = np.nonzero(arc & (cm < cur[:, None]))  # improving moves (w > 0 on arcs)
-        if _swap(w, cm, ci, school, arc, cur, better, room, m, stats):
+        if _swap(st, arc, cur, better, room):
             changed = True
             arc, cur = _state(cm, ci, school)
             better = np.nonzero(arc & (cm < cur[:, None]))
-        changed |= _chain(w, cm, ci, ci0, school, arc, cur, better, room, m, stats)
+        changed |= _chain(st, arc, cur, better, room)
         if not changed:
             break
         any_change = True
@@ -370,7 +400,8 @@ def _ranges(lo, hi):
     return q, np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
 
 
-def _shift(w, cm, ci, ci0, school, arc, cur, room, stats) -> bool:
+def _shift(st: _Search, arc, cur, room) -> bool:
+    w, cm, ci, ci0, school, stats = st.w, st.cm, st.ci, st.ci0, st.school, st.stats
     # an arc's unit has pupils: the move gains exactly when it is nearer
     u, j = np.nonzero(arc & (cm < cur[:, None]) & (room[ci0] >= w[:, None]))
     t, gain = ci[u, j], w[u] * (cur[u] - cm[u, j])
@@ -389,7 +420,9 @@ def _shift(w, cm, ci, ci0, school, arc, cur, room, stats) -> bool:
     return changed
 
 
-def _swap(w, cm, ci, school, arc, cur, better, room, m, stats) -> bool:
+def _swap(st: _Search, arc, cur, better, room) -> bool:
+    w, cm, ci, school, stats = st.w, st.cm, st.ci, st.school, st.stats
+    m = len(room)
     # A swap gains only if one of its two moves does: pair each improving move (u: s → t)
     # with the moves back (v: t → s) that lose less than it gains.
     u, j = better
@@ -430,8 +463,10 @@ def _swap(w, cm, ci, school, arc, cur, better, room, m, stats) -> bool:
     return changed
 
 
-def _chain(w, cm, ci, ci0, school, arc, cur, better, room, m, stats) -> bool:
+def _chain(st: _Search, arc, cur, better, room) -> bool:
     """u: s → t blocked by room; a unit v at t moves on to its cheapest school with room."""
+    w, cm, ci, ci0, school, stats = st.w, st.cm, st.ci, st.ci0, st.school, st.stats
+    m = len(room)
     u, j = better
     t = ci[u, j]
     blocked = room[t] < w[u]
@@ -519,6 +554,8 @@ def cpsat_polish(w, cd, ci, cap, school):
     """Exact search (OR-tools CP-SAT) from the heuristic ``school`` as a hint, for small models:
     one worker and a *deterministic* time budget (work units, not seconds), so the same input
     gives the same answer at any machine load. Returns (school, proven optimal)."""
+    # Loaded only for the small models that use it: ortools loaded before highspy (the bench's
+    # peers) clashes, and CP-SAT is a large import most plans never need.
     from ortools.sat.python import cp_model
 
     n = len(w)

@@ -1,6 +1,6 @@
 """Large-neighbourhood search for whole-unit assignment within capacity.
 
-The moves of ``planning.assign_whole`` change one or two units at a time; they miss the
+The moves of ``assign_whole`` change one or two units at a time; they miss the
 re-packings that a few small schools need when their villages are bigger than half their places
 (a bin-packing structure the flow bound does not see). Here a neighbourhood is a seed school,
 the schools nearer than it to its worst-placed unit and the schools sharing the most candidate
@@ -20,6 +20,8 @@ when one of its schools changed since.
 """
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -187,6 +189,7 @@ def lns(
     ci: np.ndarray,
     capacity: np.ndarray,
     school: np.ndarray,
+    *,
     budget: list[int],
     place_more: bool = False,
     shared=None,
@@ -209,6 +212,7 @@ def lns(
         shared = shared_neighbours(w, ci, m)
     load = np.bincount(school[school >= 0], w[school >= 0], m).astype(np.int64)
     placed = _Placed(w, school, m)
+    hs = _Hoods(w, cm, ci, capacity, placed, load, penalty, budget, place_more)
     version = np.ones(m, np.int64)  # clock of the last change of a school's units
     solved_at = np.zeros(m, np.int64)  # clock when a seed's neighbourhood was last solved
     clock = 1
@@ -216,14 +220,14 @@ def lns(
     for _ in range(MAX_PASSES):
         any_change = False
         for seed in _seed_order(w, cm, ci, capacity, school, place_more):
-            hood = _hood(int(seed), w, cm, ci, placed, shared(seed), NEIGHBOURHOOD_SCHOOLS)
+            hood = _hood(int(seed), hs, shared(seed), NEIGHBOURHOOD_SCHOOLS)
             # Solved since its schools last changed: the same sub-problem, no gain.
             if solved_at[seed] >= version[hood].max():
                 continue
             if budget[0] <= 0:
                 return improved
             solved_at[seed] = clock
-            res = _solve_hood(w, cm, ci, capacity, placed, load, hood, penalty, budget, place_more)
+            res = _solve_hood(hs, hood)
             if res is None:
                 stall += 1
                 if stall >= STALL:
@@ -247,9 +251,27 @@ def lns(
     return improved
 
 
-def _hood(seed, w, cm, ci, placed, shared, size):
+@dataclass(slots=True)
+class _Hoods:
+    """What every neighbourhood re-solve of one search reads: the units' pupils, metres and
+    candidates, the places, who is where (``placed``, ``load``: changed by the search), the
+    penalty of a pupil without a place and the work left (``budget[0]``, used up)."""
+
+    w: np.ndarray
+    cm: np.ndarray
+    ci: np.ndarray
+    capacity: np.ndarray
+    placed: _Placed
+    load: np.ndarray
+    penalty: int
+    budget: list[int]
+    place_more: bool
+
+
+def _hood(seed: int, hs: _Hoods, shared, size: int) -> np.ndarray:
     """The seed, then the schools nearer than it to its unit lying farthest beyond its nearest
     school (pupil-metres, ties by index), then the schools sharing the most units with it."""
+    w, cm, ci, placed = hs.w, hs.cm, hs.ci, hs.placed
     h = [seed]
     at = placed.at(seed)
     if len(at):
@@ -288,11 +310,13 @@ def _seed_order(w, cm, ci, capacity, school, place_more):
     return np.lexsort((np.arange(m), -excess, ~big, -need))
 
 
-def _solve_hood(w, cm, ci, capacity, placed, load, hood, penalty, budget, place_more):
+def _solve_hood(hs: _Hoods, hood: np.ndarray):
     """Re-solve one neighbourhood exactly: (units, new school per unit) when strictly better.
 
     Freed: the units placed at its schools that have another candidate among them, and with
     ``place_more`` the units without a place that have a candidate there."""
+    w, cm, ci, capacity, placed, load = hs.w, hs.cm, hs.ci, hs.capacity, hs.placed, hs.load
+    penalty, budget, place_more = hs.penalty, hs.budget, hs.place_more
     b, m = len(hood), len(capacity)
     school = placed.school
     local = np.full(m + 1, -1, np.int64)

@@ -16,7 +16,7 @@ distance km and school index (sorted, padded with inf / -1), per school an integ
      flow solution splits only about one unit per full school. The split units are rounded to
      one school, units left without a place eject others, and a local search (shift, swap,
      ejection chain) improves the result, then a large-neighbourhood search re-packs a few
-     neighbouring schools at a time exactly (``planning.assign_whole``, ``planning.assign_lns``;
+     neighbouring schools at a time exactly (``assign_whole``, ``assign_lns``;
      work bounded by counts, not time). It never exceeds a capacity and is reported with its gap
      to the flow lower bound (``lower_bound_pupil_km``); not proven optimal for whole units. (An exact MILP was tried on small models:
      HiGHS needed up to 11 s on 20 units × 10 schools even under a 200-node limit, for a
@@ -29,14 +29,41 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from core.progress import Progress, check_canceled
-from planning.assign_whole import CPSAT_MAX_ARCS, cpsat_polish, eject, improve, round_whole
+from planning.catchments.assign_whole import (
+    CPSAT_MAX_ARCS,
+    cpsat_polish,
+    eject,
+    improve,
+    round_whole,
+)
 
 # Candidate generator: k -> (dist_km (n, k), school index (n, k)), sorted, padded inf / -1.
 Candidates = Callable[[int], tuple[np.ndarray, np.ndarray]]
+
+
+class Arcs(NamedTuple):
+    """Used (unit, school) arcs of an assignment: pupils on each and its distance in km."""
+
+    unit: np.ndarray
+    school: np.ndarray
+    pupils: np.ndarray
+    km: np.ndarray
+
+
+@dataclass(frozen=True)
+class Sparse:
+    """A capacity model on candidate lists: integer pupils per unit and places per school, each
+    unit's candidate schools (n, k) by distance km (sorted, padded inf / -1)."""
+
+    demand: np.ndarray
+    capacity: np.ndarray
+    cand_d: np.ndarray
+    cand_i: np.ndarray
 
 
 @dataclass
@@ -64,7 +91,8 @@ class Assignment:
         return self.demand - self.placed
 
 
-def _result(demand, fu, fs, fp, dist_of, m, **kw) -> Assignment:
+def _result(demand, arcs: Arcs, m: int, **kw) -> Assignment:
+    fu, fs, fp, dist_of = arcs
     n = len(demand)
     placed = np.bincount(fu, fp, n) if len(fu) else np.zeros(n)
     load = np.bincount(fs, fp, m) if len(fs) else np.zeros(m)
@@ -99,15 +127,9 @@ def assign_nearest(
     t0 = time.perf_counter()
     demand = np.asarray(demand, float)
     ok = cand_i[:, 0] >= 0
-    fu = np.flatnonzero(ok)
-    fs = cand_i[ok, 0]
-    fp = demand[ok]
     return _result(
         demand,
-        fu,
-        fs,
-        fp,
-        cand_d[ok, 0],
+        Arcs(np.flatnonzero(ok), cand_i[ok, 0], demand[ok], cand_d[ok, 0]),
         m,
         lower_bound_pupil_km=None,
         k_used=1,
@@ -117,11 +139,13 @@ def assign_nearest(
     )
 
 
-def _solve_flow(demand, capacity, cand_d, cand_i):
-    """Min-cost flow on the sparse model. Returns (unit, school, pupils, km) of used arcs.
+def solve_flow(demand, capacity, cand_d, cand_i) -> Arcs:
+    """Min-cost flow on the sparse model. Returns the used arcs.
 
     Most pupils placed first, then least pupil-metres (integer metres: the objective of the
     networkx model on the same arcs). Exact and deterministic (same input, same arcs)."""
+    # Loaded when a model needs it, as every engine does: ortools loaded before highspy (the
+    # bench's peers) clashes.
     from ortools.graph.python import min_cost_flow
 
     n, m = len(demand), len(capacity)
@@ -155,7 +179,7 @@ def _solve_flow(demand, capacity, cand_d, cand_i):
         raise RuntimeError(f"min-cost flow failed with status {status}")
     flows = smcf.flows(arcs[: len(ui)])
     used = flows > 0
-    return ui[used], si[used], flows[used].astype(float), km[used]
+    return Arcs(ui[used], si[used], flows[used].astype(float), km[used])
 
 
 def _all_fit_nearest(demand, capacity, cand_d, cand_i, ok):
@@ -169,7 +193,7 @@ def _all_fit_nearest(demand, capacity, cand_d, cand_i, ok):
     near = cand_i[first, 0]
     if np.any(np.bincount(near, demand[first], len(capacity)) > capacity):
         return None
-    return first, near, np.asarray(demand, float)[first], cand_d[first, 0].astype(float)
+    return Arcs(first, near, np.asarray(demand, float)[first], cand_d[first, 0].astype(float))
 
 
 def assign_capacity(
@@ -193,24 +217,21 @@ def assign_capacity(
     k = max(1, min(k, m)) if m else 1
     k_first = k
     while True:
-        k, cand_d, cand_i, (fu, fs, fp, fd) = _flow_widening(
-            demand, capacity, candidates, k, m, notes, progress
+        k, model, flow = _flow_widening(
+            Sparse(demand, capacity, *candidates(k)), candidates, k, notes, progress
         )
-        lp_bound = float(np.dot(fp, fd))
+        lp_bound = float(np.dot(flow.pupils, flow.km))
         if allow_split:
-            fu, fs, fp, fd = _zero_units(demand, cand_d, cand_i, fu, fs, fp, fd)
             return _result(
-                demand, fu, fs, fp, fd, m,
+                demand, _zero_units(model, flow), m,
                 lower_bound_pupil_km=None, k_used=k, method="min-cost flow (split allowed)",
                 solve_seconds=time.perf_counter() - t0, notes=notes,
             )  # fmt: skip
-        fu, fs, fp, fd, rnotes = _repair_whole(
-            demand, capacity, cand_d, cand_i, fu, fs, fp, progress, place_more=not split_large
-        )
+        arcs, rnotes = _repair_whole(model, flow, progress, place_more=not split_large)
         # A whole unit left out while a school beyond its k has room for it: widen and redo.
-        room = capacity - np.bincount(fs, fp, m)
-        out = np.flatnonzero((np.bincount(fu, fp, len(demand)) == 0) & (demand > 0))
-        out = out[cand_i[out, -1] >= 0]
+        room = capacity - np.bincount(arcs.school, arcs.pupils, m)
+        out = np.flatnonzero((np.bincount(arcs.unit, arcs.pupils, len(demand)) == 0) & (demand > 0))
+        out = out[model.cand_i[out, -1] >= 0]
         if k >= m or not len(out) or room.max(initial=0) < demand[out].min():
             break
         k = min(2 * k, m)
@@ -218,16 +239,14 @@ def assign_capacity(
     notes += rnotes  # of the last (widest) model only
     method = "min-cost flow + rounding + local search (whole units)"
     if split_large:
-        fu, fs, fp, fd, snotes = _split_leftovers(demand, capacity, cand_d, cand_i, fu, fs, fp, fd)
+        arcs, snotes = _split_leftovers(model, arcs)
         notes += snotes
     if k > k_first:
-        fu, fs, fp, fd = _narrow_where_possible(
-            demand, capacity, cand_d, cand_i, k_first, (fu, fs, fp, fd), notes, progress,
-            split_large,
-        )  # fmt: skip
-    fu, fs, fp, fd = _zero_units(demand, cand_d, cand_i, fu, fs, fp, fd)
+        arcs = _narrow_where_possible(
+            model, k_first, arcs, notes=notes, progress=progress, split_large=split_large
+        )
     return _result(
-        demand, fu, fs, fp, fd, m,
+        demand, _zero_units(model, arcs), m,
         lower_bound_pupil_km=lp_bound, k_used=k,
         method=method,
         solve_seconds=time.perf_counter() - t0, notes=notes,
@@ -235,59 +254,63 @@ def assign_capacity(
 
 
 def _narrow_where_possible(
-    demand, capacity, cand_d, cand_i, k_first, arcs, notes, progress, split_large
-):
+    model: Sparse, k_first: int, arcs: Arcs, *, notes: list[str], progress, split_large: bool
+) -> Arcs:
     """Widening k for every unit lets the rounding scatter units that never needed far schools;
     solve again with only the units now placed beyond their first k nearest keeping the wide
     list, and keep whichever whole-unit answer is better (most placed, then least pupil-km)."""
-    fu, fs, fp, fd = arcs
+    demand, capacity, cand_d, cand_i = model.demand, model.capacity, model.cand_d, model.cand_i
     rank = np.full(len(demand), -1)
-    hit = cand_i[fu] == fs[:, None]
-    rank[fu] = hit.argmax(axis=1)
+    hit = cand_i[arcs.unit] == arcs.school[:, None]
+    rank[arcs.unit] = hit.argmax(axis=1)
     keep_wide = rank >= k_first
     cols = np.arange(cand_i.shape[1])[None, :]
     narrow = ~keep_wide[:, None] & (cols >= k_first)
-    nd, ni = np.where(narrow, np.inf, cand_d), np.where(narrow, -1, cand_i)
-    flows = _solve_flow(demand, capacity, nd, ni)
-    gu, gs, gp, gd, _ = _repair_whole(
-        demand, capacity, nd, ni, *flows[:3], progress, place_more=not split_large
-    )
+    slim = Sparse(demand, capacity, np.where(narrow, np.inf, cand_d), np.where(narrow, -1, cand_i))
+    flow = solve_flow(demand, capacity, slim.cand_d, slim.cand_i)
+    got, _ = _repair_whole(slim, flow, progress, place_more=not split_large)
     if split_large:
         # Units still left out may be shared among schools with room, on the wide lists.
-        gu, gs, gp, gd, _ = _split_leftovers(demand, capacity, cand_d, cand_i, gu, gs, gp, gd)
-    key = (-float(gp.sum()), float(np.dot(gp, gd)))
-    if key < (-float(fp.sum()), float(np.dot(fp, fd))):
+        got, _ = _split_leftovers(model, got)
+    key = (-float(got.pupils.sum()), float(np.dot(got.pupils, got.km)))
+    if key < (-float(arcs.pupils.sum()), float(np.dot(arcs.pupils, arcs.km))):
         notes.append(
             f"wide lists kept only for the {int(keep_wide.sum())} units placed beyond their "
             f"{k_first} nearest schools: a better whole-unit answer"
         )
-        return gu, gs, gp, gd
-    return fu, fs, fp, fd
+        return got
+    return arcs
 
 
-def _flow_widening(demand, capacity, candidates, k, m, notes, progress):
-    """Min-cost flow on the k nearest, k doubled while pupils stay short and a unit left short
-    had every one of its k slots filled (a school beyond them might have room)."""
+def _flow_widening(
+    model: Sparse, candidates: Candidates, k: int, notes: list[str], progress
+) -> tuple[int, Sparse, Arcs]:
+    """Min-cost flow on the k nearest (``model``'s lists), k doubled while pupils stay short
+    and a unit left short had every one of its k slots filled (a school beyond them might have
+    room)."""
+    demand, capacity = model.demand, model.capacity
+    m = len(capacity)
     while True:
         check_canceled(progress)
-        cand_d, cand_i = candidates(k)
-        flows = _solve_flow(demand, capacity, cand_d, cand_i)
-        placed = np.bincount(flows[0], flows[2], len(demand))
-        more = (placed < demand) & (cand_i[:, -1] >= 0)
+        flow = solve_flow(demand, capacity, model.cand_d, model.cand_i)
+        placed = np.bincount(flow.unit, flow.pupils, len(demand))
+        more = (placed < demand) & (model.cand_i[:, -1] >= 0)
         if not more.any() or k >= m:
-            return k, cand_d, cand_i, flows
+            return k, model, flow
         k = min(2 * k, m)
         notes.append(f"widened to the {k} nearest schools: pupils were left without a place")
+        model = Sparse(demand, capacity, *candidates(k))
 
 
 def _repair_whole(
-    demand, capacity, cand_d, cand_i, fu, fs, fp, progress=None, *, place_more: bool = False
-):
-    """Whole units from the flow: rounding, ejection, local search (``planning.assign_whole``).
+    model: Sparse, flow: Arcs, progress=None, *, place_more: bool = False
+) -> tuple[Arcs, list[str]]:
+    """Whole units from the flow: rounding, ejection, local search (``assign_whole``).
     ``place_more``: units left out will not be shared afterwards, so the neighbourhood search
-    may also place them (most pupils first). Returns (unit, school, pupils, km) arcs and notes."""
-    n_split = int(np.count_nonzero(np.bincount(fu, minlength=len(demand)) > 1))
-    school = round_whole(demand, capacity, cand_d, cand_i, fu, fs, fp)
+    may also place them (most pupils first). Returns the arcs and notes."""
+    demand, capacity, cand_d, cand_i = model.demand, model.capacity, model.cand_d, model.cand_i
+    n_split = int(np.count_nonzero(np.bincount(flow.unit, minlength=len(demand)) > 1))
+    school = round_whole(demand, capacity, cand_d, cand_i, flow)
     notes: list[str] = []
     if n_split:
         notes.append(f"{n_split} units split by the flow were rounded to one school")
@@ -308,52 +331,49 @@ def _repair_whole(
         )
     if 0 < np.count_nonzero(cand_i >= 0) <= CPSAT_MAX_ARCS:
         better, proven = cpsat_polish(demand, cand_d, cand_i, capacity, school)
-        if _key(better, demand, cand_d, cand_i) < _key(school, demand, cand_d, cand_i):
+        if _key(better, model) < _key(school, model):
             school = better
             notes.append("small model: improved by CP-SAT" + (" (optimal)" if proven else ""))
-    return (*_arcs_of(school, demand, cand_d, cand_i), notes)
+    return _arcs_of(school, model), notes
 
 
-def _key(school, demand, cand_d, cand_i):
+def _key(school: np.ndarray, model: Sparse) -> tuple[float, float]:
     """Whole-unit objective as a comparable pair: most pupils placed, then least pupil-km."""
-    _, _, fp, km = _arcs_of(school, demand, cand_d, cand_i)
-    return (-fp.sum(), float(np.dot(fp, km)))
+    arcs = _arcs_of(school, model)
+    return (-arcs.pupils.sum(), float(np.dot(arcs.pupils, arcs.km)))
 
 
-def _arcs_of(school, demand, cand_d, cand_i):
+def _arcs_of(school: np.ndarray, model: Sparse) -> Arcs:
     got = np.flatnonzero(school >= 0)
-    hit = cand_i[got] == school[got, None]
-    km = cand_d[got, hit.argmax(axis=1)]
-    return got, school[got], demand[got].astype(float), km
+    hit = model.cand_i[got] == school[got, None]
+    km = model.cand_d[got, hit.argmax(axis=1)]
+    return Arcs(got, school[got], model.demand[got].astype(float), km)
 
 
-def _split_leftovers(demand, capacity, cand_d, cand_i, fu, fs, fp, fd):
+def _split_leftovers(model: Sparse, arcs: Arcs) -> tuple[Arcs, list[str]]:
     """Units no school could take whole are shared among schools with room (a flow on the room
     left), e.g. a town community with more pupils than any one school has places."""
+    demand, capacity = model.demand, model.capacity
     n, m = len(demand), len(capacity)
-    placed = np.bincount(fu, fp, n)
+    placed = np.bincount(arcs.unit, arcs.pupils, n)
     left = np.where(placed == 0, demand, 0)
     if not left.any():
-        return fu, fs, fp, fd, []
-    room = capacity - np.bincount(fs, fp, m).astype(np.int64)
-    u2, s2, p2, d2 = _solve_flow(left, np.maximum(room, 0), cand_d, cand_i)
-    n_split = len(np.unique(u2))
+        return arcs, []
+    room = capacity - np.bincount(arcs.school, arcs.pupils, m).astype(np.int64)
+    more = solve_flow(left, np.maximum(room, 0), model.cand_d, model.cand_i)
+    n_split = len(np.unique(more.unit))
     note = [f"{n_split} units no single school could take whole were shared among schools"]
-    return (
-        np.concatenate([fu, u2]),
-        np.concatenate([fs, s2]),
-        np.concatenate([fp, p2]),
-        np.concatenate([fd, d2]),
-        note if n_split else [],
-    )
+    joined = Arcs(*(np.concatenate([a, b]) for a, b in zip(arcs, more, strict=True)))
+    return joined, note if n_split else []
 
 
-def _zero_units(demand, cand_d, cand_i, fu, fs, fp, fd):
+def _zero_units(model: Sparse, arcs: Arcs) -> Arcs:
     """Units without pupils take no place but still belong to a zone: their nearest school."""
-    z = np.flatnonzero((demand == 0) & (cand_i[:, 0] >= 0))
-    return (
-        np.concatenate([fu, z]),
-        np.concatenate([fs, cand_i[z, 0]]),
-        np.concatenate([fp, np.zeros(len(z))]),
-        np.concatenate([fd, cand_d[z, 0]]),
+    cand_d, cand_i = model.cand_d, model.cand_i
+    z = np.flatnonzero((model.demand == 0) & (cand_i[:, 0] >= 0))
+    return Arcs(
+        np.concatenate([arcs.unit, z]),
+        np.concatenate([arcs.school, cand_i[z, 0]]),
+        np.concatenate([arcs.pupils, np.zeros(len(z))]),
+        np.concatenate([arcs.km, cand_d[z, 0]]),
     )

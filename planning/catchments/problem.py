@@ -1,0 +1,157 @@
+"""Build: layers, rules and a cost model → the arrays the assignment solves.
+
+``demand_units`` reads the population layer (or lays a uniform grid when there is none) into
+pupils per unit and level; ``level_problem`` gives one level's schools as places and a
+candidate generator (the k nearest schools of every unit by the project's cost model).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import shapely
+
+from core.errors import InputError, Problem
+from geo.distance import CostModel, as_xy
+from geo.grid import uniform_grid
+from planning.demand import students_by_level
+from planning.rules import LEVELS, CatchmentParams, Standards
+
+
+@dataclass
+class DemandUnits:
+    """The units pupils live in: their frame (unit_id, population, geometry), one point per
+    unit, pupils per level, and how zones are drawn. ``grid``: no population layer, a uniform
+    grid of weight 1 per cell stands in."""
+
+    frame: gpd.GeoDataFrame
+    xy: np.ndarray  # (n, 2): the point, or a point on the surface of a polygon unit
+    pupils: dict[str, np.ndarray]  # level -> (n,) pupils (grid: weight 1 per cell)
+    grid: bool
+    draw_cell_m: float
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
+class LevelProblem:
+    """One level: its schools (sorted by school_id) with their places, and each unit's
+    candidate schools by the cost model (k -> (km (n, k), school index (n, k)), computed
+    once per k)."""
+
+    level: str
+    schools: pd.DataFrame
+    ids: np.ndarray
+    xy: np.ndarray
+    capacity: np.ndarray
+    classes: np.ndarray
+    pupils: np.ndarray
+    unit_xy: np.ndarray
+    costs: CostModel
+    _known: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
+
+    @property
+    def m(self) -> int:
+        return len(self.ids)
+
+    def candidates(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        if k not in self._known:
+            self._known[k] = self.costs.knn_km(self.unit_xy, self.xy, k)
+        return self._known[k]
+
+
+def check_inputs(schools, units, boundary) -> None:
+    """Every problem of the input layers at once, as an ``InputError``."""
+    problems: list[Problem] = []
+    for col in ("school_id", "level", "geometry"):
+        if col not in schools.columns:
+            problems.append(Problem(f"schools layer has no column '{col}'", layer="schools"))
+    if schools.crs is None or not schools.crs.is_projected:
+        problems.append(
+            Problem(
+                "schools are not in a metric (projected) CRS",
+                fix="load the project with geo.project.load_project, which reprojects",
+                layer="schools",
+            )
+        )
+    if boundary is None or len(boundary) == 0 or shapely.union_all(boundary.geometry).is_empty:
+        problems.append(Problem("no boundary polygon", fix="add the county boundary layer"))
+    if units is not None and len(units) and "unit_id" not in units.columns:
+        problems.append(Problem("population layer has no column 'unit_id'", layer="units"))
+    if len(schools) and not np.all(shapely.get_type_id(schools.geometry.values) == 0):
+        problems.append(Problem("school locations must be points", layer="schools"))
+    if problems:
+        raise InputError("catchments: input layers cannot be used", problems)
+
+
+def demand_units(
+    units: gpd.GeoDataFrame | None,
+    boundary: gpd.GeoDataFrame,
+    crs,
+    params: CatchmentParams,
+    standards: Standards,
+) -> DemandUnits:
+    """Pupils per unit and level, in ``crs``; a uniform grid when there is no population."""
+    notes: list[str] = []
+    grid = units is None or len(units) == 0
+    if grid:
+        units = uniform_grid(boundary, params.grid_cell_m)
+        draw_cell = params.grid_cell_m
+        notes.append(
+            f"no population layer: {len(units)} grid cells of {params.grid_cell_m:g} m, weight 1 "
+            "each, zones by nearest school"
+        )
+    else:
+        units = units.to_crs(crs) if units.crs is not None and units.crs != crs else units
+        draw_cell = params.zone_cell_m
+    units = units.reset_index(drop=True)
+    geom = units.geometry.values
+    is_point = shapely.get_type_id(geom) == 0
+    xy = shapely.get_coordinates(np.where(is_point, geom, shapely.point_on_surface(geom)))
+    if grid:
+        pupils = {lv: np.ones(len(units)) for lv in LEVELS}
+    else:
+        # Pupils are counts: estimates are rounded so capacity checks are exact.
+        est = np.rint(students_by_level(units, standards)).clip(lower=0)
+        pupils = {lv: est[f"students_{lv}"].to_numpy(float) for lv in LEVELS}
+    frame = gpd.GeoDataFrame(
+        {
+            "unit_id": units["unit_id"].astype(str).to_numpy(),
+            "population": pd.to_numeric(units.get("population", np.nan), errors="coerce"),
+        },
+        geometry=units.geometry.values,
+        crs=crs,
+    )
+    return DemandUnits(frame, xy, pupils, grid, draw_cell, notes)
+
+
+def school_capacity(sch: pd.DataFrame, standards: Standards, level: str) -> np.ndarray:
+    """Places per school: ``capacity`` where given, else classes × the standard class size."""
+    cap = pd.to_numeric(sch.get("capacity"), errors="coerce") if "capacity" in sch else None
+    classes = pd.to_numeric(sch.get("classes", 0), errors="coerce")
+    fallback = np.nan_to_num(np.asarray(classes, float)) * standards.class_size(level)
+    if cap is None:
+        return fallback
+    cap = np.asarray(cap, float)
+    return np.where(np.isfinite(cap), cap, fallback)
+
+
+def level_problem(
+    level: str, schools: gpd.GeoDataFrame, units: DemandUnits, costs: CostModel, standards
+) -> LevelProblem:
+    """The schools of ``level`` (by school_id) against every unit."""
+    sch = schools[schools["level"] == level].sort_values("school_id", kind="stable")
+    classes = pd.to_numeric(sch.get("classes", 0), errors="coerce").to_numpy(float)
+    return LevelProblem(
+        level=level,
+        schools=sch,
+        ids=sch["school_id"].astype(str).to_numpy(),
+        xy=as_xy(sch.geometry),
+        capacity=school_capacity(sch, standards, level),
+        classes=np.nan_to_num(classes),
+        pupils=units.pupils[level],
+        unit_xy=units.xy,
+        costs=costs,
+    )
