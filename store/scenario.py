@@ -439,7 +439,8 @@ def _read_json(js: Path) -> dict[str, Any]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        cut = exc.pos >= len(text.rstrip()) - 1
+        # A string left open runs to the end of the text (raw newlines end it otherwise).
+        cut = exc.pos >= len(text.rstrip()) - 1 or exc.msg.startswith("Unterminated string")
         what = "is cut short (truncated)" if cut else "is not valid JSON"
         raise ScenarioError(
             f"{js} {what}: {exc.msg} at line {exc.lineno} column {exc.colno}", fix=FIX_DAMAGED
