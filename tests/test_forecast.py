@@ -17,6 +17,7 @@ from app.export.forecast import write_forecast
 from planning.pipeline import for_plan_year, run_plan
 from planning.projection.engine import run_projection
 from planning.schedule import phased_schedule
+from store.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +180,15 @@ def test_forecast_command_takes_zones_from_a_saved_plan(sample_project, sample_p
     assert {r[3] for r in wb["Phasing"].iter_rows(min_row=2, values_only=True)} == {
         "build", "close / merge", "keep as transitional",
     }  # fmt: skip
+
+
+def test_scenario_save_year_keeps_the_plan_year(sample_project, sample_plan, tmp_path, capsys):
+    argv = ["scenario", "save", str(sample_project), "--name", "2035年", "--year", "2035"]
+    assert main([*argv, "--groups.radius-km", "15", "--out", str(tmp_path / "sc")]) == 0
+    sc = load_scenario(tmp_path / "sc")
+    assert sc.rules.projection.plan_year == 2035 and sc.rules.groups.radius_km == 15
+    # Saved with the plan of 2035's children (the scenario keeps its input rules: planning it
+    # again applies the year again).
+    students = sc.result.summary["catchments"]["primary"]["students"]
+    base = sample_plan[0].summary["catchments"]["primary"]["students"]
+    assert students < 0.7 * base
