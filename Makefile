@@ -24,7 +24,7 @@ test: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
-	$(BIN)/mypy core geo
+	$(BIN)/mypy  # the packages in pyproject [tool.mypy] files, strict
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest -q --durations=15
 
 # The inner loop: lint, the layers contract and every test but the GUI and slow ones.
@@ -35,7 +35,7 @@ test-fast: setup
 	$(BIN)/python -m pytest -q -m "not gui and not slow"
 
 typecheck: setup
-	$(BIN)/mypy core geo
+	$(BIN)/mypy  # the packages in pyproject [tool.mypy] files, strict
 
 lint: setup
 	$(BIN)/ruff check . && $(BIN)/ruff format --check . && $(BIN)/lint-imports

@@ -117,7 +117,7 @@ def _read_toml(path: Path, base: Path) -> list[CountyJob]:
         project = _project_path(base / str(split["project"]))
         column = str(split["column"])
         codes = [str(c) for c in split.get("codes", [])]
-        names = {}
+        names: dict[str, str] = {}
         if not codes:
             codes, names = split_codes(project, column)
         jobs += [CountyJob(c, names.get(c, ""), project, column) for c in codes]

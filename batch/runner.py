@@ -25,7 +25,7 @@ from typing import Any
 
 from batch.jobs import CountyJob
 from batch.summary import BatchReport, status_label, write_summary
-from batch.tasks import CountyTask, make_tasks, safe_name
+from batch.tasks import CountyTask, ExportFn, make_tasks, safe_name
 from batch.worker import CountyOutcome, plan_county
 from core.errors import SchoolPlanError
 from core.progress import Progress, ensure
@@ -93,7 +93,7 @@ def run_batch(
     scheduler: str | None = None,
     client: Any = None,
     formats: tuple[str, ...] = (),
-    export: Callable | None = None,
+    export: ExportFn | None = None,
     lang: str = "zh",
     force: bool = False,
     progress: Progress | None = None,
@@ -105,71 +105,92 @@ def run_batch(
     (default: the CPU count; 1 runs them in this process)."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    progress = ensure(progress)
     t0 = time.perf_counter()
-    total = len(jobs)
-    outcomes: dict[str, CountyOutcome] = {}
-    stopped = {"canceled": False}
+    run = _Run(jobs, out, ensure(progress), lang)
+    pending = run.pending(rules_path, formats=formats, export=export, force=force)
+    if client is not None or scheduler:
+        _run_dask(pending, run.finish, client=client, scheduler=scheduler)
+    else:
+        n = workers or os.cpu_count() or 1
+        if n <= 1:
+            for task in pending:
+                run.finish(plan_county(task))
+        else:
+            _run_pool(pending, run.finish, n, run.canceled)
+    ordered = [run.outcomes[j.code] for j in jobs if j.code in run.outcomes]
+    report = BatchReport(ordered, time.perf_counter() - t0, out, canceled=run.stopped)
+    write_summary(report)
+    return report
 
-    def canceled() -> bool:
-        stopped["canceled"] = stopped["canceled"] or progress.is_canceled()
-        return stopped["canceled"]
 
-    def finish(o: CountyOutcome) -> None:
+class _Run:
+    """One batch run's state: the outcomes so far and whether it was cancelled, shared by the
+    task feed and the callbacks of whichever executor runs the counties."""
+
+    def __init__(self, jobs: list[CountyJob], out: Path, progress: Progress, lang: str) -> None:
+        self.jobs, self.out, self.progress, self.lang = jobs, out, progress, lang
+        self.outcomes: dict[str, CountyOutcome] = {}
+        self.stopped = False
+
+    def canceled(self) -> bool:
+        self.stopped = self.stopped or self.progress.is_canceled()
+        return self.stopped
+
+    def finish(self, o: CountyOutcome) -> None:
         if o.status != "skipped":
-            save_outcome(out, o)
+            save_outcome(self.out, o)
         o.files = {}  # the bytes are on disk now; keep the report small
-        outcomes[o.code] = o
-        line = f"[{len(outcomes)}/{total}] {o.code} {o.name} {status_label(o.status, lang)}"
+        self.outcomes[o.code] = o
+        total = len(self.jobs)
+        line = (
+            f"[{len(self.outcomes)}/{total}] {o.code} {o.name} {status_label(o.status, self.lang)}"
+        )
         if o.status == "done":
             line += f" ({o.seconds:.1f} s)"
-        progress.update(len(outcomes) / total, line)
+        self.progress.update(len(self.outcomes) / total, line)
         if o.status == "failed":
-            progress.info(f"{o.code} {o.name}: {o.message}")
+            self.progress.info(f"{o.code} {o.name}: {o.message}")
 
-    def bad_input(job: CountyJob, exc: SchoolPlanError) -> None:
-        finish(CountyOutcome(job.code, job.name, "failed", str(exc)))
+    def bad_input(self, job: CountyJob, exc: SchoolPlanError) -> None:
+        self.finish(CountyOutcome(job.code, job.name, "failed", str(exc)))
 
-    def pending() -> Iterator[CountyTask]:
+    def pending(
+        self,
+        rules_path: str | Path | None,
+        *,
+        formats: tuple[str, ...],
+        export: ExportFn | None,
+        force: bool,
+    ) -> Iterator[CountyTask]:
+        out = self.out
         done = None if force else (lambda code, h: is_done(out, code, h))
         tasks = make_tasks(
-            jobs,
+            self.jobs,
             rules_path,
             formats=formats,
             export=export,
-            lang=lang,
-            on_error=bad_input,
+            lang=self.lang,
+            on_error=self.bad_input,
             skip=done,
         )
         try:
-            while not canceled():
+            while not self.canceled():
                 task = next(tasks, None)
                 if task is None:
                     return
                 if task.skip:
-                    finish(_skipped(out, task))
+                    self.finish(_skipped(out, task))
                 else:
                     yield task
         finally:
             tasks.close()  # removes the bundles' temporary folder at once, also on cancel
 
-    if client is not None or scheduler:
-        _run_dask(pending(), finish, client=client, scheduler=scheduler)
-    else:
-        n = workers or os.cpu_count() or 1
-        if n <= 1:
-            for task in pending():
-                finish(plan_county(task))
-        else:
-            _run_pool(pending(), finish, n, canceled)
-    ordered = [outcomes[j.code] for j in jobs if j.code in outcomes]
-    report = BatchReport(ordered, time.perf_counter() - t0, out, canceled=stopped["canceled"])
-    write_summary(report)
-    return report
-
 
 def _run_pool(
-    tasks: Iterator[CountyTask], finish: Callable, n: int, canceled: Callable[[], bool]
+    tasks: Iterator[CountyTask],
+    finish: Callable[[CountyOutcome], None],
+    n: int,
+    canceled: Callable[[], bool],
 ) -> None:
     """A bounded window of tasks in flight, so bundles are built only as workers free up."""
     # spawn: forking a process that already holds OR-tools/GDAL threads is not safe
@@ -202,7 +223,11 @@ def _run_pool(
 
 
 def _run_dask(
-    tasks: Iterator[CountyTask], finish: Callable, *, client: Any, scheduler: str | None
+    tasks: Iterator[CountyTask],
+    finish: Callable[[CountyOutcome], None],
+    *,
+    client: Any,
+    scheduler: str | None,
 ) -> None:
     """Counties on a Dask cluster; on cancel no new county is submitted and the ones submitted
     finish (a cluster cannot tell a queued task from a running one)."""
@@ -211,12 +236,12 @@ def _run_dask(
 
     own = client is None
     if own:
-        client = Client(scheduler, timeout="30s")
+        client = Client(scheduler, timeout="30s")  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
     try:
         n = max(1, sum(client.nthreads().values()))
         running: dict[str, CountyTask] = {}
         it = iter(tasks)
-        ac = as_completed()
+        ac = as_completed()  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
 
         def feed() -> bool:
             task = next(it, None)
@@ -227,7 +252,7 @@ def _run_dask(
                 plan_county, task, pure=False, key=f"plan-{task.code}-{time.time_ns()}"
             )
             running[fut.key] = task
-            ac.add(fut)
+            ac.add(fut)  # type: ignore[no-untyped-call]  # distributed leaves it unannotated
             return True
 
         more = True

@@ -27,6 +27,10 @@ from planning.rules import rules_to_toml
 SCHEMA = 1
 
 
+# export(result, out_dir, formats), run on the worker; what it returns is not used.
+ExportFn = Callable[[Any, Path, tuple[str, ...]], object]
+
+
 @dataclass
 class CountyTask:
     """Everything a worker needs, with no reference to the driver's files."""
@@ -38,7 +42,7 @@ class CountyTask:
     rules: Any  # planning.rules.Rules
     input_hash: str
     formats: tuple[str, ...] = ()
-    export: Callable | None = None  # export(result, out_dir, formats) -> dict, run on the worker
+    export: ExportFn | None = None
     lang: str = "zh"
     skip: bool = False  # already done with this input: not sent to a worker
 
@@ -111,7 +115,9 @@ def _split_bundle(
             part = gdf[gdf.intersects(shape)]
         part = gpd.GeoDataFrame(part.reset_index(drop=True), geometry=gdf.geometry.name)
         digest.update(key.encode())
-        digest.update(pd.util.hash_pandas_object(part.drop(columns=part.geometry.name)).values)
+        digest.update(
+            pd.util.hash_pandas_object(part.drop(columns=part.geometry.name)).to_numpy().tobytes()
+        )
         digest.update(b"".join(part.geometry.to_wkb(hex=False).fillna(b"").tolist()))
         parts[key] = part
         src = cfg.sources[key]
@@ -157,7 +163,7 @@ def make_tasks(
     rules_path: str | Path | None = None,
     *,
     formats: tuple[str, ...] = (),
-    export: Callable | None = None,
+    export: ExportFn | None = None,
     lang: str = "zh",
     on_error: Callable[[CountyJob, SchoolPlanError], None] | None = None,
     skip: Callable[[str, str], bool] | None = None,
@@ -165,7 +171,7 @@ def make_tasks(
     """One task per county, built lazily (a province's bundles need not all sit in memory).
     A county whose input cannot even be bundled goes to ``on_error`` and is not yielded; one for
     which ``skip(code, input_hash)`` holds comes with ``skip`` set and no files."""
-    shared: dict[tuple[Path, str], tuple[Any, dict]] = {}
+    shared: dict[tuple[Path, str], tuple[Any, dict[str, Any]]] = {}
     with tempfile.TemporaryDirectory(prefix="schoolplan-batch-") as tmp:
         for job in jobs:
             try:

@@ -14,7 +14,7 @@ from typing import Any
 import geopandas as gpd
 import pyproj
 
-from core.errors import InputError, Problem, ProjectError, SchoolPlanError
+from core.errors import InputError, Problem, ProblemList, ProjectError, SchoolPlanError
 from geo import checks
 from geo.checks import LevelStandards
 from geo.crs import choose_metric_crs, convert_points
@@ -36,18 +36,12 @@ class ProjectConfig:
 
 
 @dataclass
-class CheckReport:
-    problems: list[Problem] = field(default_factory=list)
+class CheckReport(ProblemList):
+    """The problems of loading a project (``errors``/``warnings`` as any problem list), the
+    rows read per layer and the CRS planned in."""
+
     counts: dict[str, int] = field(default_factory=dict)
     crs: str = ""
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.severity == "warning"]
 
     @property
     def usable(self) -> bool:

@@ -15,11 +15,12 @@ import warnings
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, overload
 
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pyogrio
 import pyproj
 import shapely
@@ -35,6 +36,14 @@ CHINA_LON = (73.0, 136.0)
 CHINA_LAT = (3.0, 54.0)
 
 
+@overload
+def read_layer(
+    src: LayerSource, problems: list[Problem], *, defer: Literal[False] = False
+) -> gpd.GeoDataFrame: ...
+@overload
+def read_layer(
+    src: LayerSource, problems: list[Problem], *, defer: bool
+) -> gpd.GeoDataFrame | PendingLayer: ...
 def read_layer(
     src: LayerSource, problems: list[Problem], *, defer: bool = False
 ) -> gpd.GeoDataFrame | PendingLayer:
@@ -264,8 +273,6 @@ def _read_arrow(
 
 
 def _arrow_frame(meta: dict[str, Any], table: Any) -> gpd.GeoDataFrame | PendingLayer | None:
-    import pyarrow as pa
-
     if any(str(d).startswith("datetime") for d in meta["dtypes"] if d is not None):
         return None
     if "OFSTJSON" in meta["ogr_subtypes"]:
@@ -390,8 +397,6 @@ def as_frame(layer: gpd.GeoDataFrame | PendingLayer) -> gpd.GeoDataFrame:
 
 def _plain_wkb(wkb: Any) -> tuple[str | None, np.ndarray, np.ndarray]:
     """Coordinates of WKB that holds only 2-D Points or only 2-D LineStrings (≥ 2 points)."""
-    import pyarrow as pa
-
     none = (None, np.empty((0, 2)), np.empty(0, np.int64))
     if isinstance(wkb.type, pa.ExtensionType):
         wkb = wkb.storage

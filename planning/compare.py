@@ -92,7 +92,7 @@ class Comparison:
         """The metrics as a frame: label, unit, direction, one column per scenario (the GUI's)."""
         recs = []
         for row in self.rows:
-            rec = {
+            rec: dict[str, Any] = {
                 "key": row.spec.key,
                 "label": row.spec.label(lang),
                 "unit": row.spec.unit,
@@ -207,9 +207,10 @@ def plan_metrics(plan: Any, levels: Sequence[str] | None = None) -> dict[str, fl
         else:  # a plan without the engine's figures: recount from the layers
             m.update(_demand_figures(plan.demand, lv))
             engine = False
-    if not engine:
-        over, oversized = _capacity_figures(plan)
-    m["over_capacity"], m["oversized"] = over, oversized
+    if engine:
+        m["over_capacity"], m["oversized"] = over, oversized
+    else:
+        m["over_capacity"], m["oversized"] = _capacity_figures(plan)
     funding = plan.groups["funding_min_yuan"] if "funding_min_yuan" in plan.groups else None
     m["funding_min_yuan"] = (
         float(pd.to_numeric(funding).sum())
@@ -236,7 +237,7 @@ def _coverage(schools: pd.DataFrame) -> float | None:
     return round(100.0 * float((active["group_role"] != "none").mean()), 1)
 
 
-def _engine_figures(figs: dict, lv: str) -> dict[str, float | None]:
+def _engine_figures(figs: dict[str, Any], lv: str) -> dict[str, float | None]:
     """The catchment engine's own per-level figures: exact, also for units split among schools.
 
     ``too_far`` pupils have a place beyond the limit; ``unserved`` have no place at all; the
@@ -298,6 +299,7 @@ def _capacity_figures(plan: Any) -> tuple[float | None, float | None]:
     students = pd.to_numeric(c["students"], errors="coerce").fillna(0)
     capacity = pd.to_numeric(c["capacity"], errors="coerce").fillna(0)
     over = float((students > capacity).sum())
+    oversized: float | None
     if "oversized" in c:
         flag = c["oversized"]
         oversized = float(
@@ -310,7 +312,7 @@ def _capacity_figures(plan: Any) -> tuple[float | None, float | None]:
     return over, oversized
 
 
-def _oversized_from_classes(plan, c, students) -> float | None:
+def _oversized_from_classes(plan: Any, c: pd.DataFrame, students: pd.Series) -> float | None:
     s = plan.schools
     if "classes" not in s:
         return None
@@ -367,6 +369,7 @@ def _school_changes(sa: pd.DataFrame, sb: pd.DataFrame, moved_m: float) -> pd.Da
         rb = b.loc[key] if key in b.index else None
         base = dict(school_id=key[0], level=key[1])
         if ra is None:
+            assert rb is not None  # the key is in a or in b
             rows.append({**base, "change": "added", "name": rb["name"], "before": "", "after": rb["layout_status"], "moved_m": np.nan, "x": rb["x"], "y": rb["y"], "x_before": np.nan, "y_before": np.nan})  # fmt: skip
             continue
         if rb is None:
@@ -423,6 +426,7 @@ def _group_changes(a: Any, b: Any) -> pd.DataFrame:
         if before == after or {before[0], after[0]} <= {"absent", "none"}:
             continue  # only real group changes: a school without a group on both sides is none
         r = rb if rb is not None else ra
+        assert r is not None  # the key is in a or in b
         rows.append(
             dict(
                 school_id=key[0],
@@ -457,6 +461,7 @@ def _village_changes(da: pd.DataFrame, db: pd.DataFrame) -> pd.DataFrame:
         sb = b.loc[common, col].map(_sid)
         changed = sa.to_numpy() != sb.to_numpy()
         for uid in np.asarray(common)[changed]:
+            assert pts is not None  # there are common units
             p = pts.loc[uid]
             name = b.at[uid, "name"] if "name" in b else ""
             rows.append(

@@ -61,7 +61,7 @@ def whole_pupils(values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarr
     the answer does not depend on row order), then by position.
     """
     v = np.maximum(np.nan_to_num(np.asarray(values, dtype=float)), 0.0)
-    base = np.floor(v)
+    base: np.ndarray = np.floor(v)
     total = int(np.floor(v.sum() + 0.5))
     short = total - int(base.sum())
     if short <= 0:
@@ -72,7 +72,7 @@ def whole_pupils(values: np.ndarray, keys: np.ndarray | None = None) -> np.ndarr
         order_keys.append(np.asarray(keys).astype(str))
     order_keys.append(-rem)
     order = np.lexsort(order_keys)
-    out = base.astype(np.int64)
+    out: np.ndarray = base.astype(np.int64)
     out[order[:short]] += 1
     return out
 

@@ -28,9 +28,10 @@ import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure, sub
 from geo.distance import CostModel, make_cost_model
-from planning.catchments import run_catchments
-from planning.grouping import run_grouping
-from planning.newschools import as_school_rows, run_new_schools
+from geo.layers import Layers
+from planning.catchments import CatchmentResult, run_catchments
+from planning.grouping import GroupChoices, GroupingResult, run_grouping
+from planning.newschools import NewSchoolResult, as_school_rows, run_new_schools
 from planning.projection.engine import layers_for_year, run_projection
 from planning.rules import DistanceParams, Rules
 from planning.schedule import ScheduleResult, phased_schedule
@@ -76,7 +77,7 @@ def cost_model(roads: gpd.GeoDataFrame | None, distance: DistanceParams) -> Cost
 _rerun_costs: dict[str, Any] = {}
 
 
-def rerun_cost_model(layers, rules: Rules) -> CostModel:
+def rerun_cost_model(layers: Layers, rules: Rules) -> CostModel:
     """``cost_model`` of ``layers``, the one of the last re-run while its roads are unchanged."""
     roads = layers.roads
     if roads is None:
@@ -93,7 +94,8 @@ def rerun_cost_model(layers, rules: Rules) -> CostModel:
         _rerun_costs.clear()
         model = cost_model(roads, rules.distance)
         _rerun_costs.update(roads=weakref.ref(roads), stamp=stamp, model=model)
-    return _rerun_costs["model"]
+    model_: CostModel = _rerun_costs["model"]
+    return model_
 
 
 def _active(schools: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
@@ -107,10 +109,10 @@ class PlanState:
     choices, the schools as the stages leave them, and the PlanResult fields and summaries
     the stages made."""
 
-    layers: Any
+    layers: Layers
     rules: Rules
     costs: CostModel
-    choices: Any
+    choices: GroupChoices | None
     schools: gpd.GeoDataFrame
     made: dict[str, Any] = field(default_factory=dict)  # PlanResult field -> value
     summaries: dict[str, Any] = field(default_factory=dict)  # stage -> summary dict
@@ -119,10 +121,11 @@ class PlanState:
 
 def _summary_dict(summary: Any) -> dict[str, Any]:
     """A stage summary as summary.json holds it (typed summaries give ``to_dict()``)."""
-    return summary.to_dict() if hasattr(summary, "to_dict") else summary
+    out: dict[str, Any] = summary.to_dict() if hasattr(summary, "to_dict") else summary
+    return out
 
 
-def _new_schools(st: PlanState, progress: Progress):
+def _new_schools(st: PlanState, progress: Progress) -> NewSchoolResult:
     """New schools and layout status; the new ones are appended to the schools."""
     layers, rules = st.layers, st.rules
     ns = run_new_schools(
@@ -150,7 +153,7 @@ def _new_schools(st: PlanState, progress: Progress):
     return ns
 
 
-def _groups(st: PlanState, progress: Progress):
+def _groups(st: PlanState, progress: Progress) -> GroupingResult:
     """Groups among the active schools; their columns are set on the schools."""
     rules = st.rules
     gr = run_grouping(
@@ -179,7 +182,7 @@ def _groups(st: PlanState, progress: Progress):
     return gr
 
 
-def _catchments(st: PlanState, progress: Progress):
+def _catchments(st: PlanState, progress: Progress) -> CatchmentResult:
     layers, rules = st.layers, st.rules
     ct = run_catchments(
         _active(st.schools),
@@ -250,7 +253,9 @@ def stale_after(names: Iterable[str]) -> frozenset[str]:
     return frozenset(out)
 
 
-def _run_stages(st: PlanState, names: Iterable[str], progress: Progress, timings: dict) -> None:
+def _run_stages(
+    st: PlanState, names: Iterable[str], progress: Progress, timings: dict[str, float]
+) -> None:
     """Run the stages ``names`` in table order; each one's summary, status and time recorded."""
     todo = [s for s in STAGE_TABLE if s.name in set(names)]
     total = sum(s.share for s in todo) or 1.0
@@ -267,7 +272,7 @@ def _run_stages(st: PlanState, names: Iterable[str], progress: Progress, timings
     progress.update(1.0, "完成 / done")
 
 
-def _summary(previous: dict[str, Any], st: PlanState, timings: dict) -> dict[str, Any]:
+def _summary(previous: dict[str, Any], st: PlanState, timings: dict[str, float]) -> dict[str, Any]:
     """``previous`` with the summaries of the stages just run (keys keep their places; new
     ones in ``SUMMARY_ORDER``) and the timings."""
     out = dict(previous)
@@ -280,7 +285,9 @@ def _all_fine(statuses: list[str]) -> bool:
     return all(s in ("ok", "empty") for s in statuses)
 
 
-def for_plan_year(layers, rules: Rules, progress: Progress | None = None) -> tuple[Any, Rules]:
+def for_plan_year(
+    layers: Layers, rules: Rules, progress: Progress | None = None
+) -> tuple[Layers, Rules]:
     """The layers and rules the stages run on: the data's, or ``plan_year``'s projection."""
     year = rules.projection.plan_year
     if not year:
@@ -289,7 +296,7 @@ def for_plan_year(layers, rules: Rules, progress: Progress | None = None) -> tup
     return layers, dataclasses.replace(rules, standards=standards)
 
 
-def stage_schedule(result: PlanResult, layers, rules: Rules) -> ScheduleResult | None:
+def stage_schedule(result: PlanResult, layers: Layers, rules: Rules) -> ScheduleResult | None:
     """The phased schedule of ``result`` when the rules ask for one; ``layers`` and ``rules`` are
     the data's (base year), not a plan year's projection."""
     if not rules.projection.with_schedule:
@@ -300,7 +307,12 @@ def stage_schedule(result: PlanResult, layers, rules: Rules) -> ScheduleResult |
 
 
 def run_plan(
-    layers, rules: Rules, *, choices=None, progress: Progress | None = None, meta=None
+    layers: Layers,
+    rules: Rules,
+    *,
+    choices: GroupChoices | None = None,
+    progress: Progress | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> PlanResult:
     """Run every engine on ``layers`` (a ``geo.layers.Layers``) with ``rules``."""
     progress = ensure(progress)
@@ -327,7 +339,7 @@ def run_plan(
     return result
 
 
-def _carry(schools, prev, col, default) -> list:
+def _carry(schools: gpd.GeoDataFrame, prev: gpd.GeoDataFrame, col: str, default: Any) -> list[Any]:
     """``prev[col]`` looked up by (school_id, level) for each row of ``schools``."""
     if col not in prev:
         return [default] * len(schools)
@@ -337,7 +349,7 @@ def _carry(schools, prev, col, default) -> list:
     ]
 
 
-def current_schools(layers, result: PlanResult | None) -> gpd.GeoDataFrame:
+def current_schools(layers: Layers, result: PlanResult | None) -> gpd.GeoDataFrame:
     """The edited input schools with the last plan's layout status, plus its new schools."""
     schools = layers.schools.copy()
     schools["layout_status"] = "permanent"
@@ -358,12 +370,12 @@ def current_schools(layers, result: PlanResult | None) -> gpd.GeoDataFrame:
 
 
 def rerun_stages(
-    layers,
+    layers: Layers,
     rules: Rules,
     result: PlanResult,
-    stages,
+    stages: Iterable[str],
     *,
-    choices=None,
+    choices: GroupChoices | None = None,
     progress: Progress | None = None,
 ) -> PlanResult:
     """A copy of ``result`` with ``stages`` (a subset of groups, catchments) computed again.
@@ -393,7 +405,7 @@ def rerun_stages(
     return out
 
 
-def preview_result(layers, rules: Rules, meta=None) -> PlanResult:
+def preview_result(layers: Layers, rules: Rules, meta: dict[str, Any] | None = None) -> PlanResult:
     """A plan with no results yet, so the map can show the input layers before the first run."""
     schools = layers.schools.copy()
     schools["layout_status"] = "permanent"

@@ -85,7 +85,8 @@ def _school_towns(schools: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndar
     uxy = np.column_stack([units.geometry.centroid.x, units.geometry.centroid.y])
     sxy = np.column_stack([schools.geometry.x, schools.geometry.y])
     _, idx = cKDTree(uxy).query(sxy)
-    return units["town"].to_numpy(dtype=object)[idx]
+    towns: np.ndarray = units["town"].to_numpy(dtype=object)[idx]
+    return towns
 
 
 def junior_areas(

@@ -10,6 +10,7 @@ import dataclasses
 import json
 import tomllib
 import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -811,7 +812,7 @@ def load_rules(path: str | Path, base: Rules | None = None) -> Rules:
     return (base or Rules()).with_values(data, where=str(path))
 
 
-def iter_specs(rules: Rules | None = None):
+def iter_specs(rules: Rules | None = None) -> Iterator[tuple[str, ParamSpec, Any]]:
     """(section, ParamSpec, current value) for every parameter: the GUI form and CLI use this."""
     rules = rules or Rules()
     for section in SECTIONS:

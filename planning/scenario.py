@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import geopandas as gpd
+
 from core.jsonable import jsonable
 from core.progress import Progress
 from geo.layers import Layers
@@ -142,7 +144,7 @@ def _has_choices(choices: GroupChoices) -> bool:
 
 
 def _copy_layers(layers: Layers) -> Layers:
-    def cp(g):
+    def cp(g: gpd.GeoDataFrame | None) -> gpd.GeoDataFrame | None:
         return None if g is None else g.copy()
 
     return Layers(

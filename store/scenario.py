@@ -235,7 +235,9 @@ def _frames_to_write(scenario: Scenario) -> dict[str, gpd.GeoDataFrame]:
     return frames
 
 
-def _write_gpkg(path: Path, frames: dict[str, gpd.GeoDataFrame], save_id: str) -> dict:
+def _write_gpkg(
+    path: Path, frames: dict[str, gpd.GeoDataFrame], save_id: str
+) -> dict[str, dict[str, Any]]:
     """Write every frame; returns per layer its column types and row count (kept in the JSON)."""
     path.unlink(missing_ok=True)
     schema: dict[str, dict[str, Any]] = {}
@@ -283,7 +285,9 @@ def _cell_text(v: Any) -> Any:
     return v if isinstance(v, str) else str(v)
 
 
-def _to_doc(sc: Scenario, save_id: str, now: str, schema: dict) -> dict[str, Any]:
+def _to_doc(
+    sc: Scenario, save_id: str, now: str, schema: dict[str, dict[str, Any]]
+) -> dict[str, Any]:
     layers = sc.layers
     doc: dict[str, Any] = {
         "schema_version": SCHEMA_VERSION,
@@ -362,7 +366,7 @@ def load_scenario(folder: str | Path) -> Scenario:
     )
     if doc.get("result"):
         schema = doc.get("schema") or {}
-        sc.result = _read_result(gp, doc, names, schema, layers, rules, layers.crs)
+        sc.result = _read_result(gp, doc, names, schema, layers, rules)
     return sc
 
 
@@ -452,7 +456,7 @@ def _read_json(js: Path) -> dict[str, Any]:
     return doc
 
 
-def _gpkg_layers(gp: Path, doc: dict) -> set[str]:
+def _gpkg_layers(gp: Path, doc: dict[str, Any]) -> set[str]:
     """Layer names of a GeoPackage that passed SQLite's integrity check (read-only), after
     checking that it was written by the same save as the JSON."""
     with open(gp, "rb") as fh:
@@ -484,7 +488,9 @@ def _gpkg_layers(gp: Path, doc: dict) -> set[str]:
     return tables
 
 
-def _read_layer(gp: Path, layer: str, names: set[str], schema: dict | None) -> gpd.GeoDataFrame:
+def _read_layer(
+    gp: Path, layer: str, names: set[str], schema: dict[str, Any] | None
+) -> gpd.GeoDataFrame:
     if layer not in names:
         raise ScenarioError(f"{gp}: layer '{layer}' is missing", fix=FIX_DAMAGED)
     try:
@@ -503,7 +509,9 @@ def _read_layer(gp: Path, layer: str, names: set[str], schema: dict | None) -> g
     return gdf
 
 
-def _restore_types(gdf: gpd.GeoDataFrame, schema: dict, gp: Path, layer: str) -> gpd.GeoDataFrame:
+def _restore_types(
+    gdf: gpd.GeoDataFrame, schema: dict[str, Any], gp: Path, layer: str
+) -> gpd.GeoDataFrame:
     """The saved column order and types, so a reloaded layer equals the one saved."""
     geom = str(schema.get("geometry", "geometry"))
     if geom != "geometry":
@@ -529,7 +537,7 @@ def _restore_types(gdf: gpd.GeoDataFrame, schema: dict, gp: Path, layer: str) ->
     return gdf
 
 
-def _crs(doc: dict, schools: gpd.GeoDataFrame, js: Path) -> pyproj.CRS:
+def _crs(doc: dict[str, Any], schools: gpd.GeoDataFrame, js: Path) -> pyproj.CRS:
     text = doc.get("crs")
     if text:
         try:
@@ -541,13 +549,13 @@ def _crs(doc: dict, schools: gpd.GeoDataFrame, js: Path) -> pyproj.CRS:
     return pyproj.CRS.from_user_input(schools.crs)
 
 
-def _same_crs(a, b) -> bool:
+def _same_crs(a: Any, b: Any) -> bool:
     return pyproj.CRS.from_user_input(a).equals(
         pyproj.CRS.from_user_input(b), ignore_axis_order=True
     )
 
 
-def _sources(data: dict) -> dict[str, LayerSource]:
+def _sources(data: dict[str, Any]) -> dict[str, LayerSource]:
     out = {}
     for key, s in data.items():
         try:
@@ -567,13 +575,21 @@ def _sources(data: dict) -> dict[str, LayerSource]:
     return out
 
 
-def _read_result(gp, doc, names, schema, layers: Layers, rules: Rules, crs) -> PlanResult | None:
+def _read_result(
+    gp: Path,
+    doc: dict[str, Any],
+    names: set[str],
+    schema: dict[str, dict[str, Any]],
+    layers: Layers,
+    rules: Rules,
+) -> PlanResult | None:
+    crs = layers.crs
     info = doc["result"]
     if not isinstance(info, dict) or not isinstance(info.get("layers"), dict):
         raise ScenarioError(f"{JSON_NAME}: 'result' is damaged", fix=FIX_DAMAGED)
     if info.get("optional") and not set(info["layers"].values()) & names:
         return None
-    frames = {}
+    frames: dict[str, gpd.GeoDataFrame] = {}
     for attr in RESULT_LAYERS:
         layer = info["layers"].get(attr)
         if layer is None or (info.get("optional") and layer not in names):

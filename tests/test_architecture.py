@@ -1,6 +1,6 @@
-"""The code's shape: planning/ and geo/ free of Qt, folium and app (import-linter plus a direct
-scan), no long function or long positional argument list in core/, geo/, planning/, and no
-private name imported across modules."""
+"""The code's shape: core/, geo/, planning/, store/ and batch/ free of Qt, folium and app
+(import-linter plus a direct scan), no long function or long positional argument list in
+them, and no private name imported across modules."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def _imports(path: Path) -> set[str]:
 
 def test_engines_import_no_gui_or_app():
     offenders = []
-    for pkg in ("planning", "geo"):
+    for pkg in ("core", "geo", "planning", "store", "batch"):
         for path in (ROOT / pkg).rglob("*.py"):
             bad = _imports(path) & set(FORBIDDEN)
             if bad:
@@ -61,9 +61,7 @@ def test_importing_planning_and_geo_loads_no_qt():
 
 # --- code shape: function size and arguments, private names -----------------------------------
 
-SHAPED = ("core", "geo", "planning")
-# Packages whose offenders other branches of issue 13 are fixing; removed once they are merged.
-PENDING = ["planning"]
+SHAPED = ("core", "geo", "planning", "store", "batch")
 MAX_LINES = 80
 MAX_POSITIONAL = 6
 
@@ -99,7 +97,7 @@ def shape_offenders(paths) -> list[str]:
 
 
 def test_no_long_function_or_long_argument_list():
-    paths = [p for pkg in SHAPED if pkg not in PENDING for p in sorted((ROOT / pkg).rglob("*.py"))]
+    paths = [p for pkg in SHAPED for p in sorted((ROOT / pkg).rglob("*.py"))]
     assert shape_offenders(paths) == []
 
 
@@ -117,7 +115,7 @@ def test_shape_scan_catches_offenders(tmp_path):
     assert "long" in found[0] and "wide" in found[1]
 
 
-OURS = ("app", "core", "geo", "planning")
+OURS = ("app", "core", "geo", "planning", "store", "batch")
 
 
 def private_imports(paths) -> list[str]:
@@ -135,21 +133,10 @@ def private_imports(paths) -> list[str]:
     return bad
 
 
-# Imports the other branches of issue 13 remove (app/cli/ package, scenario panel services,
-# store/); the lead empties this list after merging them.
-PENDING_PRIVATE = {
-    "cli_compare.py app.cli._add_rule_flags",
-    "cli_compare.py app.compare_report._fmt",
-    "cli_compare.py app.cli._rule_overrides",
-    "window.py app.gui.scenarios_panel._saved_name",
-    "scenario.py planning.outputs._jsonable",
-}
-
-
 def test_no_private_name_imported_across_modules():
     paths = [p for pkg in OURS for p in sorted((ROOT / pkg).rglob("*.py"))]
     found = [f.split(":")[0] + " " + f.split(" ", 1)[1] for f in private_imports(paths)]
-    assert [f for f in found if f not in PENDING_PRIVATE] == []
+    assert found == []
 
 
 def test_private_scan_catches_one(tmp_path):

@@ -29,7 +29,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -88,10 +88,11 @@ class Assignment:
 
     @property
     def unserved(self) -> np.ndarray:
-        return self.demand - self.placed
+        short: np.ndarray = self.demand - self.placed
+        return short
 
 
-def _result(demand, arcs: Arcs, m: int, **kw) -> Assignment:
+def _result(demand: np.ndarray, arcs: Arcs, m: int, **kw: Any) -> Assignment:
     fu, fs, fp, dist_of = arcs
     n = len(demand)
     placed = np.bincount(fu, fp, n) if len(fu) else np.zeros(n)
@@ -139,7 +140,9 @@ def assign_nearest(
     )
 
 
-def solve_flow(demand, capacity, cand_d, cand_i) -> Arcs:
+def solve_flow(
+    demand: np.ndarray, capacity: np.ndarray, cand_d: np.ndarray, cand_i: np.ndarray
+) -> Arcs:
     """Min-cost flow on the sparse model. Returns the used arcs.
 
     Most pupils placed first, then least pupil-metres (integer metres: the objective of the
@@ -182,7 +185,9 @@ def solve_flow(demand, capacity, cand_d, cand_i) -> Arcs:
     return Arcs(ui[used], si[used], flows[used].astype(float), km[used])
 
 
-def _all_fit_nearest(demand, capacity, cand_d, cand_i, ok):
+def _all_fit_nearest(
+    demand: np.ndarray, capacity: np.ndarray, cand_d: np.ndarray, cand_i: np.ndarray, ok: np.ndarray
+) -> Arcs | None:
     """When every unit fits wholly at its nearest school, that assignment is the flow optimum
     (each pupil at its least distance, every reachable pupil placed): no solver needed.
     Returns the arcs, or None when some school is over capacity this way."""
@@ -254,7 +259,13 @@ def assign_capacity(
 
 
 def _narrow_where_possible(
-    model: Sparse, k_first: int, arcs: Arcs, *, notes: list[str], progress, split_large: bool
+    model: Sparse,
+    k_first: int,
+    arcs: Arcs,
+    *,
+    notes: list[str],
+    progress: Progress | None,
+    split_large: bool,
 ) -> Arcs:
     """Widening k for every unit lets the rounding scatter units that never needed far schools;
     solve again with only the units now placed beyond their first k nearest keeping the wide
@@ -283,7 +294,7 @@ def _narrow_where_possible(
 
 
 def _flow_widening(
-    model: Sparse, candidates: Candidates, k: int, notes: list[str], progress
+    model: Sparse, candidates: Candidates, k: int, notes: list[str], progress: Progress | None
 ) -> tuple[int, Sparse, Arcs]:
     """Min-cost flow on the k nearest (``model``'s lists), k doubled while pupils stay short
     and a unit left short had every one of its k slots filled (a school beyond them might have
@@ -303,7 +314,7 @@ def _flow_widening(
 
 
 def _repair_whole(
-    model: Sparse, flow: Arcs, progress=None, *, place_more: bool = False
+    model: Sparse, flow: Arcs, progress: Progress | None = None, *, place_more: bool = False
 ) -> tuple[Arcs, list[str]]:
     """Whole units from the flow: rounding, ejection, local search (``assign_whole``).
     ``place_more``: units left out will not be shared afterwards, so the neighbourhood search

@@ -21,6 +21,7 @@ when one of its schools changed since.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,8 +46,11 @@ STALL = 50
 # Cost of an impossible option and the "no limit" of a load digit (int64 arithmetic stays exact).
 _HUGE = 2**62
 
+# School -> the other schools sharing units with it (``shared_neighbours``).
+Neighbours = Callable[[int], np.ndarray]
 
-def shared_neighbours(w: np.ndarray, ci: np.ndarray, m: int):
+
+def shared_neighbours(w: np.ndarray, ci: np.ndarray, m: int) -> Neighbours:
     """A function giving, for a school, the other schools ordered by the pupils of units having
     both among their first ``_SHARE_COLUMNS`` candidates (most first, ties by index); computed
     when first asked for, as a search looks at few schools of a large model."""
@@ -147,9 +151,10 @@ def solve_small(
     return out, total
 
 
-def _radix(room):
+def _radix(room: np.ndarray) -> np.ndarray | None:
     """Mixed-radix weights turning a load vector into one int64 key, None when too large."""
-    r, acc = [], 1
+    r: list[int] = []
+    acc = 1
     for x in room:
         r.append(acc)
         acc *= int(x) + 1
@@ -192,7 +197,7 @@ def lns(
     *,
     budget: list[int],
     place_more: bool = False,
-    shared=None,
+    shared: Neighbours | None = None,
 ) -> int:
     """Improve ``school`` (-1: no place) in place by exact re-solves of neighbourhoods.
 
@@ -268,7 +273,7 @@ class _Hoods:
     place_more: bool
 
 
-def _hood(seed: int, hs: _Hoods, shared, size: int) -> np.ndarray:
+def _hood(seed: int, hs: _Hoods, shared: np.ndarray, size: int) -> np.ndarray:
     """The seed, then the schools nearer than it to its unit lying farthest beyond its nearest
     school (pupil-metres, ties by index), then the schools sharing the most units with it."""
     w, cm, ci, placed = hs.w, hs.cm, hs.ci, hs.placed
@@ -288,7 +293,14 @@ def _hood(seed: int, hs: _Hoods, shared, size: int) -> np.ndarray:
     return np.array(h, np.int64)
 
 
-def _seed_order(w, cm, ci, capacity, school, place_more):
+def _seed_order(
+    w: np.ndarray,
+    cm: np.ndarray,
+    ci: np.ndarray,
+    capacity: np.ndarray,
+    school: np.ndarray,
+    place_more: bool,
+) -> np.ndarray:
     """Schools whose neighbourhood most likely holds a gain first: (with ``place_more``) those
     that units without a place could go to, most pupils first; those holding a unit bigger
     than half their places; then by the pupil-metres their units lie beyond their nearest
@@ -302,7 +314,7 @@ def _seed_order(w, cm, ci, capacity, school, place_more):
     big = np.zeros(m, bool)
     big[s[2 * w[placed] > capacity[s]]] = True
     out = np.flatnonzero((school < 0) & (w > 0))
-    need = np.zeros(m)
+    need: np.ndarray = np.zeros(m)
     if place_more and len(out):
         c = ci[out]
         ok = c >= 0
@@ -310,7 +322,7 @@ def _seed_order(w, cm, ci, capacity, school, place_more):
     return np.lexsort((np.arange(m), -excess, ~big, -need))
 
 
-def _solve_hood(hs: _Hoods, hood: np.ndarray):
+def _solve_hood(hs: _Hoods, hood: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     """Re-solve one neighbourhood exactly: (units, new school per unit) when strictly better.
 
     Freed: the units placed at its schools that have another candidate among them, and with
@@ -321,10 +333,10 @@ def _solve_hood(hs: _Hoods, hood: np.ndarray):
     school = placed.school
     local = np.full(m + 1, -1, np.int64)
     local[hood] = np.arange(b)
-    near = [placed.at(int(h)) for h in hood]
+    parts = [placed.at(int(h)) for h in hood]
     if place_more:
-        near.append(placed.out)
-    near = np.sort(np.concatenate(near))
+        parts.append(placed.out)
+    near = np.sort(np.concatenate(parts))
     cin = local[ci[near]]  # local school of each candidate column, -1 outside (ci -1 → m)
     n_in = (cin >= 0).sum(axis=1)
     at = local[school[near]]

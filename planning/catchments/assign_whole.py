@@ -51,7 +51,13 @@ CPSAT_MAX_ARCS = 400
 _CPSAT_WORK = 0.5
 
 
-def round_whole(demand, capacity, cand_d, cand_i, flow) -> np.ndarray:
+def round_whole(
+    demand: np.ndarray,
+    capacity: np.ndarray,
+    cand_d: np.ndarray,
+    cand_i: np.ndarray,
+    flow: tuple[np.ndarray, ...],
+) -> np.ndarray:
     """Whole-unit school per unit from a flow ``(unit, school, pupils, ...)`` of used arcs:
     (school (n,), -1 when none). ``demand`` int."""
     fu, fs, fp = flow[0], flow[1], flow[2]
@@ -67,7 +73,7 @@ def round_whole(demand, capacity, cand_d, cand_i, flow) -> np.ndarray:
     if len(todo) == 0:
         return school
     # Largest share first for each todo unit, then the candidates by distance.
-    share = {}
+    share: dict[int, int] = {}
     sel = ~keep
     order = np.lexsort((fs[sel], -fp[sel], fu[sel]))
     for u, s in zip(fu[sel][order], fs[sel][order], strict=True):
@@ -89,7 +95,14 @@ def round_whole(demand, capacity, cand_d, cand_i, flow) -> np.ndarray:
     return school
 
 
-def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
+def eject(
+    demand: np.ndarray,
+    capacity: np.ndarray,
+    cand_d: np.ndarray,
+    cand_i: np.ndarray,
+    school: np.ndarray,
+    short: np.ndarray,
+) -> int:
     """Place units without a place (largest first) by moving units out of one of their schools,
     nearest first, to another candidate with room. Changes ``school`` in place; returns units
     placed."""
@@ -105,18 +118,18 @@ def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
             if s < 0:
                 break
             need = demand[u] - room[s]
-            plan = []
+            plan: list[tuple[int, int]] = []
             if need > 0:
                 # each unit there with pupils: its first other candidate with room now
-                v = np.array(members[s], np.int64)
-                v = v[demand[v] != 0]
-                to = cand_i[v]
-                ok = (to >= 0) & (to != s) & (room[np.maximum(to, 0)] >= demand[v, None])
+                vs = np.array(members[s], np.int64)
+                vs = vs[demand[vs] != 0]
+                to = cand_i[vs]
+                ok = (to >= 0) & (to != s) & (room[np.maximum(to, 0)] >= demand[vs, None])
                 has = ok.any(axis=1)
-                v, jj = v[has], ok[has].argmax(axis=1)
-                extra = (cand_d[v, jj] - dist[v]) / demand[v]
-                options = sorted(zip(extra.tolist(), v.tolist(), cand_i[v, jj].tolist()))
-                freed, used = 0, {}
+                vs, jj = vs[has], ok[has].argmax(axis=1)
+                extra = (cand_d[vs, jj] - dist[vs]) / demand[vs]
+                options = sorted(zip(extra.tolist(), vs.tolist(), cand_i[vs, jj].tolist()))
+                freed, used = 0, dict[int, int]()
                 for _extra, v, t in options:
                     if room[t] - used.get(t, 0) < demand[v]:
                         continue
@@ -142,7 +155,7 @@ def eject(demand, capacity, cand_d, cand_i, school, short) -> int:
     return placed
 
 
-class _Members(dict):
+class _Members(dict[int, list[int]]):
     """Units at each school as lists (ascending when made), made from one sort of the units
     when a school is first asked for: most searches look at few schools."""
 
@@ -155,12 +168,20 @@ class _Members(dict):
         self._start = np.searchsorted(school[self._units], np.arange(m + 1))
 
     def __missing__(self, s: int) -> list[int]:
-        got = self._units[self._start[s] : self._start[s + 1]].tolist()
+        got: list[int] = self._units[self._start[s] : self._start[s + 1]].tolist()
         self[s] = got
         return got
 
 
-def improve(demand, capacity, cand_d, cand_i, school, *, place_more: bool = False) -> dict:
+def improve(
+    demand: np.ndarray,
+    capacity: np.ndarray,
+    cand_d: np.ndarray,
+    cand_i: np.ndarray,
+    school: np.ndarray,
+    *,
+    place_more: bool = False,
+) -> dict[str, int]:
     """Local search on ``school`` (changed in place). Returns counts of applied moves.
 
     ``place_more``: the large-neighbourhood search may also place units left without a place,
@@ -202,7 +223,7 @@ def improve(demand, capacity, cand_d, cand_i, school, *, place_more: bool = Fals
     return stats
 
 
-def _widened_next(w, ci, capacity, school) -> bool:
+def _widened_next(w: np.ndarray, ci: np.ndarray, capacity: np.ndarray, school: np.ndarray) -> bool:
     """The rule of ``assign.assign_capacity``: a whole unit left out with all its k slots filled
     while a school has room for it makes the caller widen k and solve again, so a
     large-neighbourhood search here would be thrown away."""
@@ -214,6 +235,10 @@ def _widened_next(w, ci, capacity, school) -> bool:
     placed = school >= 0
     room = capacity - np.bincount(school[placed], w[placed], len(capacity))
     return bool(room.max(initial=0) >= w[out].min())
+
+
+# Improving moves as (units, candidate columns), as ``np.nonzero`` gives them.
+Moves = tuple[np.ndarray, ...]
 
 
 @dataclass(slots=True)
@@ -231,7 +256,7 @@ class _Search:
     cm: np.ndarray
     ci: np.ndarray
     ci0: np.ndarray
-    stats: dict
+    stats: dict[str, int]
 
 
 def _moves(st: _Search) -> bool:
@@ -271,7 +296,7 @@ def _moves(st: _Search) -> bool:
     return any_change
 
 
-def _state(cm, ci, school):
+def _state(cm: np.ndarray, ci: np.ndarray, school: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Candidate moves of every placed unit (n, k) and the metres to its school (0: none; the
     columns without a candidate hold -1 and 0 metres, so a unit without a school reads 0)."""
     s = school[:, None]
@@ -282,13 +307,15 @@ def _state(cm, ci, school):
     return (ci >= 0) & ~at & (s >= 0), cur
 
 
-def _dist_of(cand_d, cand_i, school):
+def _dist_of(cand_d: np.ndarray, cand_i: np.ndarray, school: np.ndarray) -> np.ndarray:
     hit = (cand_i == school[:, None]) & (school[:, None] >= 0)
     j = hit.argmax(axis=1)
     return np.where(hit.any(axis=1), cand_d[np.arange(len(school)), j], np.inf)
 
 
-def _insert(w, ci, school, room, stats) -> bool:
+def _insert(
+    w: np.ndarray, ci: np.ndarray, school: np.ndarray, room: np.ndarray, stats: dict[str, int]
+) -> bool:
     out = np.flatnonzero((school < 0) & (w > 0))
     changed = False
     for u in out[np.lexsort((out, -w[out]))]:
@@ -302,7 +329,9 @@ def _insert(w, ci, school, room, stats) -> bool:
     return changed
 
 
-def _bump(w, ci, school, room, stats) -> bool:
+def _bump(
+    w: np.ndarray, ci: np.ndarray, school: np.ndarray, room: np.ndarray, stats: dict[str, int]
+) -> bool:
     """A unit without a place takes the place of smaller units at one of its schools (more
     pupils placed, the first aim); the bumped units look for a place again."""
     out = np.flatnonzero((school < 0) & (w > 0))
@@ -321,7 +350,7 @@ def _bump(w, ci, school, room, stats) -> bool:
             # the smallest single unit that frees enough, else the smallest units together
             one = [v for v in mem if need <= w[v] < w[u]]
             if one:
-                drop = one[:1]
+                drop: list[int] = one[:1]
             else:
                 drop, freed = [], 0
                 for v in mem:
@@ -344,13 +373,16 @@ def _bump(w, ci, school, room, stats) -> bool:
     return changed
 
 
-def _arc_mask(ci, school):
+def _arc_mask(ci: np.ndarray, school: np.ndarray) -> np.ndarray:
     """(n, k) mask of every candidate move of a placed unit (to a school other than its own)."""
     s = school[:, None]
-    return (ci >= 0) & (ci != s) & (s >= 0)
+    mask: np.ndarray = (ci >= 0) & (ci != s) & (s >= 0)
+    return mask
 
 
-def _pairs(units, val, school, m, t, q):
+def _pairs(
+    units: np.ndarray, val: np.ndarray, school: np.ndarray, m: int, t: np.ndarray, q: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """(query, unit) for every unit of ``units`` (ascending, placed) at the query's school
     ``t`` whose value ``val`` (aligned with ``units``) is below the query's ``q``: only the
     units below their school's largest query are sorted, by (school, value), and each query
@@ -370,14 +402,16 @@ def _pairs(units, val, school, m, t, q):
     return a, units[b]
 
 
-def _at_schools(school, schools, m):
+def _at_schools(school: np.ndarray, schools: np.ndarray, m: int) -> np.ndarray:
     """Units placed at any of ``schools``, ascending."""
     flag = np.zeros(m + 1, bool)  # the last entry stands for "no place" (-1)
     flag[schools] = True
     return np.flatnonzero(flag[school])
 
 
-def _below(start, val, q_group, q_val):
+def _below(
+    start: np.ndarray, val: np.ndarray, q_group: np.ndarray, q_val: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Values sorted within each group's run ``start[g]:start[g + 1]``: for each query, the
     run's positions ``[lo, hi)`` whose value is below the query's (a bisection per query)."""
     lo = start[q_group]
@@ -393,14 +427,14 @@ def _below(start, val, q_group, q_val):
         b = np.where(act & ~less, mid, b)
 
 
-def _ranges(lo, hi):
+def _ranges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(query, position) for every position in ``[lo[q], hi[q])`` of every query ``q``."""
     cnt = hi - lo
     q = np.repeat(np.arange(len(lo)), cnt)
     return q, np.repeat(lo - np.cumsum(cnt) + cnt, cnt) + np.arange(cnt.sum())
 
 
-def _shift(st: _Search, arc, cur, room) -> bool:
+def _shift(st: _Search, arc: np.ndarray, cur: np.ndarray, room: np.ndarray) -> bool:
     w, cm, ci, ci0, school, stats = st.w, st.cm, st.ci, st.ci0, st.school, st.stats
     # an arc's unit has pupils: the move gains exactly when it is nearer
     u, j = np.nonzero(arc & (cm < cur[:, None]) & (room[ci0] >= w[:, None]))
@@ -420,7 +454,7 @@ def _shift(st: _Search, arc, cur, room) -> bool:
     return changed
 
 
-def _swap(st: _Search, arc, cur, better, room) -> bool:
+def _swap(st: _Search, arc: np.ndarray, cur: np.ndarray, better: Moves, room: np.ndarray) -> bool:
     w, cm, ci, school, stats = st.w, st.cm, st.ci, st.school, st.stats
     m = len(room)
     # A swap gains only if one of its two moves does: pair each improving move (u: s → t)
@@ -463,7 +497,7 @@ def _swap(st: _Search, arc, cur, better, room) -> bool:
     return changed
 
 
-def _chain(st: _Search, arc, cur, better, room) -> bool:
+def _chain(st: _Search, arc: np.ndarray, cur: np.ndarray, better: Moves, room: np.ndarray) -> bool:
     """u: s → t blocked by room; a unit v at t moves on to its cheapest school with room."""
     w, cm, ci, ci0, school, stats = st.w, st.cm, st.ci, st.ci0, st.school, st.stats
     m = len(room)
@@ -512,7 +546,9 @@ def _chain(st: _Search, arc, cur, better, room) -> bool:
     return changed
 
 
-def milp_place(w, cd, ci, room):
+def milp_place(
+    w: np.ndarray, cd: np.ndarray, ci: np.ndarray, room: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, bool]:
     """Exact whole-unit placement (most pupils first, then least pupil-km) by HiGHS with a node
     limit. Returns (school, km) per unit, -1 / inf when unplaced, and whether proven optimal."""
     w = w.astype(float)
@@ -550,7 +586,9 @@ def milp_place(w, cd, ci, room):
     return out_s, out_d, res.status == 0
 
 
-def cpsat_polish(w, cd, ci, cap, school):
+def cpsat_polish(
+    w: np.ndarray, cd: np.ndarray, ci: np.ndarray, cap: np.ndarray, school: np.ndarray
+) -> tuple[np.ndarray, bool]:
     """Exact search (OR-tools CP-SAT) from the heuristic ``school`` as a hint, for small models:
     one worker and a *deterministic* time budget (work units, not seconds), so the same input
     gives the same answer at any machine load. Returns (school, proven optimal)."""

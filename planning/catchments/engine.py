@@ -36,7 +36,12 @@ from planning.catchments.problem import (
     demand_units,
     level_problem,
 )
-from planning.catchments.result import CatchmentResult, CatchmentSummary, LevelSummary
+from planning.catchments.result import (
+    CatchmentResult,
+    CatchmentSummary,
+    LevelSummary,
+    NoSchoolLevel,
+)
 from planning.rules import LEVELS, CatchmentParams, Standards
 
 
@@ -61,7 +66,7 @@ def run_catchments(
     demand = du.frame
     notes = list(du.notes)
     rows: list[gpd.GeoDataFrame] = []
-    levels: dict = {}
+    levels: dict[str, LevelSummary | NoSchoolLevel] = {}
     present = [lv for lv in LEVELS if (schools["level"] == lv).any()]
     for li, level in enumerate(LEVELS):
         w = du.pupils[level]
@@ -103,7 +108,9 @@ def run_catchments(
     )
 
 
-def _solve(prob: LevelProblem, grid: bool, params: CatchmentParams, progress) -> Assignment:
+def _solve(
+    prob: LevelProblem, grid: bool, params: CatchmentParams, progress: Progress
+) -> Assignment:
     if grid or params.mode == "nearest":
         d1, i1 = prob.candidates(1)
         return assign_nearest(prob.pupils, d1, i1, prob.m)

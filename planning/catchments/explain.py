@@ -6,13 +6,15 @@ for them come from the vocabulary where a table or map shows them.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
 
 from core.vocab import DEMAND_STATUS
-from geo.distance import CostModel, StraightLine
+from geo.distance import CostModel, RoadNetwork, StraightLine
 from geo.zones import zone_polygons
 from planning.catchments.assign import Assignment
 from planning.catchments.problem import DemandUnits, LevelProblem
@@ -84,7 +86,7 @@ def zone_rows(
     prob: LevelProblem,
     a: Assignment,
     units: DemandUnits,
-    zones: dict,
+    zones: dict[int, Any],
     standards: Standards,
 ) -> gpd.GeoDataFrame:
     """One row per school of the level: its figures and its zone (``zones``: label → shape)."""
@@ -123,8 +125,12 @@ def zone_rows(
 
 
 def draw_zones(
-    prob: LevelProblem, a: Assignment, units: DemandUnits, boundary, params: CatchmentParams
-) -> dict:
+    prob: LevelProblem,
+    a: Assignment,
+    units: DemandUnits,
+    boundary: gpd.GeoDataFrame,
+    params: CatchmentParams,
+) -> dict[int, Any]:
     """Zone polygon per school index, gap-free inside the boundary."""
     return zone_polygons(
         units.frame.geometry.values,
@@ -148,6 +154,7 @@ def level_summary(
     load = _school_loads(a, prob.m)[0]
     lb = a.lower_bound_pupil_km
     bounded = lb is not None and lb > 0
+    gap = 100.0 * (a.pupil_km / lb - 1.0) if lb is not None and lb > 0 else None
     return LevelSummary(
         students=0.0 if grid else total,
         assigned=0.0 if grid else float(placed.sum()) - too_far,
@@ -166,15 +173,17 @@ def level_summary(
         method=a.method,
         k_used=a.k_used,
         lower_bound_pupil_km=lb if bounded else None,
-        gap_to_bound_pct=100.0 * (a.pupil_km / lb - 1.0) if bounded else None,
+        gap_to_bound_pct=gap,
     )
 
 
-def road_summary(costs: CostModel, unit_xy: np.ndarray) -> tuple[RoadNetworkSummary | None, list]:
+def road_summary(
+    costs: CostModel, unit_xy: np.ndarray
+) -> tuple[RoadNetworkSummary | None, list[str]]:
     """The road graph's size and pieces, and a note when it falls apart; None by straight line."""
-    road = getattr(costs, "graph", None)
-    if road is None:
+    if not isinstance(costs, RoadNetwork):
         return None, []
+    road = costs.graph
     comps = road.components()
     total = max(sum(c["length_km"] for c in comps), 1e-12)
     summary = RoadNetworkSummary(
@@ -184,7 +193,7 @@ def road_summary(costs: CostModel, unit_xy: np.ndarray) -> tuple[RoadNetworkSumm
         largest_piece_share=comps[0]["length_km"] / total if comps else 0.0,
         units_off_network=int((~costs.snap(unit_xy).on_network).sum()),
     )
-    notes = []
+    notes: list[str] = []
     if len(comps) > 1:
         notes.append(
             f"road network has {len(comps)} separate pieces; places on a piece without a "

@@ -8,6 +8,7 @@ candidate generator (the k nearest schools of every unit by the project's cost m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -62,7 +63,9 @@ class LevelProblem:
         return self._known[k]
 
 
-def check_inputs(schools, units, boundary) -> None:
+def check_inputs(
+    schools: gpd.GeoDataFrame, units: gpd.GeoDataFrame | None, boundary: gpd.GeoDataFrame | None
+) -> None:
     """Every problem of the input layers at once, as an ``InputError``."""
     problems: list[Problem] = []
     for col in ("school_id", "level", "geometry"):
@@ -89,14 +92,14 @@ def check_inputs(schools, units, boundary) -> None:
 def demand_units(
     units: gpd.GeoDataFrame | None,
     boundary: gpd.GeoDataFrame,
-    crs,
+    crs: Any,
     params: CatchmentParams,
     standards: Standards,
 ) -> DemandUnits:
     """Pupils per unit and level, in ``crs``; a uniform grid when there is no population."""
     notes: list[str] = []
     grid = units is None or len(units) == 0
-    if grid:
+    if grid or units is None:
         units = uniform_grid(boundary, params.grid_cell_m)
         draw_cell = params.grid_cell_m
         notes.append(
@@ -114,7 +117,8 @@ def demand_units(
         pupils = {lv: np.ones(len(units)) for lv in LEVELS}
     else:
         # Pupils are counts: estimates are rounded so capacity checks are exact.
-        est = np.rint(students_by_level(units, standards)).clip(lower=0)
+        # numpy's stubs miss that a ufunc of a DataFrame is a DataFrame
+        est = np.rint(students_by_level(units, standards)).clip(lower=0)  # type: ignore[call-overload]
         pupils = {lv: est[f"students_{lv}"].to_numpy(float) for lv in LEVELS}
     frame = gpd.GeoDataFrame(
         {
@@ -129,17 +133,22 @@ def demand_units(
 
 def school_capacity(sch: pd.DataFrame, standards: Standards, level: str) -> np.ndarray:
     """Places per school: ``capacity`` where given, else classes × the standard class size."""
-    cap = pd.to_numeric(sch.get("capacity"), errors="coerce") if "capacity" in sch else None
+    cap = pd.to_numeric(sch["capacity"], errors="coerce") if "capacity" in sch else None
     classes = pd.to_numeric(sch.get("classes", 0), errors="coerce")
-    fallback = np.nan_to_num(np.asarray(classes, float)) * standards.class_size(level)
+    fallback: np.ndarray = np.nan_to_num(np.asarray(classes, float)) * standards.class_size(level)
     if cap is None:
         return fallback
-    cap = np.asarray(cap, float)
-    return np.where(np.isfinite(cap), cap, fallback)
+    given = np.asarray(cap, float)
+    out: np.ndarray = np.where(np.isfinite(given), given, fallback)
+    return out
 
 
 def level_problem(
-    level: str, schools: gpd.GeoDataFrame, units: DemandUnits, costs: CostModel, standards
+    level: str,
+    schools: gpd.GeoDataFrame,
+    units: DemandUnits,
+    costs: CostModel,
+    standards: Standards,
 ) -> LevelProblem:
     """The schools of ``level`` (by school_id) against every unit."""
     sch = schools[schools["level"] == level].sort_values("school_id", kind="stable")

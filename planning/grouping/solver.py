@@ -229,15 +229,30 @@ def _milp_constraints(p: GroupingProblem, y_of: dict[int, int], n_var: int) -> L
     n_arcs = len(p.arc_member)
     mins = p.mins
     arcs = np.arange(n_arcs)
-    rows, cols, vals, lo, hi = [], [], [], [], []
-    r = 0
+    rows: list[int] = []
+    cols: list[int] = []
+    vals: list[float] = []
+    lo: list[float] = []
+    hi: list[float] = []
     # each member at most once
     rows += list(p.arc_member)
     cols += list(arcs)
     vals += [1.0] * n_arcs
     lo += [0.0] * p.n_members
     hi += [1.0] * p.n_members
-    r += p.n_members
+    r = p.n_members
+
+    def add_row(a: np.ndarray, low: float, high: float, y: tuple[int, float] | None = None) -> None:
+        """low ≤ Σ x[a] (+ coef · y) ≤ high as the next row."""
+        nonlocal r
+        y_col, y_val = ([y[0]], [y[1]]) if y is not None else ([], [])
+        rows.extend([r] * (len(a) + len(y_col)))
+        cols.extend(list(a) + y_col)
+        vals.extend([1.0] * len(a) + y_val)
+        lo.append(low)
+        hi.append(high)
+        r += 1
+
     caps = np.asarray(p.core_cap, np.int64)
     pcap = p.private_cap
     priv_arc = p.private[p.arc_member]
@@ -247,33 +262,13 @@ def _milp_constraints(p: GroupingProblem, y_of: dict[int, int], n_var: int) -> L
             continue
         if c in y_of:
             # m·y ≤ Σx ≤ cap·y
-            rows += [r] * len(a_c) + [r]
-            cols += list(a_c) + [y_of[c]]
-            vals += [1.0] * len(a_c) + [-float(caps[c])]
-            lo.append(-np.inf)
-            hi.append(0.0)
-            r += 1
-            rows += [r] * len(a_c) + [r]
-            cols += list(a_c) + [y_of[c]]
-            vals += [1.0] * len(a_c) + [-float(mins[c])]
-            lo.append(0.0)
-            hi.append(np.inf)
-            r += 1
+            add_row(a_c, -np.inf, 0.0, (y_of[c], -float(caps[c])))
+            add_row(a_c, 0.0, np.inf, (y_of[c], -float(mins[c])))
         else:
-            rows += [r] * len(a_c)
-            cols += list(a_c)
-            vals += [1.0] * len(a_c)
-            lo.append(0.0)
-            hi.append(float(caps[c]))
-            r += 1
+            add_row(a_c, 0.0, float(caps[c]))
         a_p = a_c[priv_arc[a_c]]
         if len(a_p) and pcap[c] < len(a_p):
-            rows += [r] * len(a_p)
-            cols += list(a_p)
-            vals += [1.0] * len(a_p)
-            lo.append(0.0)
-            hi.append(float(pcap[c]))
-            r += 1
+            add_row(a_p, 0.0, float(pcap[c]))
     a_mat = coo_matrix((vals, (rows, cols)), shape=(r, n_var)).tocsr()
     return LinearConstraint(a_mat, lo, hi)
 

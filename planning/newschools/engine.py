@@ -23,6 +23,8 @@ status of existing schools comes from ``layout``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -39,7 +41,7 @@ from planning.newschools.siting import nearest_within, solve
 from planning.rules import NewSchoolParams, Standards
 
 
-def _result(layout: pd.DataFrame, **parts) -> NewSchoolResult:
+def _result(layout: pd.DataFrame, **parts: Any) -> NewSchoolResult:
     return NewSchoolResult(
         layout_status=layout["layout_status"],
         layout_reason=layout["layout_reason"],

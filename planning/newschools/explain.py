@@ -151,7 +151,9 @@ def empty_new_frame(crs: Any) -> gpd.GeoDataFrame:
     )
 
 
-def _new_rows(problem: NewSchoolProblem, solution: Solution, params: NewSchoolParams) -> list[dict]:
+def _new_rows(
+    problem: NewSchoolProblem, solution: Solution, params: NewSchoolParams
+) -> list[dict[str, Any]]:
     units, by_level = problem.units, {lp.level: lp for lp in problem.levels}
     cand_names = problem.candidates.names
     counters: dict[tuple[str, str], int] = {}

@@ -9,6 +9,7 @@ as transitional, never closed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -98,7 +99,7 @@ def reason_code(
 
 def _level_layout(
     rows: gpd.GeoDataFrame, level: str, params: NewSchoolParams, costs: CostModel
-) -> dict[str, list]:
+) -> dict[str, list[Any]]:
     """Status, reasons (zh, en) and receiving school of the schools of one level."""
     xy = as_xy(rows.geometry)
     # Only receiving schools within the merge distance matter.
@@ -118,7 +119,7 @@ def _level_layout(
         order_key=ids,
     )
     names = rows["name"].astype(str).to_numpy() if "name" in rows else ids
-    out: dict[str, list] = {c: [] for c in LAYOUT_COLUMNS}
+    out: dict[str, list[Any]] = {c: [] for c in LAYOUT_COLUMNS}
     for k in range(len(rows)):
         s, j = int(students[k]), core.target[k]
         code = reason_code(core, k, s, existing, params.merge_max_students)
@@ -143,7 +144,7 @@ def layout_status(
     """Layout status of every school row: columns layout_status, layout_reason (zh),
     layout_reason_en, merge_into (school_id or ""), indexed like ``schools``."""
     n = len(schools)
-    cols: dict[str, list] = {c: [""] * n for c in LAYOUT_COLUMNS}
+    cols: dict[str, list[Any]] = {c: [""] * n for c in LAYOUT_COLUMNS}
     cols["layout_status"] = [PERMANENT] * n
     if n == 0:
         return pd.DataFrame(

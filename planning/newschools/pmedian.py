@@ -14,6 +14,7 @@ lowest column index. Plain numpy arrays in, so tests can feed it by hand.
 from __future__ import annotations
 
 import heapq
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,7 +31,9 @@ class PMedianSolution:
     greedy_objective: float
 
 
-def objective(cost: np.ndarray, weights: np.ndarray, open_cols) -> float:
+def objective(
+    cost: np.ndarray, weights: np.ndarray, open_cols: Sequence[int] | np.ndarray
+) -> float:
     """Sum over demand rows of weight x cost to the nearest of ``open_cols``."""
     cols = np.asarray(open_cols, dtype=np.int64)
     if cost.shape[0] == 0:
@@ -255,7 +258,7 @@ def solve_pmedian(
 
 
 def _local_search(
-    state: _SwapState, max_swaps: int, log: list | None = None, never_in: int = -1
+    state: _SwapState, max_swaps: int, log: list[tuple[int, int]] | None = None, never_in: int = -1
 ) -> tuple[int, float]:
     """Best-improvement swaps until none pays; returns (swaps made, objective). Swaps made are
     appended to ``log`` so a caller can undo them."""

@@ -89,7 +89,7 @@ class Columns:
             i += b
         return np.hstack(parts) if parts else np.zeros((n, 0))
 
-    def upto(self, new_sites: list[list]) -> np.ndarray:
+    def upto(self, new_sites: list[list[float]]) -> np.ndarray:
         """Columns for the first len(new_sites) sites (appended sites are added lazily); asked
         only where ``exact`` says the slice equals the area's own table."""
         have = self.cols.shape[1]
@@ -112,7 +112,7 @@ def member_columns(cols: Columns, member_xy: np.ndarray, sites_xy: np.ndarray) -
 
 
 def absorb(
-    gap_units: np.ndarray, members: np.ndarray, new_sites: list[list], cols: Columns
+    gap_units: np.ndarray, members: np.ndarray, new_sites: list[list[float]], cols: Columns
 ) -> float:
     """Give the area's gap the spare places of new schools already proposed nearby (in place).
 

@@ -72,7 +72,7 @@ class _Level:
     unserved: np.ndarray  # children per unit without a place in existing schools
     near_cols: Columns  # unbounded: which unit of an area is nearest a new site
     absorb_cols: Columns  # bounded by the service distance: spare places of new sites
-    new_sites: list[list] = field(default_factory=list)  # [x, y, spare places]
+    new_sites: list[list[float]] = field(default_factory=list)  # [x, y, spare places]
 
 
 class Siting:
@@ -199,7 +199,8 @@ class Siting:
         idx = np.nonzero(ok)[0]
         if not idx.size:
             return np.zeros(0, dtype=np.int64)
-        return idx[within_reach(self.costs, dxy, cand.xy, idx, service)]
+        reach: np.ndarray = idx[within_reach(self.costs, dxy, cand.xy, idx, service)]
+        return reach
 
     def _site(
         self, lp: LevelProblem, k: int, members: np.ndarray, weights: np.ndarray
