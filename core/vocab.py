@@ -403,6 +403,14 @@ PAIRING_LEVEL = _v(
     T("senior", "高中", "senior high"),
 )
 PAIRING_MARK = _v("pairing_mark", T("planned", "(待建)", " (to be built)"))
+# 共建形式 of seed 003 附件1 (rules.groups.pairing_form_<pattern> choose one per group pattern).
+PAIRING_FORM = _v(
+    "pairing_form",
+    T("group", "集团校共建", "group-school pairing"),
+    T("district", "区内共建", "in-district pairing"),
+    T("county", "县内共建", "in-county pairing"),
+    T("city", "市区共建", "city–district pairing"),
+)
 
 # ---- new schools (planning.newschools.explain): BEGIN ----
 # Threshold that fired (or did not), per requirement reason code; then an adjustment suffix.

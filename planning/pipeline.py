@@ -62,6 +62,8 @@ class PlanResult:
     rules: Rules
     meta: dict[str, Any] = field(default_factory=dict)  # project, scenario, created, crs, ...
     status: str = "ok"
+    # The input roads, for the maps (not written to plan.gpkg).
+    roads: gpd.GeoDataFrame | None = None
     schedule: ScheduleResult | None = None  # 分期实施 when rules.projection.with_schedule
 
 
@@ -334,6 +336,7 @@ def run_plan(
         meta=info,
         status="ok" if _all_fine(st.statuses) else "partial",
         **st.made,
+        roads=layers.roads,
     )
     result.schedule = stage_schedule(result, data_layers, data_rules)
     return result
@@ -399,6 +402,7 @@ def rerun_stages(
         summary=_summary(result.summary, st, timings),
         rules=rules,
         status=result.status if _all_fine(st.statuses) else "partial",
+        roads=layers.roads,
         **st.made,
     )
     out.schedule = stage_schedule(out, data_layers, data_rules)
@@ -424,4 +428,5 @@ def preview_result(layers: Layers, rules: Rules, meta: dict[str, Any] | None = N
         rules=rules,
         meta=dict(meta or {}),
         status="empty",
+        roads=layers.roads,
     )

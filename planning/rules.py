@@ -17,11 +17,15 @@ from typing import Any
 
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
-from core.vocab import LEVEL, LEVELS  # noqa: F401  (LEVELS re-exported for the engines)
+from core.vocab import LEVEL, LEVELS, PAIRING_FORM  # noqa: F401  (LEVELS re-exported for the engines)
 from planning.projection.params import ProjectionParams
 
 LEVEL_ZH = LEVEL.labels("zh")
 
+# 共建形式 codes (core.vocab.PAIRING_FORM) a group pattern maps to in the 附件1 form.
+_FORMS = PAIRING_FORM.codes
+_FORMS_HELP = ";".join(f"{t.code}={t.zh}" for t in PAIRING_FORM.terms)
+_FORMS_HELP_EN = "; ".join(f"{t.code}: {t.en}" for t in PAIRING_FORM.terms)
 _NAT = "national standard class sizes; 000 §七(五) 按标准班额办学"
 _LOCAL = "local choice (not set by the five documents)"
 
@@ -225,6 +229,89 @@ class GroupingParams:
     )
     cycle_years: int = param(
         3, zh="结对周期", en="Pairing cycle", unit="年", lo=1, hi=10, source="003 §四; 001 §二(四)4"
+    )
+    start_year: int = param(
+        0,
+        zh="结对起始年份",
+        en="Pairing start year",
+        unit="年",
+        lo=0,
+        hi=2100,
+        source="003 §六(五) 秋季学期开始执行",
+        help_zh="0=规划编制当年",
+        help_en="0: the year the plan is made",
+    )
+    pairing_form_core_new: str = param(
+        "group",
+        zh="共建形式:核心校+新建学校",
+        en="Pairing form: core + new school",
+        choices=_FORMS,
+        source="003 附件1 集团校共建(含待建)",
+        help_zh=_FORMS_HELP,
+        help_en=_FORMS_HELP_EN,
+    )
+    pairing_form_core_relocation: str = param(
+        "group",
+        zh="共建形式:城区优质学校+安置点学校",
+        en="Pairing form: urban quality + relocation-site school",
+        choices=_FORMS,
+        source="003 附件1 集团校共建",
+        help_zh=_FORMS_HELP,
+        help_en=_FORMS_HELP_EN,
+    )
+    pairing_form_core_weak: str = param(
+        "district",
+        zh="共建形式:核心校+薄弱学校",
+        en="Pairing form: core + weak school",
+        choices=_FORMS,
+        source="003 §四(三) 区内共建",
+        help_zh=_FORMS_HELP,
+        help_en=_FORMS_HELP_EN,
+    )
+    pairing_form_core_rural: str = param(
+        "district",
+        zh="共建形式:核心校+乡村学校",
+        en="Pairing form: core + rural school",
+        choices=_FORMS,
+        source="003 §四(三) 区内共建",
+        help_zh=_FORMS_HELP,
+        help_en=_FORMS_HELP_EN,
+    )
+    pairing_form_urban_township_central: str = param(
+        "district",
+        zh="共建形式:城区优质学校+乡镇中心校",
+        en="Pairing form: urban quality + township central",
+        choices=_FORMS,
+        source="003 §四(三) 区内共建",
+        help_zh=_FORMS_HELP,
+        help_en=_FORMS_HELP_EN,
+    )
+    pairing_form_township_central_rural: str = param(
+        "district",
+        zh="共建形式:乡镇中心校+农村学校",
+        en="Pairing form: township central + rural schools",
+        choices=_FORMS,
+        source="003 §四(三) 区内共建",
+        help_zh=_FORMS_HELP,
+        help_en=_FORMS_HELP_EN,
+    )
+    pairing_form_other: str = param(
+        "district",
+        zh="共建形式:其他共建",
+        en="Pairing form: other pairing",
+        choices=_FORMS,
+        source="003 §四(三) 区内共建",
+        help_zh=_FORMS_HELP,
+        help_en=_FORMS_HELP_EN,
+    )
+    pairing_form_entrusted: str = param(
+        "group",
+        zh="托管型集团的共建形式",
+        en="Pairing form of entrusted groups",
+        choices=("", *_FORMS),
+        source="003 §四(一) 集团化办学; 000 §五.1 托管型",
+        help_zh="空=按集团模式;" + _FORMS_HELP,
+        help_en="empty: by the group's pattern; " + _FORMS_HELP_EN,
     )
     teacher_exchange_pct: float = param(
         10.0,

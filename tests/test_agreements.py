@@ -46,13 +46,13 @@ def test_document_has_one_agreement_per_page(tmp_path):
     doc = Document(path)
     text = "\n".join(p.text for p in doc.paragraphs)
     assert text.count("结对共建协议书") == 3
-    assert "一中与甲村小学结对共建协议书" in text
+    assert "一中与甲村小学区内结对共建协议书" in text  # the seed's title: 区内共建 by default
     assert "新区小学(待建)" in text  # planned schools marked one way, as in 附件1
     assert "二、共建周期:3年(2026年9月至2029年8月)" in text
     # the six 共建 contents of seed 003 附件2, in every agreement
     assert text.count("校园文化共建") == 3
     assert len(agreement_texts()["contents"]) == 6
-    breaks = sum(r._element.xml.count('w:type="page"') for p in doc.paragraphs for r in p.runs)
+    breaks = sum(p.paragraph_format.page_break_before is True for p in doc.paragraphs)
     assert breaks == 2
     cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
     assert "牵头学校(盖章):一中" in cells and "共建学校(盖章):甲村小学" in cells

@@ -90,7 +90,12 @@ def make_plan(
                     school_type="regular",
                     combined="",
                     src_row=len(rows) + 1,
-                    layout_status="transitional" if i == n - 1 and n > 2 else "permanent",
+                    layout_status=(
+                        "transitional"
+                        if i == n - 1 and n > 2
+                        # one junior school to merge (the primary ones are the compare tests')
+                        else ("to_merge" if level == "junior" and i == n - 2 else "permanent")
+                    ),
                     geometry=p,
                 )
             )
@@ -215,7 +220,8 @@ def make_plan(
                 continue
             k += 1
             pop = float(rng.integers(300, 5000))
-            row = dict(unit_id=f"U{k:04d}", population=pop)
+            town = TOWNS[k % len(TOWNS)]
+            row = dict(unit_id=f"U{k:04d}", name=f"{town}第{k}村", town=town, population=pop)
             for level, rate in zip(LEVELS, (0.085, 0.043, 0.035)):
                 sub = catchments[catchments["level"] == level]
                 hit = sub[sub.contains(p)]

@@ -50,7 +50,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--formats",
         default="none",
-        help="exports per county besides plan.gpkg and summary.json: any of html,png,pdf,xlsx, or 'none'",
+        help="exports per county besides plan.gpkg and summary.json: any of html,png,pdf,xlsx,docx, or 'none'",
     )
     p.add_argument("--force", action="store_true", help="plan again even counties already done")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")

@@ -44,8 +44,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", metavar="DIR", help="output folder (default: ./out/<project>)")
     p.add_argument(
         "--formats",
-        default="html,png,pdf,xlsx",
-        help="exports besides plan.gpkg and summary.json: any of html,png,pdf,xlsx, or 'none'",
+        default="html,png,pdf,xlsx,docx",
+        help="exports besides plan.gpkg and summary.json: any of html,png,pdf,xlsx,docx, or 'none'",
     )
     p.add_argument(
         "--paper", choices=("A3", "A4"), default="A3", help="paper size of map.png/map.pdf"
@@ -62,7 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("export", help="re-render the exports of a saved plan without solving again")
     p.add_argument("plan_dir", help="folder written by 'schoolplan plan --out DIR'")
     p.add_argument("--out", metavar="DIR", help="where to write (default: the plan folder)")
-    p.add_argument("--formats", default="html,png,pdf,xlsx")
+    p.add_argument("--formats", default="html,png,pdf,xlsx,docx")
     p.add_argument("--paper", choices=("A3", "A4"), default="A3")
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
     p.set_defaults(run=cmd_export)

@@ -1,8 +1,10 @@
-"""Exports of a plan for meetings with no internet: offline HTML map, print map, Excel tables.
+"""Exports of a plan for meetings with no internet: offline HTML map, print map, Excel tables,
+the plan report and the pairing agreements.
 
 ``export_all`` writes every requested format into one folder; plan.gpkg and summary.json are
 written by ``store.plan.write_plan`` (this package adds QGIS styles to plan.gpkg when it
-is there).
+is there). "docx" writes report.docx (with map.png when "png" is written too; report.pdf as well
+when "pdf" is asked and LibreOffice is installed) and agreements/结对共建协议书.docx.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from core.errors import SchoolPlanError
 
-FORMATS = ("html", "png", "pdf", "xlsx")
+FORMATS = ("html", "png", "pdf", "xlsx", "docx")
 
 
 def export_all(
@@ -25,12 +27,15 @@ def export_all(
     online_basemap: bool = False,
     timings: dict[str, float] | None = None,
     beside=None,
+    report_pdf: bool = True,
 ) -> dict[str, Path]:
-    """Write map.html, map.png, map.pdf and tables.xlsx (those in ``formats``) to ``out_dir``.
+    """Write map.html, map.png, map.pdf, tables.xlsx and the documents (those in ``formats``).
 
-    Returns {format: path}; adds "styles" when plan.gpkg in ``out_dir`` received QGIS styles.
+    Returns {format: path} ("report", "report_pdf", "agreements" for "docx"); adds "styles" when
+    plan.gpkg in ``out_dir`` received QGIS styles.
     ``timings`` (optional) receives seconds per format, for the benchmark. ``beside``
     (optional): the print map's ``beside`` (the window passes ``app.gui.workers.run_beside``).
+    ``report_pdf``: with "docx" and "pdf", also convert report.docx with LibreOffice (seconds).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -75,6 +80,23 @@ def export_all(
 
         files["xlsx"] = write_tables(result, out / "tables.xlsx", lang=lang)
         t["xlsx"] = time.perf_counter() - t0
+    if "docx" in formats:
+        t0 = time.perf_counter()
+        from app.export.agreements import write_plan_agreements
+        from app.export.report import write_report
+
+        png = files.get("png") or (out / "map.png" if (out / "map.png").exists() else None)
+        files["report"] = write_report(result, out / "report.docx", map_png=png)
+        files["agreements"] = write_plan_agreements(result, out)
+        t["docx"] = time.perf_counter() - t0
+        if "pdf" in formats and report_pdf:
+            t0 = time.perf_counter()
+            from app.export.report import to_pdf
+
+            pdf = to_pdf(files["report"])
+            if pdf is not None:
+                files["report_pdf"] = pdf
+            t["report_pdf"] = time.perf_counter() - t0
     gpkg = out / "plan.gpkg"
     if gpkg.exists():
         t0 = time.perf_counter()

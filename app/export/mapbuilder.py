@@ -21,7 +21,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from branca.element import MacroElement
+from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from app import resources as assets
@@ -34,6 +34,9 @@ ZONE_SIMPLIFY_M = 15.0
 COORD_GRID_DEG = 1e-6  # ~0.1 m: enough for a county map, and keeps the HTML small
 DEFAULT_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILES_ATTR = "© OpenStreetMap contributors"
+NEW_MIN_PX = 22.0  # a new school's star is never smaller: the plan's main decision must show
+ROAD_SIMPLIFY_M = 10.0
+VILLAGE_ZOOM = 12  # village names appear from this zoom on (a township fills the screen)
 
 
 def esc(value: Any) -> str:
@@ -130,6 +133,7 @@ def _zones_payload(result, t, lang, names) -> dict[str, dict]:
                 {
                     "id": sid,
                     "color": colors.get(f"{level}|{sid}", sym.ZONE_PALETTE[0]),
+                    "ucolor": sym.UTIL_COLORS[sym.util_band(util)],
                     "over": over,
                     "tip": f"{name} · {esc(sym.fmt_pct(util))}",
                     "popup": popup,
@@ -157,6 +161,15 @@ def _schools_payload(result, t, lang) -> list[dict]:
     sizes = sym.marker_size_px(
         schools["students"].fillna(0) if "students" in schools else np.zeros(len(schools))
     )
+    # A new school has no pupils yet: its star is sized by its planned places, and never small.
+    is_new_all = (
+        schools.get("layout_status", pd.Series("", index=schools.index)) == "new"
+    ).to_numpy()
+    new_sizes = np.maximum(
+        sym.marker_size_px(pd.to_numeric(schools["capacity"], errors="coerce").fillna(0)) * 1.5,
+        NEW_MIN_PX,
+    )
+    sizes = np.where(is_new_all, new_sizes, sizes)
     rule_col = "rule_en" if lang == "en" else "rule"
     new_rules = {}
     if new is not None and len(new) and rule_col in new:
@@ -233,7 +246,9 @@ def _schools_payload(result, t, lang) -> list[dict]:
                 "core": role == "core",
                 "role": role,
                 "status": status,
-                "tip": f"{name} · {level_text}",
+                "label": name if is_new else "",
+                "tip": f"{name} · {level_text}"
+                + (f" · {esc(t['places'])} {_num(r, 'capacity')}" if is_new else ""),
                 "popup": f"<div class='sp-pop'>{head}{_table(rows)}</div>",
             }
         )
@@ -285,6 +300,56 @@ def _links_payload(result, t, lang, names) -> tuple[dict[str, dict], list[dict]]
     return links, radius
 
 
+def _unit_name(r) -> str:
+    """A unit as people know it: "道江镇 · 某某村" when the data names it, else its id."""
+    name, town = str(r.get("name") or "").strip(), str(r.get("town") or "").strip()
+    if not name:
+        return str(r.get("unit_id", ""))
+    return name if not town or name.startswith(town) else f"{town} · {name}"
+
+
+def _roads_payload(result) -> list[dict]:
+    """The plan's roads as one feature collection per speed band (widest first)."""
+    roads = getattr(result, "roads", None)
+    if roads is None or len(roads) == 0:
+        return []
+    speed = roads["speed_kmh"] if "speed_kmh" in roads else pd.Series(np.nan, index=roads.index)
+    band = np.array([sym.road_band(v) for v in speed])
+    geoms = shapely.simplify(roads.geometry.values, ROAD_SIMPLIFY_M)
+    g = gpd.GeoSeries(geoms, crs=roads.crs).to_crs(WGS84)
+    out = []
+    for k, (_, color, width) in enumerate(sym.ROAD_BANDS):
+        sub = g[band == k]
+        if len(sub):
+            frame = gpd.GeoDataFrame(geometry=sub.values, crs=WGS84)
+            out.append({"color": color, "weight": round(width * 2.2, 1),
+                        "data": _features(frame, [{} for _ in range(len(frame))])})  # fmt: skip
+    return out
+
+
+def _places_payload(result) -> tuple[list[dict], list[dict]]:
+    """Township names (at the middle of their units) and village names (each unit's point)."""
+    d = result.demand
+    if d is None or len(d) == 0:
+        return [], []
+    towns = []
+    if "town" in d:
+        pts = gpd.GeoSeries(
+            [shapely.Point(x, y) for _, x, y in sym.town_points(d)], crs=d.crs
+        ).to_crs(WGS84)
+        for (name, _, _), p in zip(sym.town_points(d), pts, strict=True):
+            towns.append({"name": esc(name), "lat": round(p.y, 6), "lng": round(p.x, 6)})
+    villages = []
+    if "name" in d:
+        pts = gpd.GeoSeries(d.geometry.representative_point(), crs=d.crs).to_crs(WGS84)
+        town = d["town"].astype(str) if "town" in d else pd.Series("", index=d.index)
+        for nm, tw, p in zip(d["name"].astype(str), town, pts, strict=True):
+            short = nm[len(tw) :] if tw and nm.startswith(tw) and len(nm) > len(tw) else nm
+            if short.strip():
+                villages.append({"name": esc(short), "lat": round(p.y, 6), "lng": round(p.x, 6)})
+    return towns, villages
+
+
 def _unserved_payload(result, t, lang) -> dict[str, list[dict]]:
     demand = result.demand
     out: dict[str, list[dict]] = {}
@@ -303,7 +368,7 @@ def _unserved_payload(result, t, lang) -> dict[str, list[dict]]:
             st = str(r[col])
             label = t["too_far"] if st == "too_far" else t["not_served"]
             tip = (
-                f"<b>{esc(label)}</b> · {esc(sym.level_name(level, lang))}<br>{esc(r.get('unit_id', ''))} · "
+                f"<b>{esc(label)}</b> · {esc(sym.level_name(level, lang))}<br>{esc(_unit_name(r))} · "
                 f"{esc(t['population'])} {esc(sym.fmt_num(r.get('population')))} · "
                 f"{esc(t['pupils'])} {esc(sym.fmt_num(r.get(f'students_{level}')))}"
             )
@@ -317,7 +382,7 @@ def _unserved_payload(result, t, lang) -> dict[str, list[dict]]:
     return out
 
 
-def _legend_html(t, lang, levels, has_new, has_unserved, has_links) -> str:
+def _legend_html(t, lang, levels, has_new, has_unserved, has_links, status=(), roads=False) -> str:
     def svg(shape, color, size=14, ring=False):
         return sym.symbol_svg(shape, color, size, ring)
 
@@ -330,10 +395,33 @@ def _legend_html(t, lang, levels, has_new, has_unserved, has_links) -> str:
         f"<div>{svg('circle', '#ffffff', 16, True)} {esc(sym.role_name('core', lang))}</div>"
     )
     if has_new:
-        items.append(f"<div>{svg('star', sym.NEW_COLOR)} {esc(t['new_school'])}</div>")
+        items.append(f"<div>{svg('star', sym.NEW_COLOR, 18)} {esc(t['new_school'])}</div>")
+    if "to_merge" in status:
+        cross = (f"<svg width='14' height='14'><path d='M2 2L12 12M12 2L2 12' stroke='{sym.TO_MERGE}' "
+                 "stroke-width='2.6'/></svg>")  # fmt: skip
+        items.append(f"<div>{cross} {esc(t['to_merge'])}</div>")
+    if "transitional" in status:
+        ring = (f"<svg width='14' height='14'><circle cx='7' cy='7' r='5.5' fill='none' "
+                f"stroke='{sym.TRANSITIONAL}' stroke-width='2'/></svg>")  # fmt: skip
+        items.append(f"<div>{ring} {esc(t['transitional'])}</div>")
+    if roads:
+        items.append(
+            f"<div><span class='sp-lg-line' style='border-top:3px solid {sym.ROAD_BANDS[0][1]}'></span> {esc(t['roads'])}</div>"
+        )
     if has_links:
         items.append(f"<div><span class='sp-lg-line'></span> {esc(t['links'])}</div>")
-    items.append(f"<div><span class='sp-lg-zone'></span> {esc(t['zones'].capitalize())}</div>")
+    items.append(
+        f"<div><span class='sp-lg-zone'></span> {esc(t['zones'].capitalize())} ({esc(t['by_school'])})</div>"
+    )
+    bands = "".join(
+        f"<span class='sp-lg-band' style='background:{c}' title='{esc(x)}'></span>"
+        for c, x in zip(sym.UTIL_COLORS, sym.util_labels(), strict=True)
+    )
+    labels = sym.util_labels()
+    items.append(
+        f"<div class='sp-lg-util'>{esc(t['util_title'])}<br>{bands}<br>"
+        f"<span class='sp-lg-note'>{esc(labels[0])} … {esc(labels[-1])}</span></div>"
+    )
     hatch = "<svg width='16' height='11'><rect width='16' height='11' fill='url(#sp-hatch-over)'/></svg>"
     items.append(f"<div><span class='sp-lg-over'>{hatch}</span> {esc(t['over_capacity'])}</div>")
     if has_unserved:
@@ -342,7 +430,9 @@ def _legend_html(t, lang, levels, has_new, has_unserved, has_links) -> str:
             items.append(
                 f"<div><span class='sp-lg-dot' style='background:{sym.UNSERVED_COLOR[st]}'></span> {esc(label)}</div>"
             )
-    items.append(f"<div class='sp-lg-note'>{esc(t['size_note'])}</div>")
+    items.append(
+        f"<div class='sp-lg-note'>{esc(t['size_note'])}<br>{esc(t['size_note_new'])}</div>"
+    )
     return "".join(items)
 
 
@@ -365,6 +455,8 @@ class PlanLayers(MacroElement):
         self.core_ring = sym.CORE_RING
         self.over_color = sym.OVER_CAPACITY
         self.boundary_color = sym.BOUNDARY_COLOR
+        self.town_color = sym.TOWN_LABEL
+        self.village_color = sym.VILLAGE_LABEL
 
 
 def build_payload(
@@ -377,6 +469,13 @@ def build_payload(
     schools = _schools_payload(result, t, lang)
     links, radius = _links_payload(result, t, lang, names)
     unserved = _unserved_payload(result, t, lang)
+    roads = _roads_payload(result)
+    towns, villages = _places_payload(result)
+    status = (
+        set(result.schools["layout_status"].astype(str))
+        if "layout_status" in result.schools
+        else set()
+    )
     levels = sym.level_order(
         set(result.schools["level"])
         | (set(result.catchments["level"]) if len(result.catchments) else set())
@@ -396,9 +495,15 @@ def build_payload(
     date = sym.plan_date(result.meta)
     sub = f"{t['date']}: {date}" if date else ""
     return {
-        "t": {**{lv: sym.level_name(lv, lang) for lv in sym.LEVELS}, **{k: t[k] for k in ("zones", "schools", "links", "unserved", "radius")}},
+        "t": {**{lv: sym.level_name(lv, lang) for lv in sym.LEVELS}, **{k: t[k] for k in ("zones", "schools", "links", "unserved", "radius", "roads", "towns", "villages")}},
         "levels": levels,
-        "layerNames": {lv: {k: layer_name(t, lv, k, lang) for k in ("schools", "zones", "links", "unserved")} for lv in levels},
+        "layerNames": {lv: {**{k: layer_name(t, lv, k, lang) for k in ("schools", "zones", "links", "unserved")},
+                            "zonesUtil": f"{layer_name(t, lv, 'zones', lang)} ({t['by_util']})"} for lv in levels},
+        "roads": roads,
+        "towns": towns,
+        "villages": villages,
+        "villageZoom": VILLAGE_ZOOM,
+        "decision": {"merge": sym.TO_MERGE, "transitional": sym.TRANSITIONAL},
         "boundary": _features(boundary, [{} for _ in range(len(boundary))]) if boundary is not None else {"type": "FeatureCollection", "features": []},
         "zones": zones,
         "schools": schools,
@@ -408,7 +513,7 @@ def build_payload(
         "levelColor": sym.LEVEL_COLOR,
         "unservedColor": sym.UNSERVED_COLOR,
         "titleHtml": f"<h1>{esc(title_text)}</h1><div>{esc(sub)}</div>",
-        "legendHtml": _legend_html(t, lang, levels, any(s["shape"] == "star" for s in schools), bool(unserved), bool(links)),
+        "legendHtml": _legend_html(t, lang, levels, any(s["shape"] == "star" for s in schools), bool(unserved), bool(links), status, bool(roads)),
         "bounds": bounds,
         "collapsed": collapsed,
     }  # fmt: skip
@@ -435,4 +540,6 @@ def build_map(
             basemap_url, attr=esc(basemap_attr), name=name, overlay=False, control=False
         ).add_to(m)
     m.add_child(PlanLayers(payload))
+    page_title = title if title is not None else sym.plan_title(result.meta, lang)
+    m.get_root().header.add_child(Element(f"<title>{esc(page_title)}</title>"), name="sp_title")
     return m

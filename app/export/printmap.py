@@ -22,6 +22,7 @@ from pathlib import Path
 import geopandas as gpd
 import numpy as np
 import pandas as pd
+import shapely
 from matplotlib import rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.backends.backend_pdf import PdfPages
@@ -29,9 +30,11 @@ from matplotlib.collections import LineCollection, PathCollection, PolyCollectio
 from matplotlib.colors import to_rgba
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties
+from matplotlib.legend_handler import HandlerBase
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
+from matplotlib.patheffects import withStroke
 from matplotlib.transforms import Affine2D, offset_copy
 from PIL import Image
 from scipy.spatial import cKDTree
@@ -49,6 +52,10 @@ LAYOUT_DPI = 100
 # Marker diameter on paper (points): small schools stay visible, big ones do not hide the map.
 SIZE_PT = {"A3": (4.0, 13.0), "A4": (3.0, 10.0)}
 LABEL_PT = {"A3": 6.5, "A4": 5.0}
+# A new school's star is never smaller than this (points): the plan's main decision must show.
+NEW_MIN_PT = 12.0
+ROAD_SIMPLIFY_M = 10.0  # well under a printed line's width at county scale
+TOWN_PT = {"A3": 8.0, "A4": 6.0}
 # Legend items and title, summary text (points): A4 is 0.7 times A3, its panel too.
 PANEL_PT = {"A3": (9.0, 10.0, 8.5), "A4": (7.0, 8.0, 7.0)}
 # Page frame (figure fractions): map on the left, legend panel on the right.
@@ -332,6 +339,7 @@ class _Schools:
     level: np.ndarray
     is_new: np.ndarray
     core: np.ndarray
+    status: np.ndarray  # layout_status: to_merge and transitional get their own marks
     names: list[str]
     order: list[int]  # label priority
 
@@ -368,10 +376,11 @@ def _school_symbols(schools: gpd.GeoDataFrame, paper: str) -> _Schools:
         frame=schools,
         xy=xy,
         d_pt=d_pt,
-        box_pt=np.where(is_new, d_pt * 1.5, d_pt + np.where(core, 5, 0)),
+        box_pt=np.where(is_new, np.maximum(d_pt * 1.5, NEW_MIN_PT), d_pt + np.where(core, 5, 0)),
         level=level,
         is_new=is_new,
         core=core,
+        status=status,
         names=[str(v) for v in schools["name"].fillna("")],
         order=order,
     )
@@ -386,14 +395,12 @@ def _draw_features(ax, result, sc: _Schools, *, level, zone_level, cache: dict, 
         )
     zones = result.catchments
     if zone_level is not None and zones is not None and len(zones):
-        if "zone_colors" not in cache:
-            cache["zone_colors"] = sym.zone_colors(zones)
-        colors = cache["zone_colors"]
         z = zones[zones["level"] == zone_level]
         if len(z):
+            # Zones coloured by utilisation band, so 29 % and 127 % never look alike.
             fills = [
-                to_rgba(colors.get(f"{zone_level}|{sid}", "#dddddd"), 0.55)
-                for sid in z["school_id"]
+                to_rgba(sym.UTIL_COLORS[sym.util_band(u)], 0.6)
+                for u in pd.to_numeric(z["utilization"], errors="coerce")
             ]
             _add_polygons(
                 ax, z.geometry, facecolors=fills, edgecolors="#666666", linewidths=0.4, zorder=1
@@ -411,6 +418,7 @@ def _draw_features(ax, result, sc: _Schools, *, level, zone_level, cache: dict, 
             stats["zones"] = len(z)
             stats["over"] = len(over)
 
+    _draw_roads(ax, getattr(result, "roads", None), cache)
     groups = result.groups
     if groups is not None and len(groups):
         g = groups if level is None else groups[groups["level"] == level]
@@ -457,27 +465,97 @@ def _draw_features(ax, result, sc: _Schools, *, level, zone_level, cache: dict, 
     for lv in sym.LEVELS:
         m = (sc.level == lv) & ~sc.is_new
         if m.any():
+            merge = sc.status == "to_merge"
             ax.scatter(
                 xy[m, 0],
                 xy[m, 1],
                 s=d_pt[m] ** 2,
                 marker=sym.MPL_MARKER[sym.LEVEL_SHAPE[lv]],
-                color=sym.LEVEL_COLOR[lv],
+                # A school to merge keeps its shape, greyed, under its cross.
+                color=np.where(merge[m], "#BDBDBD", sym.LEVEL_COLOR[lv]).tolist(),
                 edgecolors="white",
                 linewidths=0.5,
                 zorder=10,
             )
+    _decision_marks(ax, sc)
     if sc.is_new.any():
         ax.scatter(
             xy[sc.is_new, 0],
             xy[sc.is_new, 1],
-            s=(d_pt[sc.is_new] * 1.5) ** 2,
+            s=np.maximum(d_pt[sc.is_new] * 1.5, NEW_MIN_PT) ** 2,
             marker="*",
             color=sym.NEW_COLOR,
             edgecolors="black",
-            linewidths=0.4,
+            linewidths=0.8,
             zorder=11,
         )
+
+
+def _decision_marks(ax, sc: _Schools) -> None:
+    """撤并: a dark-red cross over the greyed symbol; 过渡: an amber ring around it."""
+    xy, d_pt = sc.xy, sc.d_pt
+    merge = sc.status == "to_merge"
+    if merge.any():
+        ax.scatter(
+            xy[merge, 0], xy[merge, 1], s=(np.maximum(d_pt[merge], 6.0) + 4) ** 2, marker="x",
+            color=sym.TO_MERGE, linewidths=1.6, zorder=12,
+        )  # fmt: skip
+    trans = sc.status == "transitional"
+    if trans.any():
+        ax.scatter(
+            xy[trans, 0], xy[trans, 1], s=(d_pt[trans] + 3.5) ** 2, facecolors="none",
+            edgecolors=sym.TRANSITIONAL, linewidths=1.0, zorder=9,
+        )  # fmt: skip
+
+
+def _draw_roads(ax, roads, cache: dict) -> None:
+    """Roads by speed band under the symbols (the plan's road network, when it has one).
+
+    Each band is one compound path, built once per export: a county's thousands of road
+    segments are then one PDF path per band and page instead of one each."""
+    if roads is None or len(roads) == 0:
+        return
+    if "roads" not in cache:
+        speed = roads["speed_kmh"] if "speed_kmh" in roads else pd.Series(np.nan, index=roads.index)
+        band = np.array([sym.road_band(v) for v in speed])
+        geoms = shapely.simplify(roads.geometry.values, ROAD_SIMPLIFY_M)
+        paths = []
+        for k in range(len(sym.ROAD_BANDS)):
+            parts = [
+                np.asarray(ln.coords)[:, :2]
+                for g in geoms[band == k]
+                if g is not None and not g.is_empty
+                for ln in (getattr(g, "geoms", None) or [g])
+                if ln.geom_type == "LineString"
+            ]
+            if parts:
+                codes = [np.r_[MplPath.MOVETO, np.full(len(p) - 1, MplPath.LINETO)] for p in parts]
+                paths.append((k, MplPath(np.concatenate(parts), np.concatenate(codes))))
+        cache["roads"] = paths
+    for k, path in cache["roads"]:
+        _, color, width = sym.ROAD_BANDS[k]
+        ax.add_collection(
+            PathCollection([path], facecolors="none", edgecolors=color, linewidths=width,
+                           alpha=0.8, zorder=3 - 0.1 * k)
+        )  # fmt: skip
+
+
+def _draw_towns(ax, result, cache: dict, paper: str) -> int:
+    """Township names at the middle of their units (grey, haloed, under the school names)."""
+    if "towns" not in cache:
+        cache["towns"] = sym.town_points(result.demand)
+    x0, x1 = ax.get_xlim()
+    y0, y1 = ax.get_ylim()
+    n = 0
+    for name, x, y in cache["towns"]:
+        if x0 <= x <= x1 and y0 <= y <= y1:
+            ax.text(
+                x, y, name, fontsize=TOWN_PT[paper], color=sym.TOWN_LABEL, ha="center",
+                va="center", weight="bold", alpha=0.75, zorder=4, parse_math=False,
+                path_effects=[withStroke(linewidth=2.2, foreground="white", alpha=0.8)],
+            )  # fmt: skip
+            n += 1
+    return n
 
 
 def _crowded_window(xy: np.ndarray, missing: np.ndarray, span: float):
@@ -618,9 +696,24 @@ def _draw_page(
 
     sc = _school_symbols(schools, paper)
     _draw_features(ax, result, sc, level=level, zone_level=zone_level, cache=cache, stats=stats)
+    stats["towns"] = _draw_towns(ax, result, cache, paper)
+    stats["to_merge"] = int((sc.status == "to_merge").sum())
+    stats["transitional"] = int((sc.status == "transitional").sum())
+    stats["new"] = int(sc.is_new.sum())
     fontsize = LABEL_PT[paper]
     wh = _measure(fig, sc.names, fontsize, cache.setdefault("sizes", {}))
-    legend = _legend(panel, t, sc, level, zone_level, lang, stats, result.groups, paper)
+    legend = _legend(
+        panel,
+        t,
+        sc,
+        level,
+        zone_level,
+        lang,
+        stats,
+        result.groups,
+        paper,
+        getattr(result, "roads", None),
+    )
 
     # A trial placement tells whether some crowded area needs an enlarged view.
     trial, _ = _place_labels(
@@ -694,7 +787,8 @@ def _draw_page(
         linespacing=1.6,
         transform=panel.transAxes,
     )
-    panel.text(0.02, 0.02, t["size_note"], fontsize=7.5, color="#555555", transform=panel.transAxes)
+    note = t["size_note"] + ("; " if lang == "en" else ";") + t["size_note_new"]
+    panel.text(0.02, 0.02, note, fontsize=7.5, color="#555555", transform=panel.transAxes)
 
     project = str(result.meta.get("project") or "")
     crs = str(
@@ -713,7 +807,26 @@ def _zone_label(t, zone_level: str, lang: str) -> str:
     return f"{name} {t['zones']}" if lang == "en" else f"{name}{t['zones']}"
 
 
-def _legend(panel, t, sc: _Schools, level, zone_level, lang, stats, groups, paper):
+class UtilBands(Patch):
+    """Legend entry of the utilisation bands: one row of the band colours (see the handler)."""
+
+
+class _UtilBandsHandler(HandlerBase):
+    def create_artists(
+        self, legend, orig_handle, xdescent, ydescent, width, height, fontsize, trans
+    ):
+        n = len(sym.UTIL_COLORS)
+        w = width / n
+        return [
+            Rectangle((-xdescent + k * w, -ydescent), w, height, facecolor=c, edgecolor="#666666",
+                      lw=0.3, alpha=0.75, transform=trans)
+            for k, c in enumerate(sym.UTIL_COLORS)
+        ]  # fmt: skip
+
+
+def _legend(
+    panel, t, sc: _Schools, level, zone_level, lang, stats, groups, paper, result_roads=None
+):
     handles = []
     shown_levels = [level] if level else sym.level_order(sc.level)
     for lv in shown_levels:
@@ -750,21 +863,27 @@ def _legend(panel, t, sc: _Schools, level, zone_level, lang, stats, groups, pape
                 marker="*",
                 color=sym.NEW_COLOR,
                 markeredgecolor="black",
-                markersize=11,
+                markersize=13,
                 label=t["new_school"],
             )
         )
+    if (sc.status == "to_merge").any():
+        handles.append(
+            Line2D([], [], ls="", marker="x", color=sym.TO_MERGE, markersize=9, mew=1.6,
+                   label=t["to_merge"])
+        )  # fmt: skip
+    if (sc.status == "transitional").any():
+        handles.append(
+            Line2D([], [], ls="", marker="o", markerfacecolor="none", markeredgecolor=sym.TRANSITIONAL,
+                   markersize=9, label=t["transitional"])
+        )  # fmt: skip
     if groups is not None and len(groups):
         handles.append(Line2D([], [], color="#555555", ls=(0, (4, 2)), lw=1, label=t["links"]))
     if stats.get("zones") and zone_level:
-        handles.append(
-            Patch(
-                facecolor=sym.ZONE_PALETTE[0],
-                alpha=0.6,
-                edgecolor="#666666",
-                label=_zone_label(t, zone_level, lang),
-            )
-        )
+        labels = sym.util_labels()
+        # One row of the band colours, from under-used to over-full (see _UtilBandsHandler).
+        sep = " " if lang == "en" else ""
+        handles.append(UtilBands(label=f"{t['utilization']}{sep}{labels[0]}…{labels[-1]}"))
         handles.append(
             Patch(
                 facecolor="none",
@@ -786,16 +905,20 @@ def _legend(panel, t, sc: _Schools, level, zone_level, lang, stats, groups, pape
                     label=t["too_far"] if st == "too_far" else t["not_served"],
                 )
             )
+    roads = getattr(result_roads, "geometry", None)
+    if roads is not None and len(roads):
+        handles.append(Line2D([], [], color=sym.ROAD_BANDS[0][1], lw=1.2, label=t["roads"]))
     handles.append(Line2D([], [], color=sym.BOUNDARY_COLOR, lw=1.4, label=t["boundary"]))
     leg = panel.legend(
         handles=handles,
+        handler_map={UtilBands: _UtilBandsHandler()},
         loc="upper left",
         title=t["legend"],
         fontsize=PANEL_PT[paper][0],
         title_fontsize=PANEL_PT[paper][1],
         frameon=True,
         borderpad=0.8,
-        labelspacing=0.9 if paper == "A3" else 0.7,
+        labelspacing=0.9 if paper == "A3" else 0.45,
     )
     leg.get_frame().set_edgecolor("#999999")
     return leg

@@ -1,9 +1,12 @@
 """QGIS styles for plan.gpkg: a ``layer_styles`` table, as QGIS itself writes it.
 
-QGIS opens each plan layer with these symbols (schools by level, zones with over-capacity in
-red, dashed group links, stars for new schools, red crosses for unserved places) instead of
-random colours. Other GIS software ignores the table. The styles are templates in
-resources/qgis/<layer>.qml, filled with the colours of resources/map/symbols.toml and the labels.
+QGIS opens each plan layer with these symbols (schools by level with cores ringed and the
+layout decisions marked, zones by utilisation band with over-capacity hatched red, one style per
+level so the levels' zones never cover each other, dashed group links, stars for new schools,
+red crosses for unserved places) instead of random colours, and shows the fields under Chinese
+aliases with coded values as words (value maps). Other GIS software ignores the table. The
+styles are templates in resources/qgis/<layer>.qml, filled with the colours of
+resources/map/symbols.toml and the labels.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from xml.sax.saxutils import escape
 
 from app import resources as assets
 from app.export import symbology as sym
+from app.export.tables import CATCH_COLS, CODES, NEW_COLS, SCHOOL_COLS
+from core.vocab import DEMAND_STATUS, MODE, PATTERN, Vocab
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS layer_styles (
@@ -31,6 +36,40 @@ STYLE_NAME = "SchoolPlan"
 # Layers with a style template in resources/qgis/<layer>.qml.
 STYLED_LAYERS = ("schools", "new_schools", "catchments", "groups", "demand", "boundary")
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
+# Field aliases (zh, en): the sheets' headers, and the layers' own columns.
+FIELD_LABELS: dict[str, tuple[str, str]] = {
+    **{c.key: (c.zh, c.en) for c in (*SCHOOL_COLS, *CATCH_COLS, *NEW_COLS)},
+    "teachers": ("教师数", "Teachers"),
+    "status": ("办学状态", "Status"),
+    "combined": ("一贯制", "Combined school"),
+    "classes_needed": ("需要班级数", "Classes needed"),
+    "core_id": ("核心校编号", "Core school id"),
+    "member_ids": ("成员校编号", "Member school ids"),
+    "pattern": ("集团模式", "Pattern"),
+    "mode": ("办学模式", "Mode"),
+    "n_members": ("成员校数", "Members"),
+    "teacher_exchange_min": ("年度交流教师不少于(人)", "Teachers exchanged / year, min"),
+    "teacher_backbone_min": ("其中骨干教师不少于(人)", "of which backbone, min"),
+    "funding_min_yuan": ("年度经费不少于(元)", "Yearly funding, min (yuan)"),
+    "population": ("人口", "Population"),
+    "town": ("乡镇(街道)", "Township"),
+    "rule": ("规划依据", "Rule"),
+    "rule_en": ("规划依据(英文)", "Rule (English)"),
+}
+for _lv, _zh in (("primary", "小学"), ("junior", "初中"), ("senior", "高中")):
+    FIELD_LABELS |= {
+        f"students_{_lv}": (f"{_zh}学龄人数", f"{_lv.capitalize()} pupils"),
+        f"school_id_{_lv}": (f"{_zh}就读学校", f"{_lv.capitalize()} school"),
+        f"distance_{_lv}_km": (f"{_zh}就学距离(公里)", f"{_lv.capitalize()} distance (km)"),
+        f"status_{_lv}": (f"{_zh}就学状况", f"{_lv.capitalize()} status"),
+    }
+# Coded fields shown as words (QGIS value maps).
+VALUE_MAPS: dict[str, Vocab] = {
+    **CODES,
+    "pattern": PATTERN,
+    "mode": MODE,
+    **{f"status_{lv}": DEMAND_STATUS for lv in ("primary", "junior", "senior")},
+}
 
 
 def _rgba(hex_color: str, alpha: int = 255) -> str:
@@ -50,11 +89,75 @@ def _attr(text: str) -> str:
     return escape(text, {'"': "&quot;", "\n": "&#10;"})
 
 
-def _fields(lang: str, first_level: str) -> dict[str, str]:
+def fields_xml(columns: list[str], lang: str) -> str:
+    """QML aliases (Chinese, or English) and value maps for the layer's ``columns`` (in order,
+    without the geometry column; QGIS counts the GeoPackage fid as field 0)."""
+    k = 1 if lang == "en" else 0
+    aliases = "".join(
+        f'<alias field="{_attr(c)}" index="{i}" name="{_attr(FIELD_LABELS[c][k])}"/>'
+        for i, c in enumerate(columns)
+        if c in FIELD_LABELS
+    )
+    maps = []
+    for c in columns:
+        vocab = VALUE_MAPS.get(c)
+        if vocab is None:
+            continue
+        entries = "".join(
+            f'<Option type="Map"><Option type="QString" name="{_attr(vocab.label(code, lang))}" '
+            f'value="{_attr(code)}"/></Option>'
+            for code in vocab.codes
+        )
+        maps.append(
+            f'<field name="{_attr(c)}" configurationFlags="None"><editWidget type="ValueMap">'
+            f'<config><Option type="Map"><Option type="List" name="map">{entries}</Option>'
+            "</Option></config></editWidget></field>"
+        )
+    return f"<fieldConfiguration>{''.join(maps)}</fieldConfiguration><aliases>{aliases}</aliases>"
+
+
+def _util_rules(lang: str) -> tuple[str, str]:
+    """The catchment rules and symbols of the utilisation bands (symbols.toml [utilisation])."""
+    b = sym.UTIL_BOUNDS
+    u = "&quot;utilization&quot;"
+    rules, symbols = [], []
+    for k, (color, label) in enumerate(zip(sym.UTIL_COLORS, sym.util_labels(), strict=True)):
+        if k == 0:
+            flt = f"{u} &lt;= {b[0]} OR {u} IS NULL"
+        elif k == len(b):
+            flt = f"{u} &gt; {b[-1]}"
+        else:
+            flt = f"{u} &gt; {b[k - 1]} AND {u} &lt;= {b[k]}"
+        rules.append(f'<rule key="u{k}" symbol="u{k}" filter="{flt}" label="{_attr(label)}"/>')
+        symbols.append(
+            f'<symbol type="fill" name="u{k}" alpha="1" clip_to_extent="1" force_rhr="0">'
+            '<layer class="SimpleFill" enabled="1" pass="0" locked="0"><Option type="Map">'
+            f'<Option type="QString" name="color" value="{_rgba(color, 150)}"/>'
+            '<Option type="QString" name="style" value="solid"/>'
+            '<Option type="QString" name="outline_color" value="102,102,102,255"/>'
+            '<Option type="QString" name="outline_width" value="0.2"/>'
+            '<Option type="QString" name="outline_width_unit" value="MM"/>'
+            "</Option></layer></symbol>"
+        )
+    return "".join(rules), "".join(symbols)
+
+
+def _fields(lang: str, first_level: str, columns: list[str] | None = None) -> dict[str, str]:
     """Every template placeholder: symbol colours and shapes, and labels in ``lang``."""
     t = sym.texts(lang)
     first = sym.level_name(first_level, lang)
+    util_rules, util_symbols = _util_rules(lang)
     fields = {
+        "fields": fields_xml(columns, lang) if columns else "",
+        "util_rules": util_rules,
+        "util_symbols": util_symbols,
+        "label_level": _attr(f"{first}{t['zones']}" if lang != "en" else f"{first} {t['zones']}"),
+        "core_ring": _rgba(sym.CORE_RING),
+        "to_merge": _rgba(sym.TO_MERGE),
+        "transitional": _rgba(sym.TRANSITIONAL),
+        "label_core": _attr(sym.role_name("core", lang)),
+        "label_to_merge": _attr(t["to_merge"]),
+        "label_transitional": _attr(t["transitional"]),
         "new_color": _rgba(sym.NEW_COLOR),
         "over_fill": _rgba(sym.OVER_CAPACITY, 90),
         "over_line": _rgba(sym.OVER_CAPACITY),
@@ -78,11 +181,14 @@ def _fields(lang: str, first_level: str) -> dict[str, str]:
     return fields
 
 
-def layer_qml(layer: str, lang: str = "zh", first_level: str = "primary") -> str | None:
-    """QML text for one plan layer, or None for layers without a style."""
+def layer_qml(
+    layer: str, lang: str = "zh", first_level: str = "primary", columns: list[str] | None = None
+) -> str | None:
+    """QML text for one plan layer, or None for layers without a style. ``first_level``: the
+    level the catchments style shows; ``columns``: the layer's fields (aliases, value maps)."""
     if layer not in STYLED_LAYERS:
         return None
-    return _template(layer).substitute(_fields(lang, first_level))
+    return _template(layer).substitute(_fields(lang, first_level, columns))
 
 
 def write_qgis_styles(gpkg: str | Path, result=None, *, lang: str = "zh") -> int:
@@ -90,10 +196,9 @@ def write_qgis_styles(gpkg: str | Path, result=None, *, lang: str = "zh") -> int
 
     Returns the number of layers styled. Tables that are not in the GeoPackage are skipped.
     """
-    first = "primary"
+    levels = ["primary"]
     if result is not None and len(result.schools):
-        order = sym.level_order(result.schools["level"].unique())
-        first = order[0] if order else first
+        levels = sym.level_order(result.schools["level"].unique()) or levels
     con = sqlite3.connect(str(gpkg))
     try:
         geom_cols = dict(
@@ -105,18 +210,25 @@ def write_qgis_styles(gpkg: str | Path, result=None, *, lang: str = "zh") -> int
         )
         n = 0
         for table, geom in geom_cols.items():
-            qml = layer_qml(table, lang, first)
-            if qml is None:
+            if table not in STYLED_LAYERS:
                 continue
-            con.execute(
-                "DELETE FROM layer_styles WHERE f_table_name = ? AND styleName = ?",
-                (table, STYLE_NAME),
-            )
-            con.execute(
-                "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
-                "VALUES ('', '', ?, ?, ?, ?, '', 1, ?, '', '')",
-                (table, geom, STYLE_NAME, qml, escape(f"SchoolPlan {table}")),
-            )
+            columns = [
+                r[1]
+                for r in con.execute(f'PRAGMA table_info("{table}")').fetchall()
+                if r[1] != geom
+            ]
+            con.execute("DELETE FROM layer_styles WHERE f_table_name = ?", (table,))
+            # Catchments: one style per level (the first is the default); others: one style.
+            for k, lv in enumerate(levels if table == "catchments" else levels[:1]):
+                name = STYLE_NAME
+                if table == "catchments":
+                    name += f" {sym.level_name(lv, lang)}"
+                con.execute(
+                    "INSERT INTO layer_styles (f_table_catalog, f_table_schema, f_table_name, f_geometry_column, styleName, styleQML, styleSLD, useAsDefault, description, owner, ui) "
+                    "VALUES ('', '', ?, ?, ?, ?, '', ?, ?, '', '')",
+                    (table, geom, name, layer_qml(table, lang, lv, columns), int(k == 0),
+                     escape(f"SchoolPlan {table} {lv if table == 'catchments' else ''}".strip())),
+                )  # fmt: skip
             n += 1
         con.commit()
         return n

@@ -11,6 +11,7 @@ import re
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import shapely
 
 from app import resources as assets
@@ -29,6 +30,15 @@ BOUNDARY_COLOR: str = _SYMBOLS["colors"]["boundary"]
 LEVEL_SHAPE: dict[str, str] = dict(_SYMBOLS["level_shape"])
 MPL_MARKER: dict[str, str] = dict(_SYMBOLS["mpl_marker"])
 ZONE_PALETTE: tuple[str, ...] = tuple(_SYMBOLS["zones"]["palette"])
+TO_MERGE: str = _SYMBOLS["colors"]["to_merge"]
+TRANSITIONAL: str = _SYMBOLS["colors"]["transitional"]
+TOWN_LABEL: str = _SYMBOLS["colors"]["town_label"]
+VILLAGE_LABEL: str = _SYMBOLS["colors"]["village_label"]
+UTIL_BOUNDS: tuple[float, ...] = tuple(_SYMBOLS["utilisation"]["bounds"])
+UTIL_COLORS: tuple[str, ...] = tuple(_SYMBOLS["utilisation"]["colors"])
+ROAD_BANDS: tuple[tuple[float, str, float], ...] = tuple(
+    (float(a), str(b), float(c)) for a, b, c in _SYMBOLS["roads"]["bands"]
+)
 
 # The words of the maps and legends that are not code labels (the codes' words, levels, roles,
 # layout statuses, qualities, come from core.vocab). "too_far"/"not_served" name the people
@@ -78,6 +88,16 @@ TEXT = {
         "school_word": "所",
         "inset": "局部放大图",
         "zone_students": "学区学生数",
+        "to_merge": "撤并学校",
+        "transitional": "过渡学校",
+        "by_school": "按学校",
+        "by_util": "按学位利用率",
+        "util_title": "学区学位利用率",
+        "roads": "道路",
+        "towns": "乡镇名称",
+        "villages": "村庄名称",
+        "places": "规划学位",
+        "size_note_new": "新建学校表示规划学位",
     },
     "en": {
         "title_suffix": "school layout plan",
@@ -123,6 +143,16 @@ TEXT = {
         "school_word": "",
         "inset": "Enlarged view",
         "zone_students": "Zone students",
+        "to_merge": "School to merge",
+        "transitional": "Transitional school",
+        "by_school": "by school",
+        "by_util": "by utilisation",
+        "util_title": "Zone utilisation",
+        "roads": "Roads",
+        "towns": "Township names",
+        "villages": "Village names",
+        "places": "planned places",
+        "size_note_new": "new schools: planned places",
     },
 }
 
@@ -172,6 +202,48 @@ def zone_colors(zones: gpd.GeoDataFrame, key: str = "school_id") -> dict[str, st
             used[i] = c
             out[f"{level}|{ids[i]}"] = ZONE_PALETTE[c]
     return out
+
+
+def util_band(util) -> int:
+    """Band index of a utilisation (0 = most under-used … len(UTIL_BOUNDS) = most over-full)."""
+    try:
+        u = float(util)
+    except (TypeError, ValueError):
+        return 0
+    return 0 if math.isnan(u) else int(np.searchsorted(UTIL_BOUNDS, u, side="left"))
+
+
+def util_labels() -> list[str]:
+    """The bands' legend texts: "<60%", "60–85%", …, ">115%"."""
+    b = [f"{v * 100:.0f}%" for v in UTIL_BOUNDS]
+    return [f"<{b[0]}"] + [f"{b[i]}–{b[i + 1]}" for i in range(len(b) - 1)] + [f">{b[-1]}"]
+
+
+def road_band(speed) -> int:
+    """Index into ROAD_BANDS of a road by its speed (unknown speed: the minor band)."""
+    try:
+        v = float(speed)
+    except (TypeError, ValueError):
+        return len(ROAD_BANDS) - 1
+    for k, (lo, _, _) in enumerate(ROAD_BANDS):
+        if v >= lo:
+            return k
+    return len(ROAD_BANDS) - 1
+
+
+def town_points(demand) -> list[tuple[str, float, float]]:
+    """(township, x, y) at the mean position of each township's units, in the layer's CRS."""
+    if demand is None or len(demand) == 0 or "town" not in demand:
+        return []
+    pts = demand.geometry.representative_point()
+    frame = {
+        "town": demand["town"].astype(str).to_numpy(),
+        "x": pts.x.to_numpy(),
+        "y": pts.y.to_numpy(),
+    }
+    g = pd.DataFrame(frame)
+    g = g[g["town"].str.strip() != ""].groupby("town", sort=True)[["x", "y"]].mean()
+    return [(str(k), float(r.x), float(r.y)) for k, r in g.iterrows()]
 
 
 def fmt_num(value, digits: int = 0) -> str:
@@ -226,6 +298,13 @@ def plan_title(meta: dict, lang: str) -> str:
             f" — {t['scenario']}: {scenario}" if lang == "en" else f"({t['scenario']}:{scenario})"
         )
     return title
+
+
+def county_name(meta: dict) -> str:
+    """The county as a document title starts with it: "道县学校布局规划(示例)" → "道县"."""
+    project = str(meta.get("project") or meta.get("project_name") or "").strip()
+    base = re.split(r"(学校布局规划|布局规划|规划)", project, maxsplit=1)[0].strip()
+    return base or project
 
 
 def plan_date(meta: dict) -> str:

@@ -1,8 +1,11 @@
-"""tables.xlsx: the plan as tables for colleagues who work in Excel.
+"""tables.xlsx: the plan as tables a bureau prints for a meeting.
 
-Sheets ``summary``, ``groups`` (the seed 003 attachment form: 共建形式 | 牵头学校 | 成员学校, with
-quota and funding columns), ``new_schools``, ``catchments`` and ``schools``; Chinese headers
-(English with lang="en"), frozen header row, column widths and number formats. Every text cell is
+Sheets (Chinese names; English with lang="en"): 汇总 (headline figures only, 现状 and 规划后, from
+``app.export.figures_text``), 结对共建安排表 (seed 003 附件1: 共建形式 merged over its rows |
+牵头学校 | 共建学校 | 共建周期), 集团化办学 (quotas and funding per group), 新建学校, 学区,
+超距离村庄 (units beyond the distance limit), 学校, and 技术说明 (the engines' own figures).
+Every sheet: a title row and a date row, 序号, wrapped text, widths from the content, header
+rows repeated on each printed page, A4 landscape fitted to the page width. Every text cell is
 written as a string with Excel's quote prefix, so a school named ``=HYPERLINK(...)`` stays text.
 """
 
@@ -17,9 +20,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
+from app.export import figures_text as ft
 from app.export import symbology as sym
 from core.vocab import (
     GROUP_ROLE,
@@ -34,6 +39,7 @@ from core.vocab import (
     yes_no,
 )
 from planning.grouping import pairing_table_from_layers
+from planning.grouping.explain import pairing_annex
 
 INT = "#,##0"
 DEC1 = "#,##0.0"
@@ -78,6 +84,8 @@ SCHOOL_COLS = (
     Col("students", "学生数", "Students", INT, 9),
     Col("capacity", "学位数", "Capacity", INT, 9),
     Col("utilization", "学位利用率", "Utilisation", PCT, 10),
+    Col("students_per_class", "班均人数", "Pupils per class", DEC1, 9),
+    Col("present_flags", "现状问题", "Present issues", width=16),
     Col("quality", "办学质量", "Quality", width=9, codes="quality"),
     Col("location", "城乡", "Location", width=8, codes="location"),
     Col("ownership", "办学性质", "Ownership", width=9, codes="ownership"),
@@ -88,13 +96,20 @@ SCHOOL_COLS = (
     Col("group_reason", "分组理由", "Grouping reason", width=36),
     Col("layout_reason", "布局理由", "Layout reason", width=36),
 )
-# The seed 003 附件1 form, built by planning.grouping.pairing_table_from_layers (keys are its
-# Chinese column names): pattern with mode, lead, members ((待建) marks planned schools), quotas.
-GROUP_COLS = (
-    Col("共建形式", "共建形式", "Form", width=30),
+# Seed 003 附件1 as filed (planning.grouping.explain.pairing_annex).
+ANNEX_COLS = (
+    Col("共建形式", "共建形式", "Form", width=14),
     Col("牵头学校", "牵头学校", "Lead school", width=26),
-    Col("成员学校", "成员学校", "Member schools", width=56),
-    Col("集团编号", "集团编号", "Group", width=10),
+    Col("共建学校", "共建学校", "Partner schools", width=60),
+    Col("共建周期", "共建周期", "Cycle", width=18),
+)
+# Groups with quotas and funding (planning.grouping.pairing_table_from_layers: its keys are the
+# Chinese column names): pattern with mode, lead, members ((待建) marks planned schools).
+GROUP_COLS = (
+    Col("集团编号", "集团编号", "Group", width=8),
+    Col("共建形式", "集团模式", "Pattern (mode)", width=24),
+    Col("牵头学校", "牵头学校", "Lead school", width=22),
+    Col("成员学校", "成员学校", "Member schools", width=44),
     Col("学段", "学段", "Level", width=8),
     Col("成员校数", "成员校数", "Members", INT, 9),
     Col("最远距离(km)", "最远距离(公里)", "Max distance (km)", DEC1, 13),
@@ -135,8 +150,52 @@ CATCH_COLS = (
     Col("oversized", "大班额", "Oversized classes", width=9, codes="bool"),
 )
 
+FAR_COLS = (
+    Col("unit", "村庄/社区", "Village / community", width=22),
+    Col("town", "乡镇(街道)", "Township", width=12),
+    Col("level", "学段", "Level", width=8),
+    Col("pupils", "学龄人数", "Pupils", INT, 9),
+    Col("distance_km", "就学距离(公里)", "Distance (km)", DEC1, 12),
+    Col("school", "规划就读学校", "School in the plan", width=24),
+    Col("nearest", "最近学校(直线)", "Nearest school (straight line)", width=24),
+)
+SUMMARY_COLS = (
+    Col("state", "类别", "State", width=10),
+    Col("level", "学段", "Level", width=8),
+    Col("label", "指标", "Figure", width=34),
+    Col("value", "数值", "Value", width=20),
+)
+TECH_COLS = (
+    Col("key", "项目", "Item", width=48),
+    Col("value", "数值", "Value", width=40),
+)
+# (key, zh sheet name, en sheet name, zh title, en title); the title follows the project name.
+SHEETS = (
+    ("summary", "汇总", "Summary", "学校布局规划主要指标", "school layout plan: headline figures"),
+    ("annex1", "结对共建安排表", "Pairing arrangement", "中小学结对共建安排表", "school pairing arrangement"),
+    ("groups", "集团化办学", "Groups", "集团化办学一览表", "education groups"),
+    ("new_schools", "新建学校", "New schools", "新建学校一览表", "new schools"),
+    ("catchments", "学区", "Catchments", "学区划片一览表", "catchment zones"),
+    ("far_units", "超距离村庄", "Beyond distance", "超出就学距离的村庄(社区)", "units beyond the distance limit"),
+    ("schools", "学校", "Schools", "学校现状与规划一览表", "schools, present and planned"),
+    ("technical", "技术说明", "Technical notes", "技术说明(模型计算数据)", "technical notes (model figures)"),
+)  # fmt: skip
+SHEET_NAMES = {k: (zh, en) for k, zh, en, _, _ in SHEETS}
+TITLE_ROWS = 2  # title, then project / scenario / date: the header is row 3
+FLAG_WORDS = {
+    "over_capacity": ("超容量", "over capacity"),
+    "oversized_class": ("大班额", "oversized classes"),
+    "over_max_students": ("超规模", "over size limit"),
+    "junior_short": ("初中班额不足", "junior classes short"),
+}
 HEADER_FILL = PatternFill("solid", fgColor="DDE7F0")
 HEADER_FONT = Font(bold=True)
+TITLE_FONT = Font(bold=True, size=15)
+_THIN = Side(style="thin", color="808080")
+BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+WRAP = Alignment(wrap_text=True, vertical="center")
+CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+MAX_WIDTH = 60
 
 
 def _clean_text(value: Any) -> str:
@@ -178,23 +237,92 @@ def _translate(value: Any, codes: str | None, lang: str) -> Any:
     return vocab.label(code, lang) if code in vocab.codes else value
 
 
-def _sheet(wb: Workbook, title: str, cols: tuple[Col, ...], frame: pd.DataFrame, lang: str):
-    ws = wb.create_sheet(title)
-    for j, c in enumerate(cols, start=1):
-        cell = put(ws, 1, j, c.en if lang == "en" else c.zh)
-        cell.font = HEADER_FONT
-        cell.fill = HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        ws.column_dimensions[get_column_letter(j)].width = c.width
+def text_width(value: Any, fmt: str | None = None) -> float:
+    """Display width in Excel character units: a CJK character takes two."""
+    if value is None:
+        return 0.0
+    if fmt is not None and isinstance(value, (int, float)):
+        return len(f"{value:,.1f}") + 1.0
+    return float(sum(2 if ord(ch) > 0x2E80 else 1 for ch in str(value)))
+
+
+def _page_setup(ws: Worksheet, n_cols: int, header_rows: str) -> None:
+    """A4 landscape, fitted to the page width, the header repeated on every printed page."""
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = header_rows
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.5
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "第 &P 页 / 共 &N 页"
+
+
+def _titles(ws: Worksheet, key: str, n_cols: int, result, lang: str) -> None:
+    meta = result.meta or {}
+    _, _, _, zh, en = next(s for s in SHEETS if s[0] == key)
+    project = str(meta.get("project") or "") if lang == "en" else sym.county_name(meta)
+    if lang == "en":
+        title = f"{project} — {en}" if project else en[:1].upper() + en[1:]
+        sub = [f"Scenario: {meta['scenario']}" if meta.get("scenario") else "",
+               f"Date: {sym.plan_date(meta)}" if sym.plan_date(meta) else ""]  # fmt: skip
+    else:
+        title = project + zh
+        sub = [f"方案:{meta['scenario']}" if meta.get("scenario") else "",
+               f"编制日期:{sym.plan_date(meta)}" if sym.plan_date(meta) else ""]  # fmt: skip
+    put(ws, 1, 1, title).font = TITLE_FONT
+    ws.cell(1, 1).alignment = Alignment(horizontal="center", vertical="center")
+    put(ws, 2, 1, "    ".join(x for x in sub if x)).alignment = Alignment(horizontal="right")
+    if n_cols > 1:
+        ws.merge_cells(start_row=1, start_column=1, end_row=1, end_column=n_cols)
+        ws.merge_cells(start_row=2, start_column=1, end_row=2, end_column=n_cols)
+    ws.row_dimensions[1].height = 28
+
+
+def _sheet(
+    wb: Workbook, key: str, cols: tuple[Col, ...], frame: pd.DataFrame, result, lang: str,
+    *, number: bool = True,
+) -> Worksheet:  # fmt: skip
+    """One titled, numbered, bordered sheet of ``frame``'s ``cols``, ready to print."""
+    zh, en = SHEET_NAMES[key]
+    ws = wb.create_sheet(en if lang == "en" else zh)
+    cols = ((Col("_n", "序号", "No.", INT, 6),) if number else ()) + tuple(cols)
+    _titles(ws, key, len(cols), result, lang)
+    hr = TITLE_ROWS + 1
     records = frame.to_dict("records") if len(frame) else []
-    for i, rec in enumerate(records, start=2):
+    widths = []
+    for j, c in enumerate(cols, start=1):
+        cell = put(ws, hr, j, c.en if lang == "en" else c.zh)
+        cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
+        widths.append(max(6.0, min(text_width(cell.value) / 2 + 2, 14)))
+    for i, rec in enumerate(records, start=hr + 1):
+        rec["_n"] = i - hr
         for j, c in enumerate(cols, start=1):
             value = _translate(rec.get(c.key), c.codes, lang)
-            put(ws, i, j, value, c.fmt)
-    ws.freeze_panes = "A2"
-    ws.row_dimensions[1].height = 30
+            cell = put(ws, i, j, value, c.fmt)
+            cell.border = BORDER
+            cell.alignment = WRAP if c.fmt is None else Alignment(vertical="center")
+            widths[j - 1] = max(widths[j - 1], text_width(cell.value, c.fmt) + 2)
+    for j, c in enumerate(cols, start=1):
+        # Content decides the width; long texts stop at the column's own cap and wrap.
+        cap = max(c.width, 12) if c.fmt is None else 16
+        ws.column_dimensions[get_column_letter(j)].width = min(widths[j - 1], cap, MAX_WIDTH)
+    for i in range(hr + 1, hr + 1 + len(records)):
+        lines = 1
+        for j, c in enumerate(cols, start=1):
+            if c.fmt is None:
+                w = ws.column_dimensions[get_column_letter(j)].width
+                lines = max(lines, math.ceil(text_width(ws.cell(i, j).value) / max(w - 1, 1)))
+        # LibreOffice keeps the stored height: give wrapped rows the lines they need.
+        ws.row_dimensions[i].height = 15 * lines + 3
+    ws.freeze_panes = ws.cell(hr + 1, 1 + int(number)).coordinate
+    ws.row_dimensions[hr].height = 30
     if records:
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(cols))}{len(records) + 1}"
+        last = get_column_letter(len(cols))
+        ws.auto_filter.ref = f"A{hr}:{last}{len(records) + hr}"
+    _page_setup(ws, len(cols), f"{hr}:{hr}")
     return ws
 
 
@@ -203,96 +331,79 @@ def _names(result) -> dict[str, str]:
     return {str(a): str(b) for a, b in zip(s["school_id"], s["name"])}
 
 
-def groups_frame(result, lang: str = "zh") -> pd.DataFrame:
-    """The pairing arrangement table (seed 003 附件1) with quotas and funding, one row per group,
-    in (level, group_id) order; derived from the plan's layers alone, so a re-read plan.gpkg
-    gives the same sheet as the run that wrote it."""
-    g = result.groups
-    if g is None or len(g) == 0:
-        return pd.DataFrame(columns=[c.key for c in GROUP_COLS])
+def _level_sorted(g: pd.DataFrame) -> pd.DataFrame:
     lv = {k: i for i, k in enumerate(sym.LEVELS)}
     order = sorted(
         range(len(g)), key=lambda i: (lv.get(str(g["level"].iat[i]), 9), str(g["group_id"].iat[i]))
     )
-    return pairing_table_from_layers(g.iloc[order], result.schools, lang=lang)
+    return g.iloc[order]
 
 
-def _summary_rows(result, lang: str) -> list[tuple[str, Any, str | None]]:
-    t = sym.texts(lang)
+def groups_frame(result, lang: str = "zh") -> pd.DataFrame:
+    """The groups with quotas and funding, one row per group, in (level, group_id) order; from
+    the plan's layers alone, so a re-read plan.gpkg gives the same sheet as the run that wrote it."""
+    g = result.groups
+    if g is None or len(g) == 0:
+        return pd.DataFrame(columns=[c.key for c in GROUP_COLS])
+    return pairing_table_from_layers(_level_sorted(g), result.schools, lang=lang)
+
+
+def annex_frame(result, lang: str = "zh") -> pd.DataFrame:
+    """Seed 003 附件1 rows (共建形式, 牵头学校, 共建学校, 共建周期), forms adjacent."""
+    g = result.groups
+    if g is None or len(g) == 0:
+        return pd.DataFrame(columns=[c.key for c in ANNEX_COLS])
+    return pairing_annex(
+        _level_sorted(g), result.schools, result.rules.groups, start_year=ft.start_year(result),
+        lang=lang,
+    )  # fmt: skip
+
+
+def _annex_sheet(wb: Workbook, result, lang: str) -> Worksheet:
+    """附件1 in the seed's form: no 序号, 共建形式 merged (and centred) over its rows."""
+    frame = annex_frame(result, lang)
+    ws = _sheet(wb, "annex1", ANNEX_COLS, frame, result, lang, number=False)
+    first = TITLE_ROWS + 2
+    forms = list(frame["共建形式"]) if len(frame) else []
+    i = 0
+    while i < len(forms):
+        j = i
+        while j + 1 < len(forms) and forms[j + 1] == forms[i]:
+            j += 1
+        ws.cell(first + i, 1).alignment = CENTER
+        if j > i:
+            ws.merge_cells(start_row=first + i, start_column=1, end_row=first + j, end_column=1)
+        i = j + 1
+    ws.auto_filter.ref = None  # a filter over merged cells hides rows of a merged form
+    return ws
+
+
+def summary_frame(result, lang: str) -> pd.DataFrame:
+    """The summary sheet: headline figures only (figures_text.headline), with their state."""
+    rows = []
+    for f in ft.headline(result):
+        zh, en = ft.STATE_LABEL[f.state]
+        rows.append(
+            {
+                "state": en if lang == "en" else zh,
+                "level": sym.level_name(f.level, lang) if f.level else ("County" if lang == "en" else "全县"),
+                "label": f.label(lang),
+                "value": ft.fmt(f),
+            }
+        )  # fmt: skip
+    return pd.DataFrame(rows, columns=[c.key for c in SUMMARY_COLS])
+
+
+def technical_frame(result, lang: str) -> pd.DataFrame:
+    """The engines' own figures under their keys (also in summary.json): nothing is lost."""
     meta = result.meta or {}
-    en = lang == "en"
-    rows: list[tuple[str, Any, str | None]] = [
-        ("Project" if en else "项目", meta.get("project", ""), None),
-        ("Scenario" if en else "方案", meta.get("scenario", ""), None),
-        ("Created" if en else "生成时间", meta.get("created", ""), None),
-        ("Status" if en else "状态", result.status, None),
-    ]
-    s = result.schools
-    for lv in sym.level_order(s["level"].unique()):
-        sub = s[s["level"] == lv]
-        name = sym.level_name(lv, lang)
-        rows.append((f"{name} · {'schools' if en else '学校数'}", len(sub), INT))
-        rows.append(
-            (
-                f"{name} · {t['students']}",
-                float(pd.to_numeric(sub["students"], errors="coerce").fillna(0).sum()),
-                INT,
-            )
-        )
-        rows.append(
-            (
-                f"{name} · {t['capacity']}",
-                float(pd.to_numeric(sub["capacity"], errors="coerce").fillna(0).sum()),
-                INT,
-            )
-        )
-        if "layout_status" in sub:
-            for st in ("to_merge", "new"):
-                label = LAYOUT_STATUS.label(st, lang)
-                rows.append((f"{name} · {label}", int((sub["layout_status"] == st).sum()), INT))
-    rows.append(
-        (
-            "Groups" if en else "教育集团数",
-            len(result.groups) if result.groups is not None else 0,
-            INT,
-        )
-    )
-    if "group_role" in s:
-        in_group = int(s["group_role"].isin(["core", "member"]).sum())
-        rows.append(("Schools in groups" if en else "参加集团学校数", in_group, INT))
-        rows.append(
-            ("Group coverage" if en else "集团化覆盖率", in_group / len(s) if len(s) else 0.0, PCT)
-        )
-    z = result.catchments
-    if z is not None and len(z):
-        rows.append(
-            (
-                t["over_capacity"],
-                int((pd.to_numeric(z["utilization"], errors="coerce") > 1).sum()),
-                INT,
-            )
-        )
-    d = result.demand
-    if d is not None and len(d):
-        for lv in sym.LEVELS:
-            col = f"status_{lv}"
-            if col in d and f"students_{lv}" in d:
-                pupils = pd.to_numeric(d[f"students_{lv}"], errors="coerce").fillna(0)
-                for st, label in (("too_far", t["too_far"]), ("unserved", t["not_served"])):
-                    rows.append(
-                        (
-                            f"{sym.level_name(lv, lang)} · {label} ({t['pupils']})",
-                            float(pupils[d[col] == st].sum()),
-                            DEC1,
-                        )
-                    )
-    # Engine summaries as they come (their keys are the engines' own): nothing is lost.
+    rows = [("status", result.status)] + [(f"meta.{k}", v) for k, v in meta.items()]
     for section, value in (result.summary or {}).items():
-        for key, v in _flatten(value, str(section)):
-            rows.append(
-                (key, v, DEC2 if isinstance(v, float) else (INT if isinstance(v, int) else None))
-            )
-    return rows
+        rows += list(_flatten(value, str(section)))
+    return pd.DataFrame(
+        [{"key": k, "value": sym.fmt_num(v, 2) if isinstance(v, float) else v} for k, v in rows],
+        columns=["key", "value"],
+    )
 
 
 def _flatten(value: Any, prefix: str):
@@ -307,23 +418,32 @@ def _flatten(value: Any, prefix: str):
         yield prefix, value
 
 
+def _schools_frame(result, lang: str) -> pd.DataFrame:
+    sf = pd.DataFrame(result.schools.drop(columns="geometry", errors="ignore"))
+    if lang == "en":  # engines give English reasons beside the Chinese ones
+        for col in ("group_reason", "layout_reason"):
+            if f"{col}_en" in sf:
+                sf[col] = sf[f"{col}_en"]
+    cap = pd.to_numeric(sf["capacity"], errors="coerce")
+    sf["utilization"] = pd.to_numeric(sf["students"], errors="coerce") / cap.where(cap > 0)
+    pr = ft.present(result).schools
+    sf["students_per_class"] = pr["students_per_class"].to_numpy()
+    k = 1 if lang == "en" else 0
+    sep = ", " if lang == "en" else "、"
+    sf["present_flags"] = [
+        sep.join(w[k] for f, w in FLAG_WORDS.items() if bool(r[f]))
+        for r in pr[list(FLAG_WORDS)].to_dict("records")
+    ]
+    return sf
+
+
 def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
     """Write tables.xlsx; returns its path."""
     wb = Workbook()
     wb.remove(wb.active)
-
-    ws = wb.create_sheet("summary")
-    for j, head in enumerate(("Item", "Value") if lang == "en" else ("项目", "数值"), start=1):
-        c = put(ws, 1, j, head)
-        c.font, c.fill = HEADER_FONT, HEADER_FILL
-    for i, (label, value, fmt) in enumerate(_summary_rows(result, lang), start=2):
-        put(ws, i, 1, label)
-        put(ws, i, 2, value, fmt)
-    ws.column_dimensions["A"].width = 40
-    ws.column_dimensions["B"].width = 24
-    ws.freeze_panes = "A2"
-
-    _sheet(wb, "groups", GROUP_COLS, groups_frame(result, lang), lang)
+    _sheet(wb, "summary", SUMMARY_COLS, summary_frame(result, lang), result, lang)
+    _annex_sheet(wb, result, lang)
+    _sheet(wb, "groups", GROUP_COLS, groups_frame(result, lang), result, lang)
 
     ns = result.new_schools
     nf = (
@@ -334,7 +454,7 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
     if len(nf):
         rule_col = "rule_en" if lang == "en" and "rule_en" in nf else "rule"
         nf["rule_text"] = nf.get(rule_col, "")
-    _sheet(wb, "new_schools", NEW_COLS, nf, lang)
+    _sheet(wb, "new_schools", NEW_COLS, nf, result, lang)
 
     cz = result.catchments
     cf = (
@@ -345,16 +465,10 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
     if len(cf):
         names = _names(result)
         cf["name"] = [names.get(str(s), "") for s in cf["school_id"]]
-    _sheet(wb, "catchments", CATCH_COLS, cf, lang)
-
-    sf = pd.DataFrame(result.schools.drop(columns="geometry", errors="ignore"))
-    if lang == "en":  # engines give English reasons beside the Chinese ones
-        for col in ("group_reason", "layout_reason"):
-            if f"{col}_en" in sf:
-                sf[col] = sf[f"{col}_en"]
-    cap = pd.to_numeric(sf["capacity"], errors="coerce")
-    sf["utilization"] = pd.to_numeric(sf["students"], errors="coerce") / cap.where(cap > 0)
-    _sheet(wb, "schools", SCHOOL_COLS, sf, lang)
+    _sheet(wb, "catchments", CATCH_COLS, cf, result, lang)
+    _sheet(wb, "far_units", FAR_COLS, ft.far_units(result, lang), result, lang)
+    _sheet(wb, "schools", SCHOOL_COLS, _schools_frame(result, lang), result, lang)
+    _sheet(wb, "technical", TECH_COLS, technical_frame(result, lang), result, lang)
     # Imported here: forecast.py builds its sheets on this module's cell helpers.
     from app.export.forecast import write_schedule_sheet
 

@@ -128,6 +128,10 @@ def demand_units(
         geometry=units.geometry.values,
         crs=crs,
     )
+    # Village and township names travel with the units, so documents and maps can name them.
+    for col in ("name", "town"):
+        if col in units:
+            frame.insert(1, col, units[col].fillna("").astype(str).to_numpy())
     return DemandUnits(frame, xy, pupils, grid, draw_cell, notes)
 
 

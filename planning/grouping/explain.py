@@ -16,11 +16,20 @@ import numpy as np
 import pandas as pd
 from shapely.geometry import MultiLineString
 
-from core.vocab import GROUP_REASON, MODE, PAIRING_LEVEL, PAIRING_MARK, PATTERN, QUALITY
+from core.vocab import (
+    GROUP_REASON,
+    MODE,
+    PAIRING_FORM,
+    PAIRING_LEVEL,
+    PAIRING_MARK,
+    PATTERN,
+    QUALITY,
+)
 from planning.grouping.groups import Group
 from planning.grouping.problem import GroupingModel
 from planning.grouping.reasons import Placement, Reason
 from planning.grouping.summary import GroupingSummary
+from planning.rules import GroupingParams
 
 GROUP_COLUMNS = [
     "group_id",
@@ -74,6 +83,9 @@ PAIRING_COLUMNS = [
     "其中骨干教师不少于(人)",
     "年度经费不少于(元)",
 ]
+# Seed 003 附件1 as the bureau files it: 共建形式 (merged over its rows) | 牵头学校 | 共建学校, and
+# the cycle; group and level identify the row.
+ANNEX_COLUMNS = ["共建形式", "牵头学校", "共建学校", "共建周期", "集团编号", "学段"]
 _MARKED = re.compile(r"[(（]\s*(待建|规划|新建|拟建|planned|to be built)\s*[)）]\s*$", re.I)
 _FLOAT_COLUMNS = (
     "max_distance_km",
@@ -194,6 +206,12 @@ def school_frame(model: GroupingModel, placed: Placement, reasons: list[Reason])
 
 
 # --------------------------------------------------------------------------- the 附件1 form
+def planned_name(name: str, lang: str = "zh") -> str:
+    """A planned school's name marked one way: "(待建)". New schools are often named "…(规划)"
+    already; that mark is replaced, not doubled."""
+    return _MARKED.sub("", name).rstrip() + PAIRING_MARK.label("planned", lang)
+
+
 def _int_or_none(v: Any) -> int | None:
     return None if v is None or pd.isna(v) else int(v)
 
@@ -217,9 +235,8 @@ class _Namer:
 
     def __call__(self, sid: str, lv: str, group_level: str) -> str:
         nm, st = self.names.get((sid, lv), (sid, ""))
-        # New schools are often named "…(规划)" already: one mark is enough.
-        if st == "planned" and not _MARKED.search(nm):
-            nm += self.mark
+        if st == "planned":
+            nm = planned_name(nm, self.en and "en" or "zh")
         if lv != group_level:
             nm += f" ({self.level(lv)})" if self.en else f"({self.level(lv)})"
         return nm
@@ -310,3 +327,70 @@ def pairing_table_from_layers(
     else:
         backbone = {}
     return _pairing_rows(groups, schools, member_level, backbone, lang)
+
+
+# --------------------------------------------------------------------------- 附件1 as filed
+def pairing_form(pattern: str, mode: str, params: GroupingParams) -> str:
+    """A group's 共建形式 code (core.vocab.PAIRING_FORM): entrusted groups take the entrusted
+    choice when one is set, any other group its pattern's (rules.groups.pairing_form_<pattern>)."""
+    if mode == "entrusted" and params.pairing_form_entrusted:
+        return params.pairing_form_entrusted
+    return str(getattr(params, f"pairing_form_{pattern}", params.pairing_form_other))
+
+
+def pairing_annex(
+    groups: pd.DataFrame,
+    schools: pd.DataFrame,
+    params: GroupingParams,
+    *,
+    start_year: int,
+    lang: str = "zh",
+) -> pd.DataFrame:
+    """Seed 003 附件1 (结对共建安排表): one row per group (its lead and its 共建学校), ordered by
+    共建形式 (the vocabulary's order, so equal forms are adjacent for the merged cells), then
+    level and group; a school that leads one group and joins another appears in both rows."""
+    if groups is None or len(groups) == 0:
+        return pd.DataFrame(columns=ANNEX_COLUMNS)
+    label = _Namer(schools, lang)
+    forms = PAIRING_FORM.codes
+    levels = PAIRING_LEVEL.codes
+    years = params.cycle_years
+    cycle = (
+        f"{years} years ({start_year}–{start_year + years})"
+        if lang == "en"
+        else f"{years}年({start_year}—{start_year + years})"
+    )
+    rows = []
+    g: Any
+    for g in groups.itertuples(index=False):
+        glv = str(g.level)
+        ids = [m.strip() for m in str(g.member_ids).split(",") if m.strip()]
+        form = pairing_form(str(g.pattern), str(g.mode), params)
+        member_lv = _member_levels(schools, str(g.group_id))
+        rows.append(
+            (
+                forms.index(form) if form in forms else len(forms),
+                levels.index(glv) if glv in levels else len(levels),
+                str(g.group_id),
+                PAIRING_FORM.label(form, lang),
+                label(str(g.core_id), glv, glv),
+                (", " if lang == "en" else "、").join(
+                    label(m, member_lv.get(m, glv), glv) for m in ids
+                ),
+                cycle,
+                label.level(glv),
+            )
+        )
+    rows.sort(key=lambda r: r[:3])
+    return pd.DataFrame([[r[3], r[4], r[5], r[6], r[2], r[7]] for r in rows], columns=ANNEX_COLUMNS)
+
+
+def _member_levels(schools: pd.DataFrame, group_id: str) -> dict[str, str]:
+    """member_id → its level, for the members of ``group_id`` in ``schools``."""
+    if not {"group_id", "group_role"} <= set(schools.columns):
+        return {}
+    mine = (schools["group_role"].astype(str) == "member") & (
+        schools["group_id"].astype(str) == group_id
+    )
+    sub = schools[mine]
+    return {str(m): str(lv) for m, lv in zip(sub["school_id"], sub["level"])}

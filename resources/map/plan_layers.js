@@ -32,22 +32,64 @@
   }
   function icon(s) {
     var size = s.size + (s.core ? 8 : 0), o = s.core ? 4 : 0;
+    var merge = s.status === "to_merge", trans = s.status === "transitional";
     var svg = "<svg xmlns='http://www.w3.org/2000/svg' width='" + size + "' height='" + size + "'>";
     if (s.core) svg += "<circle cx='" + size / 2 + "' cy='" + size / 2 + "' r='" + (size / 2 - 1) +
       "' fill='none' stroke='{{ this.core_ring }}' stroke-width='2'/>";
+    // 撤并: the symbol greyed under a dark-red cross; 过渡: an amber ring around it.
     svg += "<g transform='translate(" + o + "," + o + ")'>" + shapePath(s.shape, s.size) +
-      " fill='" + s.color + "' fill-opacity='0.9' stroke='#ffffff' stroke-width='1.2'/></g></svg>";
-    return L.divIcon({ className: "sp-school sp-" + s.lv + (s.core ? " sp-core" : "") + (s.shape === "star" ? " sp-new" : ""),
-                       html: svg, iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
+      " fill='" + (merge ? "#bdbdbd" : s.color) + "' fill-opacity='0.9' stroke='" +
+      (s.shape === "star" ? "#000000" : "#ffffff") + "' stroke-width='" + (s.shape === "star" ? 1.4 : 1.2) + "'/>";
+    if (trans) svg += "<circle cx='" + s.size / 2 + "' cy='" + s.size / 2 + "' r='" + (s.size / 2 + 1) +
+      "' fill='none' stroke='" + D.decision.transitional + "' stroke-width='2.2'/>";
+    if (merge) svg += "<path d='M1 1L" + (s.size - 1) + " " + (s.size - 1) + "M" + (s.size - 1) + " 1L1 " +
+      (s.size - 1) + "' stroke='" + D.decision.merge + "' stroke-width='3'/>";
+    svg += "</g></svg>";
+    var cls = "sp-school sp-" + s.lv + (s.core ? " sp-core" : "") + (s.shape === "star" ? " sp-new" : "") +
+      (merge ? " sp-merge" : "") + (trans ? " sp-transitional" : "");
+    return L.divIcon({ className: cls, html: svg, iconSize: [size, size], iconAnchor: [size / 2, size / 2] });
   }
   function overlay(key, name, layer, show) {
     sp.layers[key] = layer; sp.overlays[name] = layer;
     if (show) layer.addTo(map);
   }
   // Own panes keep the stacking fixed whatever order layers are switched on in.
-  [["spLinks", 420], ["spBoundary", 430], ["spUnserved", 440]].forEach(function (p) {
+  [["spRoads", 405], ["spLinks", 420], ["spBoundary", 430], ["spUnserved", 440]].forEach(function (p) {
     map.createPane(p[0]).style.zIndex = p[1]; });
   map.getPane("spBoundary").style.pointerEvents = "none";
+  if (map.attributionControl) map.attributionControl.setPrefix(false);
+  if (D.roads.length) {
+    var rd = L.layerGroup();
+    D.roads.slice().reverse().forEach(function (b) {
+      L.geoJSON(b.data, { interactive: false, className: "sp-road", pane: "spRoads",
+        style: { color: b.color, weight: b.weight, opacity: 0.8 } }).addTo(rd); });
+    overlay("roads", T.roads, rd, true);
+  }
+  if (D.towns.length) {
+    var tw = L.layerGroup();
+    D.towns.forEach(function (p) {
+      L.tooltip({ permanent: true, direction: "center", className: "sp-town", interactive: false })
+        .setLatLng([p.lat, p.lng]).setContent(p.name).addTo(tw); });
+    overlay("towns", T.towns, tw, true);
+  }
+  if (D.villages.length) {
+    // Village names only when zoomed in to a township: at county scale they would cover the map.
+    var vl = L.layerGroup();
+    D.villages.forEach(function (p) {
+      L.tooltip({ permanent: true, direction: "bottom", className: "sp-village", interactive: false })
+        .setLatLng([p.lat, p.lng]).setContent(p.name).addTo(vl); });
+    sp.layers.villages = vl; sp.overlays[T.villages] = vl;
+    var wanted = true;
+    map.on("overlayadd", function (e) { if (e.layer === vl) wanted = true; });
+    map.on("overlayremove", function (e) { if (e.layer === vl) wanted = false; });
+    var showVillages = function () {
+      var on = map.getZoom() >= D.villageZoom;
+      if (on && wanted && !map.hasLayer(vl)) { vl.addTo(map); }
+      if (!on && map.hasLayer(vl)) { map.removeLayer(vl); wanted = true; }
+    };
+    map.on("zoomend", showVillages);
+    sp.showVillages = showVillages;
+  }
   L.geoJSON(D.boundary, { interactive: false, className: "sp-boundary", pane: "spBoundary",
     style: { color: "{{ this.boundary_color }}", weight: 2.5, fill: false } }).addTo(map);
   var schoolLayers = {};
@@ -55,7 +97,10 @@
     var g = schoolLayers[s.lv] || (schoolLayers[s.lv] = L.layerGroup());
     var m = L.marker([s.lat, s.lng], { icon: icon(s), schoolId: s.id, level: s.lv, layoutStatus: s.status,
       groupRole: s.role, riseOnHover: true, keyboard: false });
-    m.bindTooltip(s.tip, { direction: "top", offset: [0, -s.size / 2] });
+    // A new school is labelled on the map itself; the others name themselves on hover.
+    if (s.label) m.bindTooltip(s.label, { permanent: true, direction: "right", className: "sp-new-label",
+                                          offset: [s.size / 2, 0] });
+    else m.bindTooltip(s.tip, { direction: "top", offset: [0, -s.size / 2] });
     m.bindPopup(s.popup);
     m.addTo(g);
     sp.markers[s.lv + "|" + s.id] = m; sp.counts.schools += 1;
@@ -79,6 +124,12 @@
         className: "sp-hatch sp-hatch-" + lv, interactive: false,
         style: { stroke: false, fill: true, fillColor: "url(#" + HATCH + ")", fillOpacity: 1 } }));
       overlay("zones_" + lv, N.zones, zl, k === 0);
+      // The same zones coloured by utilisation band: a choice beside "by school".
+      var zu = L.geoJSON(D.zones[lv], { className: "sp-zone-util sp-zone-util-" + lv,
+        style: function (f) { return { color: "#555555", weight: 1, fillColor: f.properties.ucolor, fillOpacity: 0.6 }; },
+        onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.tip, { sticky: true });
+          layer.bindPopup(f.properties.popup); } });
+      overlay("zones_util_" + lv, N.zonesUtil, zu, false);
     }
     if (D.links[lv]) {
       var ll = L.geoJSON(D.links[lv], { className: "sp-link sp-link-" + lv, pane: "spLinks",
@@ -117,5 +168,6 @@
   L.control.scale({ imperial: false, metric: true, maxWidth: 160, position: "bottomleft" }).addTo(map);
   sp.control = L.control.layers({}, sp.overlays, { collapsed: D.collapsed, position: "topright" }).addTo(map);
   if (D.bounds) map.fitBounds(D.bounds);
+  if (sp.showVillages) sp.showVillages();
   sp.ready = true;
 })();

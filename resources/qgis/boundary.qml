@@ -1,7 +1,7 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <!-- QGIS style of the plan.gpkg layer "boundary" (app/export/styles.py fills the $placeholders,
      joins the lines and drops this comment). County boundary: outline only, in $boundary. -->
-<qgis version="3.28.0" styleCategories="Symbology|Labeling">
+<qgis version="3.28.0" styleCategories="Symbology|Labeling|Fields|Forms">
   <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
     <symbols>
       <symbol type="fill" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
@@ -18,4 +18,5 @@
       </symbol>
     </symbols>
   </renderer-v2>
+  $fields
 </qgis>

@@ -1,7 +1,7 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <!-- QGIS style of the plan.gpkg layer "demand" (app/export/styles.py fills the $placeholders,
      joins the lines and drops this comment). Population units by their standing at the first level ($level): too far, no place, placed. -->
-<qgis version="3.28.0" styleCategories="Symbology|Labeling">
+<qgis version="3.28.0" styleCategories="Symbology|Labeling|Fields|Forms">
   <renderer-v2 type="RuleRenderer" symbollevels="0" enableorderby="0" forceraster="0">
     <rules key="root">
       <rule key="r0" symbol="0" filter="&quot;status_$level&quot; = 'too_far'" label="$label_too_far"/>
@@ -47,4 +47,5 @@
       </symbol>
     </symbols>
   </renderer-v2>
+  $fields
 </qgis>

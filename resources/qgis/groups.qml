@@ -1,7 +1,7 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <!-- QGIS style of the plan.gpkg layer "groups" (app/export/styles.py fills the $placeholders,
      joins the lines and drops this comment). Group links by level: dashed lines in the level colours; $links_* are the legend labels. -->
-<qgis version="3.28.0" styleCategories="Symbology|Labeling">
+<qgis version="3.28.0" styleCategories="Symbology|Labeling|Fields|Forms">
   <renderer-v2 type="categorizedSymbol" attr="level" symbollevels="0" enableorderby="0" forceraster="0">
     <categories>
       <category render="true" symbol="0" value="primary" label="$links_primary"/>
@@ -41,4 +41,5 @@
       </symbol>
     </symbols>
   </renderer-v2>
+  $fields
 </qgis>

@@ -1,7 +1,7 @@
 <!DOCTYPE qgis PUBLIC 'http://mrcc.com/qgis.dtd' 'SYSTEM'>
 <!-- QGIS style of the plan.gpkg layer "new_schools" (app/export/styles.py fills the $placeholders,
      joins the lines and drops this comment). New schools: a star in $new_color, labelled with the name. -->
-<qgis version="3.28.0" styleCategories="Symbology|Labeling">
+<qgis version="3.28.0" styleCategories="Symbology|Labeling|Fields|Forms">
   <renderer-v2 type="singleSymbol" symbollevels="0" enableorderby="0" forceraster="0">
     <symbols>
       <symbol type="marker" name="0" alpha="1" clip_to_extent="1" force_rhr="0">
@@ -27,4 +27,5 @@
       <rendering obstacle="1" displayAll="0"/>
     </settings>
   </labeling>
+  $fields
 </qgis>
