@@ -262,6 +262,43 @@ DEMAND_STATUS = _v(
     T("too_far", "超出最远就学距离", "too far"),
     T("unserved", "无学位", "no place"),
 )
+# 000 §七(八) 优质学校不得把集团内成员学校变成生源基地: a village whose nearest school is a group
+# member is never zoned to that group's core (demand column feeder_<level>).
+FEEDER = _v(
+    "feeder",
+    T(
+        "at_member",
+        "最近学校为集团成员校,就近入该校",
+        "nearest school is a group member: placed there",
+    ),
+    T(
+        "member_full",
+        "最近学校为集团成员校但学位不足,不划入其核心校",
+        "nearest school is a group member without room: not zoned to its core",
+    ),
+)
+# Why an open school has no zone of its own (catchments zone_reason_code, schools zone_reason).
+ZONE_REASON = _v(
+    "zone_reason",
+    T(
+        "nearer_other",
+        "周边村/社区均离其他学校更近",
+        "every village is nearer another school",
+    ),
+    T(
+        "too_small",
+        "学位少于就近村/社区的学生数(村/社区整体安置,由其他有学位的学校接收)",
+        "fewer places than the pupils of any village nearest to it (villages are placed "
+        "whole, at other schools with room)",
+    ),
+    T(
+        "others_cheaper",
+        "就近村/社区由其他有学位的学校以更短总距离安置",
+        "the villages nearest to it are placed at other schools with room at less total distance",
+    ),
+    T("no_capacity", "无学位", "no places"),
+    T("no_pupils", "无该学段学生", "no pupils of its level"),
+)
 SEVERITY = _v(
     "severity",
     T("error", "错误", "error"),
@@ -590,6 +627,69 @@ CLASS_CHANGE = _v(
     T("expand", "扩班", "expand"),
     T("keep", "维持", "keep"),
     T("shrink", "减班", "shrink"),
+)
+
+# ---- rule choices (the rules form's drop-downs; the codes are planning.rules' choices) ----
+RULE_CHOICE = _v(
+    "rule_choice",
+    T("unit", "人口单元", "population unit"),
+    T("town", "乡镇", "township"),
+    T("county", "全县", "whole county"),
+    T("round", "四舍五入", "round"),
+    T("ceil", "向上取整", "round up"),
+    T("floor", "向下取整", "round down"),
+    T("nearest", "就近", "nearest school"),
+    T("capacity", "按学位容量", "within capacity"),
+    T("auto", "自动(有路网用路网)", "automatic (roads when available)"),
+    T("straight", "直线距离", "straight line"),
+    T("road", "道路距离", "along roads"),
+    T("open", "开办学校", "open schools"),
+    T("eligible", "可入集团学校", "schools eligible to group"),
+)
+
+# ---- headline figures (planning.figures) ----
+# The words of every figure (zh, en); ``{level}`` is the level's name. "now" figures are 现状,
+# the others 规划后.
+FIGURE = _v(
+    "figure",
+    Term("groups", "教育集团数", "Education groups"),
+    Term("coverage_pct", "集团化覆盖率", "Group coverage"),
+    Term(
+        "coverage_basis_open",
+        "{in_groups} / {base} 所开办学校",
+        "{in_groups} / {base} open schools",
+    ),
+    Term(
+        "coverage_basis_eligible",
+        "{in_groups} / {base} 所可入集团学校",
+        "{in_groups} / {base} schools eligible to group",
+    ),
+    Term("coverage_target_pct", "覆盖率目标", "Coverage target"),
+    Term("members_not_placed", "未入集团的成员校", "Member schools not placed"),
+    Term("funding_min_yuan", "集团最低年度经费", "Minimum yearly group funding"),
+    Term("new_schools", "{level}新建学校", "{level}: new schools"),
+    Term("new_classes", "{level}新建班级", "{level}: new classes"),
+    Term("placed", "{level}已安排学位学生(规划后)", "{level}: pupils placed (after)"),
+    Term(
+        "too_far",
+        "{level}超出最远就学距离(规划后)",
+        "{level}: beyond the distance limit (after)",
+    ),
+    Term("no_place", "{level}距离内但学位不足(规划后)", "{level}: within reach, no place (after)"),
+    Term("mean_km", "{level}平均就学距离(规划后)", "{level}: mean distance (after)"),
+    Term("p95_km", "{level}95%学生就学距离(规划后)", "{level}: 95th percentile distance (after)"),
+    Term("max_km", "{level}最远就学距离(规划后)", "{level}: farthest distance (after)"),
+    Term("over_capacity_now", "超出学位学校(现状)", "Schools over capacity (present)"),
+    Term("oversized_now", "大班额学校(现状)", "Schools with oversized classes (present)"),
+    Term("over_max_now", "高中超规模学校(现状)", "Senior schools over the size limit (present)"),
+    Term(
+        "junior_short_now",
+        "初中不足的乡镇(现状)",
+        "Townships short of junior classes (present)",
+    ),
+    Term("over_capacity_after", "超出学位学校(规划后)", "Schools over capacity (after)"),
+    Term("no_zone", "无学区的开办学校(规划后)", "Open schools without a zone (after)"),
+    Term("oversized_after", "大班额学校(规划后)", "Schools with oversized classes (after)"),
 )
 
 # ---- end of the table ----

@@ -482,6 +482,8 @@ def normalise_schools(
         )
     for c in ("quality", "location", "status", "ownership", "school_type"):
         out[c] = _categorical("schools", c, raw, cols, src, rows, problems=problems)
+    if "affiliation" in cols:  # optional: kept only when the data has it
+        out["affiliation"] = _text(raw, cols["affiliation"])
     out["src_row"] = rows
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)
@@ -520,6 +522,8 @@ EXPANDED_COLUMNS = [
     "src_row",
     "geometry",
 ]
+# Columns a school keeps when the data has them.
+OPTIONAL_COLUMNS = ["affiliation"]
 SHARED_COUNTS = ("classes", "students", "capacity", "teachers")
 
 
@@ -553,13 +557,14 @@ def expand_levels(gdf: gpd.GeoDataFrame, standards: LevelStandards) -> gpd.GeoDa
             for c in SHARED_COUNTS:
                 parts[c].append(split[c][j])
     columns = {"level": level, "combined": combined, **parts}
-    for c in EXPANDED_COLUMNS:
+    names = EXPANDED_COLUMNS + [c for c in OPTIONAL_COLUMNS if c in data]
+    for c in names:
         if c not in columns:
             values = data[c]
             columns[c] = [values[i] for i in take]
-    records = list(zip(*(columns[c] for c in EXPANDED_COLUMNS)))
+    records = list(zip(*(columns[c] for c in names)))
     out = gpd.GeoDataFrame(
-        pd.DataFrame.from_records(records, columns=EXPANDED_COLUMNS),
+        pd.DataFrame.from_records(records, columns=names),
         geometry="geometry",
         crs=gdf.crs,
     )
@@ -620,6 +625,8 @@ def normalise_units(
             if c in cols
             else np.nan
         )
+    if "affiliation" in cols:  # optional: kept only when the data has it
+        out["affiliation"] = _text(raw, cols["affiliation"])
     out["src_row"] = rows
     for col in (c for c in raw.columns if PROJECTION_COLUMNS.match(str(c))):
         out[col] = raw[col]
@@ -684,6 +691,8 @@ def normalise_candidates(
     out["candidate_id"] = _ids(raw, cols.get("candidate_id"), rows, src, problems, "C")
     out["name"] = _text(raw, cols.get("name"))
     out["level"] = _categorical("candidates", "level", raw, cols, src, rows, problems=problems)
+    if "affiliation" in cols:  # optional: kept only when the data has it
+        out["affiliation"] = _text(raw, cols["affiliation"])
     out["src_row"] = rows
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)

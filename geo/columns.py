@@ -25,6 +25,8 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "status": ("status", "状态", "建设状态", "办学状态"),
         "ownership": ("ownership", "办学性质", "公办民办", "性质", "public", "public_private"),
         "school_type": ("school_type", "学校类型", "类型", "type"),
+        # 000 §七(二): a weak school's funding comes from the budget it belongs to
+        "affiliation": ("affiliation", "隶属", "隶属关系", "主管部门", "举办者", "隶属层级"),
     },
     "population": {
         "unit_id": ("unit_id", "id", "编号", "代码", "村代码", "区划代码", "code"),

@@ -20,13 +20,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from core.vocab import LEVEL, LEVELS
+from core.vocab import FIGURE, LEVEL, LEVELS
+from planning.figures import as_number, plan_figures, plan_levels, weighted_quantile
 from planning.rules import iter_specs
 
-# Demand statuses of the catchment engine, and the aliases older outputs used.
-SERVED = frozenset({"assigned", "served", "ok", "split"})
-NO_CAPACITY = frozenset({"unserved", "no_capacity", "over_capacity", "no_place"})
-TOO_FAR = frozenset({"too_far", "beyond", "out_of_reach"})
 HIGHER, LOWER = "higher", "lower"
 
 
@@ -163,165 +160,39 @@ def metric_specs(levels: Sequence[str] = LEVELS) -> list[MetricSpec]:
                 f"max_km_{lv}", f"{zh}最远就学距离", f"{en}: farthest distance", "km", LOWER, 2, lv
             ),
         ]
+    fz, fe = FIGURE.labels("zh"), FIGURE.labels("en")
     out += [
-        MetricSpec("over_capacity", "超容量学校", "Schools over capacity", "所", LOWER),
-        MetricSpec("oversized", "大班额学校", "Schools with oversized classes", "所", LOWER),
+        # 现状 (the data as given): the same for every scenario of a county, so not ranked
+        MetricSpec("over_capacity_now", fz["over_capacity_now"], fe["over_capacity_now"], "所"),
+        MetricSpec("oversized_now", fz["oversized_now"], fe["oversized_now"], "所"),
+        MetricSpec(
+            "over_capacity", fz["over_capacity_after"], fe["over_capacity_after"], "所", LOWER
+        ),
+        MetricSpec("oversized", fz["oversized_after"], fe["oversized_after"], "所", LOWER),
         MetricSpec("funding_min_yuan", "集团最低年度经费", "Minimum yearly group funding", "元"),
     ]
     return out
 
 
-def plan_levels(plan: Any) -> list[str]:
-    """Levels the plan has schools or pupils of, in level order."""
-    present = set(plan.schools["level"]) if "level" in plan.schools else set()
-    present |= {lv for lv in LEVELS if f"students_{lv}" in plan.demand.columns}
-    return [lv for lv in LEVELS if lv in present]
+# The comparison's row keys → the figure of planning.figures (the one place figures are computed).
+_METRIC_KEYS = {"members_unplaced": "members_not_placed", "over_capacity": "over_capacity_after",
+                "oversized": "oversized_after"}  # fmt: skip
+_LEVEL_KEYS = {"served": "placed", "no_capacity": "no_place"}
 
 
 def plan_metrics(plan: Any, levels: Sequence[str] | None = None) -> dict[str, float | None]:
-    """Every figure of ``metric_specs`` for one plan; None where the plan cannot tell."""
-    levels = list(levels or plan_levels(plan))
-    g = dict(plan.summary.get("groups") or {})
-    m: dict[str, float | None] = {
-        "groups": _num(g.get("count")) if "count" in g else float(len(plan.groups)),
-        "coverage_pct": _num(g.get("coverage_pct")),
-        "members_unplaced": _num(g.get("members_unplaced")),
-    }
-    if m["coverage_pct"] is None:
-        m["coverage_pct"] = _coverage(plan.schools)
-    ns = plan.new_schools
-    for lv in levels:
-        sel = ns[ns["level"] == lv] if len(ns) and "level" in ns else ns.iloc[0:0]
-        m[f"new_schools_{lv}"] = float(sel["school_id"].nunique()) if len(sel) else 0.0
-        m[f"new_classes_{lv}"] = (
-            float(sel["classes"].sum()) if len(sel) and "classes" in sel else 0.0
-        )
-    cs = plan.summary.get("catchments") or {}
-    over, oversized, engine = 0.0, 0.0, True
-    for lv in levels:
-        figs = cs.get(lv) if isinstance(cs, dict) else None
-        if isinstance(figs, dict) and "assigned" in figs:
-            m.update(_engine_figures(figs, lv))
-            over += float(figs.get("over_capacity_schools") or 0)
-            oversized += float(figs.get("oversized_schools") or 0)
-        else:  # a plan without the engine's figures: recount from the layers
-            m.update(_demand_figures(plan.demand, lv))
-            engine = False
-    if engine:
-        m["over_capacity"], m["oversized"] = over, oversized
-    else:
-        m["over_capacity"], m["oversized"] = _capacity_figures(plan)
-    funding = plan.groups["funding_min_yuan"] if "funding_min_yuan" in plan.groups else None
-    m["funding_min_yuan"] = (
-        float(pd.to_numeric(funding).sum())
-        if funding is not None
-        else _num(g.get("funding_min_yuan"))
-    )
-    return m
-
-
-def _num(v: Any) -> float | None:
-    try:
-        f = float(v)
-    except (TypeError, ValueError):
-        return None
-    return f if np.isfinite(f) else None
-
-
-def _coverage(schools: pd.DataFrame) -> float | None:
-    if "group_role" not in schools:
-        return None
-    active = schools[schools.get("layout_status", pd.Series("", index=schools.index)) != "to_merge"]
-    if not len(active):
-        return None
-    return round(100.0 * float((active["group_role"] != "none").mean()), 1)
-
-
-def _engine_figures(figs: dict[str, Any], lv: str) -> dict[str, float | None]:
-    """The catchment engine's own per-level figures: exact, also for units split among schools.
-
-    ``too_far`` pupils have a place beyond the limit; ``unserved`` have no place at all; the
-    distances are over every placed pupil.
-    """
-    return {
-        f"served_{lv}": _num(figs.get("assigned")),
-        f"no_capacity_{lv}": _num(figs.get("unserved")),
-        f"too_far_{lv}": _num(figs.get("too_far")),
-        f"mean_km_{lv}": _num(figs.get("mean_distance_km")),
-        f"p95_km_{lv}": _num(figs.get("p95_distance_km")),
-        f"max_km_{lv}": _num(figs.get("max_distance_km")),
-    }
-
-
-def _demand_figures(demand: pd.DataFrame, lv: str) -> dict[str, float | None]:
-    keys = ("served", "no_capacity", "too_far", "mean_km", "p95_km", "max_km")
-    scol, stcol, dcol = f"students_{lv}", f"status_{lv}", f"distance_{lv}_km"
-    if scol not in demand or stcol not in demand:
-        return {f"{k}_{lv}": None for k in keys}
-    pupils = pd.to_numeric(demand[scol], errors="coerce").fillna(0.0).to_numpy(float)
-    status = demand[stcol].astype(str).to_numpy()
-    served = np.isin(status, list(SERVED))
-    out: dict[str, float | None] = {
-        f"served_{lv}": float(pupils[served].sum()),
-        f"no_capacity_{lv}": float(pupils[np.isin(status, list(NO_CAPACITY))].sum()),
-        f"too_far_{lv}": float(pupils[np.isin(status, list(TOO_FAR))].sum()),
-    }
-    dist = (
-        pd.to_numeric(demand[dcol], errors="coerce").to_numpy(float)
-        if dcol in demand
-        else np.full(len(demand), np.nan)
-    )
-    placed = served | np.isin(status, list(TOO_FAR))  # like the engine: every placed pupil
-    ok = placed & np.isfinite(dist) & (pupils > 0)
-    if ok.any():
-        d, w = dist[ok], pupils[ok]
-        out[f"mean_km_{lv}"] = float(np.average(d, weights=w))
-        out[f"p95_km_{lv}"] = weighted_quantile(d, w, 0.95)
-        out[f"max_km_{lv}"] = float(d.max())
-    else:
-        out.update({f"mean_km_{lv}": None, f"p95_km_{lv}": None, f"max_km_{lv}": None})
+    """Every figure of ``metric_specs`` for one plan, read from ``planning.figures``; None
+    where the plan cannot tell."""
+    fig = plan_figures(plan, list(levels) if levels else None)
+    out: dict[str, float | None] = {}
+    for spec in metric_specs(list(fig.levels)):
+        if spec.level:
+            code = spec.key[: -len(spec.level) - 1]
+            key = f"{_LEVEL_KEYS.get(code, code)}_{spec.level}"
+        else:
+            key = _METRIC_KEYS.get(spec.key, spec.key)
+        out[spec.key] = fig.value(key)
     return out
-
-
-def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
-    """The smallest value with at least ``q`` of the weight at or below it (a pupil's distance)."""
-    order = np.argsort(values, kind="stable")
-    v, w = np.asarray(values, float)[order], np.asarray(weights, float)[order]
-    cum = np.cumsum(w)
-    i = int(np.searchsorted(cum, q * cum[-1] - 1e-9 * cum[-1], side="left"))
-    return float(v[min(i, len(v) - 1)])
-
-
-def _capacity_figures(plan: Any) -> tuple[float | None, float | None]:
-    c = plan.catchments
-    if not len(c) or "students" not in c or "capacity" not in c:
-        return (0.0, 0.0) if not len(c) else (None, None)
-    students = pd.to_numeric(c["students"], errors="coerce").fillna(0)
-    capacity = pd.to_numeric(c["capacity"], errors="coerce").fillna(0)
-    over = float((students > capacity).sum())
-    oversized: float | None
-    if "oversized" in c:
-        flag = c["oversized"]
-        oversized = float(
-            flag.map(lambda v: str(v).strip().lower() in ("1", "true", "yes")).sum()
-            if flag.dtype == object or str(flag.dtype) in ("str", "string")
-            else pd.to_numeric(flag, errors="coerce").fillna(0).astype(bool).sum()
-        )
-    else:
-        oversized = _oversized_from_classes(plan, c, students)
-    return over, oversized
-
-
-def _oversized_from_classes(plan: Any, c: pd.DataFrame, students: pd.Series) -> float | None:
-    s = plan.schools
-    if "classes" not in s:
-        return None
-    classes = s.drop_duplicates(["school_id", "level"]).set_index(["school_id", "level"])["classes"]
-    key = pd.MultiIndex.from_arrays([c["school_id"].astype(str), c["level"].astype(str)])
-    cls = pd.to_numeric(classes.reindex(key), errors="coerce").to_numpy(float)
-    size = np.divide(students.to_numpy(float), cls, out=np.full(len(c), np.nan), where=cls > 0)
-    limit = plan.rules.standards.oversized_class
-    return float(np.nansum(size >= limit))
 
 
 def rank(values: Sequence[float | None], better: str | None) -> list[int]:
@@ -471,8 +342,8 @@ def _village_changes(da: pd.DataFrame, db: pd.DataFrame) -> pd.DataFrame:
                     level=lv,
                     school_before=sa[uid],
                     school_after=sb[uid],
-                    km_before=_num(a.at[uid, dcol]) if dcol in a else None,
-                    km_after=_num(b.at[uid, dcol]) if dcol in b else None,
+                    km_before=as_number(a.at[uid, dcol]) if dcol in a else None,
+                    km_after=as_number(b.at[uid, dcol]) if dcol in b else None,
                     x=p.x,
                     y=p.y,
                 )  # fmt: skip

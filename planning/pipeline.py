@@ -27,11 +27,14 @@ import geopandas as gpd
 import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure, sub
+from core.vocab import ZONE_REASON
 from geo.distance import CostModel, make_cost_model
 from geo.layers import Layers
 from planning.catchments import CatchmentResult, run_catchments
+from planning.figures import plan_figures
 from planning.grouping import GroupChoices, GroupingResult, run_grouping
 from planning.newschools import NewSchoolResult, as_school_rows, run_new_schools
+from planning.present import PRESENT_COLUMNS, PresentResult, run_present
 from planning.projection.engine import layers_for_year, run_projection
 from planning.rules import DistanceParams, Rules
 from planning.schedule import ScheduleResult, phased_schedule
@@ -44,7 +47,7 @@ MERGE_REASON = {
     "group_reason_code": "to_merge",
 }
 # The order of the stage summaries in PlanResult.summary (and summary.json).
-SUMMARY_ORDER = ("groups", "new_schools", "catchments")
+SUMMARY_ORDER = ("current", "groups", "new_schools", "catchments")
 
 
 @dataclass
@@ -196,7 +199,33 @@ def _catchments(st: PlanState, progress: Progress) -> CatchmentResult:
         progress=progress,
     )
     st.made.update(catchments=ct.catchments, demand=ct.demand)
+    st.schools = with_zone_reasons(st.schools, ct.catchments)
     return ct
+
+
+def with_zone_reasons(schools: gpd.GeoDataFrame, catchments: pd.DataFrame) -> gpd.GeoDataFrame:
+    """``zone_reason`` (zh), ``zone_reason_en`` and ``zone_reason_code`` on every school: why an
+    open school has no zone of its own ("" when it has one, or takes no part in catchments)."""
+    out = schools.copy()
+    codes: dict[tuple[str, str], str] = {}
+    if "zone_reason_code" in catchments:
+        keys = zip(catchments["school_id"].astype(str), catchments["level"].astype(str))
+        codes = dict(zip(keys, catchments["zone_reason_code"].fillna("").astype(str)))
+    code = [codes.get((str(a), str(b)), "") for a, b in zip(out["school_id"], out["level"])]
+    out["zone_reason_code"] = code
+    out["zone_reason"] = [ZONE_REASON.label(c, "zh") if c else "" for c in code]
+    out["zone_reason_en"] = [ZONE_REASON.label(c, "en") if c else "" for c in code]
+    return out
+
+
+def _current(st: PlanState, progress: Progress) -> PresentResult:
+    """现状: each school's flags from the enrolment as reported, set on the schools layer; its
+    summary is summary.json's ``current``. Run last, so the new schools' rows are there too
+    (they are not open today: never flagged)."""
+    cur = run_present(st.schools, st.layers.units, st.rules)
+    schools = st.schools.drop(columns=list(PRESENT_COLUMNS), errors="ignore")
+    st.schools = schools.join(cur.schools)
+    return cur
 
 
 @dataclass(frozen=True)
@@ -221,7 +250,7 @@ STAGE_TABLE: tuple[Stage, ...] = (
         _new_schools,
         needs=("schools", "units", "candidates"),
         makes=("schools", "new_schools"),
-        stale=("groups", "catchments"),
+        stale=("groups", "catchments", "current"),
         share=0.3,
     ),
     Stage(
@@ -230,7 +259,8 @@ STAGE_TABLE: tuple[Stage, ...] = (
         _groups,
         needs=("schools",),
         makes=("schools", "groups"),
-        stale=(),
+        # catchments read the groups: no village is zoned past its member school to the core
+        stale=("catchments", "current"),
         share=0.2,
     ),
     Stage(
@@ -241,6 +271,15 @@ STAGE_TABLE: tuple[Stage, ...] = (
         makes=("catchments", "demand"),
         stale=(),
         share=0.45,
+    ),
+    Stage(
+        "current",
+        "现状 / the present",
+        _current,
+        needs=("schools", "units"),
+        makes=("schools",),
+        stale=(),
+        share=0.05,
     ),
 )
 STAGES: tuple[str, ...] = tuple(s.name for s in STAGE_TABLE)
@@ -281,6 +320,18 @@ def _summary(previous: dict[str, Any], st: PlanState, timings: dict[str, float])
     out.update((k, st.summaries[k]) for k in SUMMARY_ORDER if k in st.summaries)
     out["timings_s"] = timings
     return out
+
+
+def with_figures(result: PlanResult) -> PlanResult:
+    """``result`` with its headline figures (``planning.figures``) in the summary, before the
+    timings: summary.json's ``figures``, which every output reads."""
+    timings = result.summary.get("timings_s")
+    summary = {k: v for k, v in result.summary.items() if k not in ("figures", "timings_s")}
+    result = dataclasses.replace(result, summary=summary)
+    summary["figures"] = plan_figures(result).to_dict()
+    if timings is not None:
+        summary["timings_s"] = timings
+    return result
 
 
 def _all_fine(statuses: list[str]) -> bool:
@@ -339,7 +390,7 @@ def run_plan(
         roads=layers.roads,
     )
     result.schedule = stage_schedule(result, data_layers, data_rules)
-    return result
+    return with_figures(result)
 
 
 def _carry(schools: gpd.GeoDataFrame, prev: gpd.GeoDataFrame, col: str, default: Any) -> list[Any]:
@@ -395,8 +446,9 @@ def rerun_stages(
         schools[col] = _carry(schools, result.schools, col, default)
     st = PlanState(layers, rules, rerun_cost_model(layers, rules), choices, schools)
     timings = dict(result.summary.get("timings_s", {}))
-    _run_stages(st, set(stages) - {"new_schools"}, progress, timings)
-    out = dataclasses.replace(
+    # The schools are rebuilt from the layers above: the present is always run again on them.
+    _run_stages(st, (set(stages) - {"new_schools"}) | {"current"}, progress, timings)
+    again = dataclasses.replace(
         result,
         schools=st.schools,
         summary=_summary(result.summary, st, timings),
@@ -405,8 +457,8 @@ def rerun_stages(
         roads=layers.roads,
         **st.made,
     )
-    out.schedule = stage_schedule(out, data_layers, data_rules)
-    return out
+    again.schedule = stage_schedule(again, data_layers, data_rules)
+    return with_figures(again)
 
 
 def preview_result(layers: Layers, rules: Rules, meta: dict[str, Any] | None = None) -> PlanResult:

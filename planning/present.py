@@ -8,7 +8,6 @@ the data states it, next to the plan (规划后).
 
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import geopandas as gpd
@@ -17,6 +16,7 @@ import pandas as pd
 from scipy.spatial import cKDTree
 
 from core.vocab import LEVELS
+from planning.newschools import requirement
 from planning.rules import Rules
 
 # Columns added to the schools layer and sheet (one row per school and level).
@@ -72,6 +72,15 @@ class PresentResult:
     def to_dict(self) -> dict[str, dict[str, int]]:
         return {lv: s.to_dict() for lv, s in self.levels.items()}
 
+    # A plan stage's result: its summary (summary.json → current) and status.
+    @property
+    def summary(self) -> PresentResult:
+        return self
+
+    @property
+    def status(self) -> str:
+        return "ok"
+
 
 def _school_towns(schools: gpd.GeoDataFrame, units: gpd.GeoDataFrame) -> np.ndarray:
     """Each school's township: that of its nearest population unit ("" without towns)."""
@@ -96,7 +105,9 @@ def junior_areas(
 
     002 §二.3: one junior school of at least ``junior_min_classes`` classes per
     ``junior_per_population`` people; an area whose junior schools together have fewer classes
-    than that is short today.
+    than that is short today. The number of schools an area needs is the new-school planning's
+    own (``planning.newschools.requirement``, the rules' ``count_rounding``), so the present and
+    the plan count the same way.
     """
     p = rules.new_schools
     unit = p.junior_planning_unit
@@ -114,16 +125,17 @@ def junior_areas(
     classes = schools["classes"].to_numpy(dtype=float)
     for name in sorted(set(towns)):
         people = float(pop[towns == name].sum())
-        if people < max(p.junior_min_population, p.junior_per_population):
+        req = requirement("junior", people, 0.0, p, rules.standards)
+        if not req.rule:  # below the threshold: no junior school required
             continue
-        n = max(1, int(math.floor(people / p.junior_per_population + 0.5)))
+        n = req.by_population
         mine = is_junior & (school_area == name)
         areas.append(
             JuniorArea(
                 area=str(name),
                 population=people,
                 required_schools=n,
-                required_classes=n * p.junior_min_classes,
+                required_classes=n * req.min_classes,
                 classes=int(classes[mine].sum()),
                 schools=int(mine.sum()),
             )

@@ -227,6 +227,17 @@ class GroupingParams:
         hi=100,
         source="000 §六 第三阶段 ≥80%",
     )
+    coverage_basis: str = param(
+        "open",
+        zh="覆盖率口径",
+        en="Coverage counts",
+        choices=("open", "eligible"),
+        source="000 §六 集团化办学覆盖率 (basis: local choice)",
+        help_zh="open=入集团学校数÷参与分组学段的开办学校数(现有未撤并的学校及新建学校);"
+        "eligible=只计可作核心校或成员校的学校",
+        help_en="open: schools in a group ÷ open schools of the grouped levels (existing ones not "
+        "to merge, plus new ones); eligible: only schools that may lead or join a group",
+    )
     cycle_years: int = param(
         3, zh="结对周期", en="Pairing cycle", unit="年", lo=1, hi=10, source="003 §四; 001 §二(四)4"
     )
@@ -331,10 +342,36 @@ class GroupingParams:
         hi=100,
         source="001 §二(四)3",
     )
+    core_outflow_pct: float = param(
+        10.0,
+        zh="核心校每年输出教师比例下限",
+        en="Core school's own teachers sent out yearly, at least",
+        unit="%",
+        lo=0,
+        hi=100,
+        source="001 §二(四)2 集团核心成员每年交流到其他成员的教师比例应不低于10%",
+    )
+    new_school_subjects: int = param(
+        9,
+        zh="新开办学校学科数(每学科至少1名骨干教师)",
+        en="Subjects of a new school (one backbone teacher each)",
+        unit="科",
+        lo=0,
+        hi=30,
+        source="001 §二(四)2 为新开办学校每学科至少选派1名骨干教师 (subject count: local choice)",
+    )
+    funding_weak_any_mode: bool = param(
+        True,
+        zh="每所薄弱成员校的经费下限适用于所有模式",
+        en="The weak-school funding floor applies in every mode",
+        source="000 §七(二) 每托管一所薄弱学校不得低于30万元",
+        help_zh="关闭时仅托管型集团的薄弱成员校按此计",
+        help_en="off: only weak members of entrusted groups get it",
+    )
     funding_entrusted_weak_yuan: float = param(
         300000.0,
-        zh="每所托管薄弱学校年经费下限",
-        en="Yearly funding per entrusted weak school",
+        zh="每所带领薄弱学校年经费下限",
+        en="Yearly funding per weak school led",
         unit="元",
         lo=0,
         hi=1e8,
@@ -694,6 +731,15 @@ class CatchmentParams:
         help_zh="不允许拆分时,若一个村/社区整体放不进任何一所学校,仍按学位分到多所学校,而非记为无学位",
         help_en="without splitting, a unit that fits whole in no school is still shared among "
         "schools with room instead of being left unserved",
+    )
+    no_feeder_pools: bool = param(
+        True,
+        zh="不把成员校生源划给核心校",
+        en="No feeder pools: a member's villages stay off its core",
+        source="000 §七(八) 优质学校不得把集团内成员学校变成生源基地",
+        help_zh="村/社区最近的学校是集团成员校时,不划入该集团的核心校;成员校学位不足时逐村说明",
+        help_en="a village whose nearest school is a group member is never zoned to that "
+        "group's core; when the member has no room the plan says so per village",
     )
     k_nearest: int = param(
         10,

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 def idle(w) -> bool:
     """The window has no job running and its map page is ready."""
-    return bool(not w.jobs.is_busy() and w.map.is_ready)
+    return bool(not w.jobs.is_busy() and w.map.is_ready and not w.map.pending)
 
 
 def quiet(w):
     """Answer the window's questions without modal dialogs (pytest-qt closes widgets itself)."""
     w.ask_unsaved = lambda: "discard"
     w.confirm = lambda title, text: True
+    w.scenarios.ask_switch = lambda current, target: "save"
     return w
 
 
@@ -26,3 +27,91 @@ def close_all_windows() -> None:
         widget.close()
         widget.deleteLater()
     flush_deletes()
+
+
+def visible_texts(root) -> list[tuple[str, str]]:
+    """(where, text) of every text a planner can read in ``root`` and its children: labels,
+    buttons, combo items, tab and toolbox titles, dock titles, menus and toolbar actions, table
+    cells and headers, list items, text panes and the status bar. Widgets named
+    ``technical_log`` (the engines' English notes, shown as such) are left out."""
+    from PyQt6.QtCore import QAbstractListModel, QModelIndex, Qt
+    from PyQt6.QtWidgets import (
+        QAbstractButton,
+        QAbstractItemView,
+        QComboBox,
+        QDockWidget,
+        QLabel,
+        QLineEdit,
+        QMainWindow,
+        QMenu,
+        QPlainTextEdit,
+        QTabWidget,
+        QTextEdit,
+        QToolBar,
+        QToolBox,
+    )
+
+    out: list[tuple[str, str]] = [("title", root.windowTitle())]
+
+    def actions(where: str, acts) -> None:
+        for a in acts:
+            if a.isSeparator():
+                continue
+            out.append((where, a.text()))
+
+    if isinstance(root, QMainWindow):
+        actions("menu", root.menuBar().actions())
+        out.append(("status", root.statusBar().currentMessage()))
+    for w in root.findChildren(QToolBar):
+        actions("toolbar", w.actions())
+    for w in root.findChildren(QMenu):
+        actions("menu", w.actions())
+    for w in root.findChildren(QLabel):
+        out.append(("label", w.text()))
+    for w in root.findChildren(QAbstractButton):
+        out.append(("button", w.text()))
+    for w in root.findChildren(QLineEdit):
+        out.append(("line", w.text()))
+    for w in root.findChildren(QComboBox):
+        out += [("combo", w.itemText(i)) for i in range(w.count())]
+    for w in root.findChildren(QTabWidget):
+        out += [("tab", w.tabText(i)) for i in range(w.count())]
+    for w in root.findChildren(QToolBox):
+        out += [("toolbox", w.itemText(i)) for i in range(w.count())]
+    for w in root.findChildren(QDockWidget):
+        out.append(("dock", w.windowTitle()))
+    for w in root.findChildren(QPlainTextEdit):
+        if w.objectName() != "technical_log":
+            out.append(("log", w.toPlainText()))
+    for w in root.findChildren(QTextEdit):
+        out.append(("text", w.toPlainText()))
+    for w in root.findChildren(QAbstractItemView):
+        m = w.model()
+        if m is None or isinstance(w.parent(), QComboBox):
+            continue
+        name = w.objectName() or type(w).__name__
+        root_index = QModelIndex()
+        cols = 1 if isinstance(m, QAbstractListModel) else m.columnCount(root_index)
+        for c in range(cols):
+            out.append((f"{name} header", str(m.headerData(c, Qt.Orientation.Horizontal) or "")))
+        for r in range(m.rowCount(root_index)):
+            for c in range(cols):
+                value = m.data(m.index(r, c))
+                if value is not None:
+                    out.append((f"{name} cell", str(value)))
+    return [(where, text) for where, text in out if text]
+
+
+def code_words(texts: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
+    """(where, word, text) of the ASCII words that are vocabulary codes (or raw Python values)."""
+    import re
+
+    from core.vocab import VOCABS
+
+    codes = {c for v in VOCABS.values() for c in v.codes if c} | {"False", "True", "None", "nan"}
+    hits = []
+    for where, text in texts:
+        for word in re.findall(r"[A-Za-z_][A-Za-z0-9_]*", text):
+            if word in codes:
+                hits.append((where, word, text[:120]))
+    return hits

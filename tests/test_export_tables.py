@@ -110,6 +110,7 @@ def test_group_rows_name_lead_and_members(book):
     assert list(rows[0])[1:] == [
         "集团编号", "集团模式", "牵头学校", "成员学校", "学段", "成员校数", "最远距离(公里)",
         "年度交流教师不少于(人)", "其中骨干教师不少于(人)", "年度经费不少于(元)",
+        "出资", "核心校年度输出教师不少于(人)", "新建学校骨干教师不少于(人)", "结对起止年份",
     ]  # fmt: skip
     assert len(rows) == len(plan.groups)
     s = plan.schools

@@ -330,7 +330,7 @@ def test_patterns_modes_quota_and_funding():
     assert g.at["D", "funding_min_yuan"] == 0
     assert g.at["E", "mode"] == "cooperative"  # 16 km ≥ 15 km
     assert np.isnan(g.at["E", "teacher_exchange_min"])
-    assert g.at["E", "funding_min_yuan"] == 100000
+    assert g.at["E", "funding_min_yuan"] == 300000  # 000 §七(二): a weak school led, any mode
     table = pairing_table(res, schools)
     assert list(table.columns[:5]) == ["集团编号", "学段", "共建形式", "牵头学校", "成员学校"]
     row = table.set_index("牵头学校").loc["学校C"]
@@ -462,6 +462,8 @@ def test_summary_dict_keeps_the_keys_and_order_of_summary_json():
     assert list(res.summary.to_dict()) == [
         "count",
         "coverage_pct",
+        "coverage_basis",
+        "coverage_base",
         "target_pct",
         "meets_target",
         "members_unplaced",
@@ -478,6 +480,8 @@ def test_summary_dict_keeps_the_keys_and_order_of_summary_json():
         "members_placed",
         "total_distance_km",
         "teacher_exchange_min",
+        "core_outflow_min",
+        "new_school_backbone_min",
         "funding_min_yuan",
         "patterns",
         "modes",

@@ -195,7 +195,9 @@ def rule_violations(
                 n_private += 1
                 if not params.private_may_join:
                     bad.append(f"{gid}: private member {mk} not allowed")
-            teachers.append(ms["teachers"])
+            # a school still to be built has no teachers yet (001 §二(四)2: the core sends them)
+            planned_none = ms["status"] == "planned" and pd.isna(ms["teachers"])
+            teachers.append(0.0 if planned_none else ms["teachers"])
         if n_private > params.private_max_members:
             bad.append(f"{gid}: {n_private} private members")
         if g.n_members < params.min_members and n_locked == 0:
@@ -213,10 +215,13 @@ def rule_violations(
                 bad.append(f"{gid}: teacher_exchange_min {g.teacher_exchange_min} != {want}")
         elif not pd.isna(g.teacher_exchange_min):
             bad.append(f"{gid}: exchange given although a teacher count is unknown")
+        # 000 §七(二): ≥ 300,000 per weak school a group leads (every mode unless the rules
+        # restrict it to entrusted groups), ≥ 100,000 per township school.
         fund = 0.0
+        weak_ok = params.funding_weak_any_mode or g.mode == "entrusted"
         for ms in member_rows:
             rural = ms["location"] in ("rural", "town") or ms["school_type"] == "teaching_point"
-            if g.mode == "entrusted" and ms["quality"] == "weak":
+            if weak_ok and ms["quality"] == "weak":
                 fund += params.funding_entrusted_weak_yuan
             elif rural:
                 fund += params.funding_township_yuan
@@ -248,7 +253,11 @@ def rule_violations(
             bad.append(f"{(sid, lv)}: excluded but in a group")
     if summary is not None:
         lock_rows = set(locked) | set(locked.values())
+        # 000 §六 coverage: schools in a group ÷ the open schools of the levels that group
+        # (rules' coverage_basis "open"), or ÷ the schools eligible to group ("eligible").
         eligible = in_group = 0
+        elig_levels: set = set()
+        open_rows = []
         for (sid, lv), i in key.items():
             s = schools.loc[i]
             blocked = s["ownership"] == "private" and not params.private_may_join
@@ -259,8 +268,13 @@ def rule_violations(
                 and (la or lr or is_member_type(s, params))
             )
             elig = elig or (sid, lv) in forced or (sid, lv) in lock_rows
-            eligible += elig
-            in_group += elig and schools.at[i, "group_role"] != "none"
+            if elig:
+                elig_levels.add(lv)
+            open_rows.append((lv, elig, schools.at[i, "group_role"] != "none"))
+        for lv, elig, grouped in open_rows:
+            counted = elig if params.coverage_basis == "eligible" else lv in elig_levels
+            eligible += counted
+            in_group += counted and grouped
         cov = round(100.0 * in_group / eligible, 1) if eligible else 0.0
         if abs(cov - summary.coverage_pct) > 0.051:
             bad.append(f"coverage {summary.coverage_pct} != {cov}")

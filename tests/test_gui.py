@@ -65,7 +65,7 @@ def test_planner_session(qtbot, launcher, tmp_path):
     assert "道县" in w.windowTitle()
 
     # --- run everything on the worker thread
-    loads = w.map.loads
+    loads = w.map.updates
     w.jobs.run("all")
     assert w.jobs.planning.busy  # the plan runs off the GUI thread; the event loop keeps turning
     qtbot.waitUntil(
@@ -73,7 +73,7 @@ def test_planner_session(qtbot, launcher, tmp_path):
             doc.result is not None
             and doc.result.status != "empty"
             and idle(w)
-            and w.map.loads > loads
+            and w.map.updates > loads
         ),
         timeout=PLAN_TIMEOUT_MS,
     )

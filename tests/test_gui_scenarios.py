@@ -26,7 +26,7 @@ A, B = "半径15公里", "半径20公里"
 
 
 def _run_all(qtbot, w, radius: float):
-    loads = w.map.loads
+    loads = w.map.updates
     w.jobs.run("all")
     qtbot.waitUntil(
         lambda: bool(
@@ -35,7 +35,7 @@ def _run_all(qtbot, w, radius: float):
             and w.doc.result.rules.groups.radius_km == radius
             and not w.doc.stale
             and idle(w)
-            and w.map.loads > loads
+            and w.map.updates > loads
         ),
         timeout=PLAN_TIMEOUT_MS,
     )
@@ -72,6 +72,8 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     assert ctl.new_from_current(A) == A
     assert ctl.set.current == A and doc.scenario_path == root / A
     r15 = _run_all(qtbot, w, 15.0)
+    w.files.save()  # the plan of A is saved in A ("new from current" below is a "save as")
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy and not doc.dirty), timeout=120_000)
 
     # --- scenario B from A, radius 20 km, planned again
     assert ctl.new_from_current(B) == B
@@ -80,16 +82,17 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     r20 = _run_all(qtbot, w, 20.0)
     assert r20 is not r15
     assert w.undo_stack.count() == 2  # "new from current" keeps the history: 15 km, then 20 km
+    stack_b = w.undo_stack
     assert w.scenarios_panel.list.count() == 2
 
-    # --- switch back to A: its rules and result return, undo history cleared with a message
+    # --- switch back to A (B's edits saved on the way): A's rules, result and own history return
     assert ctl.switch_to(A)
     qtbot.waitUntil(lambda: bool(ctl.set.current == A and idle(w)), timeout=120_000)
-    assert doc.rules.groups.radius_km == 15.0 and doc.result is r15
-    assert not doc.stale and w.undo_stack.count() == 0
-    assert "undo" in w.log.toPlainText() or "撤销" in w.log.toPlainText()
+    assert doc.rules.groups.radius_km == 15.0 and doc.result.rules.groups.radius_km == 15.0
+    assert not doc.stale and w.undo_stack.count() == 0 and w.undo_stack is not stack_b
+    assert ctl.set.get(B).stack is stack_b and stack_b.count() == 2
     assert doc.default_rules is defaults  # "reset to defaults" still means the project's rules
-    assert ctl.set.get(B).result is r20
+    assert ctl.set.get(B).result.rules.groups.radius_km == 20.0
 
     # --- both saved as scenario folders (B saved when we left it)
     qtbot.waitUntil(lambda: bool(not w.jobs.io.busy), timeout=120_000)
@@ -122,6 +125,15 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     assert differs > 0  # the radius changes the plan; the columns are not interchangeable
     assert "radius_km" in set(expected.rules["name"])
     assert "15" in dlg.note.text() and "20" in dlg.note.text()
+    # the schools whose group changed with the radius are marked on the maps (as compare.html)
+    changed = dlg.comparison.diffs[0].counts["groups_changed"]
+    assert changed > 0
+    qtbot.waitUntil(
+        lambda: bool(
+            _js(qtbot, dlg.map_b, "window.spDiffCounts ? spDiffCounts.groups : -1") == changed
+        ),
+        timeout=20_000,
+    )
 
     # --- pan map A through its page: moveend → bridge → map B follows, no echo loop
     sync = dlg.sync
@@ -149,7 +161,9 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     assert _center(qtbot, dlg.map_a)[2] == target[2] - 2 == _center(qtbot, dlg.map_b)[2]
     assert sync.forwarded == forwarded + 2
 
-    # --- screenshot of the compare view (the maps fitted back to the county)
+    # --- screenshot of the compare view on a laptop screen (the maps fitted back to the county)
+    dlg.resize(1366, 768)
+    qtbot.wait(300)
     reports_b = sync.reports[1]
     dlg.map_a.js("schoolplanMap.fitBounds(schoolplan.data.bounds, {animate: false}); null")
     qtbot.waitUntil(lambda: bool(sync.reports[1] > reports_b), timeout=10_000)
@@ -175,6 +189,85 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     assert [ws.cell(row=4, column=c).value for c in (4, 5)] == [A, B]
 
     assert not dlg.last_error and not w.last_error
+
+
+def _question_answers(monkeypatch, answers: list):
+    """QMessageBox.question answers the next of ``answers`` (and records what it was asked)."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    asked = []
+
+    def question(parent, title, text, *args, **kwargs):
+        asked.append(text)
+        return answers.pop(0)
+
+    monkeypatch.setattr(QMessageBox, "question", staticmethod(question))
+    return asked
+
+
+def test_issue_sequence_scenarios_never_overwrite_each_other(qtbot, window, tmp_path, monkeypatch):
+    """Issue 18: make 基准方案, change the group radius to 15 km, make 半径15公里 -> the two
+    scenarios keep 20 and 15 km on disk and in memory, each with its own undo history, and the
+    comparison shows two different columns."""
+    from PyQt6.QtWidgets import QMessageBox
+
+    from store.scenario import load_scenario
+
+    w, doc, ctl = window, window.doc, window.scenarios
+    ctl.ask_switch = ctl._switch_dialog  # the real question, answered by QMessageBox.question
+    root = tmp_path / "scenarios"
+    base, r15 = "基准方案", "半径15公里"
+    assert doc.rules.groups.radius_km == 20.0
+    _run_all(qtbot, w, 20.0)
+    assert ctl.new_from_current(base) == base
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy and not doc.dirty), timeout=120_000)
+
+    w.edit.apply_rules({"groups": {"radius_km": 15.0}})
+    qtbot.waitUntil(
+        lambda: bool(not doc.stale and idle(w) and doc.result.rules.groups.radius_km == 15.0),
+        timeout=PLAN_TIMEOUT_MS,
+    )
+    assert doc.dirty and w.undo_stack.count() == 1
+    assert ctl.new_from_current(r15) == r15
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy and not doc.dirty), timeout=120_000)
+
+    for name, radius in ((base, 20.0), (r15, 15.0)):
+        meta = json.loads((root / name / "scenario.json").read_text(encoding="utf-8"))
+        assert meta["name"] == name
+        assert load_scenario(root / name).rules.groups.radius_km == radius, name
+        mem = ctl.set.get(name).scenario
+        assert mem.rules.groups.radius_km == radius and mem.result.rules.groups.radius_km == radius
+    # the radius edit's history went with the edit into the new scenario
+    assert w.undo_stack.count() == 1 and ctl.set.get(r15).stack is w.undo_stack
+    assert ctl.set.get(base).stack is None
+
+    # an unsaved edit, then switching asks: Cancel stays, Discard drops the edit
+    w.edit.apply_rules({"groups": {"radius_km": 12.0}})
+    qtbot.waitUntil(lambda: bool(not doc.stale and idle(w)), timeout=PLAN_TIMEOUT_MS)
+    asked = _question_answers(monkeypatch, [QMessageBox.StandardButton.Cancel])
+    assert not ctl.switch_to(base)
+    assert ctl.set.current == r15 and doc.rules.groups.radius_km == 12.0 and len(asked) == 1
+    assert r15 in asked[0]
+    _question_answers(monkeypatch, [QMessageBox.StandardButton.Discard])
+    assert ctl.switch_to(base)
+    qtbot.waitUntil(lambda: bool(ctl.set.current == base and idle(w)), timeout=120_000)
+    assert doc.rules.groups.radius_km == 20.0 and not doc.dirty
+    assert w.undo_stack.count() == 0 and w.undo_stack is ctl.set.get(base).stack
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy), timeout=120_000)
+    assert load_scenario(root / r15).rules.groups.radius_km == 15.0  # the dropped 12 km
+    assert ctl.set.get(r15).scenario.rules.groups.radius_km == 15.0
+
+    # the comparison: two different columns
+    dlg = ctl.open_compare(base, r15)
+    qtbot.waitUntil(lambda: bool(dlg.comparison is not None), timeout=120_000)
+    qtbot.waitUntil(lambda: bool(not dlg.is_busy()), timeout=120_000)
+    t = dlg.table
+    assert [t.horizontalHeaderItem(c).text() for c in (3, 4)] == [base, r15]
+    col_a = [t.item(r, 3).text() for r in range(t.rowCount())]
+    col_b = [t.item(r, 4).text() for r in range(t.rowCount())]
+    assert col_a != col_b
+    assert "15" in dlg.note.text() and "20" in dlg.note.text()
+    dlg.close()
 
 
 def test_duplicate_rename_delete(qtbot, window, tmp_path):
@@ -205,13 +298,14 @@ def test_duplicate_rename_delete(qtbot, window, tmp_path):
     assert not (root / "不关停教学点").exists()
     assert ctl.set.names() == ["基准"]
 
-    # reopening the project lists the scenarios saved beside it, read lazily
+    # reopening the project lists the scenarios saved beside it (read lazily) and shows the
+    # scenario shown last (read from disk on the io thread, then swapped into the document)
+    (root / "last.json").unlink()
     w.files.open_path(None)
     qtbot.waitUntil(lambda: bool(not w.jobs.io.busy and idle(w)), timeout=120_000)
     assert ctl.set.names() == ["基准"] and ctl.set.get("基准").scenario is None
-    assert w.scenarios_panel.list.count() == 1
+    assert w.scenarios_panel.list.count() == 1 and ctl.set.current is None
 
-    # switching to it reads it from disk on the io thread, then swaps the document
     n_schools = len(w.doc.layers.schools)
     assert ctl.switch_to("基准")
     qtbot.waitUntil(lambda: bool(ctl.set.current == "基准" and idle(w)), timeout=120_000)
@@ -220,3 +314,22 @@ def test_duplicate_rename_delete(qtbot, window, tmp_path):
     assert w.doc.layers is ctl.set.get("基准").scenario.layers
     assert len(w.doc.layers.schools) == n_schools
     assert "基准" in w.windowTitle()
+    assert (root / "last.json").exists()
+
+
+def test_reopening_a_project_restores_its_last_plan(qtbot, window, tmp_path):
+    """Issue 18: the plan of the scenario shown last comes back when the project is reopened."""
+    w, ctl, doc = window, window.scenarios, window.doc
+    _run_all(qtbot, w, 20.0)
+    assert ctl.new_from_current("上次方案") == "上次方案"
+    qtbot.waitUntil(lambda: bool(not w.jobs.io.busy and not doc.dirty), timeout=120_000)
+    planned = doc.result
+    w.files.open_path(None)  # the project again (as after restarting the program)
+    qtbot.waitUntil(
+        lambda: bool(ctl.set.current == "上次方案" and idle(w) and doc.result is not None),
+        timeout=120_000,
+    )
+    assert doc.result is not planned  # read back from the saved scenario
+    assert len(doc.result.catchments) == len(planned.catchments) > 0
+    assert not doc.stale and not doc.dirty
+    assert w.tables.models["catchments"].rowCount() == len(planned.catchments)

@@ -14,7 +14,7 @@ pytestmark = pytest.mark.slow  # every test here runs the sample county
 def test_run_plan_times_the_distance_model(sample_plan):
     result, _ = sample_plan
     timings = result.summary["timings_s"]
-    assert list(timings) == ["distance_model", "new_schools", "groups", "catchments"]
+    assert list(timings) == ["distance_model", "new_schools", "groups", "catchments", "current"]
     assert all(v >= 0 for v in timings.values())
 
 
@@ -57,10 +57,11 @@ def test_rerun_without_roads_builds_straight_line(sample_layers):
 
 
 def test_one_stage_table_for_plan_and_rerun():
-    assert pipeline.STAGES == ("new_schools", "groups", "catchments")
+    assert pipeline.STAGES == ("new_schools", "groups", "catchments", "current")
     # new schools join groups and catchments: an edit there makes both stale
     assert pipeline.stale_after({"new_schools"}) == frozenset(pipeline.STAGES)
-    assert pipeline.stale_after({"groups"}) == frozenset({"groups"})
+    # 000 §七(八): catchments keep villages off a group's core, so they follow the groups
+    assert pipeline.stale_after({"groups"}) == frozenset({"groups", "catchments", "current"})
 
 
 def test_rerun_keeps_the_summary_layout(sample_plan, sample_layers):

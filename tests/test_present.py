@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import geopandas as gpd
 import pytest
 from shapely.geometry import Point
@@ -88,3 +90,26 @@ def test_sample_present_matches_the_data(sample_layers):
         assert p.levels[lv].oversized_class_schools == int((per_class >= 56)[m].sum())
     assert sum(p.levels[lv].oversized_class_schools for lv in p.levels) == 3
     assert p.levels["senior"].over_max_students_schools == 4
+
+
+@pytest.mark.slow
+def test_the_plan_reports_the_present_from_the_input(sample_plan, sample_layers):
+    """Issue 14: summary.json current.<level> counts the schools as the data states them
+    (pupils > places; pupils ÷ classes ≥ 56, 004 §(四)1; senior > 3,000, 004 §(四)1), and the
+    schools layer carries the flags."""
+    result, out = sample_plan
+    current = json.loads((out / "summary.json").read_text(encoding="utf-8"))["current"]
+    s = sample_layers[0].schools
+    open_ = s["status"] == "existing"
+    for lv in ("primary", "junior", "senior"):
+        m = open_ & (s["level"] == lv)
+        assert current[lv]["schools"] == int(m.sum())
+        assert current[lv]["over_capacity_schools"] == int((s["students"] > s["capacity"])[m].sum())
+        size = s["students"] / s["classes"].where(s["classes"] > 0)
+        assert current[lv]["oversized_class_schools"] == int((size >= 56)[m].sum())
+    assert sum(current[lv]["oversized_class_schools"] for lv in current) == 3
+    assert current["senior"]["over_max_students_schools"] == 4
+    assert int(result.schools["over_max_students"].sum()) == 4
+    assert int(result.schools["over_capacity"].sum()) == sum(
+        current[lv]["over_capacity_schools"] for lv in current
+    )

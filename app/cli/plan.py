@@ -22,6 +22,7 @@ from app.cli.progress import TerminalProgress
 from app.export import export_all
 from core.errors import Problem
 from geo.project import CheckReport, ProjectConfig, load_layers, make_config
+from planning.figures import HEADLINE, plan_figures
 from planning.pipeline import PlanResult, run_plan
 from planning.project import load_rules_for
 from planning.rules import Rules, rules_to_toml
@@ -178,27 +179,22 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def _print_summary(result: PlanResult, files: dict, lang: str) -> None:
     s = result.summary
-    g, n, c = s.get("groups", {}), s.get("new_schools", {}), s.get("catchments", {})
+    n = s.get("new_schools", {})
     zh = lang == "zh"
     print("规划完成 / plan done" if zh else "Plan done")
-    if g:
-        print(
-            f"  教育集团 {g.get('count', 0)} 个, 覆盖率 {g.get('coverage_pct', 0):.1f}% (目标 {g.get('target_pct', 0):.0f}%)"
-            if zh
-            else f"  groups {g.get('count', 0)}, coverage {g.get('coverage_pct', 0):.1f}% (target {g.get('target_pct', 0):.0f}%)"
-        )
+    # The headline figures as every output shows them (planning.figures).
+    fig = plan_figures(result)
+    for key in HEADLINE:
+        print(f"  {fig.label(key, lang)}: {fig.text(key, lang)}")
     if n:
         print(
             f"  新建学校: 小学 {n.get('primary', 0)}, 初中 {n.get('junior', 0)}, 高中 {n.get('senior', 0)}, 共 {n.get('classes_total', 0)} 班"
             if zh
             else f"  new schools: primary {n.get('primary', 0)}, junior {n.get('junior', 0)}, senior {n.get('senior', 0)}, {n.get('classes_total', 0)} classes"
         )
-    for level, figs in c.items() if isinstance(c, dict) else []:
-        if isinstance(figs, dict) and "students" in figs:
-            print(
-                f"  {level}: students {figs.get('students', 0):,.0f}, unserved {figs.get('unserved', 0):,.0f}, "
-                f"too far {figs.get('too_far', 0):,.0f}, mean {figs.get('mean_km', figs.get('mean_distance_km', 0)) or 0:.2f} km"
-            )
+    for level in fig.levels:
+        keys = [f"{code}_{level}" for code in ("placed", "too_far", "no_place", "mean_km")]
+        print("  " + " · ".join(f"{fig.label(k, lang)} {fig.text(k, lang)}" for k in keys))
     print("输出文件:" if zh else "Files written:")
     for kind, path in files.items():
         print(f"  {kind}: {path}")

@@ -43,6 +43,7 @@ from app.export import symbology as sym
 from app.export.fonts import cjk_font_or_raise
 from core.errors import SchoolPlanError
 from core.vocab import LAYOUT_STATUS
+from planning.figures import plan_figures
 
 MM = 1 / 25.4
 PAPER_MM = {"A3": (420.0, 297.0), "A4": (297.0, 210.0)}
@@ -924,6 +925,16 @@ def _legend(
     return leg
 
 
+# The headline figures the panel has room for (planning.figures).
+PANEL_FIGURES = (
+    "groups",
+    "coverage_pct",
+    "over_capacity_now",
+    "oversized_now",
+    "over_capacity_after",
+)
+
+
 def _summary_lines(result, t, level, lang) -> str:
     s = result.schools
     lines = []
@@ -936,14 +947,18 @@ def _summary_lines(result, t, level, lang) -> str:
             + (f" · {LAYOUT_STATUS.label('new', lang)} {n_new}" if n_new else "")
         )
     g = result.groups
-    if g is not None and len(g):
-        gg = g if level is None else g[g["level"] == level]
-        lines.append(f"{t['group']}: {len(gg)}")
-    z = result.catchments
-    if z is not None and len(z):
-        zz = z if level is None else z[z["level"] == level]
-        over = int((pd.to_numeric(zz["utilization"], errors="coerce") > 1).sum())
-        lines.append(f"{t['over_capacity']}: {over}")
+    if level is not None:  # one level's page: its own groups and zones
+        if g is not None and len(g):
+            lines.append(f"{t['group']}: {len(g[g['level'] == level])}")
+        z = result.catchments
+        if z is not None and len(z):
+            zz = z[z["level"] == level]
+            over = int((pd.to_numeric(zz["utilization"], errors="coerce") > 1).sum())
+            lines.append(f"{t['over_capacity']}: {over}")
+        return "\n".join(lines)
+    # The county: the headline figures as every output shows them (planning.figures).
+    fig = plan_figures(result)
+    lines += [f"{fig.label(k, lang)}: {fig.text(k, lang)}" for k in PANEL_FIGURES]
     return "\n".join(lines)
 
 

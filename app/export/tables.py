@@ -38,10 +38,12 @@ from core.vocab import (
     Vocab,
     yes_no,
 )
+from planning.figures import plan_figures
 from planning.grouping import pairing_table_from_layers
 from planning.grouping.explain import pairing_annex
 
 INT = "#,##0"
+KM_FIGURES = ("mean_km", "p95_km", "max_km")
 DEC1 = "#,##0.0"
 DEC2 = "0.00"
 PCT = "0%"
@@ -95,6 +97,15 @@ SCHOOL_COLS = (
     Col("group_role", "集团角色", "Group role", width=9, codes="group_role"),
     Col("group_reason", "分组理由", "Grouping reason", width=36),
     Col("layout_reason", "布局理由", "Layout reason", width=36),
+    # 现状: the enrolment as reported (planning.present), not the plan's zoning
+    Col("students_per_class", "班均学生(现状)", "Pupils per class (present)", DEC1, 10),
+    Col("over_capacity", "超出学位(现状)", "Over capacity (present)", width=9, codes="bool"),
+    Col("oversized_class", "大班额(现状)", "Oversized classes (present)", width=9, codes="bool"),
+    Col(
+        "over_max_students", "超规模(现状)", "Over the size limit (present)", width=9, codes="bool"
+    ),
+    Col("junior_short", "初中不足(现状)", "Junior classes short (present)", width=9, codes="bool"),
+    Col("zone_reason", "无学区原因", "Why no zone", width=36),
 )
 # Seed 003 附件1 as filed (planning.grouping.explain.pairing_annex).
 ANNEX_COLS = (
@@ -128,7 +139,27 @@ GROUP_COLS = (
         18,
     ),
     Col("年度经费不少于(元)", "年度经费不少于(元)", "Yearly funding, min (yuan)", YUAN, 16),
+    # From the groups layer (planning.grouping): 000 §七(二) budget, 001 §二(四)2 quotas, cycle.
+    Col("出资", "出资", "Paid by", width=12),
+    Col(
+        "核心校年度输出教师不少于(人)",
+        "核心校年度输出教师不少于(人)",
+        "Core's teachers sent out / year, min",
+        INT,
+        18,
+    ),
+    Col(
+        "新建学校骨干教师不少于(人)",
+        "新建学校骨干教师不少于(人)",
+        "Backbone teachers for new schools, min",
+        INT,
+        16,
+    ),
+    Col("结对起止年份", "结对起止年份", "Pairing years", width=12),
 )
+# Groups layer column → groups sheet column (the sheet's other columns come from the 附件1 form).
+GROUP_LAYER_COLS = {"funding_source": "出资", "core_outflow_min": "核心校年度输出教师不少于(人)",
+                    "new_school_backbone_min": "新建学校骨干教师不少于(人)"}  # fmt: skip
 NEW_COLS = (
     Col("school_id", "学校编号", "School id", width=11),
     Col("name", "学校名称", "Name", width=26),
@@ -345,7 +376,17 @@ def groups_frame(result, lang: str = "zh") -> pd.DataFrame:
     g = result.groups
     if g is None or len(g) == 0:
         return pd.DataFrame(columns=[c.key for c in GROUP_COLS])
-    return pairing_table_from_layers(_level_sorted(g), result.schools, lang=lang)
+    g = _level_sorted(g)
+    table = pairing_table_from_layers(g, result.schools, lang=lang)
+    by_id = g.set_index(g["group_id"].astype(str))
+    ids = table["集团编号"].astype(str)
+    for col, head in GROUP_LAYER_COLS.items():
+        if col in by_id:
+            table[head] = ids.map(by_id[col]).to_numpy()
+    if {"start_year", "end_year"} <= set(by_id.columns):
+        years = by_id["start_year"].astype(str) + "–" + by_id["end_year"].astype(str)
+        table["结对起止年份"] = ids.map(years).to_numpy()
+    return table
 
 
 def annex_frame(result, lang: str = "zh") -> pd.DataFrame:
@@ -391,6 +432,19 @@ def summary_frame(result, lang: str) -> pd.DataFrame:
                 "value": ft.fmt(f),
             }
         )  # fmt: skip
+    # The figures every output shows (planning.figures), with the coverage's definition.
+    fig = plan_figures(result)
+    county = "County" if lang == "en" else "全县"
+    for key, label, _value, _unit in fig.rows(lang):
+        zh, en = ft.STATE_LABEL["present" if key.endswith("_now") else "plan"]
+        state = en if lang == "en" else zh
+        rows.append({"state": state, "level": county, "label": label, "value": fig.text(key, lang)})
+        if key == "coverage_pct":
+            basis = "basis" if lang == "en" else "口径"
+            rows.append(
+                {"state": state, "level": county, "label": f"{label} · {basis}",
+                 "value": fig.coverage_text(lang)}
+            )  # fmt: skip
     return pd.DataFrame(rows, columns=[c.key for c in SUMMARY_COLS])
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QUndoStack
+from PyQt6.QtGui import QAction, QActionGroup, QKeySequence, QUndoGroup, QUndoStack
 from PyQt6.QtWidgets import QMenu, QStyle, QToolBar, QToolButton, QWidget
 
 
@@ -98,6 +98,15 @@ ACTIONS: tuple[ActionSpec, ...] = (
       "所选学校不参加任何集团", "Keep the selected school out of every group"),
     A("force_core", "指定为核心校", "Force as core", "edit.force_core_selected", None, None,
       "允许所选学校作为核心校", "Let the selected school lead a group"),
+    A("measure", "测量距离", "Measure distance", "edit.toggle_measure", None, None,
+      "在地图上依次点击,显示折线总长度(公里)", "Click points on the map to measure the length (km)",
+      checkable=True),
+    A("labels", "显示校名", "Show names", "edit.toggle_labels", None, None,
+      "在地图上的学校旁显示名称", "Show school names beside their symbols on the map",
+      checkable=True),
+    A("basemap", "底图…", "Base map...", "jobs.choose_basemap", None, None,
+      "无底图、本地瓦片文件夹、MBTiles 文件或在线瓦片地址(可纠正 GCJ-02 偏移)",
+      "None, a local tile folder, an MBTiles file or online tiles (GCJ-02 shift)"),
     A("lang_zh", "中文", "中文", "window.request_language:zh", checkable=True, group="lang"),
     A("lang_en", "English", "English", "window.request_language:en", checkable=True, group="lang"),
 )
@@ -116,12 +125,13 @@ MENUS: tuple[MenuSpec, ...] = (
        "add_candidate", "delete_candidate", None, "lock_pair", "exclude", "force_core")),
     M("plan", "规划(&P)", "&Plan",
       ("run_all", None, "run_new", "run_groups", "run_catch", None, "cancel")),
-    M("view", "视图(&V)", "&View", ("@docks", LANGUAGE_MENU)),
+    M("view", "视图(&V)", "&View", ("labels", "measure", "basemap", None, "@docks", LANGUAGE_MENU)),
 )  # fmt: skip
 TOOLBAR = M(
     "main_toolbar", "主工具栏", "Main",
     ("open", "save", None, "undo", "redo", None, "add_school", "@new_level", "add_candidate",
-     "edit_school", "delete_school", None, "run_all", RUN_PART, None, "export"),
+     "edit_school", "delete_school", None, "run_all", RUN_PART, None, "export", None, "labels",
+     "measure"),
 )  # fmt: skip
 
 
@@ -134,7 +144,7 @@ def build_actions(
     parent: QWidget,
     lang: str,
     resolve: Callable[[str], Callable[..., object]],
-    undo_stack: QUndoStack,
+    undo_stack: QUndoStack | QUndoGroup,
     specs: tuple[ActionSpec, ...] = ACTIONS,
 ) -> dict[str, QAction]:
     """One QAction per spec, wired to its handler (``resolve("part.method")``)."""

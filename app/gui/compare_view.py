@@ -13,6 +13,7 @@ of ``app/gui/workers.py``.
 
 from __future__ import annotations
 
+import json
 import math
 import tempfile
 from pathlib import Path
@@ -20,6 +21,7 @@ from pathlib import Path
 from PyQt6.QtCore import QCoreApplication, QObject, QPoint, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QFont, QPainter
 from PyQt6.QtWidgets import (
+    QApplication,
     QComboBox,
     QDialog,
     QFileDialog,
@@ -35,6 +37,7 @@ from PyQt6.QtWidgets import (
 )
 
 from app.compare_report import metric_rows, write_compare_html, write_compare_xlsx
+from app.gui.compare_diff import DIFF_JS, diff_layer
 from app.gui.mapview import MapView, write_map_html
 from app.gui.workers import Job, JobRunner
 from planning.compare import compare_plans
@@ -143,7 +146,8 @@ class CompareView(QDialog):
         self.lang = lang
         self.setWindowTitle(_tr("Compare scenarios"))
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        self.resize(1500, 920)
+        self.setSizeGripEnabled(True)
+        self.diff: dict | None = None  # the changes drawn over both maps (compare_diff)
         self.runner = JobRunner(self, supersede=False)
         self.runner.finished.connect(self._finished)
         self.runner.failed.connect(lambda job, exc: self._error(str(exc)))
@@ -157,7 +161,7 @@ class CompareView(QDialog):
 
         self.combo_a, self.combo_b = QComboBox(), QComboBox()
         for combo in (self.combo_a, self.combo_b):
-            combo.setMinimumWidth(180)
+            combo.setMinimumWidth(140)
             combo.activated.connect(lambda *_: self._combo_changed())
         self.export_button = QPushButton(_tr("Export comparison..."))
         self.export_button.setToolTip(_tr("Write compare.xlsx and compare.html"))
@@ -203,22 +207,26 @@ class CompareView(QDialog):
         for view in (self.map_a, self.map_b):
             # The compare maps show plans, they don't edit them: no dragging schools here.
             view.bridge.ready.connect(lambda _info, v=view: v.js(_NO_DRAG_JS))
+            view.bridge.ready.connect(lambda _info, v=view: self._show_diff(v))
 
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(left)
         split.addWidget(maps)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([470, 1030])
+        split.setSizes([400, 900])
+        split.setChildrenCollapsible(False)
+        left.setMinimumWidth(260)
         self.status = QLabel()
         root = QVBoxLayout(self)
         root.addLayout(top)
         root.addWidget(split, 1)
         root.addWidget(self.status)
+        self.fit_screen()
 
     # ----- choosing the pair ------------------------------------------------------------------
     def _fill_combos(self, a: str, b: str) -> None:
-        names = [e.name for e in self.ctl.set.entries if e.result is not None]
+        names = [e.name for e in self.ctl.compare_entries() if e.result is not None]
         for combo, pick in ((self.combo_a, a), (self.combo_b, b)):
             combo.blockSignals(True)
             combo.clear()
@@ -233,7 +241,7 @@ class CompareView(QDialog):
     def show_pair(self, a: str, b: str) -> None:
         """Compare scenario ``a`` (baseline) with ``b`` and show both maps."""
         self._fill_combos(a, b)
-        entries = {e.name: e for e in self.ctl.set.entries}
+        entries = {e.name: e for e in self.ctl.compare_entries()}
         missing = [n for n in (a, b) if n not in entries or entries[n].result is None]
         if missing:
             self._error(
@@ -248,6 +256,7 @@ class CompareView(QDialog):
         self.last_error = ""
         self.pair = (a, b)
         self.comparison = None
+        self.diff = None
         self.export_button.setEnabled(False)
         ea, eb = entries[a], entries[b]
         stale = [e.name for e in (ea, eb) if e.stale]
@@ -262,8 +271,11 @@ class CompareView(QDialog):
         plans = [(a, ea.result), (b, eb.result)]
         self.status.setText(_tr("Comparing..."))
 
+        lang = self.lang
+
         def work(progress):
-            return compare_plans(plans)
+            cmp = compare_plans(plans)
+            return cmp, diff_layer(cmp, lang)
 
         self.runner.submit(Job("compare", work, tag=(a, b)))
         for view, (_name, result) in zip((self.map_a, self.map_b), plans):
@@ -280,7 +292,9 @@ class CompareView(QDialog):
 
     def _finished(self, job: Job, value) -> None:
         if job.name == "compare" and job.tag == self.pair:
-            self._show_table(value)
+            cmp, self.diff = value
+            self._show_table(cmp)
+            self._show_diff()
         elif job.name == "map" and job.tag[1] == self.pair:
             view = job.tag[0]
             # MapView would restore its last view with a script whose value (the L.Map) hangs
@@ -296,6 +310,23 @@ class CompareView(QDialog):
         self.last_error = text
         self.status.setText(text)
         self.status.setStyleSheet("color: #b00020;")
+
+    def _show_diff(self, view: MapView | None = None) -> None:
+        """Villages that change school and changed schools, over both maps (when ready)."""
+        if self.diff is None:
+            return
+        for v in (view,) if view is not None else (self.map_a, self.map_b):
+            if v.is_ready:
+                v.js(f"{DIFF_JS}({json.dumps(self.diff)});")
+
+    def fit_screen(self) -> None:
+        """A size that fits the screen it opens on (a 1366×768 laptop included)."""
+        screen = self.screen() or QApplication.primaryScreen()
+        avail = screen.availableGeometry() if screen is not None else None
+        w, h = 1500, 920
+        if avail is not None:
+            w, h = min(w, int(avail.width() * 0.96)), min(h, int(avail.height() * 0.92))
+        self.resize(w, h)
 
     # ----- the table ----------------------------------------------------------------------------
     def _show_table(self, cmp) -> None:
@@ -361,7 +392,7 @@ class CompareView(QDialog):
         if self.comparison is None:
             return
         cmp, lang, folder = self.comparison, self.lang, Path(folder)
-        entries = {e.name: e for e in self.ctl.set.entries}
+        entries = {e.name: e for e in self.ctl.compare_entries()}
         sources = []
         for name in cmp.names:
             e = entries.get(name)
@@ -409,6 +440,8 @@ _NO_DRAG_JS = """
 (function () {
   var sp = window.schoolplan;
   if (!sp) return;
+  // The scenario's name is above each map already: the map's own title box would hide half of it.
+  document.querySelectorAll(".sp-title").forEach(function (el) { el.style.display = "none"; });
   Object.keys(sp.markers).forEach(function (k) {
     var m = sp.markers[k];
     if (m.dragging) m.dragging.disable();

@@ -17,13 +17,15 @@ from PyQt6.QtWidgets import QFileDialog, QInputDialog
 
 from app.gui.column_mapping import ColumnMappingDialog, file_headings, missing_required
 from app.gui.document import ALL_STAGES, PlanDocument, has_result
-from app.gui.folders import autosave_root, saved_name
+from app.gui.folders import autosave_root, save_error, saved_name, window_key
 from app.gui.services import WindowServices
 from app.gui.workers import Job, JobRunner
+from core.errors import SchoolPlanError
 from geo.layers import LAYER_KEYS, LAYER_ZH, LayerSource
 from geo.project import ProjectConfig, load_layers, make_config
 from planning.project import load_rules_for
 from planning.scenario import scenario_from_layers
+from store.layout import JSON_NAME
 from store.scenario import is_scenario_folder, load_scenario, save_scenario
 
 
@@ -45,6 +47,7 @@ class DocumentIO(QObject):
     (whether its data is usable or not)."""
 
     opened = pyqtSignal()
+    saved = pyqtSignal(object, object)  # folder, the planning.scenario.Scenario written there
 
     def __init__(self, doc: PlanDocument, io: JobRunner, ui: WindowServices, autosave_ms: int):
         super().__init__(ui.parent)
@@ -55,6 +58,12 @@ class DocumentIO(QObject):
         self.autosave_timer.setInterval(autosave_ms)
         self.autosave_timer.timeout.connect(self.autosave)
         self.autosave_timer.start()
+        self.autosave_failures = 0
+        self.restoring = False  # an autosave is being read back into the document
+        self.retry_timer = QTimer(self)
+        self.retry_timer.setSingleShot(True)
+        self.retry_timer.setInterval(min(autosave_ms, 10000))
+        self.retry_timer.timeout.connect(self.autosave)
 
     # ----- open --------------------------------------------------------------------------------
     def open_dialog(self) -> None:
@@ -253,17 +262,52 @@ class DocumentIO(QObject):
 
         def work(progress):
             progress.update(0.2, _tr("Saving..."))
-            return save_scenario(scenario(), folder)
+            sc = scenario()
+            try:
+                save_scenario(sc, folder)
+            except OSError as exc:
+                raise save_error(exc, folder) from exc
+            return sc
 
         self.io.submit(Job("save", work, tag=(folder, revision), done=self._done_save))
 
     def save_now(self, folder: Path) -> None:
         """Save at once on this thread (closing: a queued job would never start)."""
         self.io.wait(60000)
-        save_scenario(self._snapshot(self.scenario_name(folder))(), folder)
+        sc = self._snapshot(self.scenario_name(folder))()
+        try:
+            save_scenario(sc, folder)
+        except OSError as exc:
+            raise save_error(exc, folder) from exc
         self.doc.scenario_path = Path(folder)
         self.doc.set_dirty(False)
         self.doc.undo_stack.setClean()
+        self.saved.emit(Path(folder), sc)
+
+    def save_before_close(self, answer: str) -> bool:
+        """The planner's answer about unsaved edits on closing; False: the window stays open
+        (canceled, no folder chosen, or the save failed - said in a message, work kept)."""
+        if answer != "save":
+            return answer != "cancel"
+        folder = self.doc.scenario_path or self.ask_folder()
+        if folder is None:  # never saved as a scenario and no folder chosen
+            return False
+        try:
+            # Saved here, not as a job: a job queued behind a running autosave never starts
+            # once the window is gone, and the window may only close once the save happened.
+            self.save_now(Path(folder))
+        except (SchoolPlanError, OSError) as exc:
+            if isinstance(exc, OSError):
+                exc = save_error(exc, Path(folder))
+            self.ui.record_error(str(exc))
+            self.ui.show_message(
+                _tr("Not saved"),
+                _tr("The scenario could not be saved; the window stays open with your work.")
+                + "\n\n"
+                + str(exc),
+            )
+            return False
+        return True
 
     def scenario_name(self, folder: Path) -> str:
         """The name to save under: saving in place keeps the scenario's own name; a new folder
@@ -277,20 +321,27 @@ class DocumentIO(QObject):
                 return entry.name
         return saved_name(folder) or self.doc.name or folder.name
 
-    def _done_save(self, job: Job, files) -> None:
+    def _done_save(self, job: Job, sc) -> None:
         folder, revision = job.tag
         self.doc.scenario_path = folder
         if revision == self.doc.revision:
             self.doc.set_dirty(False)
             self.doc.undo_stack.setClean()
+        self.saved.emit(folder, sc)
         self.ui.refresh()
         self.ui.say(_tr("Saved to %1").replace("%1", str(folder)))
 
     # ----- autosave ----------------------------------------------------------------------------
-    def autosave_folder(self) -> Path:
+    def project_autosaves(self) -> Path:
+        """The autosaves of the open project or scenario: one folder per window inside."""
         d = self.doc
         source = str(d.scenario_path or d.project_path or d.name or "untitled")
         return autosave_root() / hashlib.sha1(source.encode("utf-8")).hexdigest()[:12]
+
+    def autosave_folder(self) -> Path:
+        """This window's autosave of the open project: two windows on one project never share
+        (or, closing, delete) each other's copy."""
+        return self.project_autosaves() / window_key(self.doc)
 
     def autosave(self) -> None:
         """Save a copy beside the real save when there are unsaved edits (crash safety)."""
@@ -300,29 +351,46 @@ class DocumentIO(QObject):
         folder = self.autosave_folder()
         scenario = self._snapshot(d.name or "autosave", notes="autosave")
         self.autosaved_revision = d.revision
-        self.io.submit(
-            Job(
-                "autosave",
-                lambda p: save_scenario(scenario(), folder),
-                tag=folder,
-                done=self._autosaved,
-            )
-        )
 
-    def _autosaved(self, job: Job, files) -> None:
-        self.autosave_path = job.tag
+        def work(progress):
+            try:
+                save_scenario(scenario(), folder)
+            except (OSError, SchoolPlanError) as exc:  # retried: see _autosaved
+                return exc
+            return folder
+
+        self.io.submit(Job("autosave", work, tag=(folder, d.revision), done=self._autosaved))
+
+    def _autosaved(self, job: Job, value) -> None:
+        folder, revision = job.tag
+        if isinstance(value, Exception):
+            # Not a message box every minute: the status line says it, and the copy is tried
+            # again soon (a full disk or a locked file often clears up).
+            if self.autosaved_revision == revision:
+                self.autosaved_revision = -1
+            self.autosave_failures += 1
+            self.ui.say(_tr("Autosave failed (%1); trying again shortly").replace("%1", str(value)))
+            self.retry_timer.start()
+            return
+        self.autosave_failures = 0
+        self.autosave_path = folder
         self.ui.parent.statusBar().showMessage(_tr("Autosaved"), 3000)
 
     def offer_autosave(self) -> None:
-        """After opening: if an autosave newer than the file exists, offer to restore it."""
-        folder = self.autosave_folder()
-        js = folder / "scenario.json"
-        if not js.exists():
+        """After opening: if an autosave newer than the file exists (of this window or of one
+        that did not close properly), offer to restore it."""
+        own = self.autosave_folder()
+        copies = [js for js in self.project_autosaves().glob(f"*/{JSON_NAME}") if js.parent != own]
+        if (own / JSON_NAME).exists():
+            copies.append(own / JSON_NAME)
+        if not copies:
             return
+        js = max(copies, key=lambda p: p.stat().st_mtime)
+        folder = js.parent
         source = self.doc.scenario_path or self.doc.project_path
         src_time = 0.0
         if source is not None and Path(source).exists():
-            probe = Path(source) / "scenario.json" if Path(source).is_dir() else Path(source)
+            probe = Path(source) / JSON_NAME if Path(source).is_dir() else Path(source)
             src_time = probe.stat().st_mtime if probe.exists() else 0.0
         if js.stat().st_mtime <= src_time:
             return
@@ -338,7 +406,10 @@ class DocumentIO(QObject):
         doc = self.doc
         scenario_path, project_path, config = doc.scenario_path, doc.project_path, doc.config
 
+        self.restoring = True
+
         def done(job: Job, sc) -> None:
+            self.restoring = False
             doc.set_project(sc.layers, sc.rules, doc.report, path=project_path, name=doc.name)
             doc.scenario_path, doc.config = scenario_path, config
             doc.set_choices(sc.choices)
@@ -358,3 +429,5 @@ class DocumentIO(QObject):
         for folder in {self.autosave_folder(), self.autosave_path, *more}:
             if folder is not None:
                 shutil.rmtree(folder, ignore_errors=True)
+                if folder.parent.is_dir() and not any(folder.parent.iterdir()):
+                    folder.parent.rmdir()  # the project's folder, once no window has a copy

@@ -17,7 +17,7 @@ import pandas as pd
 import shapely
 from pyproj import Transformer
 from PyQt6.QtCore import QObject, pyqtSignal
-from PyQt6.QtGui import QUndoStack
+from PyQt6.QtGui import QUndoGroup, QUndoStack
 
 from planning.grouping import GroupChoices
 from planning.rules import LEVELS, SECTIONS, Rules
@@ -64,6 +64,7 @@ class PlanDocument(QObject):
     dirtyChanged = pyqtSignal(bool)
     staleChanged = pyqtSignal()
     edited = pyqtSignal(str)  # the kind of edit (a key of EDIT_EFFECTS)
+    schoolMoved = pyqtSignal(str, float, float)  # school_id, x, y (before layersChanged)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -82,7 +83,18 @@ class PlanDocument(QObject):
         self._dirty = False
         self._next_id = 1
         # On the document, not the window: the history survives a window rebuilt for a language.
+        # One stack per scenario (the scenario panel swaps them); the window's Undo/Redo actions
+        # follow the group's active stack.
+        self.undo_group = QUndoGroup(self)
         self.undo_stack = QUndoStack(self)
+        self.use_undo_stack(self.undo_stack)
+
+    def use_undo_stack(self, stack: QUndoStack) -> None:
+        """Make ``stack`` the history edits go on (a scenario's own, when switching to it)."""
+        if stack not in self.undo_group.stacks():
+            self.undo_group.addStack(stack)
+        self.undo_stack = stack
+        self.undo_group.setActiveStack(stack)
 
     # ----- state -----------------------------------------------------------------------------
     @property
@@ -168,6 +180,7 @@ class PlanDocument(QObject):
         if not mask.any():
             raise KeyError(school_id)
         s.loc[mask, "geometry"] = shapely.points([x] * int(mask.sum()), [y] * int(mask.sum()))
+        self.schoolMoved.emit(str(school_id), float(x), float(y))
         self._set_schools(s)
 
     def new_school_id(self) -> str:

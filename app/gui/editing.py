@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import shapely
 from PyQt6.QtCore import QCoreApplication, QObject
 from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QComboBox, QInputDialog
@@ -47,6 +48,7 @@ class EditController(QObject):
         self.selected_candidate: str | None = None
         self.actions: dict[str, QAction] = {}
         self.new_level: QComboBox | None = None
+        self._candidates_shown = None  # the candidate layer last sent to the map
 
     def bind(self, actions: dict[str, QAction], new_level: QComboBox) -> None:
         self.actions, self.new_level = actions, new_level
@@ -84,6 +86,15 @@ class EditController(QObject):
             return None
         return sid, level
 
+    def go_to(self, kind: str, key: str, level: str, x: float, y: float) -> None:
+        """A search hit: the school selected (table and map), the map zoomed to it."""
+        lat, lng = self.doc.to_latlng(x, y)
+        self.map.zoom_to(lat, lng, 14)
+        if kind == "school":
+            self.selected = [(key, level)]
+            self.tables.select_school((key, level))
+            self.update_selection_actions()
+
     def zoom_to_problem(self, problem) -> None:
         point = locate_problem(self.doc.layers, problem)
         if point is None:
@@ -102,13 +113,31 @@ class EditController(QObject):
     def toggle_add_mode(self, on: bool) -> None:
         if on:  # one click mode at a time
             self.actions["add_candidate"].setChecked(False)
+            self.actions["measure"].setChecked(False)
+            self.map.set_measure(False)
         self.map.set_add_mode(on or self.actions["add_candidate"].isChecked())
         if on:
             self.ui.say(_tr("Click the map where the new school should be"))
 
+    def toggle_measure(self, on: bool) -> None:
+        if on:  # the map's clicks measure now, they add nothing
+            self.actions["add_school"].setChecked(False)
+            self.actions["add_candidate"].setChecked(False)
+            self.map.set_add_mode(False)
+            self.ui.say(_tr("Click points on the map to measure; untick to clear"))
+        self.map.set_measure(on)
+
+    def toggle_labels(self, on: bool) -> None:
+        self.map.set_labels(on)
+
+    def on_measured(self, km: float) -> None:
+        self.ui.status(_tr("Distance: %1 km").replace("%1", f"{km:.2f}"))
+
     def toggle_candidate_mode(self, on: bool) -> None:
         if on:
             self.actions["add_school"].setChecked(False)
+            self.actions["measure"].setChecked(False)
+            self.map.set_measure(False)
         self.map.set_add_mode(on or self.actions["add_school"].isChecked())
         if on:
             self.ui.say(_tr("Click the map where a candidate site should be"))
@@ -133,7 +162,21 @@ class EditController(QObject):
         x, y = self.doc.to_metric(lat, lng)
         row = self.doc.school_template(x, y, level)
         self.undo_stack.push(commands.AddSchool(self.doc, row))
+        self.warn_outside(x, y, _tr("School %1").replace("%1", row["school_id"]))
         return row["school_id"]
+
+    def warn_outside(self, x: float, y: float, what: str) -> bool:
+        """Say so when (x, y) lies outside the county boundary (kept: undo takes it back)."""
+        b = getattr(self.doc.layers, "boundary", None)
+        if b is None or not len(b) or b.geometry.covers(shapely.Point(x, y)).any():
+            return False
+        text = _tr(
+            "%1 is outside the county boundary: pupils of the county are not planned there. "
+            "Undo (Ctrl+Z) to take it back, or move it inside the county."
+        ).replace("%1", what)
+        self.ui.say(text)
+        self.ui.show_message(_tr("Outside the county"), text)
+        return True
 
     def delete_selected(self) -> None:
         key = self.selected_school()
@@ -214,6 +257,7 @@ class EditController(QObject):
         x, y = self.doc.to_metric(lat, lng)
         row = self.doc.candidate_template(x, y, level)
         self.undo_stack.push(commands.AddCandidate(self.doc, row))
+        self.warn_outside(x, y, _tr("Candidate site %1").replace("%1", row["candidate_id"]))
         self.selected_candidate = row["candidate_id"]
         self.actions["delete_candidate"].setEnabled(True)
         return row["candidate_id"]
@@ -236,8 +280,12 @@ class EditController(QObject):
         self.actions["delete_candidate"].setEnabled(False)
 
     def show_candidates(self) -> None:
-        items = []
         layers = self.doc.layers
+        shown = None if layers is None else layers.candidates
+        if shown is self._candidates_shown and shown is not None:
+            return  # a school edit: the sites did not change
+        self._candidates_shown = shown
+        items = []
         if layers is not None and layers.candidates is not None:
             c = layers.candidates
             c = c[~(c.geometry.isna() | c.geometry.is_empty)]

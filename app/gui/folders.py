@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from pathlib import Path
 
 from PyQt6.QtCore import QStandardPaths
 
+from core.errors import SchoolPlanError
 from store.layout import JSON_NAME
 
 _BAD_CHARS = set('<>:"/\\|?*')
@@ -20,6 +22,19 @@ def autosave_root() -> Path:
         return Path(env)
     base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
     return Path(base or Path.home() / ".schoolplan") / "autosave"
+
+
+_WINDOWS = itertools.count(1)
+
+
+def window_key(doc) -> str:
+    """A name for the window showing ``doc``, unique among all windows of all running copies
+    (process id + a counter); kept on the document so a window rebuilt for another language
+    keeps its autosave."""
+    key = getattr(doc, "window_key", None)
+    if key is None:
+        key = doc.window_key = f"w{os.getpid()}-{next(_WINDOWS)}"
+    return key
 
 
 def folder_name(name: str) -> str:
@@ -49,3 +64,16 @@ def saved_name(folder: Path) -> str | None:
         return None
     name = doc.get("name") if isinstance(doc, dict) else None
     return str(name) if name else None
+
+
+def save_error(exc: OSError, folder: Path) -> SchoolPlanError:
+    """A failed write as the planner's error: which file, why, and what to do about it."""
+    where = exc.filename or folder
+    if isinstance(exc, PermissionError):
+        fix = (
+            "close the program that holds the file (antivirus, cloud sync, Excel), check that you "
+            "may write in the folder, then save again - or save in another folder"
+        )
+    else:
+        fix = "free disk space or choose another folder, then save again"
+    return SchoolPlanError(f"Cannot write {where}: {exc.strerror or exc}", fix=fix)

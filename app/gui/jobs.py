@@ -18,8 +18,9 @@ from PyQt6.QtGui import QAction
 from PyQt6.QtWidgets import QFileDialog, QMessageBox, QProgressBar, QToolButton
 
 from app.export import FORMATS, export_all
+from app.gui.basemap import Basemap, BasemapDialog, tile_url
 from app.gui.document import ALL_STAGES, QUICK_STAGES, PlanDocument, has_result
-from app.gui.mapview import MapView, write_map_html
+from app.gui.mapview import MapView, map_payload, with_edited_schools, write_map_html
 from app.gui.services import WindowServices
 from app.gui.workers import Job, JobRunner, run_beside
 from core.errors import SchoolPlanError
@@ -30,6 +31,14 @@ from store.plan import write_plan
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("window", text)
+
+
+def one_language(message: str, lang: str) -> str:
+    """The engines' progress messages say "中文 / English": the window's half of it."""
+    zh, sep, en = message.partition(" / ")
+    if not sep:
+        return message
+    return en if lang == "en" else zh
 
 
 class JobController(QObject):
@@ -46,6 +55,8 @@ class JobController(QObject):
         self._job_started = 0.0
         self.last_recompute_s = 0.0
         self.last_export: dict[str, Path] = {}
+        self.last_export_count = 0
+        self.popups_at_grab = 0
         self.recompute_timer = QTimer(self)
         self.recompute_timer.setSingleShot(True)
         self.recompute_timer.setInterval(120)  # gathers a burst of edits into one re-run
@@ -61,7 +72,7 @@ class JobController(QObject):
         for runner in (self.planning, self.io):
             runner.started.connect(self._started)
             runner.progressed.connect(self._progressed)
-            runner.noted.connect(ui.note)
+            runner.noted.connect(ui.tech_note)
             runner.failed.connect(self._failed)
             runner.crashed.connect(self._crashed)
             runner.canceled.connect(
@@ -69,6 +80,8 @@ class JobController(QObject):
             )
             runner.idle.connect(self._idle)
             runner.finished.connect(self._finished)
+        if getattr(doc, "basemap", Basemap()).kind != "none":  # a window rebuilt: keep it
+            QTimer.singleShot(0, lambda: self.set_basemap(doc.basemap))
         self.maps.finished.connect(self._map_built)
         self.maps.failed.connect(self._failed)
         self.maps.crashed.connect(self._crashed)
@@ -151,25 +164,52 @@ class JobController(QObject):
 
     # ----- the map page ------------------------------------------------------------------------
     def refresh_map(self) -> None:
+        """Show the document on the map: new layers drawn in the page shown (an edit, a re-plan:
+        no reload), or a whole new page when none is ready yet."""
         doc = self.doc
         if doc.layers is None:
             return
-        result = (
-            doc.result
-            if has_result(doc.result)
-            else preview_result(doc.layers, doc.rules, {"project": doc.name})
-        )
+        if has_result(doc.result):
+            result = with_edited_schools(doc.result, doc.layers.schools)
+        else:
+            result = preview_result(doc.layers, doc.rules, {"project": doc.name})
         self._map_n += 1
-        path = Path(self._tmp.name) / f"map_{self._map_n}.html"
         lang = self.lang
+        if self.map.is_ready:
+            self.maps.submit(
+                Job("map_layers", lambda p: map_payload(result, lang), tag=self._map_n)
+            )
+            return
+        path = Path(self._tmp.name) / f"map_{self._map_n}.html"
         self.maps.submit(Job("map", lambda p: write_map_html(result, path, lang), tag=path))
 
-    def _map_built(self, job: Job, path) -> None:
+    def _map_built(self, job: Job, value) -> None:
+        if job.name == "map_layers":
+            if not self.map.replace_layers(value, job.tag):
+                self.refresh_map()  # the page went away meanwhile: a whole page then
+            return
+        path = value
         self.map.show_file(path)
         for f in Path(self._tmp.name).glob("map_*.html"):
             # The page in view was read already; keep only the newest files.
             if f != path and f.stat().st_mtime < time.time() - 30:
                 f.unlink(missing_ok=True)
+
+    # ----- base map ---------------------------------------------------------------------------
+    def choose_basemap(self) -> None:
+        dlg = BasemapDialog(getattr(self.doc, "basemap", Basemap()), self.ui.parent)
+        if dlg.exec():
+            self.set_basemap(dlg.choice())
+
+    def set_basemap(self, b: Basemap) -> None:
+        """Show base map ``b`` (an MBTiles file is unpacked off the GUI thread first)."""
+        self.doc.basemap = b  # on the document: kept when the window is rebuilt
+
+        def done(job: Job, url) -> None:
+            self.map.set_basemap(url, b.gcj02)
+            self.ui.say(_tr("Base map: %1").replace("%1", b.source or _tr("none")))
+
+        self.io.submit(Job("basemap", lambda p: tile_url(b), done=done))
 
     # ----- export ------------------------------------------------------------------------------
     def export_dialog(self) -> None:
@@ -188,6 +228,20 @@ class JobController(QObject):
             return
         folder = Path(folder)
         folder.mkdir(parents=True, exist_ok=True)
+        # The view as the planner sees it, without an open popup over it (closed first; the
+        # grab waits for the page to have done so and painted).
+        self.map.js(
+            "(function(){if(window.schoolplanMap)schoolplanMap.closePopup();"
+            "return Array.from(document.querySelectorAll('.leaflet-popup'))"
+            ".filter(function(e){return e.style.opacity!=='0';}).length;})()",
+            # Leaflet fades a closed popup out in 200 ms before removing it.
+            lambda popups: QTimer.singleShot(250, lambda: self._export_after_grab(folder, popups)),
+        )
+        self._export_args = (formats, paper)
+
+    def _export_after_grab(self, folder: Path, popups) -> None:
+        formats, paper = self._export_args
+        self.popups_at_grab = int(popups or 0)
         self.map.grab().save(str(folder / "view.png"))
         result, lang = self.doc.result, self.lang
 
@@ -207,9 +261,12 @@ class JobController(QObject):
 
     def _done_export(self, job: Job, files) -> None:
         self.last_export = {k: Path(v) for k, v in files.items()}
+        # Files on disk, each once (the QGIS styles live inside plan.gpkg: not a file of its own)
+        written = {p.resolve() for p in self.last_export.values() if p.is_file()}
+        self.last_export_count = len(written)
         self.ui.say(
             _tr("Exported %1 files to %2")
-            .replace("%1", str(len(files)))
+            .replace("%1", str(len(written)))
             .replace("%2", str(job.tag))
         )
 
@@ -236,7 +293,7 @@ class JobController(QObject):
     def _progressed(self, fraction: float, message: str) -> None:
         self.progress.setValue(int(fraction * 1000))
         if message:
-            self.ui.status(message)
+            self.ui.status(one_language(message, self.lang))
 
     def _idle(self) -> None:
         if self.planning.busy or self.io.busy:

@@ -9,13 +9,20 @@ slots below; tests call the same slots to act as the map would.
 
 from __future__ import annotations
 
+import dataclasses
+import html
 import json
+import time
 from pathlib import Path
 
-from PyQt6.QtCore import QFile, QIODevice, QObject, QUrl, pyqtSignal, pyqtSlot
+import geopandas as gpd
+import pandas as pd
+from PyQt6.QtCore import QCoreApplication, QFile, QIODevice, QObject, QUrl, pyqtSignal, pyqtSlot
 from PyQt6.QtWebChannel import QWebChannel
 from PyQt6.QtWebEngineCore import QWebEnginePage, QWebEngineScript
 from PyQt6.QtWebEngineWidgets import QWebEngineView
+
+from app.gui.basemap import BASEMAP_JS
 
 
 def write_map_html(result, path: str | Path, lang: str = "zh") -> Path:
@@ -26,6 +33,40 @@ def write_map_html(result, path: str | Path, lang: str = "zh") -> Path:
 
     fmap = build_map(result, lang=lang, collapsed_layers=True)
     return save_offline(fmap, path)
+
+
+def _tr(text: str) -> str:
+    return QCoreApplication.translate("mapview", text)
+
+
+def map_payload(result, lang: str = "zh") -> str:
+    """The plan map's layers as the JSON ``MapView.replace_layers`` draws (off the GUI thread)."""
+    # Imported here for the same reason as in write_map_html.
+    from app.export.mapbuilder import build_payload, safe_json
+
+    return safe_json(build_payload(result, lang=lang, collapsed=True))
+
+
+def with_edited_schools(result, schools):
+    """``result`` showing the schools as edited since it was planned: moved ones where they are
+    now, deleted ones gone, added ones present (the map answers an edit before the re-plan)."""
+    rs = result.schools
+    if schools.crs is not None and rs.crs is not None and schools.crs != rs.crs:
+        schools = schools.to_crs(rs.crs)
+    key_r = rs["school_id"].astype(str) + "|" + rs["level"].astype(str)
+    key_s = schools["school_id"].astype(str) + "|" + schools["level"].astype(str)
+    planned = rs["layout_status"].astype(str).eq("new") if "layout_status" in rs else key_r.eq(None)
+    keep = planned | key_r.isin(set(key_s))
+    where = dict(zip(key_s, schools.geometry))
+    kept = rs[keep.to_numpy()].copy()
+    kept_keys = key_r[keep.to_numpy()]
+    kept["geometry"] = [where.get(k, g) for k, g in zip(kept_keys, kept.geometry)]
+    added = schools[~key_s.isin(set(key_r)).to_numpy()]
+    if len(added):
+        cols = [c for c in rs.columns if c in added.columns]
+        kept = pd.concat([kept, added[cols]], ignore_index=True)
+    out = gpd.GeoDataFrame(kept, geometry="geometry", crs=rs.crs)
+    return dataclasses.replace(result, schools=out)
 
 
 # Runs in every page load, after the page's own scripts (DocumentReady).
@@ -42,25 +83,93 @@ _BRIDGE_JS = r"""
       // The window's layers panel replaces the page's own layer switcher.
       if (sp.control) sp.control.getContainer().style.display = "none";
       window.spBridge = bridge;
-      Object.keys(sp.markers).forEach(function (key) {
-        var m = sp.markers[key];
-        m.on("click", function () { bridge.schoolClicked(m.options.schoolId, m.options.level); });
-        if (m.options.layoutStatus === "new") return;  // planned by the optimiser, not an input
-        m.options.draggable = true;
-        if (m.dragging) m.dragging.enable();
-        m.on("dragend", function (e) {
-          var ll = e.target.getLatLng();
-          bridge.schoolMoved(m.options.schoolId, m.options.level, ll.lat, ll.lng);
+      function wire() {  // the page's markers and zones talk to the window (again after spReplace)
+        Object.keys(sp.markers).forEach(function (key) {
+          var m = sp.markers[key];
+          m.on("click", function () { bridge.schoolClicked(m.options.schoolId, m.options.level); });
+          if (m.options.layoutStatus === "new") return;  // planned by the optimiser, not an input
+          m.options.draggable = true;
+          if (m.dragging) m.dragging.enable();
+          m.on("dragend", function (e) {
+            var ll = e.target.getLatLng();
+            bridge.schoolMoved(m.options.schoolId, m.options.level, ll.lat, ll.lng);
+          });
         });
-      });
-      Object.keys(sp.zones).forEach(function (key) {
-        var z = sp.zones[key];
-        z.on("click", function () { bridge.schoolClicked(z.options.schoolId, z.options.level); });
-      });
+        Object.keys(sp.zones).forEach(function (key) {
+          var z = sp.zones[key];
+          z.on("click", function () { bridge.schoolClicked(z.options.schoolId, z.options.level); });
+        });
+      }
+      function listed() {
+        return Object.keys(sp.layers).map(function (k) {
+          var name = k;
+          Object.keys(sp.overlays).forEach(function (n) { if (sp.overlays[n] === sp.layers[k]) name = n; });
+          return { key: k, name: name, visible: map.hasLayer(sp.layers[k]) };
+        });
+      }
+      wire();
+      // New layers from the window (an edit, a re-plan) drawn in this page: no reload.
+      window.spReplace = function (payload, stamp) {
+        map.closePopup();
+        sp.replace(payload);
+        if (sp.control) sp.control.getContainer().style.display = "none";
+        wire();
+        if (window.spAfterReplace) window.spAfterReplace();
+        bridge.layersReplaced(JSON.stringify({ layers: listed(), counts: sp.counts, stamp: stamp }));
+      };
       map.on("click", function (e) { if (addMode) bridge.mapClicked(e.latlng.lat, e.latlng.lng); });
       map.on("moveend", function () {
         var c = map.getCenter(); bridge.viewChanged(c.lat, c.lng, map.getZoom());
       });
+      // A moved school (every level of it, and its radius circle) moved in place: the drag answers
+      // at once; the re-planned result is drawn by spReplace when it is ready.
+      window.spMoveSchool = function (id, lat, lng, stamp) {
+        Object.keys(sp.markers).forEach(function (key) {
+          var m = sp.markers[key];
+          if (m.options.schoolId !== id) return;
+          m.setLatLng([lat, lng]);
+          if (sp.radius[key]) sp.radius[key].setLatLng([lat, lng]);
+        });
+        bridge.layersReplaced(JSON.stringify({ layers: listed(), counts: sp.counts, stamp: stamp,
+                                                moved: true }));
+      };
+      // Names beside the schools (the name part of each marker's tooltip).
+      var labels = L.layerGroup();
+      window.spLabels = function (on) {
+        labels.clearLayers();
+        if (!on) { map.removeLayer(labels); return 0; }
+        Object.keys(sp.markers).forEach(function (key) {
+          var m = sp.markers[key], t = m.getTooltip();
+          if (!t || !map.hasLayer(m)) return;
+          var name = String(t.getContent()).split(" · ")[0];
+          L.tooltip({ permanent: true, direction: "right", offset: [8, 0], interactive: false,
+            className: "sp-label" }).setLatLng(m.getLatLng()).setContent(name).addTo(labels);
+        });
+        labels.addTo(map);
+        return labels.getLayers().length;
+      };
+      // Measure a distance: each click adds a point; the line shows the length so far.
+      var ruler = L.layerGroup().addTo(map), rulerPts = [], measuring = false;
+      window.spMeasure = function (on) {
+        measuring = !!on; rulerPts = []; ruler.clearLayers(); window.spMeasureKm = 0;
+        map.getContainer().style.cursor = on ? "crosshair" : (addMode ? "crosshair" : "");
+        if (on) map.doubleClickZoom.disable(); else map.doubleClickZoom.enable();
+      };
+      window.spMeasureAdd = function (lat, lng) {
+        var ll = L.latLng(lat, lng);
+        if (rulerPts.length) window.spMeasureKm += map.distance(rulerPts[rulerPts.length - 1], ll) / 1000;
+        rulerPts.push(ll);
+        ruler.clearLayers();
+        L.polyline(rulerPts, { color: "#d81b60", weight: 3, dashArray: "6 4", interactive: false,
+          className: "sp-ruler" }).addTo(ruler);
+        rulerPts.forEach(function (p) { L.circleMarker(p, { radius: 4, color: "#d81b60",
+          interactive: false }).addTo(ruler); });
+        L.tooltip({ permanent: true, direction: "right", className: "sp-ruler-label" })
+          .setLatLng(ll).setContent(window.spMeasureKm.toFixed(2) + " km").addTo(ruler);
+        bridge.measured(window.spMeasureKm);
+        return window.spMeasureKm;
+      };
+      map.on("click", function (e) { if (measuring) spMeasureAdd(e.latlng.lat, e.latlng.lng); });
       window.spAddMode = function (on) {
         addMode = !!on; map.getContainer().style.cursor = on ? "crosshair" : "";
       };
@@ -81,7 +190,7 @@ _BRIDGE_JS = r"""
       // Candidate sites are drawn here, not by the export builder: they are the planner's
       // working input, refreshed after each edit without rebuilding the page.
       var cands = L.layerGroup().addTo(map);
-      window.spCandidates = function (items) {
+      window.spCandidates = function (items, name, legendRow) {
         cands.clearLayers();
         items.forEach(function (c) {
           L.circleMarker([c.lat, c.lng], { radius: 7, color: "#6a1b9a", weight: 3,
@@ -90,6 +199,14 @@ _BRIDGE_JS = r"""
             .on("click", function (e) { L.DomEvent.stop(e); bridge.candidateClicked(c.id); })
             .addTo(cands);
         });
+        if (sp.legendDiv) {  // a row in the map's legend while there are sites
+          var row = sp.legendDiv.querySelector(".sp-cand-legend");
+          if (!row) {
+            row = document.createElement("div"); row.className = "sp-cand-legend";
+            sp.legendDiv.appendChild(row);
+          }
+          row.innerHTML = items.length ? legendRow : "";
+        }
         return items.length;
       };
       window.spZoomTo = function (lat, lng, zoom) {
@@ -99,7 +216,7 @@ _BRIDGE_JS = r"""
         map.setView([lat, lng], zoom || Math.max(map.getZoom(), 13));
       };
       window.spSetVisible = function (key, on) {
-        var layer = sp.layers[key];
+        var layer = key === "candidates" ? cands : sp.layers[key];
         if (!layer) return false;
         if (on && !map.hasLayer(layer)) layer.addTo(map);
         if (!on && map.hasLayer(layer)) map.removeLayer(layer);
@@ -111,12 +228,7 @@ _BRIDGE_JS = r"""
           if (layer && map.hasLayer(layer) && layer.bringToFront) layer.bringToFront();
         });
       };
-      var layers = Object.keys(sp.layers).map(function (k) {
-        var name = k;
-        Object.keys(sp.overlays).forEach(function (n) { if (sp.overlays[n] === sp.layers[k]) name = n; });
-        return { key: k, name: name, visible: map.hasLayer(sp.layers[k]) };
-      });
-      bridge.pageReady(JSON.stringify({ layers: layers, counts: sp.counts }));
+      bridge.pageReady(JSON.stringify({ layers: listed(), counts: sp.counts }));
     });
   }
   setup();
@@ -141,8 +253,10 @@ class MapBridge(QObject):
     clicked = pyqtSignal(str, str)  # school_id, level
     mapClickedAt = pyqtSignal(float, float)  # lat, lng
     ready = pyqtSignal(dict)  # {"layers": [...], "counts": {...}}
+    replaced = pyqtSignal(dict)  # the same, after new layers were drawn in the page
     viewMoved = pyqtSignal(float, float, int)
     candidateClickedOn = pyqtSignal(str)  # candidate_id
+    distanceMeasured = pyqtSignal(float)  # km so far on the ruler
 
     @pyqtSlot(str, str, float, float)
     def schoolMoved(self, school_id: str, level: str, lat: float, lng: float) -> None:
@@ -163,6 +277,14 @@ class MapBridge(QObject):
     @pyqtSlot(str)
     def pageReady(self, info: str) -> None:
         self.ready.emit(json.loads(info))
+
+    @pyqtSlot(float)
+    def measured(self, km: float) -> None:
+        self.distanceMeasured.emit(km)
+
+    @pyqtSlot(str)
+    def layersReplaced(self, info: str) -> None:
+        self.replaced.emit(json.loads(info))
 
     @pyqtSlot(float, float, int)
     def viewChanged(self, lat: float, lng: float, zoom: int) -> None:
@@ -197,8 +319,15 @@ class MapView(QWebEngineView):
         self._hidden: set[str] = set()
         self._order: list[str] = []
         self._add_mode = False
+        self._labels = False
+        self._measure = False
+        self._basemap: tuple[str | None, bool] = (None, False)
         self._candidates: list[dict] = []
         self.bridge.ready.connect(self._on_ready)
+        self.bridge.replaced.connect(self._on_replaced)
+        self.replaced = 0  # layer replacements drawn (for tests and the bench)
+        self.pending = 0  # replacements sent to the page, not drawn yet
+        self.replaced_at: dict[int, float] = {}  # stamp -> perf_counter when drawn
         self.bridge.viewMoved.connect(lambda lat, lng, z: setattr(self, "_view", (lat, lng, z)))
 
     def _new_page(self) -> MapPage:
@@ -228,6 +357,7 @@ class MapView(QWebEngineView):
 
     def show_file(self, path: str | Path) -> None:
         self.is_ready = False
+        self.pending = 0
         if (
             isinstance(self.page(), MapPage)
             and self.page().url().isValid()
@@ -249,9 +379,55 @@ class MapView(QWebEngineView):
             self.set_order(self._order)
         self.set_add_mode(self._add_mode)
         self.set_candidates(self._candidates)
+        if self._labels:
+            self.set_labels(True)
+        if self._basemap[0]:
+            self.set_basemap(*self._basemap)
+        if self._measure:
+            self.set_measure(True)
         self.is_ready = True
         self.loads += 1
-        self.layersListed.emit(info.get("layers", []))
+        if "candidates" in self._hidden:
+            self.set_visible("candidates", False)
+        self.layersListed.emit(self.listed_layers())
+
+    def replace_layers(self, payload_json: str, stamp: int = 0) -> bool:
+        """Draw new layers (a ``build_payload`` as JSON) in the page shown; False when no page is
+        ready for it (the caller loads a whole page instead)."""
+        if not self.is_ready:
+            return False
+        self.pending += 1
+        self.js(f"window.spReplace({payload_json}, {int(stamp)});")
+        return True
+
+    def move_school(self, school_id: str, lat: float, lng: float, stamp: int = 0) -> bool:
+        """Move a school's markers in the page shown (no new layers needed for that)."""
+        if not self.is_ready:
+            return False
+        self.pending += 1
+        self.js(f"window.spMoveSchool({json.dumps(school_id)}, {lat}, {lng}, {int(stamp)});")
+        return True
+
+    @property
+    def updates(self) -> int:
+        """Pages loaded + layer replacements drawn: grows each time the map shows new data."""
+        return self.loads + self.replaced
+
+    def _on_replaced(self, info: dict) -> None:
+        self.info = info
+        for layer in info.get("layers", []):
+            if layer["key"] in self._hidden:
+                layer["visible"] = False
+        if not info.get("moved"):  # new layers: the window's additions drawn on them again
+            if self._order:
+                self.set_order(self._order)
+            self.set_candidates(self._candidates)
+            if self._labels:
+                self.set_labels(True)
+        self.replaced += 1
+        self.pending = max(0, self.pending - 1)
+        self.replaced_at[int(info.get("stamp", 0))] = time.perf_counter()
+        self.layersListed.emit(self.listed_layers())
 
     def js(self, code: str, callback=None) -> None:
         if callback is None:
@@ -269,14 +445,56 @@ class MapView(QWebEngineView):
         self._order = list(keys)
         self.js(f"window.spOrder && spOrder({json.dumps(keys)});")
 
+    def set_basemap(self, url: str | None, gcj02: bool = False) -> None:
+        """Tiles under the plan (None: none), kept across page loads; see ``basemap.py``."""
+        self._basemap = (url, bool(gcj02))
+        self.js(f"{BASEMAP_JS}\nwindow.spBasemap({json.dumps(url)}, {str(bool(gcj02)).lower()});")
+
+    def set_labels(self, on: bool) -> None:
+        self._labels = bool(on)
+        self.js(f"window.spLabels && spLabels({str(bool(on)).lower()});")
+
+    def set_measure(self, on: bool) -> None:
+        self._measure = bool(on)
+        self.js(f"window.spMeasure && spMeasure({str(bool(on)).lower()});")
+
     def set_add_mode(self, on: bool) -> None:
         self._add_mode = bool(on)
         self.js(f"window.spAddMode && spAddMode({str(bool(on)).lower()});")
 
     def set_candidates(self, items: list[dict]) -> None:
-        """Show candidate sites: dicts with id, lat, lng, label (kept across page reloads)."""
+        """Show candidate sites: dicts with id, lat, lng, label (kept across page reloads); a
+        layer of the layers panel and a row of the legend while there are any."""
+        had = bool(self._candidates)
         self._candidates = list(items)
-        self.js(f"window.spCandidates && spCandidates({json.dumps(self._candidates)});")
+        name = _tr("Candidate sites")
+        row = (
+            "<svg width='14' height='14'><circle cx='7' cy='7' r='5' fill='#fff' "
+            "stroke='#6a1b9a' stroke-width='2.5' stroke-dasharray='3 2'/></svg> "
+            + html.escape(name)
+        )
+        self.js(
+            f"window.spCandidates && spCandidates({json.dumps(self._candidates)}, "
+            f"{json.dumps(name)}, {json.dumps(row)});"
+        )
+        if had != bool(items) and self.is_ready:
+            self.layersListed.emit(self.listed_layers())
+
+    def listed_layers(self) -> list[dict]:
+        """The page's layers for the layers panel, candidate sites included when there are any."""
+        layers = [dict(d) for d in self.info.get("layers", [])]
+        for layer in layers:
+            if layer["key"] in self._hidden:
+                layer["visible"] = False
+        if self._candidates:
+            layers.append(
+                {
+                    "key": "candidates",
+                    "name": _tr("Candidate sites"),
+                    "visible": "candidates" not in self._hidden,
+                }
+            )
+        return layers
 
     def highlight(self, keys: list[tuple[str, str]], pan: bool = True) -> None:
         ids = [f"{level}|{sid}" for sid, level in keys]

@@ -9,8 +9,10 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from PyQt6.QtCore import QCoreApplication, pyqtSignal
+from PyQt6.QtCore import QCoreApplication, QEvent, QObject, Qt, pyqtSignal
 from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QAbstractSpinBox,
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
@@ -18,6 +20,8 @@ from PyQt6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QScrollArea,
     QSpinBox,
@@ -26,11 +30,59 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
+from core.vocab import MODE, PAIRING_FORM, PATTERN, QUALITY, RULE_CHOICE, VOCABS, Term, Vocab
 from planning.rules import SECTION_LABELS, Rules, iter_specs
 
 
 def _tr(text: str) -> str:
     return QCoreApplication.translate("rules_form", text)
+
+
+# Parameters holding a comma-separated list of codes (an order of priority).
+LIST_VOCABS: dict[str, Vocab] = {"pattern_priority": PATTERN}
+
+
+def choice_vocab(choices: tuple[str, ...]) -> Vocab:
+    """The vocabulary that names every one of a parameter's choices."""
+    named = set(choices) - {""}
+    for vocab in (QUALITY, MODE, PAIRING_FORM, RULE_CHOICE, *VOCABS.values()):
+        if named <= set(vocab.codes):
+            if "" in choices:  # an empty choice means "not set": the rule falls back on another
+                return Vocab(vocab.name, (Term("", "不指定", "not set"), *vocab.terms))
+            return vocab
+    return Vocab("choices", tuple(Term(c, c, c) for c in choices))
+
+
+class WheelGuard(QObject):
+    """Passes the mouse wheel of an unfocused editor on to the form (which scrolls)."""
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if event.type() == QEvent.Type.Wheel and not obj.hasFocus():
+            event.ignore()  # ignored + filtered: Qt hands it to the parent, the scroll area
+            return True
+        return False
+
+
+class CodeList(QListWidget):
+    """An ordered list of codes shown by their labels; drag to reorder (first = highest)."""
+
+    def __init__(self, vocab: Vocab, lang: str, parent=None):
+        super().__init__(parent)
+        self.vocab, self.lang = vocab, lang
+        self.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setMaximumHeight(140)
+
+    def set_codes(self, text: str) -> None:
+        self.clear()
+        for code in (c.strip() for c in text.split(",")):
+            if code:
+                item = QListWidgetItem(self.vocab.label(code, self.lang))
+                item.setData(Qt.ItemDataRole.UserRole, code)
+                self.addItem(item)
+
+    def codes(self) -> str:
+        return ",".join(self.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.count()))
 
 
 def _decimals(spec) -> int:
@@ -50,6 +102,7 @@ class RulesForm(QWidget):
         super().__init__(parent)
         self.lang = lang
         self.editors: dict[tuple[str, str], tuple[Any, QWidget]] = {}
+        self.wheel_guard = WheelGuard(self)
         self._rules = Rules()
         self._defaults = Rules()
         outer = QVBoxLayout(self)
@@ -70,6 +123,11 @@ class RulesForm(QWidget):
                 zh, en = SECTION_LABELS[section]
                 self.toolbox.addItem(scroll, zh if lang == "zh" else en)
             editor = self._editor(spec)
+            if isinstance(editor, (QAbstractSpinBox, QComboBox)):
+                # Scrolling the form must not change a value the mouse passes over: the wheel
+                # acts only on the focused editor (clicked or tabbed into).
+                editor.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+                editor.installEventFilter(self.wheel_guard)
             label = QLabel(spec.info.label(lang))
             label.setWordWrap(True)
             tip = self._tooltip(spec)
@@ -92,6 +150,15 @@ class RulesForm(QWidget):
         self.apply_button.clicked.connect(self.apply)
         self.show_rules(self._rules)
 
+    def _shown(self, spec, value) -> str:
+        """A value as the planner reads it (codes in the vocabulary's words)."""
+        if spec.info.choices:
+            return choice_vocab(spec.info.choices).label(value, self.lang)
+        if spec.name in LIST_VOCABS:
+            vocab = LIST_VOCABS[spec.name]
+            return "、".join(vocab.label(c.strip(), self.lang) for c in str(value).split(","))
+        return str(value)
+
     def _tooltip(self, spec) -> str:
         info = spec.info
         parts = [f"<b>{html.escape(info.zh)}</b> / {html.escape(info.en)}"]
@@ -99,11 +166,13 @@ class RulesForm(QWidget):
         if help_text:
             parts.append(html.escape(help_text))
         if info.choices:
-            parts.append(_tr("One of: %1").replace("%1", ", ".join(info.choices)))
+            vocab = choice_vocab(info.choices)
+            words = ", ".join(vocab.label(c, self.lang) for c in info.choices)
+            parts.append(_tr("One of: %1").replace("%1", html.escape(words)))
         elif info.lo is not None or info.hi is not None:
             rng = f"{info.lo:g} – {info.hi:g} {info.unit}".strip()
             parts.append(_tr("Range: %1").replace("%1", html.escape(rng)))
-        parts.append(_tr("Default: %1").replace("%1", html.escape(str(spec.default))))
+        parts.append(_tr("Default: %1").replace("%1", html.escape(self._shown(spec, spec.default))))
         if info.source:
             parts.append(_tr("Source: %1").replace("%1", html.escape(info.source)))
         return "<br>".join(parts)
@@ -113,9 +182,14 @@ class RulesForm(QWidget):
         if spec.kind is bool:
             return QCheckBox()
         if info.choices:
+            # The label shown, the code stored (the item's data).
             box = QComboBox()
-            box.addItems(list(info.choices))
+            vocab = choice_vocab(info.choices)
+            for code in info.choices:
+                box.addItem(vocab.label(code, self.lang), code)
             return box
+        if spec.name in LIST_VOCABS:
+            return CodeList(LIST_VOCABS[spec.name], self.lang)
         if spec.kind is int:
             box = QSpinBox()
             box.setRange(int(info.lo if info.lo is not None else -(10**9)),
@@ -146,9 +220,11 @@ class RulesForm(QWidget):
             if isinstance(editor, QCheckBox):
                 editor.setChecked(bool(value))
             elif isinstance(editor, QComboBox):
-                editor.setCurrentText(str(value))
+                editor.setCurrentIndex(max(0, editor.findData(str(value))))
             elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
                 editor.setValue(value)
+            elif isinstance(editor, CodeList):
+                editor.set_codes(str(value))
             else:
                 editor.setText(str(value))
 
@@ -157,9 +233,11 @@ class RulesForm(QWidget):
         if isinstance(editor, QCheckBox):
             return editor.isChecked()
         if isinstance(editor, QComboBox):
-            return editor.currentText()
+            return editor.currentData()
         if isinstance(editor, (QSpinBox, QDoubleSpinBox)):
             return editor.value()
+        if isinstance(editor, CodeList):
+            return editor.codes()
         return editor.text()
 
     def set_value(self, section: str, name: str, value: Any) -> None:
@@ -167,9 +245,11 @@ class RulesForm(QWidget):
         if isinstance(editor, QCheckBox):
             editor.setChecked(bool(value))
         elif isinstance(editor, QComboBox):
-            editor.setCurrentText(str(value))
+            editor.setCurrentIndex(max(0, editor.findData(str(value))))
         elif isinstance(editor, (QSpinBox, QDoubleSpinBox)):
             editor.setValue(value)
+        elif isinstance(editor, CodeList):
+            editor.set_codes(str(value))
         else:
             editor.setText(str(value))
 

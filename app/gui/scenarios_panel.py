@@ -7,11 +7,14 @@ project's ``scenarios`` folder (``SCHOOLPLAN_SCENARIOS_DIR`` overrides it), writ
 worker thread.
 
 Decisions:
-- Leaving a scenario (switching, making a new one) stores the window's state into it and saves
-  it when it has unsaved edits, so switching never loses work.
-- Undo history is cleared on a switch, with a message saying so: the commands act on the one
-  document, whose content the switch replaces, and the edits are kept (saved) in the scenario
-  left behind. "New from current" keeps the history: the document does not change.
+- Each scenario is its own document: its own layers, rules, choices, result and undo stack
+  (``ScenarioEntry.stack``, made the document's active stack when the scenario is shown).
+  ``ScenarioEntry.scenario`` is always the scenario as last saved; the window's unsaved edits
+  live only in the document until they are saved, so no action ever writes them into another
+  scenario behind the planner's back.
+- "New from current" is a "save as": the new scenario takes the window's state and its undo
+  history; the scenario left behind keeps what it had when last saved (and a fresh history).
+- Switching with unsaved edits asks: save them, drop them, or stay.
 - Results are kept with the stages still stale, so switching back to a scenario whose rules were
   changed but not re-run says so instead of showing the old result as up to date.
 
@@ -24,13 +27,14 @@ content replaced the document's).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from PyQt6.QtCore import QCoreApplication, QObject, Qt, pyqtSignal
-from PyQt6.QtGui import QAction
+from PyQt6.QtGui import QAction, QUndoStack
 from PyQt6.QtWidgets import (
     QDockWidget,
     QGridLayout,
@@ -39,6 +43,7 @@ from PyQt6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
     QSizePolicy,
     QToolBar,
     QToolButton,
@@ -48,11 +53,19 @@ from PyQt6.QtWidgets import (
 
 from app.gui.compare_view import CompareView
 from app.gui.document import ALL_STAGES, PlanDocument, has_result
-from app.gui.folders import autosave_root, folder_name, saved_name, scenarios_root
+from app.gui.folders import (
+    autosave_root,
+    folder_name,
+    save_error,
+    saved_name,
+    scenarios_root,
+)
 from app.gui.workers import Job
 from planning.scenario import scenario_from_layers
 from store.layout import GPKG_NAME, JSON_NAME
 from store.scenario import load_scenario, save_scenario
+
+LAST_NAME = "last.json"  # in the scenarios folder: the scenario the window showed last
 
 
 def _tr(text: str) -> str:
@@ -79,6 +92,7 @@ class ScenarioEntry:
     folder: Path
     scenario: object | None = None  # planning.scenario.Scenario; None: on disk, not read yet
     stale: frozenset[str] = frozenset()  # plan stages its result is not up to date for
+    stack: QUndoStack | None = None  # its own undo history (None: none yet)
 
     @property
     def result(self):
@@ -128,8 +142,9 @@ class ScenarioController(QObject):
         if not isinstance(getattr(doc, "scenario_set", None), ScenarioSet):
             doc.scenario_set = ScenarioSet(doc)
         self.set: ScenarioSet = doc.scenario_set
-        # Hook for the name question; tests replace it to answer without a modal dialog.
+        # Hooks for the questions; tests replace them to answer without a modal dialog.
         self.ask_name = self._name_dialog
+        self.ask_switch = self._switch_dialog
         self.compare_dialog = None
 
     def _name_dialog(self, title: str, default: str) -> str | None:
@@ -137,6 +152,24 @@ class ScenarioController(QObject):
             self.services.parent, title, _tr("Scenario name:"), text=default
         )
         return text if ok else None
+
+    def _switch_dialog(self, current: str, target: str) -> str:
+        """Unsaved edits in ``current`` before showing ``target``: "save", "discard" or "cancel"."""
+        answer = QMessageBox.question(
+            self.services.parent,
+            _tr("Switch scenario"),
+            _tr("Scenario %1 has unsaved changes. Save them before showing %2?")
+            .replace("%1", current)
+            .replace("%2", target),
+            QMessageBox.StandardButton.Save
+            | QMessageBox.StandardButton.Discard
+            | QMessageBox.StandardButton.Cancel,
+            QMessageBox.StandardButton.Save,
+        )
+        return {
+            QMessageBox.StandardButton.Save: "save",
+            QMessageBox.StandardButton.Discard: "discard",
+        }.get(QMessageBox.StandardButton(answer), "cancel")
 
     def _say(self, text: str) -> None:
         self.services.say(text)
@@ -163,25 +196,82 @@ class ScenarioController(QObject):
                 s.current = e.name
         s.changed.emit()
 
-    # ----- keeping the window's state in the current scenario -------------------------------
-    def _capture(self) -> ScenarioEntry | None:
-        """Store the document's state into the current scenario; save it when edited."""
+    # ----- the last scenario shown, shown again when the project is reopened -----------------
+    def remember_current(self) -> None:
+        """Note which scenario the window shows, beside the scenarios (``last.json``)."""
+        s = self.set
+        if s.root is None or s.current is None:
+            return
+        e = s.get(s.current)
+        try:
+            s.root.mkdir(parents=True, exist_ok=True)
+            (s.root / LAST_NAME).write_text(
+                json.dumps({"folder": e.folder.name}, ensure_ascii=False), encoding="utf-8"
+            )
+        except OSError:  # a read-only project folder: nothing restored next time, no harm
+            pass
+
+    def restore_last(self) -> str | None:
+        """After opening a project: show the scenario shown when it was last open (its saved
+        plan with it); None when there is none or the window holds unsaved work."""
+        s, doc = self.set, self.doc
+        if s.root is None or s.current is not None or doc.dirty or doc.layers is None:
+            return None
+        try:
+            folder = json.loads((s.root / LAST_NAME).read_text(encoding="utf-8"))["folder"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+        for e in s.entries:
+            if e.folder.name == folder:
+                self.switch_to(e.name)
+                return e.name
+        return None
+
+    # ----- the window's state and the scenarios ----------------------------------------------
+    def live_scenario(self):
+        """The window's state as a scenario of the current name (not stored, not saved)."""
         s, doc = self.set, self.doc
         if s.current is None or doc.layers is None:
             return None
-        e = s.get(s.current)
         result = doc.result if has_result(doc.result) else None
-        if e.scenario is None:
-            e.scenario = scenario_from_layers(
-                doc.layers, doc.rules, name=e.name, choices=doc.choices, result=result
-            )
-        else:
-            sc = e.scenario
-            sc.layers, sc.rules, sc.choices, sc.result = doc.layers, doc.rules, doc.choices, result
-        e.stale = frozenset(doc.stale) if result is not None else frozenset()
-        if doc.dirty:
-            self._save(e)
+        return scenario_from_layers(
+            doc.layers, doc.rules, name=s.current, choices=doc.choices, result=result
+        )
+
+    def _store_current(self) -> ScenarioEntry | None:
+        """Take the window's state as the current scenario's saved state and save it."""
+        s, doc = self.set, self.doc
+        sc = self.live_scenario()
+        if sc is None:
+            return None
+        e = s.get(s.current)
+        if e.scenario is not None:
+            sc.edits, sc.notes = list(e.scenario.edits), e.scenario.notes
+        e.scenario = sc
+        e.stale = frozenset(doc.stale) if sc.result is not None else frozenset()
+        self._save(e)
+        doc.undo_stack.setClean()
         return e
+
+    def compare_entries(self) -> list[ScenarioEntry]:
+        """The entries as the compare view sees them: the current one as the window shows it."""
+        out = []
+        for e in self.set.entries:
+            if e.name == self.set.current and self.doc.dirty:
+                live = self.live_scenario()
+                stale = frozenset(self.doc.stale) if live.result is not None else frozenset()
+                e = ScenarioEntry(e.name, e.folder, live, stale)
+            out.append(e)
+        return out
+
+    def scenario_saved(self, folder: Path, sc) -> None:
+        """The window saved ``sc`` in ``folder`` (File > Save): it is that scenario's state now."""
+        for e in self.set.entries:
+            if Path(e.folder).resolve() == Path(folder).resolve():
+                sc.name = e.name
+                e.scenario = sc
+                e.stale = frozenset(self.doc.stale) if has_result(sc.result) else frozenset()
+        self.remember_current()
 
     def _save(self, e: ScenarioEntry) -> None:
         sc, folder = e.scenario, e.folder
@@ -189,7 +279,10 @@ class ScenarioController(QObject):
 
         def work(progress):
             progress.update(0.2, _tr("Saving scenario %1...").replace("%1", sc.name))
-            return save_scenario(sc, folder)
+            try:
+                return save_scenario(sc, folder)
+            except OSError as exc:
+                raise save_error(exc, folder) from exc
 
         self.services.submit_io(
             Job("scenario_save", work, tag=(e.name, folder, revision), done=self._saved)
@@ -263,26 +356,34 @@ class ScenarioController(QObject):
         )
         if name is None:
             return None
-        left = self._capture()
+        left = self.set.current
         result = doc.result if has_result(doc.result) else None
         sc = scenario_from_layers(
             doc.layers, doc.rules, name=name, choices=doc.choices, result=result
         )
         if left is not None:
-            sc.log_edit("new_from", source=left.name)
+            sc.log_edit("new_from", source=left)
+            # The scenario left behind keeps its last saved state; the history of the edits
+            # made since goes with them into the new scenario.
+            self.set.get(left).stack = None
         e = ScenarioEntry(
             name,
             self.set.free_folder(name, self._root()),
             sc,
             frozenset(doc.stale) if result is not None else frozenset(),
+            doc.undo_stack,
         )
         self.set.entries.append(e)
         self.set.current = name
         doc.scenario_path = e.folder
         self.shown.emit()
         self._save(e)
+        self.remember_current()
         self.set.changed.emit()
-        self._say(_tr("New scenario %1: your edits now go into it").replace("%1", name))
+        text = _tr("New scenario %1: your edits now go into it").replace("%1", name)
+        if left is not None:
+            text += " " + _tr("(%1 keeps what it had when last saved)").replace("%1", left)
+        self._say(text)
         return name
 
     def duplicate(self, source: str, name: str | None = None) -> None:
@@ -291,15 +392,14 @@ class ScenarioController(QObject):
         name = self._valid_new_name(name, _tr("Duplicate scenario"), source + " " + _tr("copy"))
         if name is None:
             return
-        if src.name == self.set.current:
-            self._capture()
+        live = self.live_scenario() if src.name == self.set.current else None
         folder = self.set.free_folder(name, self._root())
         # Reserve the name at once (a second request must not take it while the source loads).
         e = ScenarioEntry(name, folder, None, src.stale)
         self.set.entries.append(e)
 
         def then() -> None:
-            e.scenario = src.scenario.duplicate(name)
+            e.scenario = (live or src.scenario).duplicate(name)
             self._save(e)
             self.set.changed.emit()
             self._say(_tr("Scenario %1 duplicated as %2").replace("%1", source).replace("%2", name))
@@ -396,8 +496,18 @@ class ScenarioController(QObject):
             )
         ):
             return False
+        left = s.get(s.current) if s.current is not None else None
+        if left is not None and doc.dirty:
+            answer = self.ask_switch(left.name, name)
+            if answer == "cancel":
+                return False
+            if answer == "save":
+                self._store_current()
+            else:  # dropped: the scenario stays as saved, the dropped edits' history goes too
+                doc.undo_stack.clear()
         sv.stop_planning()
-        left = self._capture()
+        if left is not None:
+            left.stack = doc.undo_stack
         self._load_then([target], lambda: self._apply(target, left))
         return True
 
@@ -410,7 +520,11 @@ class ScenarioController(QObject):
             doc.config,
             doc.name,
         )
-        doc.undo_stack.clear()
+        if left is None:
+            doc.undo_stack.clear()  # edits outside any scenario, dropped above
+        if e.stack is None:
+            e.stack = QUndoStack(doc)
+        doc.use_undo_stack(e.stack)
         self.switched.emit()
         doc.set_project(sc.layers, sc.rules, report, path=path, name=project)
         doc.default_rules, doc.config = defaults, cfg  # reset-to-defaults: the project's rules
@@ -421,17 +535,17 @@ class ScenarioController(QObject):
         self.set.current = e.name
         if has_result(sc.result):
             doc.set_result(sc.result, ALL_STAGES - e.stale)
+        self.remember_current()
         self.shown.emit()
         self.set.changed.emit()
-        text = _tr("Switched to scenario %1; the undo history starts afresh").replace("%1", e.name)
+        text = _tr("Switched to scenario %1 (with its own undo history)").replace("%1", e.name)
         if left is not None:
-            text += " " + _tr("(the edits of %1 are kept in it)").replace("%1", left.name)
+            text += " " + _tr("(%1 is kept as last saved)").replace("%1", left.name)
         self._say(text)
 
     # ----- compare -----------------------------------------------------------------------------
     def open_compare(self, a: str | None = None, b: str | None = None):
         """Open the compare view on two scenarios (read from disk first when needed)."""
-        self._capture()
         names = self.set.names()
         if len(names) < 2:
             self.services.show_message(

@@ -19,6 +19,7 @@ class WindowServices:
     say: Callable[[str], None]  # status line and the Messages tab
     status: Callable[[str], None]  # the status line only (a job's progress)
     note: Callable[[str], None]  # the Messages tab only
+    tech_note: Callable[[str], None]  # the engines' own notes (English), in the technical log
     show_message: Callable[..., Any]  # (title, text[, icon]) -> a non-blocking message box
     confirm: Callable[[str, str], bool]  # (title, question) -> yes
     record_error: Callable[[str], None]  # the last error, for the planner's report and tests

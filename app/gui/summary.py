@@ -8,6 +8,7 @@ from PyQt6.QtCore import QCoreApplication
 
 from app.gui.document import PlanDocument, has_result
 from core.vocab import LEVEL, LEVELS
+from planning.figures import HEADLINE, plan_figures
 
 
 def _tr(text: str) -> str:
@@ -22,16 +23,18 @@ def summary_rows(doc: PlanDocument, lang: str) -> list[tuple[str, str]]:
     ]
     if not has_result(r):
         return rows
-    g, n, c = (
-        r.summary.get("groups", {}),
-        r.summary.get("new_schools", {}),
-        r.summary.get("catchments", {}),
-    )
-    rows.append((_tr("Groups"), f"{g.get('count', 0)}"))
-    if "coverage_pct" in g:
-        rows.append(
-            (_tr("Group coverage"), f"{g['coverage_pct']:.1f} % / {g.get('target_pct', 0):.0f} %")
-        )
+    n, c = r.summary.get("new_schools", {}), r.summary.get("catchments", {})
+    # The headline figures as every output shows them (planning.figures), 现状 and 规划后 named.
+    fig = plan_figures(r)
+    rows += [(fig.label(k, lang), fig.text(k, lang)) for k in HEADLINE]
+    rows.append((fig.label("coverage_target_pct", lang), fig.text("coverage_target_pct", lang)))
+    # Each open school without a zone, with its reason.
+    sr = r.schools
+    if "zone_reason" in sr:
+        col = "zone_reason_en" if lang == "en" and "zone_reason_en" in sr else "zone_reason"
+        for name, why in zip(sr["name"], sr[col].fillna("")):
+            if why:
+                rows.append((f"  {name}", str(why)))
     rows.append((_tr("New schools"), f"{sum(int(n.get(lv, 0) or 0) for lv in LEVELS)}"))
     if "capacity_total" in n:
         rows.append((_tr("New places"), f"{int(n['capacity_total']):,}"))

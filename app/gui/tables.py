@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 import pandas as pd
 from PyQt6.QtCore import (
     QAbstractTableModel,
@@ -15,7 +16,7 @@ from PyQt6.QtCore import (
     pyqtSignal,
 )
 from PyQt6.QtGui import QColor
-from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QTableView, QTabWidget
+from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QTabWidget
 
 from core.vocab import GROUP_ROLE, LAYOUT_STATUS, LEVEL, MODE, PATTERN, QUALITY, STATUS, Vocab
 
@@ -95,8 +96,10 @@ def table_columns() -> dict[str, list[tuple[str, str]]]:
 def _fmt(col: str, value) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
-    if isinstance(value, bool) or type(value).__name__ == "bool_":
+    if isinstance(value, (bool, np.bool_)):
         return _tr("yes") if value else ""
+    if isinstance(value, str) and value in ("True", "False"):  # a flag read back as text
+        return _tr("yes") if value == "True" else ""
     if col == "utilization":
         return f"{float(value):.0%}"
     if isinstance(value, float):
@@ -114,6 +117,7 @@ class FrameModel(QAbstractTableModel):
         self.columns = columns
         self.frame = pd.DataFrame()
         self.labels = value_labels(lang)
+        self.id_names: dict[str, str] = {}  # school id -> name, for the groups' id columns
 
     def set_frame(self, frame: pd.DataFrame | None, names: dict[str, str] | None = None) -> None:
         self.beginResetModel()
@@ -121,6 +125,7 @@ class FrameModel(QAbstractTableModel):
         if names and "school_id" in frame and "name" not in frame:
             frame = frame.assign(name=frame["school_id"].astype(str).map(names))
         self.frame = frame
+        self.id_names = names or {}
         self.endResetModel()
 
     def rowCount(self, parent=_ROOT) -> int:  # noqa: N802
@@ -138,6 +143,11 @@ class FrameModel(QAbstractTableModel):
         col = self.columns[index.column()][0]
         value = self.raw(index.row(), col)
         if role == Qt.ItemDataRole.DisplayRole:
+            if col == "core_id" and self.id_names:
+                return self.id_names.get(str(value), str(value))
+            if col == "member_ids" and self.id_names:
+                ids = [m.strip() for m in str(value).split(",") if m.strip()]
+                return "、".join(self.id_names.get(m, m) for m in ids)
             text = _fmt(col, value)
             return self.labels.get(col, {}).get(text, text) if isinstance(value, str) else text
         if role == Qt.ItemDataRole.UserRole:  # sort key
@@ -193,12 +203,25 @@ class TablesPanel(QTabWidget):
             "catchments": _tr("Catchments"),
         }
         self._quiet = False
+        self._sized: set[str] = set()
+        self.proxies: dict[str, QSortFilterProxyModel] = {}
+        # One filter for every table: rows holding the text in any column (words as shown).
+        self.filter = QLineEdit()
+        self.filter.setPlaceholderText(_tr("Filter rows..."))
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setMaximumWidth(220)
+        self.filter.textChanged.connect(self.set_filter)
+        self.setCornerWidget(self.filter, Qt.Corner.TopRightCorner)
         for name, cols in table_columns().items():
             model = FrameModel(cols, lang, self)
             proxy = QSortFilterProxyModel(self)
             proxy.setSourceModel(model)
             proxy.setSortRole(Qt.ItemDataRole.UserRole)
+            proxy.setFilterKeyColumn(-1)
+            proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+            self.proxies[name] = proxy
             view = QTableView()
+            view.setObjectName(f"table_{name}")
             view.setModel(proxy)
             view.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
             view.setSortingEnabled(True)  # starts in data order: level, then school id
@@ -210,6 +233,7 @@ class TablesPanel(QTabWidget):
             view.verticalHeader().hide()
             view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
             view.horizontalHeader().setStretchLastSection(False)
+            view.horizontalHeader().setResizeContentsPrecision(50)  # widths from 50 rows
             view.selectionModel().selectionChanged.connect(lambda *_, n=name: self._on_selection(n))
             self.models[name], self.views[name] = model, view
             self.addTab(view, titles[name])
@@ -233,7 +257,12 @@ class TablesPanel(QTabWidget):
         for name, frame in frames.items():
             if frame is not None and "geometry" in frame:
                 frame = pd.DataFrame(frame.drop(columns="geometry"))
-            self.models[name].set_frame(frame, names if name == "catchments" else None)
+            self.models[name].set_frame(frame, names if name in ("catchments", "groups") else None)
+            if name in self._sized or self.models[name].rowCount() == 0:
+                continue
+            # Sized once, on the first rows (a re-plan after each edit keeps the widths: measuring
+            # every cell of four tables took longer than the re-plan itself).
+            self._sized.add(name)
             view = self.views[name]
             view.resizeColumnsToContents()
             cols = [c for c, _ in self.models[name].columns]
@@ -241,6 +270,10 @@ class TablesPanel(QTabWidget):
             view.horizontalHeader().setSectionResizeMode(
                 cols.index(wide), QHeaderView.ResizeMode.Stretch
             )
+
+    def set_filter(self, text: str) -> None:
+        for proxy in self.proxies.values():
+            proxy.setFilterFixedString(text.strip())
 
     def _on_selection(self, name: str) -> None:
         if self._quiet:

@@ -29,6 +29,7 @@ from PyQt6.QtWidgets import (
 
 from app.gui import actions as declared
 from app.gui.check_panel import CheckPanel
+from app.gui.dialogs import confirm_dialog, unsaved_dialog
 from app.gui.docio import DocumentIO
 from app.gui.document import PlanDocument, has_result
 from app.gui.editing import EditController
@@ -37,11 +38,11 @@ from app.gui.layers_panel import LayersPanel
 from app.gui.mapview import MapView
 from app.gui.rules_form import RulesForm
 from app.gui.scenarios_panel import ScenarioServices, install_scenarios
+from app.gui.search import SearchBox
 from app.gui.services import WindowServices
 from app.gui.summary import summary_html
 from app.gui.tables import TablesPanel
 from app.resources import resource_path
-from core.errors import SchoolPlanError
 from core.vocab import LEVEL, LEVELS
 
 
@@ -57,13 +58,12 @@ class MainWindow(QMainWindow):
     def __init__(self, doc: PlanDocument | None = None, lang: str = "zh", autosave_ms: int = 60000):
         super().__init__()
         self.doc = doc or PlanDocument()
-        self.undo_stack = self.doc.undo_stack
         self.lang = lang
         self.last_error: str = ""
         self.closing_for_switch = False
         # Hooks for questions; tests replace them to answer without a modal dialog.
-        self.confirm = self._confirm_dialog
-        self.ask_unsaved = self._unsaved_dialog
+        self.confirm = lambda title, text: confirm_dialog(self, title, text)
+        self.ask_unsaved = lambda: unsaved_dialog(self)
 
         self.setWindowTitle("SchoolPlan")
         self.setWindowIcon(QIcon(str(resource_path("icons", "schoolplan.svg"))))
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
             say=self.say,
             status=self.status_text.setText,
             note=self.note,
+            tech_note=self.tech_note,
             show_message=self.show_message,
             confirm=lambda title, text: self.confirm(title, text),
             record_error=self._record_error,
@@ -107,6 +108,11 @@ class MainWindow(QMainWindow):
         self._connect()
         self._refresh_all()
 
+    @property
+    def undo_stack(self):
+        """The history of the scenario in the window (each scenario has its own)."""
+        return self.doc.undo_stack
+
     # ================================================================== building the window
     def _build_widgets(self) -> None:
         self.map = MapView(self)
@@ -127,8 +133,16 @@ class MainWindow(QMainWindow):
         self.log.setReadOnly(True)
         self.log.setMaximumBlockCount(2000)
         self.bottom.addTab(self.log, _tr("Messages"))
+        # The engines' own notes are English technical lines (solver steps, widened searches):
+        # kept apart so the Messages tab speaks the planner's language.
+        self.tech_log = QPlainTextEdit()
+        self.tech_log.setObjectName("technical_log")
+        self.tech_log.setReadOnly(True)
+        self.tech_log.setMaximumBlockCount(2000)
+        self.bottom.addTab(self.tech_log, _tr("Technical log (English)"))
         self.bottom_dock = self._dock(_tr("Results"), self.bottom, "bottom", "results")
         self.status_text = QLabel()
+        self.search = SearchBox(self.lang)
         self.resizeDocks([self.layers_dock, self.rules_dock], [240, 320], Qt.Orientation.Horizontal)
         self.resizeDocks([self.bottom_dock], [230], Qt.Orientation.Vertical)
         self.splitDockWidget(self.layers_dock, self.summary_dock, Qt.Orientation.Vertical)
@@ -157,7 +171,9 @@ class MainWindow(QMainWindow):
             part, method = handler.split(".", 1)
             return getattr(parts[part], method)
 
-        a = self.actions_by_name = declared.build_actions(self, self.lang, resolve, self.undo_stack)
+        a = self.actions_by_name = declared.build_actions(
+            self, self.lang, resolve, self.doc.undo_group
+        )
         a["lang_zh" if self.lang == "zh" else "lang_en"].setChecked(True)
         self.new_level = QComboBox()
         self.new_level.setToolTip(_tr("Level of schools added on the map"))
@@ -176,6 +192,8 @@ class MainWindow(QMainWindow):
         tb.setMovable(False)
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         declared.fill(tb, spec, a, self.lang, {"new_level": self.new_level})
+        tb.addSeparator()
+        tb.addWidget(self.search)
         self.edit.bind(a, self.new_level)
         self.jobs.bind_cancel(a["cancel"])
 
@@ -198,17 +216,22 @@ class MainWindow(QMainWindow):
         d.dirtyChanged.connect(self.setWindowModified)
         d.staleChanged.connect(self._update_stale)
         d.edited.connect(self._on_edited)
+        d.schoolMoved.connect(self._on_school_moved)
         self.map.bridge.moved.connect(e.on_school_dragged)
         self.map.bridge.clicked.connect(e.on_map_school_clicked)
         self.map.bridge.mapClickedAt.connect(e.on_map_clicked)
         self.map.bridge.candidateClickedOn.connect(e.on_candidate_clicked)
+        self.map.bridge.distanceMeasured.connect(e.on_measured)
         self.map.layersListed.connect(self.layers_panel.set_layers)
         self.layers_panel.visibilityChanged.connect(self.map.set_visible)
         self.layers_panel.orderChanged.connect(self.map.set_order)
         self.tables.selected.connect(e.on_table_selected)
+        self.search.found.connect(e.go_to)
         self.rules_form.applied.connect(self._apply_rules)
         self.check_panel.problemActivated.connect(e.zoom_to_problem)
         self.files.opened.connect(self.scenarios.project_opened)
+        self.files.opened.connect(self._restore_last)
+        self.files.saved.connect(self.scenarios.scenario_saved)
         self.scenarios.shown.connect(self._refresh_status)
         self.scenarios.switched.connect(e.clear_selection)
 
@@ -220,6 +243,9 @@ class MainWindow(QMainWindow):
     def note(self, text: str) -> None:
         """Engine notes and window events, kept in the Messages tab."""
         self.log.appendPlainText(time.strftime("%H:%M:%S  ") + text)
+
+    def tech_note(self, text: str) -> None:
+        self.tech_log.appendPlainText(time.strftime("%H:%M:%S  ") + text)
 
     def show_message(self, title: str, text: str, icon=QMessageBox.Icon.Warning) -> QMessageBox:
         """A message that never blocks the event loop (jobs keep running, tests keep driving)."""
@@ -240,6 +266,10 @@ class MainWindow(QMainWindow):
         self.languageRequested.emit(lang)
 
     # ================================================================== refreshing
+    def _restore_last(self) -> None:
+        if not self.files.restoring:  # an autosave being restored wins over the saved plan
+            self.scenarios.restore_last()
+
     def _on_rules(self) -> None:
         self.rules_form.set_rules(self.doc.rules, self.doc.default_rules)
 
@@ -259,19 +289,30 @@ class MainWindow(QMainWindow):
         where = f" — {self.doc.scenario_path.name}" if self.doc.scenario_path else ""
         self.setWindowTitle(f"{name}{where} [*] — SchoolPlan " + _tr("School layout planner"))
 
+    def _on_school_moved(self, school_id: str, x: float, y: float) -> None:
+        # With a plan shown, moving the markers is all the map needs until the re-plan (which
+        # the move starts) is drawn; without one, the layers are redrawn as for any edit.
+        if has_result(self.doc.result) and self.map.move_school(
+            school_id, *self.doc.to_latlng(x, y)
+        ):
+            self._moved_only = True
+
     def _on_layers(self) -> None:
         self._update_title()
+        self.search.set_layers(self.doc.layers)
         self.edit.show_candidates()
         if not has_result(self.doc.result):
             self.tables.set_data(self.doc.layers, None)
-            self.jobs.refresh_map()
+        if not getattr(self, "_moved_only", False):
+            self.jobs.refresh_map()  # an edited school shows at once, before the re-plan
+        self._moved_only = False
 
     def _on_result(self) -> None:
         self._update_title()
         result = self.doc.result if has_result(self.doc.result) else None
+        self.jobs.refresh_map()  # first: its layers are built on a worker meanwhile
         self.tables.set_data(self.doc.layers, result)
         self.summary.setHtml(summary_html(self.doc, self.lang))
-        self.jobs.refresh_map()
 
     def _update_stale(self) -> None:
         doc = self.doc
@@ -325,55 +366,28 @@ class MainWindow(QMainWindow):
             break
 
     # ================================================================== closing
-    def _confirm_dialog(self, title: str, text: str) -> bool:
-        answer = QMessageBox.question(self, title, text)
-        return answer == QMessageBox.StandardButton.Yes
-
-    def _unsaved_dialog(self) -> str:
-        box = QMessageBox(
-            QMessageBox.Icon.Question,
-            _tr("Unsaved changes"),
-            _tr("Save the scenario before closing?"),
-            parent=self,
-        )
-        box.setStandardButtons(
-            QMessageBox.StandardButton.Save
-            | QMessageBox.StandardButton.Discard
-            | QMessageBox.StandardButton.Cancel
-        )
-        answer = box.exec()
-        return {
-            QMessageBox.StandardButton.Save: "save",
-            QMessageBox.StandardButton.Discard: "discard",
-        }.get(QMessageBox.StandardButton(answer), "cancel")
-
     def closeEvent(self, event) -> None:  # noqa: N802
-        opened_as = self.files.autosave_folder()  # before a save below changes it
-        if not self.closing_for_switch and self.doc.dirty and not self._save_before_close():
+        # Nothing may escape from here: an exception in a Qt event handler aborts the process
+        # (and the edits with it). A failed save keeps the window open with the work in it.
+        try:
+            opened_as = self.files.autosave_folder()  # before a save below changes it
+            if (
+                not self.closing_for_switch
+                and self.doc.dirty
+                and not self.files.save_before_close(self.ask_unsaved())
+            ):
+                event.ignore()
+                return
+            self.files.autosave_timer.stop()
+            self.files.retry_timer.stop()
+            self.jobs.shutdown()
+            if not self.closing_for_switch and not self.doc.dirty:
+                self.files.remove_autosaves(opened_as)
+        except Exception as exc:  # noqa: BLE001 - a bug, shown; closing is refused
+            self.last_error = f"{type(exc).__name__}: {exc}"
+            self.show_message(_tr("SchoolPlan"), self.last_error, QMessageBox.Icon.Critical)
             event.ignore()
             return
-        self.files.autosave_timer.stop()
-        self.jobs.shutdown()
-        if not self.closing_for_switch and not self.doc.dirty:
-            self.files.remove_autosaves(opened_as)
         # Web pages must be gone before Qt releases the browser profile at exit (else a crash).
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         event.accept()
-
-    def _save_before_close(self) -> bool:
-        """Ask about unsaved edits; False: the window stays open."""
-        answer = self.ask_unsaved()
-        if answer != "save":
-            return answer != "cancel"
-        folder = self.doc.scenario_path or self.files.ask_folder()
-        if folder is None:  # never saved as a scenario and no folder chosen
-            return False
-        try:
-            # Saved here, not as a job: a job queued behind a running autosave never starts
-            # once the window is gone, and the window may only close once the save happened.
-            self.files.save_now(Path(folder))
-        except SchoolPlanError as exc:
-            self.last_error = str(exc)
-            self.show_message(_tr("SchoolPlan"), str(exc))
-            return False
-        return True

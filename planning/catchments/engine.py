@@ -22,13 +22,17 @@ Definitions used in every output:
 
 from __future__ import annotations
 
+import dataclasses
+
 import geopandas as gpd
 import pandas as pd
 
 from core.progress import Progress, check_canceled, ensure
+from core.vocab import LEVEL
 from geo.distance import CostModel
 from planning.catchments import explain
 from planning.catchments.assign import Assignment, assign_capacity, assign_nearest
+from planning.catchments.explain import MEMBER_FULL
 from planning.catchments.problem import (
     DemandUnits,
     LevelProblem,
@@ -77,8 +81,13 @@ def run_catchments(
                 levels[level] = explain.no_school_summary(w)
             continue
         check_canceled(progress)
-        progress.update(0.05 + 0.9 * li / len(LEVELS), f"学区划片 {level} / assigning {level}")
-        prob = level_problem(level, schools, du, costs, standards)
+        progress.update(
+            0.05 + 0.9 * li / len(LEVELS),
+            f"学区划片:{LEVEL.label(level, 'zh')} / assigning {level}",
+        )
+        prob = level_problem(
+            level, schools, du, costs, standards, params.no_feeder_pools and not du.grid
+        )
         row, levels[level], lv_notes = _level(prob, du, boundary, params, standards, progress)
         rows.append(row)
         notes += [f"{level}: {n}" for n in lv_notes]
@@ -137,7 +146,10 @@ def _level(
     """One level: solve, set the demand columns, draw the zones, sum up."""
     a = _solve(prob, du.grid, params, progress)
     status = explain.demand_columns(du.frame, prob, a, params.max_km(prob.level))
+    feeder = explain.feeder_column(du.frame, prob, a)
     check_canceled(progress)
     zones = explain.draw_zones(prob, a, du, boundary, params)
     row = explain.zone_rows(prob, a, du, zones, standards)
-    return row, explain.level_summary(prob, a, status, row, du.grid), a.notes
+    summary = explain.level_summary(prob, a, status, row, du.grid)
+    summary = dataclasses.replace(summary, units_member_full=int((feeder == MEMBER_FULL).sum()))
+    return row, summary, a.notes

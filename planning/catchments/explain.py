@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from core.vocab import DEMAND_STATUS
+from core.vocab import DEMAND_STATUS, FEEDER, ZONE_REASON
 from geo.distance import CostModel, RoadNetwork, StraightLine
 from geo.zones import zone_polygons
 from planning.catchments.assign import Assignment
@@ -22,8 +22,10 @@ from planning.catchments.result import LevelSummary, NoSchoolLevel, RoadNetworkS
 from planning.rules import CatchmentParams, Standards
 
 ASSIGNED, TOO_FAR, UNSERVED = DEMAND_STATUS.codes
+AT_MEMBER, MEMBER_FULL = FEEDER.codes
 ZONE_COLUMNS = ["school_id", "name", "level", "students", "capacity", "utilization",
-                "mean_distance_km", "max_distance_km", "classes", "classes_needed", "oversized"]  # fmt: skip
+                "mean_distance_km", "max_distance_km", "classes", "classes_needed", "oversized",
+                "zone_reason_code"]  # fmt: skip
 
 
 def no_school_columns(demand: gpd.GeoDataFrame, level: str) -> None:
@@ -31,6 +33,7 @@ def no_school_columns(demand: gpd.GeoDataFrame, level: str) -> None:
     demand[f"school_id_{level}"] = ""
     demand[f"distance_{level}_km"] = np.nan
     demand[f"status_{level}"] = UNSERVED
+    demand[f"feeder_{level}"] = ""
 
 
 def no_school_summary(pupils: np.ndarray) -> NoSchoolLevel:
@@ -51,6 +54,19 @@ def demand_columns(
     return status
 
 
+def feeder_column(demand: gpd.GeoDataFrame, prob: LevelProblem, a: Assignment) -> np.ndarray:
+    """``feeder_<level>``: for a unit whose nearest school is a group member (so it may not go to
+    the group's core, 000 §七(八)), whether it is placed there or the member had no room for it
+    (core.vocab.FEEDER codes; "" for every other unit). Returns the codes."""
+    out = np.full(len(demand), "", dtype=object)
+    if prob.nearest is not None and prob.core_of is not None:
+        near = prob.nearest
+        member = (near >= 0) & (prob.core_of[np.maximum(near, 0)] >= 0) & (prob.pupils > 0)
+        out[member] = np.where(a.school[member] == near[member], AT_MEMBER, MEMBER_FULL)
+    demand[f"feeder_{prob.level}"] = out
+    return out
+
+
 def _school_loads(a: Assignment, m: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pupils, mean and farthest distance per school from the flows (exact with splitting)."""
     fs, fp, fd = a.flow_school, a.flow_pupils, a.flow_km
@@ -65,6 +81,35 @@ def _school_loads(a: Assignment, m: int) -> tuple[np.ndarray, np.ndarray, np.nda
     with np.errstate(invalid="ignore", divide="ignore"):
         mean = np.where(load > 0, dist_sum / load, np.nan)
     return load, mean, dmax
+
+
+def zone_reasons(prob: LevelProblem, a: Assignment, load: np.ndarray) -> np.ndarray:
+    """Why a school has no pupils zoned to it (core.vocab.ZONE_REASON codes; "" for the others):
+    no places; no village has it as its nearest school; every village nearest to it has more
+    pupils than its places (villages are placed whole); else the others take them for less
+    total distance."""
+    out = np.full(prob.m, "", dtype=object)
+    none = load <= 0
+    if not none.any():
+        return out
+    w = prob.pupils
+    if w.sum() <= 0:
+        out[none] = ZONE_REASON.codes[4]  # no_pupils
+        return out
+    near = prob.costs.knn_km(prob.unit_xy, prob.xy, 1)[1][:, 0]
+    has = (near >= 0) & (w > 0)
+    smallest = np.full(prob.m, np.inf)
+    np.minimum.at(smallest, near[has], w[has])
+    for j in np.flatnonzero(none):
+        if prob.capacity[j] <= 0:
+            out[j] = "no_capacity"
+        elif not np.isfinite(smallest[j]):
+            out[j] = "nearer_other"
+        elif smallest[j] > prob.capacity[j]:
+            out[j] = "too_small"
+        else:
+            out[j] = "others_cheaper"
+    return out
 
 
 def zone_labels(prob: LevelProblem, a: Assignment) -> np.ndarray:
@@ -114,6 +159,7 @@ def zone_rows(
             "classes": classes.astype(int),
             "classes_needed": np.ceil(students / standards.class_size(prob.level)).astype(int),
             "oversized": oversized,
+            "zone_reason_code": zone_reasons(prob, a, np.ones(m) if grid else load),
             "geometry": [
                 shapely.multipolygons(shapely.get_parts(g)) if g is not None else None
                 for g in (zones.get(j) for j in range(m))

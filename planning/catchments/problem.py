@@ -51,6 +51,12 @@ class LevelProblem:
     pupils: np.ndarray
     unit_xy: np.ndarray
     costs: CostModel
+    # Per school the index of its group's core when it is a member of a group led by a school
+    # of this level, else -1 (000 §七(八)); per unit its nearest school and the school it may
+    # not be zoned to (-1: none), set by ``forbid_feeder_arcs``.
+    core_of: np.ndarray | None = None
+    nearest: np.ndarray | None = None
+    forbidden: np.ndarray | None = None
     _known: dict[int, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
 
     @property
@@ -58,9 +64,26 @@ class LevelProblem:
         return len(self.ids)
 
     def candidates(self, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Each unit's k nearest schools it may be zoned to, by distance (padded inf / -1)."""
         if k not in self._known:
-            self._known[k] = self.costs.knn_km(self.unit_xy, self.xy, k)
+            d, i = self.costs.knn_km(self.unit_xy, self.xy, k)
+            if self.forbidden is not None and (self.forbidden >= 0).any():
+                bad = (i == self.forbidden[:, None]) & (self.forbidden[:, None] >= 0)
+                d, i = np.where(bad, np.inf, d), np.where(bad, -1, i)
+                order = np.argsort(d, axis=1, kind="stable")
+                d, i = np.take_along_axis(d, order, 1), np.take_along_axis(i, order, 1)
+            self._known[k] = (d, i)
         return self._known[k]
+
+    def forbid_feeder_arcs(self) -> None:
+        """000 §七(八) 优质学校不得把集团内成员学校变成生源基地: a unit whose nearest school is a
+        group member may not be zoned to that group's core."""
+        if self.core_of is None or not (self.core_of >= 0).any() or self.m == 0:
+            return
+        _, i1 = self.costs.knn_km(self.unit_xy, self.xy, 1)
+        self.nearest = i1[:, 0]
+        self.forbidden = np.where(self.nearest >= 0, self.core_of[np.maximum(self.nearest, 0)], -1)
+        self._known.clear()
 
 
 def check_inputs(
@@ -153,11 +176,13 @@ def level_problem(
     units: DemandUnits,
     costs: CostModel,
     standards: Standards,
+    no_feeder_pools: bool = False,
 ) -> LevelProblem:
-    """The schools of ``level`` (by school_id) against every unit."""
+    """The schools of ``level`` (by school_id) against every unit; with ``no_feeder_pools`` no
+    unit is zoned past its nearest school, a group member, to that group's core."""
     sch = schools[schools["level"] == level].sort_values("school_id", kind="stable")
     classes = pd.to_numeric(sch.get("classes", 0), errors="coerce").to_numpy(float)
-    return LevelProblem(
+    prob = LevelProblem(
         level=level,
         schools=sch,
         ids=sch["school_id"].astype(str).to_numpy(),
@@ -167,4 +192,23 @@ def level_problem(
         pupils=units.pupils[level],
         unit_xy=units.xy,
         costs=costs,
+        core_of=group_cores(sch),
     )
+    if no_feeder_pools:
+        prob.forbid_feeder_arcs()
+    return prob
+
+
+def group_cores(sch: pd.DataFrame) -> np.ndarray:
+    """Per school (row order) the position of its group's core among ``sch``, -1 when it is no
+    member or its core is not among them (a cross-level group)."""
+    out = np.full(len(sch), -1, dtype=np.int64)
+    if "group_role" not in sch or "group_id" not in sch:
+        return out
+    role = sch["group_role"].astype(str).to_numpy()
+    gid = sch["group_id"].fillna("").astype(str).to_numpy()
+    cores = {g: k for k, (g, r) in enumerate(zip(gid, role)) if r == "core" and g}
+    for k, (g, r) in enumerate(zip(gid, role)):
+        if r == "member" and g in cores:
+            out[k] = cores[g]
+    return out

@@ -34,6 +34,9 @@ class LevelSummary:
     units_unserved: int
     method: str
     k_used: int
+    # 000 §七(八): units whose nearest school is a group member without room for them (they are
+    # not zoned to the group's core; demand column feeder_<level>).
+    units_member_full: int = 0
     # Whole units: the flow (LP) bound and the gap to it; None when exact or not bounded.
     lower_bound_pupil_km: float | None = None
     gap_to_bound_pct: float | None = None

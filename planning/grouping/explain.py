@@ -43,6 +43,11 @@ GROUP_COLUMNS = [
     "teacher_exchange_min",
     "teacher_backbone_min",
     "funding_min_yuan",
+    "funding_source",
+    "core_outflow_min",
+    "new_school_backbone_min",
+    "start_year",
+    "end_year",
 ]
 SCHOOL_GROUP_COLUMNS = [
     "group_id",
@@ -92,6 +97,8 @@ _FLOAT_COLUMNS = (
     "teacher_exchange_min",
     "teacher_backbone_min",
     "funding_min_yuan",
+    "core_outflow_min",
+    "new_school_backbone_min",
 )
 
 
@@ -121,6 +128,11 @@ def _group_row(g: Group, model: GroupingModel) -> dict[str, object]:
         # Also in ``details``; kept on the layer so a saved plan can rebuild the 附件1 form.
         "teacher_backbone_min": g.backbone,
         "funding_min_yuan": g.funding,
+        "funding_source": g.funding_source,
+        "core_outflow_min": g.core_outflow,
+        "new_school_backbone_min": g.new_backbone,
+        "start_year": g.start_year,
+        "end_year": g.end_year,
     }
 
 

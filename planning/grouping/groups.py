@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 
 import numpy as np
 
@@ -41,6 +42,11 @@ class Group:
     exchange: float
     backbone: float
     funding: float
+    funding_source: str  # the budgets that pay (000 §七(二): the weak school's affiliation)
+    core_outflow: float  # the core's own teachers sent out yearly, at least (001 §二(四)2)
+    new_backbone: float  # backbone teachers for the new members, one per subject (001 §二(四)2)
+    start_year: int
+    end_year: int
 
     @property
     def member_pos(self) -> list[int]:
@@ -104,6 +110,48 @@ def _ceil_pct(total: float, pct: float) -> float:
     return float(math.ceil(total * pct / 100.0 - 1e-9))
 
 
+# The budget a school's funding comes from when the data names no affiliation (000 §七(二):
+# 薄弱学校为县区学校的由县区财政保障).
+COUNTY_BUDGET = "县级"
+
+
+def _affiliation(model: GroupingModel, k: int) -> str:
+    """The budget that pays for school ``k``: its affiliation (隶属) when the data has one."""
+    if "affiliation" not in model.frame:
+        return COUNTY_BUDGET
+    v = model.frame["affiliation"].iat[k]
+    text = "" if v is None or (isinstance(v, float) and math.isnan(v)) else str(v).strip()
+    return text or COUNTY_BUDGET
+
+
+def _funding(
+    mpos: list[int], mode: str, model: GroupingModel, params: GroupingParams
+) -> tuple[float, str]:
+    """000 §七(二): ≥ 300,000 yuan per weak school a group leads (only entrusted ones when the
+    rules say so), ≥ 100,000 per township school; paid from the budget the school belongs to."""
+    roles = model.roles
+    funding, budgets = 0.0, []
+    weak_ok = params.funding_weak_any_mode or mode == "entrusted"
+    for m in mpos:
+        if weak_ok and roles.weak[m]:
+            funding += params.funding_entrusted_weak_yuan
+        elif roles.ruralish[m]:
+            funding += params.funding_township_yuan
+        else:
+            continue
+        budgets.append(_affiliation(model, m))
+    return funding, "、".join(dict.fromkeys(budgets))
+
+
+def _teachers(core: int, mpos: list[int], model: GroupingModel) -> float:
+    """Teachers of the group today: a school still to be built has none yet (its teachers come
+    from the core); an existing school with no figure leaves the total unknown (NaN)."""
+    both = model.teachers[[core, *mpos]].copy()
+    planned = model.roles.planned[[core, *mpos]]
+    both[planned & ~np.isfinite(both)] = 0.0
+    return float(both.sum()) if np.isfinite(both).all() else float("nan")
+
+
 def _group(
     gid: str, core: int, mem: list[Link], model: GroupingModel, params: GroupingParams
 ) -> Group:
@@ -112,15 +160,10 @@ def _group(
     max_km = max(lk.km for lk in mem)
     pattern = pattern_of(core, mpos, roles, model.pattern_order)
     mode = mode_of(pattern, mpos, max_km, roles, params)
-    both = model.teachers[[core, *mpos]]
-    total_t = float(both.sum()) if np.isfinite(both).all() else float("nan")
+    total_t = _teachers(core, mpos, model)
     exchange = _ceil_pct(total_t, params.teacher_exchange_pct)
-    funding = 0.0
-    for m in mpos:
-        if mode == "entrusted" and roles.weak[m]:
-            funding += params.funding_entrusted_weak_yuan
-        elif roles.ruralish[m]:
-            funding += params.funding_township_yuan
+    funding, source = _funding(mpos, mode, model, params)
+    start = params.start_year or date.today().year
     return Group(
         group_id=gid,
         core=core,
@@ -132,6 +175,11 @@ def _group(
         exchange=exchange,
         backbone=_ceil_pct(exchange, params.backbone_share_pct),
         funding=funding,
+        funding_source=source,
+        core_outflow=_ceil_pct(float(model.teachers[core]), params.core_outflow_pct),
+        new_backbone=float(params.new_school_subjects * sum(roles.planned[m] for m in mpos)),
+        start_year=int(start),
+        end_year=int(start + params.cycle_years),
     )
 
 

@@ -19,7 +19,9 @@ class GroupingSummary:
     """Figures of one grouping run; ``to_dict`` is the ``groups`` section of summary.json."""
 
     count: int
-    coverage_pct: float
+    coverage_pct: float  # in_groups ÷ coverage_base, the one definition every output shows
+    coverage_basis: str  # GroupingParams.coverage_basis: open | eligible
+    coverage_base: int  # open schools of the grouped levels, or the eligible ones
     target_pct: float
     meets_target: bool
     members_unplaced: int
@@ -36,6 +38,8 @@ class GroupingSummary:
     members_placed: int
     total_distance_km: float
     teacher_exchange_min: float
+    core_outflow_min: float  # the cores' own teachers sent out yearly (001 §二(四)2)
+    new_school_backbone_min: float  # backbone teachers for new members (001 §二(四)2)
     funding_min_yuan: float
     patterns: dict[str, int]
     modes: dict[str, int]
@@ -74,8 +78,19 @@ def _pct(part: int, whole: int) -> float:
     return round(100.0 * part / whole, 1) if whole else 0.0
 
 
+def coverage_base(model: GroupingModel, basis: str) -> np.ndarray:
+    """The schools coverage is counted over (000 §六 集团化办学覆盖率): every open school of the
+    levels that group, i.e. existing schools not marked to merge (the pipeline leaves those out)
+    and planned or new ones; with ``basis`` "eligible" only those that may lead or join."""
+    eligible: np.ndarray = np.asarray(model.roles.core | model.roles.member, dtype=bool)
+    if basis == "eligible":
+        return eligible
+    lv = model.frame["level"].to_numpy()
+    return np.asarray(np.isin(lv, np.unique(lv[eligible])), dtype=bool)
+
+
 def _by_level(
-    model: GroupingModel, groups: pd.DataFrame, in_group: np.ndarray
+    model: GroupingModel, groups: pd.DataFrame, in_group: np.ndarray, base: np.ndarray
 ) -> dict[str, dict[str, Any]]:
     eligible = model.roles.core | model.roles.member
     lv = model.frame["level"].to_numpy()
@@ -85,12 +100,13 @@ def _by_level(
         if not m.any():
             continue
         e = int((eligible & m).sum())
-        placed = int((in_group & eligible & m).sum())
+        placed = int((in_group & m).sum())
         out[level] = {
             "groups": int((groups["level"] == level).sum()),
             "eligible": e,
             "in_groups": placed,
-            "coverage_pct": _pct(placed, e),
+            "coverage_base": int((base & m).sum()),
+            "coverage_pct": _pct(placed, int((base & m).sum())),
         }
     return out
 
@@ -112,22 +128,26 @@ def summarize(
     eligible = roles.core | roles.member
     in_group = (sg["group_role"] != "none").to_numpy()
     n_elig = int(eligible.sum())
-    n_in = int((in_group & eligible).sum())
     members_elig = int(roles.member.sum())
     members_placed = int(((sg["group_role"] == "member").to_numpy()).sum())
     below_min = [
         g for g, nm in zip(groups["group_id"], groups["n_members"]) if nm < params.min_members
     ]
     codes = sg.loc[sg["group_role"] == "none", "group_reason_code"].value_counts()
-    coverage = _pct(n_in, n_elig)
+    base = coverage_base(model, params.coverage_basis)
+    n_base = int(base.sum())
+    in_base = int((in_group & base).sum())
+    coverage = _pct(in_base, n_base)
     n_cores = int(roles.core.sum())
     bound = n_cores + min(members_elig, int(np.sum(model.cap_full)))
-    bound_pct = _pct(min(bound, n_elig), n_elig)
+    bound_pct = _pct(min(bound, n_elig, n_base), n_base)
     note = _note(coverage, bound_pct, params)
     note_fields = {"n_cores": n_cores, "bound_pct": bound_pct}
     return GroupingSummary(
         count=int(len(groups)),
         coverage_pct=coverage,
+        coverage_basis=params.coverage_basis,
+        coverage_base=n_base,
         target_pct=float(params.coverage_target_pct),
         meets_target=bool(coverage >= params.coverage_target_pct),
         members_unplaced=members_elig - members_placed,
@@ -136,7 +156,7 @@ def summarize(
         method=sol.method,
         distance=model.cost_kind,
         eligible=n_elig,
-        in_groups=n_in,
+        in_groups=in_base,
         schools=model.n,
         cores_available=n_cores,
         cores_used=int(len(groups)),
@@ -148,12 +168,16 @@ def summarize(
         teacher_exchange_min=float(np.nansum(groups["teacher_exchange_min"]))
         if len(groups)
         else 0.0,
+        core_outflow_min=float(np.nansum(groups["core_outflow_min"])) if len(groups) else 0.0,
+        new_school_backbone_min=float(groups["new_school_backbone_min"].sum())
+        if len(groups)
+        else 0.0,
         funding_min_yuan=float(groups["funding_min_yuan"].sum()) if len(groups) else 0.0,
         patterns={str(k): int(v) for k, v in groups["pattern"].value_counts().sort_index().items()},
         modes={str(k): int(v) for k, v in groups["mode"].value_counts().sort_index().items()},
         unplaced_reasons={str(k): int(v) for k, v in codes.sort_index().items()},
         groups_below_min=below_min,
-        by_level=_by_level(model, groups, in_group),
+        by_level=_by_level(model, groups, in_group, base),
         coverage_bound_pct=bound_pct,
         note_zh=GROUP_NOTE.label(note, "zh", **note_fields) if note else "",
         note_en=GROUP_NOTE.label(note, "en", **note_fields) if note else "",

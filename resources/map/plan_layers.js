@@ -92,82 +92,108 @@
   }
   L.geoJSON(D.boundary, { interactive: false, className: "sp-boundary", pane: "spBoundary",
     style: { color: "{{ this.boundary_color }}", weight: 2.5, fill: false } }).addTo(map);
-  var schoolLayers = {};
-  D.schools.forEach(function (s) {
-    var g = schoolLayers[s.lv] || (schoolLayers[s.lv] = L.layerGroup());
-    var m = L.marker([s.lat, s.lng], { icon: icon(s), schoolId: s.id, level: s.lv, layoutStatus: s.status,
-      groupRole: s.role, riseOnHover: true, keyboard: false });
-    // A new school is labelled on the map itself; the others name themselves on hover.
-    if (s.label) m.bindTooltip(s.label, { permanent: true, direction: "right", className: "sp-new-label",
-                                          offset: [s.size / 2, 0] });
-    else m.bindTooltip(s.tip, { direction: "top", offset: [0, -s.size / 2] });
-    m.bindPopup(s.popup);
-    m.addTo(g);
-    sp.markers[s.lv + "|" + s.id] = m; sp.counts.schools += 1;
-  });
-  D.levels.forEach(function (lv, k) {
-    var N = D.layerNames[lv];
-    if (schoolLayers[lv]) overlay("schools_" + lv, N.schools, schoolLayers[lv], true);
-    if (D.zones[lv]) {
-      var over = [];
-      var zl = L.geoJSON(D.zones[lv], { className: "sp-zone sp-zone-" + lv,
-        style: function (f) { var p = f.properties;
-          return p.over ? { color: "{{ this.over_color }}", weight: 3, dashArray: "8 5", fillColor: p.color, fillOpacity: 0.55 }
-                        : { color: "#555555", weight: 1, fillColor: p.color, fillOpacity: 0.45 }; },
-        onEachFeature: function (f, layer) {
-          layer.options.schoolId = f.properties.id; layer.options.level = lv;
-          layer.bindTooltip(f.properties.tip, { sticky: true }); layer.bindPopup(f.properties.popup);
-          sp.zones[lv + "|" + f.properties.id] = layer; sp.counts.zones += 1;
-          if (f.properties.over) over.push(f); } });
-      // Over capacity: the zone's own colour stays, a red hatch (SVG pattern in this page) on top.
-      if (over.length) zl.addLayer(L.geoJSON({ type: "FeatureCollection", features: over }, {
-        className: "sp-hatch sp-hatch-" + lv, interactive: false,
-        style: { stroke: false, fill: true, fillColor: "url(#" + HATCH + ")", fillOpacity: 1 } }));
-      overlay("zones_" + lv, N.zones, zl, k === 0);
-      // The same zones coloured by utilisation band: a choice beside "by school".
-      var zu = L.geoJSON(D.zones[lv], { className: "sp-zone-util sp-zone-util-" + lv,
-        style: function (f) { return { color: "#555555", weight: 1, fillColor: f.properties.ucolor, fillOpacity: 0.6 }; },
-        onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.tip, { sticky: true });
-          layer.bindPopup(f.properties.popup); } });
-      overlay("zones_util_" + lv, N.zonesUtil, zu, false);
-    }
-    if (D.links[lv]) {
-      var ll = L.geoJSON(D.links[lv], { className: "sp-link sp-link-" + lv, pane: "spLinks",
-        style: { color: D.levelColor[lv], weight: 2, opacity: 0.85, dashArray: "6 4" },
-        onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.tip, { sticky: true });
-          layer.bindPopup(f.properties.popup); sp.counts.links += 1; } });
-      overlay("links_" + lv, N.links, ll, true);
-    }
-    if (D.unserved[lv]) {
-      var ul = L.layerGroup();
-      D.unserved[lv].forEach(function (u) {
-        L.circleMarker([u.lat, u.lng], { radius: 3.5, className: "sp-unserved", pane: "spUnserved", color: D.unservedColor[u.st],
-          weight: 1, fillOpacity: 0.9 }).bindTooltip(u.tip).addTo(ul);
-        sp.counts.unserved += 1; });
-      overlay("unserved_" + lv, N.unserved, ul, k === 0);
-    }
-  });
-  if (D.radius.length) {
-    var rl = L.layerGroup();
-    D.radius.forEach(function (c) {
-      var circle = L.circle([c.lat, c.lng], { radius: c.r, className: "sp-radius", pane: "spLinks", color: D.levelColor[c.lv],
-        weight: 1.5, dashArray: "3 5", fill: false, interactive: false });
-      circle.addTo(rl); sp.radius[c.lv + "|" + c.id] = circle;
-      var m = sp.markers[c.lv + "|" + c.id];
-      if (m) m.on("click", function () { if (map.hasLayer(circle)) map.removeLayer(circle); else circle.addTo(map); });
+  // One payload's layers; sp.replace draws another payload in the same page (the window's
+  // edits), without reloading it. Roads, townships and village names above are drawn once.
+  function draw(D) {
+    var schoolLayers = {};
+    D.schools.forEach(function (s) {
+      var g = schoolLayers[s.lv] || (schoolLayers[s.lv] = L.layerGroup());
+      var m = L.marker([s.lat, s.lng], { icon: icon(s), schoolId: s.id, level: s.lv, layoutStatus: s.status,
+        groupRole: s.role, riseOnHover: true, keyboard: false });
+      // A new school is labelled on the map itself; the others name themselves on hover.
+      if (s.label) m.bindTooltip(s.label, { permanent: true, direction: "right", className: "sp-new-label",
+                                            offset: [s.size / 2, 0] });
+      else m.bindTooltip(s.tip, { direction: "top", offset: [0, -s.size / 2] });
+      m.bindPopup(s.popup);
+      m.addTo(g);
+      sp.markers[s.lv + "|" + s.id] = m; sp.counts.schools += 1;
     });
-    overlay("radius", T.radius, rl, false);
+    D.levels.forEach(function (lv, k) {
+      var N = D.layerNames[lv];
+      if (schoolLayers[lv]) overlay("schools_" + lv, N.schools, schoolLayers[lv], true);
+      if (D.zones[lv]) {
+        var over = [];
+        var zl = L.geoJSON(D.zones[lv], { className: "sp-zone sp-zone-" + lv,
+          style: function (f) { var p = f.properties;
+            return p.over ? { color: "{{ this.over_color }}", weight: 3, dashArray: "8 5", fillColor: p.color, fillOpacity: 0.55 }
+                          : { color: "#555555", weight: 1, fillColor: p.color, fillOpacity: 0.45 }; },
+          onEachFeature: function (f, layer) {
+            layer.options.schoolId = f.properties.id; layer.options.level = lv;
+            layer.bindTooltip(f.properties.tip, { sticky: true }); layer.bindPopup(f.properties.popup);
+            sp.zones[lv + "|" + f.properties.id] = layer; sp.counts.zones += 1;
+            if (f.properties.over) over.push(f); } });
+        // Over capacity: the zone's own colour stays, a red hatch (SVG pattern in this page) on top.
+        if (over.length) zl.addLayer(L.geoJSON({ type: "FeatureCollection", features: over }, {
+          className: "sp-hatch sp-hatch-" + lv, interactive: false,
+          style: { stroke: false, fill: true, fillColor: "url(#" + HATCH + ")", fillOpacity: 1 } }));
+        overlay("zones_" + lv, N.zones, zl, k === 0);
+        // The same zones coloured by utilisation band: a choice beside "by school".
+        var zu = L.geoJSON(D.zones[lv], { className: "sp-zone-util sp-zone-util-" + lv,
+          style: function (f) { return { color: "#555555", weight: 1, fillColor: f.properties.ucolor, fillOpacity: 0.6 }; },
+          onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.tip, { sticky: true });
+            layer.bindPopup(f.properties.popup); } });
+        overlay("zones_util_" + lv, N.zonesUtil, zu, false);
+      }
+      if (D.links[lv]) {
+        var ll = L.geoJSON(D.links[lv], { className: "sp-link sp-link-" + lv, pane: "spLinks",
+          style: { color: D.levelColor[lv], weight: 2, opacity: 0.85, dashArray: "6 4" },
+          onEachFeature: function (f, layer) { layer.bindTooltip(f.properties.tip, { sticky: true });
+            layer.bindPopup(f.properties.popup); sp.counts.links += 1; } });
+        overlay("links_" + lv, N.links, ll, true);
+      }
+      if (D.unserved[lv]) {
+        var ul = L.layerGroup();
+        D.unserved[lv].forEach(function (u) {
+          L.circleMarker([u.lat, u.lng], { radius: 3.5, className: "sp-unserved", pane: "spUnserved", color: D.unservedColor[u.st],
+            weight: 1, fillOpacity: 0.9 }).bindTooltip(u.tip).addTo(ul);
+          sp.counts.unserved += 1; });
+        overlay("unserved_" + lv, N.unserved, ul, k === 0);
+      }
+    });
+    if (D.radius.length) {
+      var rl = L.layerGroup();
+      D.radius.forEach(function (c) {
+        var circle = L.circle([c.lat, c.lng], { radius: c.r, className: "sp-radius", pane: "spLinks", color: D.levelColor[c.lv],
+          weight: 1.5, dashArray: "3 5", fill: false, interactive: false });
+        circle.addTo(rl); sp.radius[c.lv + "|" + c.id] = circle;
+        var m = sp.markers[c.lv + "|" + c.id];
+        if (m) m.on("click", function () { if (map.hasLayer(circle)) map.removeLayer(circle); else circle.addTo(map); });
+      });
+      overlay("radius", T.radius, rl, false);
+    }
   }
+  draw(D);
   var title = L.control({ position: "topleft" });
-  title.onAdd = function () { var d = L.DomUtil.create("div", "sp-title"); d.innerHTML = D.titleHtml;
+  title.onAdd = function () { var d = sp.titleDiv = L.DomUtil.create("div", "sp-title"); d.innerHTML = D.titleHtml;
     L.DomEvent.disableClickPropagation(d); return d; };
   title.addTo(map);
   var legend = L.control({ position: "bottomright" });
-  legend.onAdd = function () { var d = L.DomUtil.create("div", "sp-legend"); d.innerHTML = D.legendHtml; return d; };
+  legend.onAdd = function () { var d = sp.legendDiv = L.DomUtil.create("div", "sp-legend"); d.innerHTML = D.legendHtml; return d; };
   legend.addTo(map);
   L.control.scale({ imperial: false, metric: true, maxWidth: 160, position: "bottomleft" }).addTo(map);
   sp.control = L.control.layers({}, sp.overlays, { collapsed: D.collapsed, position: "topright" }).addTo(map);
   if (D.bounds) map.fitBounds(D.bounds);
+  var STATIC = { roads: true, towns: true, villages: true };
+  sp.replace = function (D2) {  // layers as they were switched on or off stay so
+    var shown = {}, kept = {}, keptOverlays = {};
+    Object.keys(sp.layers).forEach(function (k) {
+      if (STATIC[k]) { kept[k] = sp.layers[k]; return; }
+      shown[k] = map.hasLayer(sp.layers[k]); map.removeLayer(sp.layers[k]); });
+    Object.keys(sp.overlays).forEach(function (n) {
+      Object.keys(kept).forEach(function (k) { if (kept[k] === sp.overlays[n]) keptOverlays[n] = kept[k]; }); });
+    sp.layers = kept; sp.overlays = keptOverlays; sp.markers = {}; sp.zones = {}; sp.radius = {};
+    sp.counts = { schools: 0, zones: 0, links: 0, unserved: 0 };
+    sp.data = D2;
+    draw(D2);
+    Object.keys(sp.layers).forEach(function (k) {
+      if (!(k in shown)) return;
+      if (shown[k] && !map.hasLayer(sp.layers[k])) sp.layers[k].addTo(map);
+      if (!shown[k] && map.hasLayer(sp.layers[k])) map.removeLayer(sp.layers[k]); });
+    sp.titleDiv.innerHTML = D2.titleHtml; sp.legendDiv.innerHTML = D2.legendHtml;
+    map.removeControl(sp.control);
+    sp.control = L.control.layers({}, sp.overlays, { collapsed: D2.collapsed, position: "topright" }).addTo(map);
+    return sp.counts;
+  };
   if (sp.showVillages) sp.showVillages();
   sp.ready = true;
 })();
