@@ -39,6 +39,7 @@ SECTIONS = {
     "export": "Exports (issue 6)",
     "batch": "Batch: a whole province (issue 9)",
     "gui": "Desktop window: drag-to-redrawn, re-plan after an edit (issue 18, informational)",
+    "projection": "Projection of school-age children (issue 19)",
 }
 TIMEOUT_S = {"quick": 300, "full": 900}
 GB = 2**30
@@ -115,6 +116,11 @@ def section_gui(quick: bool) -> list[dict]:
     # The window runs without a display in the section's own child process.
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     return _module("gui").run(quick)
+
+
+def section_projection(quick: bool) -> list[dict]:
+    # One row: the generated prefecture's units over 11 years, target < 1 s (county with --quick).
+    return _module("projection").run(quick)
 
 
 def section_catchments(quick: bool) -> list[dict]:

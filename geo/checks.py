@@ -6,6 +6,7 @@ work, and a planner wants all problems of a file listed at once, not the first o
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
@@ -754,6 +755,11 @@ def assume_capacity(out: pd.DataFrame, sizes: pd.Series, assumed: AssumedCapacit
     out["capacity_assumed"] = todo.to_numpy()
 
 
+# Projection inputs kept on the units layer under their own names; the projection checks them
+# row by row (planning.projection.tables).
+PROJECTION_COLUMNS = re.compile(r"^(births_\d{4}|age_\d{1,2}|delivery_year)$")
+
+
 def normalise_units(
     raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem]
 ) -> gpd.GeoDataFrame:
@@ -793,6 +799,8 @@ def normalise_units(
     if "affiliation" in cols:  # optional: kept only when the data has it
         out["affiliation"] = _text(raw, cols["affiliation"])
     out["src_row"] = rows
+    for col in (c for c in raw.columns if PROJECTION_COLUMNS.match(str(c))):
+        out[col] = raw[col]
     gdf = gpd.GeoDataFrame(out, geometry=raw.geometry.values, crs=raw.crs)
     gdf.attrs.update(raw.attrs)
     gdf = check_geometry(gdf, "population", src, problems)

@@ -5,6 +5,12 @@ to merge leave grouping and catchments. ``STAGE_TABLE`` lists the stages (what e
 it makes stale); ``run_plan`` and ``rerun_stages`` (the GUI's re-run of the stages an edit made
 stale) both go through ``_run_stages``. The cost model (straight line or road graph) is built
 once per plan from the ``[distance]`` rules and handed to every engine.
+
+A plan for a year (rules ``[projection] plan_year``) runs every stage on that year's projected
+children and class sizes (``for_plan_year``); such a plan, and one whose rules ask for it
+(``phased``), carries the phased schedule in ``PlanResult.schedule`` (``stage_schedule``, after
+the stages: from the data's own base year to the horizon, with the plan's zones and the layout
+engine's receiving schools).
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ from planning.figures import plan_figures
 from planning.grouping import GroupChoices, GroupingResult, run_grouping
 from planning.newschools import NewSchoolResult, as_school_rows, run_new_schools
 from planning.present import PRESENT_COLUMNS, PresentResult, run_present
+from planning.projection.engine import layers_for_year, run_projection
 from planning.rules import DistanceParams, Rules
+from planning.schedule import ScheduleResult, phased_schedule
 
 GROUP_COLUMNS: tuple[str, ...] = ("group_id", "group_role", "group_reason")
 GROUP_DEFAULTS = {"group_id": "", "group_role": "none", "group_reason": ""}
@@ -59,6 +67,7 @@ class PlanResult:
     status: str = "ok"
     # The input roads, for the maps (not written to plan.gpkg).
     roads: gpd.GeoDataFrame | None = None
+    schedule: ScheduleResult | None = None  # 分期实施 when rules.projection.with_schedule
 
 
 def cost_model(roads: gpd.GeoDataFrame | None, distance: DistanceParams) -> CostModel:
@@ -138,6 +147,7 @@ def _new_schools(st: PlanState, progress: Progress) -> NewSchoolResult:
     schools["layout_status"] = ns.layout_status.reindex(schools.index).fillna("permanent")
     if hasattr(ns, "layout_reason"):
         schools["layout_reason"] = ns.layout_reason.reindex(schools.index).fillna("")
+        schools["merge_into"] = ns.merge_into.reindex(schools.index).fillna("")
     new_rows = as_school_rows(ns, rules.standards)
     if len(new_rows):
         new_rows = new_rows.to_crs(schools.crs) if new_rows.crs != schools.crs else new_rows
@@ -329,6 +339,27 @@ def _all_fine(statuses: list[str]) -> bool:
     return all(s in ("ok", "empty") for s in statuses)
 
 
+def for_plan_year(
+    layers: Layers, rules: Rules, progress: Progress | None = None
+) -> tuple[Layers, Rules]:
+    """The layers and rules the stages run on: the data's, or ``plan_year``'s projection."""
+    year = rules.projection.plan_year
+    if not year:
+        return layers, rules
+    layers, standards = layers_for_year(layers, rules, year, progress=progress)
+    return layers, dataclasses.replace(rules, standards=standards)
+
+
+def stage_schedule(result: PlanResult, layers: Layers, rules: Rules) -> ScheduleResult | None:
+    """The phased schedule of ``result`` when the rules ask for one; ``layers`` and ``rules`` are
+    the data's (base year), not a plan year's projection."""
+    if not rules.projection.with_schedule:
+        return None
+    p = rules.projection
+    projection = run_projection(layers.units, layers.schools, p, rules.standards)
+    return phased_schedule(result, projection, rules)
+
+
 def run_plan(
     layers: Layers,
     rules: Rules,
@@ -339,6 +370,8 @@ def run_plan(
 ) -> PlanResult:
     """Run every engine on ``layers`` (a ``geo.layers.Layers``) with ``rules``."""
     progress = ensure(progress)
+    data_layers, data_rules = layers, rules
+    layers, rules = for_plan_year(layers, rules)
     t = time.perf_counter()
     progress.update(0.0, "距离模型 / distance model")
     costs = cost_model(layers.roads, rules.distance)
@@ -357,6 +390,7 @@ def run_plan(
         **st.made,
         roads=layers.roads,
     )
+    result.schedule = stage_schedule(result, data_layers, data_rules)
     return with_figures(result)
 
 
@@ -379,6 +413,8 @@ def current_schools(layers: Layers, result: PlanResult | None) -> gpd.GeoDataFra
         schools["layout_status"] = _carry(schools, prev, "layout_status", "permanent")
         if "layout_reason" in prev:
             schools["layout_reason"] = _carry(schools, prev, "layout_reason", "")
+        if "merge_into" in prev:
+            schools["merge_into"] = _carry(schools, prev, "merge_into", "")
         if "layout_status" in prev:
             new_rows = prev[prev["layout_status"] == "new"]
             if len(new_rows):
@@ -404,6 +440,8 @@ def rerun_stages(
     the last plan's unless a stage run again falls short ("partial").
     """
     progress = ensure(progress)
+    data_layers, data_rules = layers, rules
+    layers, rules = for_plan_year(layers, rules)
     schools = current_schools(layers, result)
     for col, default in GROUP_DEFAULTS.items():
         schools[col] = _carry(schools, result.schools, col, default)
@@ -420,6 +458,7 @@ def rerun_stages(
         roads=layers.roads,
         **st.made,
     )
+    again.schedule = stage_schedule(again, data_layers, data_rules)
     return with_figures(again)
 
 

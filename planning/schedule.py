@@ -16,7 +16,9 @@ school, ``plan.demand``) and the projection's children per unit and year:
   as transitional;
 - classes needed per school and year = ⌈Z / class size⌉: expand, keep or shrink against today's.
 
-The receiver of a merged school is the school whose zone holds the unit nearest to it.
+The receiver of a merged school is the one the layout engine named (the schools' ``merge_into``
+column, ``planning.newschools.layout``); a plan without it (saved before the column existed) falls
+back to the school whose zone holds the unit nearest to the merged school.
 """
 
 from __future__ import annotations
@@ -103,17 +105,34 @@ def _zone_children(
 
 
 def _receivers(plan: PlanZones, level: str, closing: pd.DataFrame, ids: np.ndarray) -> np.ndarray:
-    """Position in ``ids`` of the school whose zone holds the unit nearest each closing school."""
+    """Position in ``ids`` of the school receiving each closing school's pupils: its
+    ``merge_into`` where that names an open school of the level, else the nearest zone's."""
+    index = {s: i for i, s in enumerate(ids)}
+    named = (
+        closing["merge_into"].fillna("").astype(str).map(index)
+        if "merge_into" in closing.columns
+        else pd.Series(np.nan, index=closing.index)
+    )
+    out = named.fillna(NEVER).to_numpy(int)
+    guess = out == NEVER
+    if guess.any():
+        out[guess] = _nearest_zone(plan, level, closing[guess], index)
+    return out
+
+
+def _nearest_zone(
+    plan: PlanZones, level: str, closing: pd.DataFrame, index: dict[str, int]
+) -> np.ndarray:
+    """Position of the school whose zone holds the unit nearest each closing school."""
     demand = plan.demand
     col = f"school_id_{level}"
     if len(closing) == 0 or col not in demand.columns:
         return np.full(len(closing), NEVER)
-    zoned = demand[demand[col].astype(str).isin(set(ids))]
+    zoned = demand[demand[col].astype(str).isin(set(index))]
     if len(zoned) == 0:
         return np.full(len(closing), NEVER)
     xy = as_xy(zoned.geometry.representative_point())
     _, near = cKDTree(xy).query(as_xy(closing.geometry))
-    index = {s: i for i, s in enumerate(ids)}
     return np.array([index[s] for s in zoned[col].astype(str).to_numpy()[near]], dtype=int)
 
 

@@ -1,6 +1,10 @@
 """A plan on disk: plan.gpkg (every result layer) and summary.json, and reading them back for
 re-export without solving again.
 
+A plan with a phased schedule (``PlanResult.schedule``) adds two layers: ``schedule``, one point
+per step (build / close / transitional) at its school, and ``schedule_classes``, a table of the
+zone's children, places and classes needed per school, level and year.
+
 Each file is written beside its target under a temporary name and renamed into place, so an
 interrupted run never leaves half a GeoPackage where a good one was.
 
@@ -18,6 +22,7 @@ from typing import Any
 
 import geopandas as gpd
 import numpy as np
+import pandas as pd
 import pyogrio
 import pyproj
 from pyproj.transformer import Transformer
@@ -26,6 +31,7 @@ from core.errors import InputError, RulesError
 from geo.crs import cgcs2000_gk3_epsg, choose_metric_crs, in_china
 from planning.pipeline import PlanResult
 from planning.rules import Rules, output_crs_keyword
+from planning.schedule import ScheduleResult
 from store.atomic import replacing, write_json_atomic
 
 PLAN_LAYERS = ("schools", "groups", "new_schools", "catchments", "demand", "boundary")
@@ -36,6 +42,7 @@ GEOMETRY_TYPES = {
     "catchments": "MultiPolygon",
     "demand": "Unknown",
     "boundary": "MultiPolygon",
+    "schedule": "Point",
 }
 # GeoPackage 1.2, not GDAL's newest (1.4): the GDAL of QGIS 3.22 (planning offices' version)
 # warns at every read that a 1.4 file "may only be partially supported".
@@ -43,9 +50,10 @@ GPKG_OPTIONS = {"VERSION": "1.2"}
 # CGCS2000 3-degree GK: "zone nn" (EPSG:4513 = zone 25, the easting prefixed with the zone) runs
 # parallel to "CM nnnE" (EPSG:4534 = CM 75E = zone 25), 21 zones each.
 _GK3_ZONE_MINUS_CM = 4513 - 4534
+SCHEDULE_LAYERS = ("schedule", "schedule_classes")
 
 
-def write_layers_atomic(path: Path, layers: dict[str, gpd.GeoDataFrame | None]) -> None:
+def write_layers_atomic(path: Path, layers: dict[str, pd.DataFrame | None]) -> None:
     """Write every layer into one GeoPackage under a temporary name, then rename it into place."""
     with replacing(Path(path), suffix=".gpkg") as tmp:
         for name, gdf in layers.items():
@@ -53,7 +61,7 @@ def write_layers_atomic(path: Path, layers: dict[str, gpd.GeoDataFrame | None]) 
                 continue
             gdf = _prepare(gdf)
             kwargs: dict[str, Any] = {}
-            if len(gdf) == 0:
+            if len(gdf) == 0 and isinstance(gdf, gpd.GeoDataFrame):
                 kwargs["geometry_type"] = GEOMETRY_TYPES.get(name, "Unknown")
             elif name in ("catchments", "boundary"):
                 kwargs["promote_to_multi"] = True
@@ -62,11 +70,12 @@ def write_layers_atomic(path: Path, layers: dict[str, gpd.GeoDataFrame | None]) 
             )
 
 
-def _prepare(gdf: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+def _prepare(gdf: pd.DataFrame) -> pd.DataFrame:
     """GeoPackage takes no object columns of mixed types; make them text."""
     gdf = gdf.copy()
+    geometry = gdf.geometry.name if isinstance(gdf, gpd.GeoDataFrame) else None
     for col in gdf.columns:
-        if col == gdf.geometry.name:
+        if col == geometry:
             continue
         if gdf[col].dtype == object:
             gdf[col] = gdf[col].map(
@@ -90,7 +99,12 @@ def write_plan(result: PlanResult, out_dir: str | Path) -> dict[str, Path]:
         ) from None
     metric = plan_crs(result)
     target = output_crs(result)
-    layers = {name: _reprojected(getattr(result, name), metric, target) for name in PLAN_LAYERS}
+    layers: dict[str, pd.DataFrame | None] = {
+        name: _reprojected(getattr(result, name), metric, target) for name in PLAN_LAYERS
+    }
+    for name, frame in schedule_layers(result).items():
+        geo = isinstance(frame, gpd.GeoDataFrame)
+        layers[name] = _reprojected(frame, metric, target) if geo else frame
     gpkg = out / "plan.gpkg"
     write_layers_atomic(gpkg, layers)
     summary = {
@@ -108,6 +122,29 @@ def write_plan(result: PlanResult, out_dir: str | Path) -> dict[str, Path]:
     return {"gpkg": gpkg, "summary": js}
 
 
+def schedule_layers(result: PlanResult) -> dict[str, pd.DataFrame]:
+    """``schedule`` (each step at its school's point) and ``schedule_classes``; none without one."""
+    if result.schedule is None:
+        return {}
+    points = result.schools[["school_id", "level", "geometry"]].astype({"school_id": str})
+    points = points.drop_duplicates(["school_id", "level"])
+    steps = result.schedule.steps.merge(points, on=["school_id", "level"], how="left")
+    return {
+        "schedule": gpd.GeoDataFrame(steps, geometry="geometry", crs=result.schools.crs),
+        "schedule_classes": result.schedule.classes,
+    }
+
+
+def _read_schedule(gpkg: Path, names: set[str]) -> ScheduleResult | None:
+    if not set(SCHEDULE_LAYERS) <= names:
+        return None
+    steps = pyogrio.read_dataframe(gpkg, layer="schedule", read_geometry=False)
+    classes = pyogrio.read_dataframe(gpkg, layer="schedule_classes", read_geometry=False)
+    steps["year"] = pd.to_numeric(steps["year"], errors="coerce").astype("Int64")
+    classes["open"] = classes["open"].astype(bool)
+    return ScheduleResult(steps, classes)
+
+
 def read_plan(out_dir: str | Path) -> PlanResult:
     """A ``PlanResult`` from a folder written by ``write_plan`` (for re-export without solving)."""
     out = Path(out_dir)
@@ -120,6 +157,7 @@ def read_plan(out_dir: str | Path) -> PlanResult:
     try:
         summary = json.loads(js.read_text(encoding="utf-8"))
         layers = {name: pyogrio.read_dataframe(gpkg, layer=name) for name in PLAN_LAYERS}
+        schedule = _read_schedule(gpkg, {str(n) for n, _ in pyogrio.list_layers(gpkg)})
     except Exception as exc:  # noqa: BLE001 - any failure means the saved plan is damaged
         raise InputError(
             f"{out}: the saved plan cannot be read ({str(exc)[:200]})",
@@ -130,7 +168,9 @@ def read_plan(out_dir: str | Path) -> PlanResult:
     status = summary.pop("status", "ok")
     metric = _metric_crs_of(meta, layers)
     layers = {name: _reprojected(gdf, metric, metric) for name, gdf in layers.items()}
-    return PlanResult(summary=summary, rules=rules, meta=meta, status=status, **layers)
+    return PlanResult(
+        summary=summary, rules=rules, meta=meta, status=status, schedule=schedule, **layers
+    )
 
 
 # --- output CRS --------------------------------------------------------------------------------

@@ -135,7 +135,8 @@ def test_plan_refuses_unusable_data_with_exit_2(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "command", ["check", "plan", "rules", "export", "compare", "gui", "batch", "scenario"]
+    "command",
+    ["check", "plan", "rules", "export", "compare", "gui", "batch", "scenario", "forecast"],
 )
 def test_help_of_every_command(command, capsys):
     with pytest.raises(SystemExit) as exc:
@@ -144,7 +145,9 @@ def test_help_of_every_command(command, capsys):
     assert "usage" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("module", ["app.cli.compare", "app.cli.scenario", "app.cli.batch"])
+@pytest.mark.parametrize(
+    "module", ["app.cli.compare", "app.cli.scenario", "app.cli.batch", "app.cli.forecast"]
+)
 def test_python_m_app_cli_and_each_command_module_imports_alone(module):
     """`python -m app.cli` works (scripts/compare_outputs.py uses it), and a command module
     imported first needs no other command module (no circle through app.cli)."""

@@ -284,3 +284,38 @@ def test_cli_compare_errors(tmp_path, capsys):
     assert "not a scenario folder, a plan folder or a project" in capsys.readouterr().err
     assert main(["compare", str(tmp_path / "empty"), "--out", str(tmp_path / "o")]) == 2
     assert "at least two" in capsys.readouterr().err
+
+
+def test_cli_compare_year_variants_of_one_project(sample_project, tmp_path, capsys):
+    """``compare dx@2025 dx@2030 dx@2035``: the same county planned for each year."""
+    from openpyxl import load_workbook
+
+    from app.cli import main
+    from app.cli.compare import split_year
+
+    assert split_year(f"{sample_project}@2030") == (str(sample_project), 2030)
+    assert split_year(str(sample_project)) == (str(sample_project), None)
+    out = tmp_path / "years"
+    variants = [f"{sample_project}@{y}" for y in (2025, 2030, 2035)]
+    assert main(["compare", *variants, "--out", str(out), "--no-maps"]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"daoxian@{y}" in printed for y in (2025, 2030, 2035))
+    wb = load_workbook(out / "compare.xlsx")
+    cells = {c.value for ws in wb.worksheets for row in ws.iter_rows() for c in row}
+    assert "daoxian@2035" in cells
+    placed = []
+    for line in printed.splitlines():
+        if line.startswith("小学已安排学位学生"):
+            placed = [float(v.rstrip("*").replace(",", "")) for v in line.split()[1:]]
+    # Fewer primary children each year (births fell from 2016 on).
+    assert len(placed) == 3 and placed[0] > placed[1] > placed[2]
+
+
+def test_cli_compare_refuses_a_year_on_a_saved_plan(base, tmp_path, capsys):
+    from app.cli import main
+    from store.plan import write_plan
+
+    write_plan(base, tmp_path / "planA")
+    argv = ["compare", f"{tmp_path / 'planA'}@2030", str(tmp_path / "planA")]
+    assert main([*argv, "--out", str(tmp_path / "o")]) == 2
+    assert "cannot be planned again for 2030" in capsys.readouterr().err

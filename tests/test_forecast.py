@@ -1,19 +1,23 @@
-"""forecast.xlsx / forecast.png, the ``forecast`` command and ``plan --year``."""
+"""forecast.xlsx / forecast.png, the ``forecast`` command and ``plan --year``, through
+``app.cli.main``."""
 
 from __future__ import annotations
 
-import argparse
+import json
 
 import numpy as np
+import pyogrio
 import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
+from app.cli import main
+from app.cli.forecast import apply_year, year_overrides
 from app.export.forecast import write_forecast
-from app.forecast_command import add_parser, add_year_flag, apply_year, run
-from planning.pipeline import run_plan
+from planning.pipeline import for_plan_year, run_plan
 from planning.projection.engine import run_projection
 from planning.schedule import phased_schedule
+from store.scenario import load_scenario
 
 
 @pytest.fixture(scope="module")
@@ -76,12 +80,8 @@ def test_forecast_files_agree_with_the_projection(sample_layers, sample_plan, pr
 
 
 def test_forecast_command_writes_both_files(sample_project, tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="schoolplan")
-    add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
-        ["forecast", str(sample_project), "--to", "2033", "--out", str(tmp_path), "--no-zones"]
-    )
-    assert run(args) == 0
+    argv = ["forecast", str(sample_project), "--to", "2033", "--out", str(tmp_path), "--no-zones"]
+    assert main(argv) == 0
     assert (tmp_path / "forecast.xlsx").is_file() and (tmp_path / "forecast.png").is_file()
     wb = load_workbook(tmp_path / "forecast.xlsx")
     assert "分学区" not in wb.sheetnames
@@ -91,27 +91,51 @@ def test_forecast_command_writes_both_files(sample_project, tmp_path, capsys):
 
 
 def test_forecast_command_refuses_bad_rules(sample_project, tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="schoolplan")
-    add_parser(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(
-        ["forecast", str(sample_project), "--to", "2020", "--out", str(tmp_path)]
-    )
-    assert run(args) == 2
+    assert main(["forecast", str(sample_project), "--to", "2020", "--out", str(tmp_path)]) == 2
     assert "horizon" in capsys.readouterr().err
     assert not (tmp_path / "forecast.xlsx").exists()
 
 
-def test_plan_year_flag(sample_layers):
+def test_plan_year_rules(sample_layers):
     layers, rules, _ = sample_layers
-    parser = argparse.ArgumentParser()
-    add_year_flag(parser)
-    assert parser.parse_args(["--year", "2030"]).year == 2030
-    assert parser.parse_args([]).year is None
-    same = apply_year(layers, rules, None)
-    assert same[0] is layers and same[1] is rules
-    l35, r35 = apply_year(layers, rules, 2035)
-    assert r35.standards.class_size_primary == 40 and r35.groups == rules.groups
+    assert apply_year(rules, None) is rules
+    r35 = apply_year(rules, 2035)
+    assert r35.projection.plan_year == 2035 and r35.projection.with_schedule
+    assert for_plan_year(layers, rules) == (layers, rules)
+    l35, s35 = for_plan_year(layers, r35)
+    assert s35.standards.class_size_primary == 40 and s35.groups == rules.groups
     assert l35.units["students_primary"].sum() < 0.6 * (layers.units["population"].sum() * 0.085)
+    assert year_overrides({"groups": {"radius_km": "9"}}, 2030) == {
+        "groups": {"radius_km": "9"},
+        "projection": {"plan_year": "2030"},
+    }
+    with pytest.raises(Exception, match="plan_year 2040"):
+        apply_year(rules, 2040)
+
+
+def test_plan_year_through_the_cli(sample_project, sample_plan, tmp_path, capsys):
+    """``plan --year 2030``: that year's children and class sizes, and the phased schedule in
+    plan.gpkg (layer schedule) and tables.xlsx (sheet 分期实施)."""
+    base, _ = sample_plan
+    out = tmp_path / "p2030"
+    argv = ["plan", str(sample_project), "--year", "2030", "--out", str(out), "--formats", "xlsx"]
+    assert main(argv) == 0
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    assert summary["rules"]["projection"]["plan_year"] == 2030
+    assert summary["rules"]["standards"]["class_size_primary"] == 45  # near term, 建标109-2008
+    students = {lv: summary["catchments"][lv]["students"] for lv in ("primary", "junior")}
+    base_students = {lv: base.summary["catchments"][lv]["students"] for lv in students}
+    assert students["primary"] < 0.85 * base_students["primary"]
+    layers = {name for name, _ in pyogrio.list_layers(out / "plan.gpkg")}
+    assert {"schedule", "schedule_classes"} <= layers
+    steps = pyogrio.read_dataframe(out / "plan.gpkg", layer="schedule")
+    assert set(steps["action"]) <= {"build", "close", "transitional"} and len(steps)
+    assert steps.geometry.notna().all()
+    wb = load_workbook(out / "tables.xlsx")
+    assert "分期实施" in wb.sheetnames
+    assert wb["分期实施"].max_row == len(steps) + 1
+    # The plan of the data as it is has no schedule: its outputs are as before.
+    assert base.schedule is None
 
 
 def test_plan_2035_needs_no_primary_school_2030_did_not(sample_layers):
@@ -120,15 +144,13 @@ def test_plan_2035_needs_no_primary_school_2030_did_not(sample_layers):
     layers, rules, _ = sample_layers
     new = {}
     for year in (2030, 2035):
-        result = run_plan(*apply_year(layers, rules, year))
+        result = run_plan(layers, apply_year(rules, year))
         ns = result.new_schools
         new[year] = set(ns.loc[ns["level"] == "primary", "unit_id"].astype(str))
     assert new[2035] <= new[2030]
 
 
 def test_forecast_command_reads_a_birth_table(sample_project, tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="schoolplan")
-    add_parser(parser.add_subparsers(dest="command"))
     good = tmp_path / "births.csv"
     rows = ["乡镇,年份,出生人数"] + [
         f"濂溪街道,{y},{300 - 10 * (y - 2007)}" for y in range(2007, 2025)
@@ -136,22 +158,20 @@ def test_forecast_command_reads_a_birth_table(sample_project, tmp_path, capsys):
     good.write_text("\n".join(rows) + "\n", encoding="utf-8")
     out = tmp_path / "out"
     argv = ["forecast", str(sample_project), "--out", str(out), "--no-zones", "--births"]
-    assert run(parser.parse_args([*argv, str(good)])) == 0
+    assert main([*argv, str(good)]) == 0
     assert (out / "forecast.xlsx").is_file()
     bad = tmp_path / "bad.csv"
     bad.write_text("乡镇,年份,出生人数\n濂溪街道,2020,5\n濂溪街道,2021,-3\n", encoding="utf-8")
     capsys.readouterr()
-    assert run(parser.parse_args([*argv, str(bad)])) == 2
+    assert main([*argv, str(bad)]) == 2
     err = capsys.readouterr().err
     assert "row 3" in err and "negative" in err
 
 
 def test_forecast_command_takes_zones_from_a_saved_plan(sample_project, sample_plan, tmp_path):
     _, plan_dir = sample_plan
-    parser = argparse.ArgumentParser(prog="schoolplan")
-    add_parser(parser.add_subparsers(dest="command"))
     argv = ["forecast", str(sample_project), "--out", str(tmp_path), "--plan", str(plan_dir)]
-    assert run(parser.parse_args([*argv, "--lang", "en"])) == 0
+    assert main([*argv, "--lang", "en"]) == 0
     wb = load_workbook(tmp_path / "forecast.xlsx")
     assert wb.sheetnames == [
         "County", "Townships", "Zones", "Units", "Parameters", "Phasing", "Classes",
@@ -160,3 +180,15 @@ def test_forecast_command_takes_zones_from_a_saved_plan(sample_project, sample_p
     assert {r[3] for r in wb["Phasing"].iter_rows(min_row=2, values_only=True)} == {
         "build", "close / merge", "keep as transitional",
     }  # fmt: skip
+
+
+def test_scenario_save_year_keeps_the_plan_year(sample_project, sample_plan, tmp_path, capsys):
+    argv = ["scenario", "save", str(sample_project), "--name", "2035年", "--year", "2035"]
+    assert main([*argv, "--groups.radius-km", "15", "--out", str(tmp_path / "sc")]) == 0
+    sc = load_scenario(tmp_path / "sc")
+    assert sc.rules.projection.plan_year == 2035 and sc.rules.groups.radius_km == 15
+    # Saved with the plan of 2035's children (the scenario keeps its input rules: planning it
+    # again applies the year again).
+    students = sc.result.summary["catchments"]["primary"]["students"]
+    base = sample_plan[0].summary["catchments"]["primary"]["students"]
+    assert students < 0.7 * base

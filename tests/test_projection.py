@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import dataclasses
+from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shapely.geometry import Point
 
 from core.errors import InputError, RulesError
+from geo.checks import normalise_units
+from geo.project import LayerSource
 from planning.projection import ProjectionParams
 from planning.projection.cohorts import extend_rows, level_children
 from planning.projection.engine import layers_for_year, run_projection, standards_for_year
@@ -366,3 +371,31 @@ def test_bad_long_birth_table_gets_one_message_per_row():
         ("birth_table_duplicate", 7),
     }
     assert all(p.fix and p.file == "births" for p in exc.value.problems)
+
+
+def test_units_layer_keeps_the_projection_columns(tmp_path, sample_layers):
+    """geo/checks keeps births_<year>, age_<n> and delivery_year on the units layer (and nothing
+    else unmapped), so a project's own cohorts and deliveries reach the projection."""
+    _, rules, _ = sample_layers
+    raw = gpd.GeoDataFrame(
+        {
+            "编号": ["A", "B"],
+            "人口": [1000, 800],
+            "类型": ["村", "新建小区"],
+            "births_2016": [12, 0],
+            "age_6": [10, 0],
+            "delivery_year": [None, 2028],
+            "备注": ["x", "y"],
+        },
+        geometry=[Point(500000, 2800000), Point(500100, 2800000)],
+        crs="EPSG:32649",
+    )
+    src = LayerSource(key="population", file=Path("p.gpkg"), layer="population")
+    problems: list = []
+    units = normalise_units(raw, src, problems)
+    assert not [p for p in problems if p.severity == "error"]
+    assert {"births_2016", "age_6", "delivery_year"} <= set(units.columns)
+    assert "备注" not in units.columns
+    result = run_projection(units, None, rules.projection, rules.standards, years=[2027, 2028])
+    b = result.children[1].sum(axis=0)
+    assert b[0] == 0 and b[1] > 0  # the new community's children arrive with its housing

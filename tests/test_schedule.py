@@ -10,9 +10,11 @@ import pandas as pd
 import pytest
 from shapely.geometry import Point
 
+from planning.pipeline import run_plan
 from planning.projection.engine import ProjectionResult, run_projection
 from planning.rules import Rules
 from planning.schedule import NEVER, first_year_for_good, first_year_reaching, phased_schedule
+from store.plan import read_plan, write_plan
 
 YEARS = np.arange(2024, 2036)
 
@@ -139,6 +141,22 @@ def test_classes_expand_keep_shrink():
     assert list(r.loc[2024:2027, "change"]) == ["keep", "expand", "shrink", "shrink"]
 
 
+def test_the_layout_engines_receiver_is_used_when_the_plan_names_it():
+    zone_r = [100] * len(YEARS)  # R never has room
+    zone_n = [0, 0, 0, 200, 210, 220, 230, 235, 230, 225, 220, 215]
+    plan, projection = _plan(zone_r, zone_n)
+    # The layout engine sends M to N (nearest-zone would say R); a stale id falls back.
+    plan.schools["merge_into"] = ["", "N", "", "gone"]
+    steps = phased_schedule(plan, projection, Rules()).steps.set_index("school_id")
+    assert steps.loc["M", "receiving_school_id"] == "N" and _year_of(steps, "M") == 2027
+    assert steps.loc["M2", "receiving_school_id"] == "N"
+
+
+def _year_of(steps: pd.DataFrame, school_id: str) -> int | None:
+    year = steps.loc[school_id, "year"]
+    return None if pd.isna(year) else int(year)
+
+
 @pytest.mark.parametrize(
     ("ok", "expected"),
     [
@@ -155,3 +173,23 @@ def test_first_year_for_good(ok, expected):
 def test_first_year_reaching():
     values = np.array([[0, 5, 10], [0, 0, 0]], float)
     assert list(first_year_reaching(values, np.array([5.0, 1.0]))) == [1, NEVER]
+
+
+def test_plan_with_phased_rules_carries_the_schedule_and_saves_it(sample_layers, tmp_path):
+    """``[projection] phased``: the pipeline adds the schedule, receivers are the layout engine's
+    (``merge_into``), and plan.gpkg gives it back as it was."""
+    layers, rules, _ = sample_layers
+    result = run_plan(layers, rules.with_values({"projection": {"phased": True}}, where="test"))
+    schedule = result.schedule
+    assert schedule is not None and assert_closures_safe(schedule, result) > 0
+    merged = result.schools[result.schools["layout_status"] == "to_merge"]
+    named = dict(zip(merged["school_id"].astype(str), merged["merge_into"]))
+    closes = schedule.steps[schedule.steps["action"] == "close"]
+    assert dict(zip(closes["school_id"], closes["receiving_school_id"])) == named
+    write_plan(result, tmp_path)
+    back = read_plan(tmp_path).schedule
+    assert back is not None
+    pd.testing.assert_frame_equal(
+        back.steps.reset_index(drop=True), schedule.steps, check_dtype=False
+    )
+    pd.testing.assert_frame_equal(back.classes, schedule.classes, check_dtype=False)

@@ -6,8 +6,8 @@ project.toml or a folder holding one (default: the sample county), or layers giv
 ``--rules FILE``; ``plan --out DIR`` writes plan.gpkg, summary.json and the exports.
 Bad input exits 2 with a plain message, never a traceback; so does a file that cannot be written.
 
-One module per command group (``plan``: check/plan/rules/export, ``compare``, ``scenario``,
-``batch``, ``gui``); each adds its parsers with ``add_parsers`` and sets ``run``.
+One module per command group (``plan``: check/plan/rules/export, ``forecast``, ``compare``,
+``scenario``, ``batch``, ``gui``); each adds its parsers with ``add_parsers`` and sets ``run``.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import traceback
 from pathlib import Path
 
 from app import __version__
-from app.cli import batch, compare, gui, plan, scenario
+from app.cli import batch, compare, forecast, gui, plan, scenario
 from app.cli.flags import EXIT_BUG, EXIT_CANCELED, EXIT_UNUSABLE
 from core.errors import Canceled, SchoolPlanError
 from store.atomic import os_fix
@@ -29,7 +29,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="schoolplan", description="学校布局规划 SchoolPlan")
     parser.add_argument("--version", action="version", version=f"schoolplan {__version__}")
     sub = parser.add_subparsers(dest="command")
-    for module in (plan, gui, batch, compare, scenario):
+    for module in (plan, forecast, gui, batch, compare, scenario):
         module.add_parsers(sub)
     return parser
 

@@ -7,12 +7,16 @@ Each of A, B, … may be
 - a plan output folder (holds ``plan.gpkg`` and ``summary.json``, written by ``schoolplan plan``):
   read as it is;
 - a project (``project.toml`` or a folder holding one): loaded and planned now with its rules.
+A project or scenario folder followed by ``@YEAR`` (``dx@2030``) is planned for that year:
+projected children and that year's class sizes (rules ``[projection] plan_year``), so
+``compare dx@2025 dx@2030 dx@2035`` sets the same county side by side across the years.
 The first one is the baseline: differences are reported from it to each of the others.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +37,8 @@ from planning.scenario import plan_scenario
 from store.plan import read_plan
 from store.scenario import is_scenario_folder, load_scenario
 
+YEAR_SUFFIX = re.compile(r"^(?P<path>.+)@(?P<year>\d{4})$")
+
 
 def add_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -45,7 +51,8 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "inputs",
         nargs="+",
         metavar="A",
-        help="scenario folder, plan output folder or project (at least two; the first is the baseline)",
+        help="scenario folder, plan output folder or project, a project or scenario with @YEAR "
+        "planned for that year (at least two; the first is the baseline)",
     )
     p.add_argument(
         "--out", metavar="DIR", required=True, help="folder for compare.xlsx and compare.html"
@@ -70,16 +77,37 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(run=cmd_compare)
 
 
+def split_year(text: str) -> tuple[str, int | None]:
+    """``dx@2030`` → ("dx", 2030); a path without the suffix (or one that exists as written)
+    → (text, None)."""
+    m = YEAR_SUFFIX.match(text)
+    if m is None or Path(text).exists():
+        return text, None
+    return m["path"], int(m["year"])
+
+
 def load_input(
     path: str, *, replan: bool = False, progress: Progress | None = None
 ) -> tuple[str, PlanResult, dict[str, Any]]:
-    """(name, PlanResult, source info) from a scenario folder, a plan folder or a project."""
-    p = Path(path)
+    """(name, PlanResult, source info) from a scenario folder, a plan folder or a project,
+    each optionally ``@YEAR`` (see the module docstring)."""
+    text, year = split_year(path)
+    p = Path(text)
+    at = {} if year is None else {"projection": {"plan_year": year}}
+    suffix = "" if year is None else f"@{year}"
     if is_scenario_folder(p):
         sc = load_scenario(p)
-        if sc.result is None or replan:
+        if at:
+            sc.rules = sc.rules.with_values(at, where=path)
+        if sc.result is None or replan or at:
             plan_scenario(sc, progress=progress)
-        return sc.name, sc.result, {"kind": "scenario", "path": str(p), "created": sc.modified}
+        info = {"kind": "scenario", "path": str(p), "created": sc.modified, "year": year}
+        return sc.name + suffix, sc.result, info
+    if at and ((p / "plan.gpkg").is_file() or (p / "summary.json").is_file()):
+        raise InputError(
+            f"{path}: a saved plan cannot be planned again for {year}",
+            fix="give the project or a scenario folder with @YEAR",
+        )
     if (p / "plan.gpkg").is_file() or (p / "summary.json").is_file():
         result = read_plan(p)
         name = str(result.meta.get("scenario") or p.name)
@@ -90,19 +118,18 @@ def load_input(
         )
     if p.suffix == ".toml" or (p / "project.toml").is_file():
         layers, rules, _ = load_project(p)
+        if at:
+            rules = rules.with_values(at, where=path)
         name = (
             p.stem
             if p.suffix == ".toml" and p.stem != "project"
             else (p if p.is_dir() else p.parent).name
-        )
+        ) + suffix
         result = run_plan(
             layers, rules, progress=progress, meta={"project": layers.name, "scenario": name}
         )
-        return (
-            name,
-            result,
-            {"kind": "project", "path": str(p), "created": str(result.meta.get("created", ""))},
-        )
+        created = str(result.meta.get("created", ""))
+        return name, result, {"kind": "project", "path": str(p), "created": created, "year": year}
     raise InputError(
         f"{p}: not a scenario folder, a plan folder or a project",
         fix="give a folder with scenario.json (schoolplan scenario save), one with plan.gpkg "

@@ -19,6 +19,7 @@ from app.cli.flags import (
     layer_args,
     rule_overrides,
 )
+from app.cli.forecast import add_year_flag, apply_year
 from app.cli.progress import TerminalProgress
 from app.export import export_all
 from core.errors import Problem
@@ -66,6 +67,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--paper", choices=("A3", "A4"), default="A3", help="paper size of map.png/map.pdf"
     )
+    add_year_flag(p)
     add_rule_flags(p)
     _add_out_crs(p, "--output.crs")
     p.set_defaults(run=cmd_plan)
@@ -167,6 +169,7 @@ def _default_out(cfg: ProjectConfig) -> Path:
 
 def cmd_plan(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
+    rules = apply_year(rules, args.year)
     progress = EnglishProgress() if args.lang == "en" else TerminalProgress()
     progress.update(0.0, "读取并检查图层 / reading and checking layers")
     layers, report = load_layers(cfg, rules.standards, load_options(rules))

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 
 from app.cli.flags import EXIT_OK, add_rule_flags, rule_overrides
+from app.cli.forecast import add_year_flag, year_overrides
 from app.cli.progress import TerminalProgress
 from core.errors import InputError
 from planning.compare import plan_metrics
@@ -60,6 +61,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="pair this member with this core; repeatable",
     )
     sv.add_argument("--no-plan", action="store_true", help="save the inputs only, without planning")
+    add_year_flag(sv)
     add_rule_flags(sv)
     sh = ssub.add_parser(
         "show",
@@ -76,7 +78,7 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     sc = scenario_from_project(
         args.project,
         name=args.name,
-        overrides=rule_overrides(args) or None,
+        overrides=year_overrides(rule_overrides(args), args.year) or None,
         notes=args.notes,
         rules_path=args.rules,
         choices=_choices(args),

@@ -4,6 +4,8 @@ forecast.xlsx: the county per level and year, each township (units' ``town``) pe
 school's current zone per level when a plan is given, every unit, and the rules used. The base
 year's column is marked as the data's present (现状); later years are the projection.
 forecast.png: the county's children per level (lines) above small multiples per township.
+``write_schedule_sheet`` adds the plan's phased schedule (分期实施) to another workbook
+(tables.xlsx).
 """
 
 from __future__ import annotations
@@ -212,6 +214,15 @@ def _classes_sheet(wb, title: str, schedule: ScheduleResult, names: dict, years,
             text = f"{int(r['classes_needed'])} {change[r['change']]}" if r["open"] else "—"
             put(ws, i, j, text)
     ws.freeze_panes = ws.cell(row=2, column=6)
+
+
+def write_schedule_sheet(wb: Workbook, plan, lang: str = "zh") -> None:
+    """The sheet 分期实施 (Phasing) of ``plan.schedule``: build, close and transitional steps with
+    their year, term and receiving school; nothing when the plan has no schedule."""
+    if plan.schedule is None:
+        return
+    names = dict(zip(plan.schools["school_id"].astype(str), plan.schools["name"].astype(str)))
+    _steps_sheet(wb, _words(lang)["sheets"][5], plan.schedule, names, lang)
 
 
 def write_forecast_xlsx(

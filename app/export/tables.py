@@ -526,6 +526,10 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
     cols = SCHOOL_COLS + (assumed if "capacity_assumed" in sf else ())
     _sheet(wb, "schools", cols, sf, result, lang)
     _sheet(wb, "technical", TECH_COLS, technical_frame(result, lang), result, lang)
+    # Imported here: forecast.py builds its sheets on this module's cell helpers.
+    from app.export.forecast import write_schedule_sheet
+
+    write_schedule_sheet(wb, result, lang)
 
     path = Path(path)
     wb.save(path)

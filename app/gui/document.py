@@ -36,9 +36,11 @@ EDIT_EFFECTS: dict[str, frozenset[str]] = {
     "rules:distance": ALL_STAGES,
     # The CRS plan.gpkg is written in: no stage computes with it.
     "rules:output": frozenset(),
-    # Read when the layers are loaded (limits) or by the forecast and the year bar, not by a stage.
+    # Read when the layers are loaded (limits, what to assume for missing data), not by a stage.
     "rules:checks": frozenset(),
-    "rules:projection": frozenset(),
+    "rules:data": frozenset(),
+    # The plan year changes every unit's children and the class sizes, so every stage.
+    "rules:projection": ALL_STAGES,
     "layers": ALL_STAGES,
     # Candidate sites feed new-school planning, whose new schools feed the later stages.
     "candidates": ALL_STAGES,

@@ -57,6 +57,27 @@ class ProjectionParams:
         hi=2100,
         source="002 §二.3 布局规划 (year: local choice)",
     )
+    plan_year: int = param(
+        0,
+        zh="规划年份",
+        en="Plan for year",
+        unit="年",
+        lo=0,
+        hi=2100,
+        source=_LOCAL,
+        help_zh="0 = 按数据现状规划;填年份则按该年预测的学龄人口和班额规划(并编制分期实施)",
+        help_en="0 = plan the data as it is; a year plans with that year's projected children "
+        "and class sizes (and adds the phased schedule)",
+    )
+    phased: bool = param(
+        False,
+        zh="编制分期实施",
+        en="Phased schedule with the plan",
+        source="002 §二.3 布局规划 近期/远期",
+        help_zh="规划结果附分期实施表(新建、撤并的年份,逐年班级数),写入 plan.gpkg 与 tables.xlsx",
+        help_en="add the phased schedule (years of building and merging, classes per year) to "
+        "plan.gpkg and tables.xlsx",
+    )
     near_term_year: int = param(
         2030,
         zh="近期末年",
@@ -193,6 +214,12 @@ class ProjectionParams:
                 f"[projection]: horizon {self.horizon} is before base_year {self.base_year}",
                 fix="make horizon ≥ base_year",
             )
+        if self.plan_year and not self.base_year <= self.plan_year <= self.horizon:
+            raise RulesError(
+                f"[projection]: plan_year {self.plan_year} is outside base_year "
+                f"{self.base_year} – horizon {self.horizon}",
+                fix="choose a year from the base year to the horizon, or raise horizon",
+            )
         for level in ("primary", "junior", "senior"):
             lo, hi = self.ages(level)
             if lo > hi:
@@ -204,6 +231,11 @@ class ProjectionParams:
     def ages(self, level: str) -> tuple[int, int]:
         """First and last age of the level's pupils (inclusive)."""
         return int(getattr(self, f"age_{level}_from")), int(getattr(self, f"age_{level}_to"))
+
+    @property
+    def with_schedule(self) -> bool:
+        """A plan of these rules carries the phased schedule (asked for, or planned for a year)."""
+        return bool(self.phased or self.plan_year)
 
     def class_size(self, level: str, year: int) -> int | None:
         """The 建标109-2008 class size of ``year``; None for a level the standard does not set."""

@@ -1,4 +1,4 @@
-"""``schoolplan forecast`` and the ``--year`` flag of ``schoolplan plan``.
+"""``schoolplan forecast`` and the ``--year`` flag of ``plan``, ``scenario save`` and ``compare``.
 
     schoolplan forecast [PROJECT] --to 2035 --out DIR [--plan PLAN_DIR | --no-zones]
     schoolplan plan [PROJECT] --year 2030
@@ -6,35 +6,33 @@
 ``forecast`` writes forecast.xlsx (county, townships, each school's current zone, units, the
 rules used, and with zones the phased schedule 分期实施 and classes per school and year) and
 forecast.png. The zones are those of a saved plan (``--plan``), else of a plan
-of the base year run now. ``plan --year`` plans with that year's projected children and class
-sizes (``planning.projection.engine.layers_for_year``). Bad input exits 2 with a plain message.
+of the base year run now. ``--year`` is the rule ``[projection] plan_year``: the pipeline plans
+with that year's projected children and class sizes and adds the phased schedule
+(``planning.pipeline.for_plan_year``). Bad input exits 2 with a plain message.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from core.errors import InputError, SchoolPlanError
-from geo.layers import Layers
+from app.cli.flags import EXIT_OK, EXIT_UNUSABLE
+from core.errors import InputError
 from geo.project import load_layers, make_config
 from planning.pipeline import run_plan
 from planning.project import load_rules_for
-from planning.projection.engine import layers_for_year, run_projection
+from planning.projection.engine import run_projection
 from planning.rules import Rules
 from planning.schedule import phased_schedule
 from store.plan import read_plan
 
-EXIT_OK, EXIT_UNUSABLE = 0, 2
 
-
-def add_parser(subparsers) -> argparse.ArgumentParser:
-    p = subparsers.add_parser(
+def add_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
         "forecast",
         help="project school-age children per year and write forecast.xlsx and forecast.png",
         description=__doc__.split("\n\n")[0],
@@ -62,26 +60,34 @@ def add_parser(subparsers) -> argparse.ArgumentParser:
         "--no-zones", action="store_true", help="leave out the per-school zone sheet"
     )
     p.add_argument("--lang", choices=("zh", "en"), default="zh")
-    return p
+    p.set_defaults(run=cmd_forecast)
 
 
 def add_year_flag(parser: argparse.ArgumentParser) -> None:
-    """``--year YEAR`` for ``plan``: plan with that year's projection and class sizes."""
+    """``--year YEAR``: plan with that year's projection and class sizes."""
     parser.add_argument(
         "--year",
         type=int,
         metavar="YEAR",
-        help="plan for this year: projected school-age children and that year's class sizes "
-        "(建标109-2008 near/long term); default: the data as it is",
+        help="plan for this year: projected school-age children, that year's class sizes "
+        "(建标109-2008 near/long term) and the phased schedule; the same as "
+        "--projection.plan-year YEAR (default: the data as it is)",
     )
 
 
-def apply_year(layers: Layers, rules: Rules, year: int | None) -> tuple[Layers, Rules]:
-    """The layers and rules a plan of ``year`` runs on (unchanged when ``year`` is None)."""
+def apply_year(rules: Rules, year: int | None) -> Rules:
+    """``rules`` planning for ``year`` (unchanged when ``year`` is None)."""
     if year is None:
-        return layers, rules
-    layers, standards = layers_for_year(layers, rules, year)
-    return layers, dataclasses.replace(rules, standards=standards)
+        return rules
+    return rules.with_values({"projection": {"plan_year": year}}, where="--year")
+
+
+def year_overrides(overrides: dict[str, dict[str, str]], year: int | None) -> dict:
+    """Rule overrides (``{section: {name: text}}``) with ``--year`` as ``projection.plan_year``."""
+    if year is None:
+        return overrides
+    projection = {**overrides.get("projection", {}), "plan_year": str(year)}
+    return {**overrides, "projection": projection}
 
 
 def read_birth_table(path: str | Path) -> pd.DataFrame:
@@ -104,7 +110,8 @@ def _say(lang: str, zh: str, en: str) -> None:
     print(zh if lang == "zh" else en)
 
 
-def _forecast(args) -> int:
+def cmd_forecast(args: argparse.Namespace) -> int:
+    """The ``forecast`` command; exit 0 done, 2 when the input or the rules cannot be used."""
     from app.export.forecast import write_forecast  # matplotlib and openpyxl: only when writing
 
     cfg = make_config(args.project, {})
@@ -129,6 +136,7 @@ def _forecast(args) -> int:
     name = cfg.path.parent.name if cfg.path else "forecast"
     out = Path(args.out) if args.out else Path.cwd() / "out" / name
     title = (cfg.name_en if args.lang == "en" else cfg.name) or ""
+    # Always recomputed: --to may reach past the plan's own schedule, --births may change it.
     schedule = phased_schedule(plan, result, rules) if plan is not None else None
     files = write_forecast(
         result,
@@ -149,12 +157,3 @@ def _forecast(args) -> int:
     for kind, path in files.items():
         print(f"  {kind}: {path}")
     return EXIT_OK
-
-
-def run(args) -> int:
-    """The ``forecast`` command; exit 0 done, 2 when the input or the rules cannot be used."""
-    try:
-        return _forecast(args)
-    except SchoolPlanError as exc:
-        print(f"schoolplan: {exc}", file=sys.stderr)
-        return EXIT_UNUSABLE
