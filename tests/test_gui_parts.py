@@ -385,3 +385,12 @@ def test_every_rules_section_says_which_stages_it_makes_stale():
     from planning.rules import SECTIONS
 
     assert {f"rules:{s}" for s in SECTIONS} <= set(EDIT_EFFECTS)
+
+
+def test_the_window_has_the_year_bar(window):
+    """Issue 19: a year slider in the window that re-plans for the chosen year."""
+    from app.gui.year_bar import YearBar
+
+    bars = window.findChildren(YearBar)
+    assert len(bars) == 1
+    assert bars[0].year() == 0  # the data as it is, until a year is chosen

@@ -49,6 +49,7 @@ from app.gui.search import SearchBox
 from app.gui.services import WindowServices
 from app.gui.summary import summary_html
 from app.gui.tables import TablesPanel
+from app.gui.year_bar import YearBar
 from app.resources import resource_path
 from core.vocab import LEVEL, LEVELS
 
@@ -155,6 +156,8 @@ class MainWindow(QMainWindow):
         self.attributes = AttributeDocks(self, self.doc, self.map, self.lang)
         self.status_text = QLabel()
         self.search = SearchBox(self.lang)
+        # The plan year (issue 19): choosing one re-plans with that year's projected children.
+        self.year_bar = YearBar(self.doc, self.lang, replan=lambda: self.jobs.run("all"))
         self.resizeDocks([self.layers_dock, self.rules_dock], [240, 320], Qt.Orientation.Horizontal)
         self.resizeDocks([self.bottom_dock], [230], Qt.Orientation.Vertical)
         self.splitDockWidget(self.layers_dock, self.summary_dock, Qt.Orientation.Vertical)
@@ -211,6 +214,7 @@ class MainWindow(QMainWindow):
         tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         declared.fill(tb, spec, a, self.lang, {"new_level": self.new_level})
         tb.addSeparator()
+        tb.addWidget(self.year_bar)
         tb.addWidget(self.search)
         self.edit.bind(a, self.new_level)
         self.jobs.bind_cancel(a["cancel"])
