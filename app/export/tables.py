@@ -41,6 +41,7 @@ from core.vocab import (
 from planning.figures import plan_figures
 from planning.grouping import pairing_table_from_layers
 from planning.grouping.explain import pairing_annex
+from planning.present import PRESENT_COLUMNS
 
 INT = "#,##0"
 KM_FIGURES = ("mean_km", "p95_km", "max_km")
@@ -480,13 +481,17 @@ def _schools_frame(result, lang: str) -> pd.DataFrame:
                 sf[col] = sf[f"{col}_en"]
     cap = pd.to_numeric(sf["capacity"], errors="coerce")
     sf["utilization"] = pd.to_numeric(sf["students"], errors="coerce") / cap.where(cap > 0)
-    pr = ft.present(result).schools
-    sf["students_per_class"] = pr["students_per_class"].to_numpy()
+    # The pipeline's 现状 stage put the present on the schools (plan.gpkg keeps it); only a plan
+    # written before that stage existed is diagnosed here.
+    if not set(PRESENT_COLUMNS) <= set(sf.columns):
+        pr = ft.present(result).schools
+        for col in PRESENT_COLUMNS:
+            sf[col] = pr[col].to_numpy()
     k = 1 if lang == "en" else 0
     sep = ", " if lang == "en" else "、"
     sf["present_flags"] = [
         sep.join(w[k] for f, w in FLAG_WORDS.items() if bool(r[f]))
-        for r in pr[list(FLAG_WORDS)].to_dict("records")
+        for r in sf[list(FLAG_WORDS)].to_dict("records")
     ]
     return sf
 
