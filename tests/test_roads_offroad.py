@@ -79,13 +79,12 @@ def test_roads_of_the_seat_only_keep_group_coverage(sample_layers):
     a = straight.summary["groups"]["coverage_pct"]
     b = seat.summary["groups"]["coverage_pct"]
     c = full.summary["groups"]["coverage_pct"]
-    # Measured: straight 90.2, seat-only roads 87.5, all roads 86.9 (it was 12.6). The off-road
-    # legs are straight × 1.3, so the seat-only plan lies between the two full plans; closer
-    # than 2 points to the straight plan only with a detour factor under ~1.2, below the
-    # sample's own road/straight ratio (median 1.5).
-    assert abs(b - c) <= 2.0, (b, c)
-    assert abs(a - b) <= 3.0, (a, b)
+    # Measured (coverage by the one definition of the figures module): straight 80.0, seat-only
+    # roads 78.3, all roads 77.8 (it was 12.6 before the off-road legs). The off-road legs are
+    # straight × 1.3, so the seat-only plan lies between the two full plans.
+    assert abs(a - b) <= 2.0, (a, b)  # the acceptance point
+    assert min(a, c) - 0.5 <= b <= max(a, c) + 0.5, (a, b, c)
     primary = seat.summary["catchments"]["primary"]
     assert primary["unserved"] == 0
-    assert primary["pupils_off_road"] > 0.4 * primary["students"]  # 26,148 of 52,808
+    assert primary["pupils_off_road"] > 0.4 * primary["students"]  # 26,279 of 52,808
     assert any("off-road leg" in n for n in seat.summary["catchments"]["notes"])
