@@ -167,21 +167,29 @@ def bench_capacity(c):
     t_flow, (fu, fs, fp, fd) = timed(solve_flow, demand, c["cap"], cd, ci, repeat=3)
     ours = int(np.dot(fp.astype(np.int64), cost_units(fd)))
     t_nx, theirs = timed(nx_simplex, demand, c["cap"], cd, ci)
-    t_whole, a = timed(
-        assign_capacity,
-        demand,
-        c["cap"],
-        lambda k: sl.knn_km(c["villages"], c["schools"], k),
-        10,
-        len(c["schools"]),
-        keys=stability_keys(len(demand), len(c["schools"])),
-    )  # noqa: E501
+
+    def whole(keys):
+        return assign_capacity(
+            demand,
+            c["cap"],
+            lambda k: sl.knn_km(c["villages"], c["schools"], k),
+            10,
+            len(c["schools"]),
+            keys=keys,
+        )
+
+    # The baseline: the same search with ties left to the index order (no id offsets), timed in
+    # this process; stability (offsets from the ids) may cost at most 1.5× of it (issue 15).
+    t_plain, plain = timed(whole, None, repeat=3)
+    t_whole, a = timed(whole, stability_keys(len(demand), len(c["schools"])), repeat=3)
     return {
         "capacity_flow_s": t_flow,
         "networkx_s": t_nx,
         "objective_equal": ours == theirs,
         "objective_m": ours,
         "whole_units_s": t_whole,
+        "whole_plain_s": t_plain,
+        "whole_plain_gap_pct": 100 * (plain.pupil_km / plain.lower_bound_pupil_km - 1),
         "whole_gap_pct": 100 * (a.pupil_km / a.lower_bound_pupil_km - 1),
         "whole_unserved": float(a.unserved.sum()),
         "flow_unserved": float(demand.sum() - fp.sum()),
@@ -326,6 +334,15 @@ def run(quick: bool = False) -> list[dict]:
             q["objective_equal"] else None,
             note=f"whole units {q['whole_units_s']:.3f} s, {q['whole_gap_pct']:.2f} % above the "
             "flow bound (deterministic local and neighbourhood search)",
+        ))  # fmt: skip
+        rows.append(row(
+            "catchments: whole units with stability on (id tie offsets)", size,
+            q["whole_units_s"], peer="same search, ties by index (stability off)",
+            peer_s=q["whole_plain_s"], target="≤ 1.5× the stability-off run",
+            min_ratio=1 / 1.5,
+            note=f"best of 3 each; gap to the flow bound {q['whole_gap_pct']:.2f} % (stability "
+            f"off {q['whole_plain_gap_pct']:.2f} %); RESULTS.md of 2026-11-22 (metre costs, "
+            "no offsets): county 0.318 s, prefecture 2.379 s",
         ))  # fmt: skip
         z = bench_zones(c)
         rows.append(row(
