@@ -679,6 +679,11 @@ FIGURE = _v(
     Term("mean_km", "{level}平均就学距离(规划后)", "{level}: mean distance (after)"),
     Term("p95_km", "{level}95%学生就学距离(规划后)", "{level}: 95th percentile distance (after)"),
     Term("max_km", "{level}最远就学距离(规划后)", "{level}: farthest distance (after)"),
+    Term(
+        "off_road",
+        "{level}距离含无路段估算的学生(规划后)",
+        "{level}: pupils whose distance has an off-road leg (after)",
+    ),
     Term("over_capacity_now", "超出学位学校(现状)", "Schools over capacity (present)"),
     Term("oversized_now", "大班额学校(现状)", "Schools with oversized classes (present)"),
     Term("over_max_now", "高中超规模学校(现状)", "Senior schools over the size limit (present)"),

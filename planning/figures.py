@@ -29,14 +29,14 @@ HEADLINE = ("groups", "coverage_pct", "members_not_placed", "over_capacity_now",
             "over_max_now", "over_capacity_after", "oversized_after", "no_zone")  # fmt: skip
 # Per level, in this order (the key of each is ``<code>_<level>``).
 LEVEL_FIGURES = ("new_schools", "new_classes", "placed", "too_far", "no_place", "mean_km",
-                 "p95_km", "max_km")  # fmt: skip
+                 "p95_km", "max_km", "off_road")  # fmt: skip
 COUNTY_FIGURES = ("groups", "coverage_pct", "coverage_target_pct", "members_not_placed",
                   "funding_min_yuan", "over_capacity_now", "oversized_now", "over_max_now",
                   "junior_short_now", "over_capacity_after", "oversized_after",
                   "no_zone")  # fmt: skip
 UNITS = {"coverage_pct": "%", "coverage_target_pct": "%", "funding_min_yuan": "元",
          "mean_km": "km", "p95_km": "km", "max_km": "km", "placed": "人", "too_far": "人",
-         "no_place": "人", "new_classes": "班"}  # fmt: skip
+         "no_place": "人", "off_road": "人", "new_classes": "班"}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,8 @@ class LevelFigures:
     mean_km: float | None
     p95_km: float | None
     max_km: float | None
+    # Placed pupils whose road distance rests on an off-road leg (None: not a road plan).
+    off_road: float | None = None
 
 
 @dataclass(frozen=True)
@@ -203,6 +205,7 @@ def _level_figures(plan: Any, lv: str) -> LevelFigures:
             "mean_km": as_number(figs.get("mean_distance_km")),
             "p95_km": as_number(figs.get("p95_distance_km")),
             "max_km": as_number(figs.get("max_distance_km")),
+            "off_road": as_number(figs.get("pupils_off_road")),
         }
     else:
         pupils = _demand_figures(plan.demand, lv)

@@ -102,6 +102,11 @@ def test_the_overview_shows_the_same_figures(sample_plan, sample_layers, figures
     for key in HEADLINE:
         cell = f"{html.escape(figures.label(key, 'zh'))}</td><td align='right'><b>"
         assert cell + html.escape(figures.text(key, "zh")) + "</b>" in page, key
+    for lv in figures.levels:  # the level rows are the figures module's too
+        for code in ("mean_km", "too_far", "no_place"):
+            key = f"{code}_{lv}"
+            cell = f"{html.escape(figures.label(key, 'zh'))}</td><td align='right'><b>"
+            assert cell + html.escape(figures.text(key, "zh")) + "</b>" in page, key
     assert "126 / 162 所开办学校" in figures.text("coverage_pct", "zh")
 
 

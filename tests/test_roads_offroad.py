@@ -88,3 +88,15 @@ def test_roads_of_the_seat_only_keep_group_coverage(sample_layers):
     assert primary["unserved"] == 0
     assert primary["pupils_off_road"] > 0.4 * primary["students"]  # 26,279 of 52,808
     assert any("off-road leg" in n for n in seat.summary["catchments"]["notes"])
+    # the figures every output shows, and the window's overview, say it too
+    from types import SimpleNamespace
+
+    from app.gui.summary import summary_rows
+    from planning.figures import plan_figures
+
+    fig = plan_figures(seat)
+    assert fig.value("off_road_primary") == primary["pupils_off_road"]
+    rows = dict(summary_rows(SimpleNamespace(layers=layers, result=seat), "zh"))
+    assert rows[fig.label("off_road_primary", "zh")] == f"{primary['pupils_off_road']:,.0f}"
+    rows = dict(summary_rows(SimpleNamespace(layers=layers, result=full), "zh"))
+    assert fig.label("off_road_primary", "zh") not in rows  # all roads: nothing to say

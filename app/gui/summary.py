@@ -42,14 +42,14 @@ def summary_rows(doc: PlanDocument, lang: str) -> list[tuple[str, str]]:
     if layout:
         rows.append((_tr("To merge"), f"{layout.get('to_merge', 0)}"))
     for lv in LEVELS:
-        cl, name = c.get(lv), LEVEL.label(lv, lang)
-        if isinstance(cl, dict):
-            rows.append((name + " " + _tr("pupils"), f"{cl.get('students', 0):,.0f}"))
-            rows.append(
-                (name + " " + _tr("mean distance"), f"{cl.get('mean_distance_km', 0):.2f} km")
-            )
-            far = cl.get("too_far", 0) + cl.get("unserved", 0)
-            rows.append((name + " " + _tr("too far or unserved"), f"{far:,.0f}"))
+        cl = c.get(lv)
+        if not isinstance(cl, dict) or lv not in fig.levels:
+            continue
+        rows.append((LEVEL.label(lv, lang) + " " + _tr("pupils"), f"{cl.get('students', 0):,.0f}"))
+        for code in ("mean_km", "too_far", "no_place", "off_road"):
+            if code == "off_road" and not fig.value(f"off_road_{lv}"):
+                continue  # said only when some distances rest on off-road legs
+            rows.append((fig.label(f"{code}_{lv}", lang), fig.text(f"{code}_{lv}", lang)))
     t = r.summary.get("timings_s", {})
     if t:
         rows.append((_tr("Solve time"), f"{sum(t.values()):.2f} s"))
