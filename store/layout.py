@@ -39,6 +39,9 @@ RESULT_LAYERS: dict[str, str] = {
     "catchments": "result_catchments",
     "demand": "result_demand",
 }
+# The phased schedule (PlanResult.schedule, planning.schedule.ScheduleResult) -> layer names; the
+# steps carry their schools' points, the class table has no geometry.
+SCHEDULE_LAYERS: dict[str, str] = {"steps": "result_schedule", "classes": "result_schedule_classes"}
 INFO_TABLE = "scenario_info"
 REQUIRED_KEYS = ("schema_version", "name", "crs", "layers", "rules", "choices")
 SQLITE_MAGIC = b"SQLite format 3\x00"

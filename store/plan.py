@@ -140,6 +140,13 @@ def _read_schedule(gpkg: Path, names: set[str]) -> ScheduleResult | None:
         return None
     steps = pyogrio.read_dataframe(gpkg, layer="schedule", read_geometry=False)
     classes = pyogrio.read_dataframe(gpkg, layer="schedule_classes", read_geometry=False)
+    return schedule_from_tables(steps, classes)
+
+
+def schedule_from_tables(steps: pd.DataFrame, classes: pd.DataFrame) -> ScheduleResult:
+    """The schedule back from its two stored tables (a geometry column, if any, dropped)."""
+    steps = pd.DataFrame(steps.drop(columns="geometry", errors="ignore"))
+    classes = pd.DataFrame(classes.drop(columns="geometry", errors="ignore"))
     steps["year"] = pd.to_numeric(steps["year"], errors="coerce").astype("Int64")
     classes["open"] = classes["open"].astype(bool)
     return ScheduleResult(steps, classes)

@@ -46,11 +46,13 @@ from store.layout import (
     REQUIRED_INPUTS,
     REQUIRED_KEYS,
     RESULT_LAYERS,
+    SCHEDULE_LAYERS,
     SCHEMA_VERSION,
     SQLITE_MAGIC,
     missing_keys,
 )
 from store.migrations import migrate
+from store.plan import schedule_from_tables, schedule_layers
 
 # Beside the scenario folders: the folders of saves in progress. No scenario.json directly inside,
 # so a scan for scenario folders never takes it for one.
@@ -232,7 +234,21 @@ def _frames_to_write(scenario: Scenario) -> dict[str, gpd.GeoDataFrame]:
             gdf = getattr(scenario.result, attr, None)
             if gdf is not None:
                 frames[layer] = gdf
+        frames.update(_schedule_frames(scenario.result))
     return frames
+
+
+def _schedule_frames(result: PlanResult) -> dict[str, gpd.GeoDataFrame]:
+    """The phased schedule's two tables as layers (a saved scenario keeps its schedule)."""
+    tables = schedule_layers(result)
+    if not tables:
+        return {}
+    steps, classes = tables["schedule"], tables["schedule_classes"]
+    no_points = gpd.GeoSeries([None] * len(classes), index=classes.index, crs=result.schools.crs)
+    return {
+        SCHEDULE_LAYERS["steps"]: gpd.GeoDataFrame(steps, geometry=steps.geometry),
+        SCHEDULE_LAYERS["classes"]: gpd.GeoDataFrame(classes, geometry=no_points),
+    }
 
 
 def _write_gpkg(
@@ -250,7 +266,7 @@ def _write_gpkg(
     for layer, gdf in frames.items():
         out = _storable(gdf)
         kwargs: dict[str, Any] = {}
-        if len(out) == 0:
+        if len(out) == 0 or out.geometry.isna().all():
             kwargs["geometry_type"] = "Unknown"
         pyogrio.write_dataframe(out, path, layer=layer, driver="GPKG", **kwargs)
         schema[layer] = {
@@ -316,6 +332,8 @@ def _to_doc(
             "meta": r.meta,
             "status": r.status,
         }
+        if r.schedule is not None:
+            doc["result"]["schedule"] = dict(SCHEDULE_LAYERS)
     return doc
 
 
@@ -599,12 +617,21 @@ def _read_result(
             continue
         gdf = _read_layer(gp, layer, names, schema.get(layer))
         frames[attr] = gdf.set_crs(crs, allow_override=True)
+    schedule = None
+    sched = info.get("schedule")  # absent in saves without a schedule and in older saves
+    if isinstance(sched, dict) and {"steps", "classes"} <= set(sched):
+        steps, classes = (
+            _read_layer(gp, str(sched[k]), names, schema.get(str(sched[k])))
+            for k in ("steps", "classes")
+        )
+        schedule = schedule_from_tables(steps, classes)
     return PlanResult(
         boundary=layers.boundary,
         summary=dict(info.get("summary") or {}),
         rules=rules,
         meta=dict(info.get("meta") or {}),
         status=str(info.get("status", "ok")),
+        schedule=schedule,
         **frames,
     )
 

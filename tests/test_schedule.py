@@ -193,3 +193,31 @@ def test_plan_with_phased_rules_carries_the_schedule_and_saves_it(sample_layers,
         back.steps.reset_index(drop=True), schedule.steps, check_dtype=False
     )
     pd.testing.assert_frame_equal(back.classes, schedule.classes, check_dtype=False)
+
+
+def test_a_saved_scenario_keeps_its_schedule(sample_layers, sample_plan, tmp_path):
+    """The phased plan is part of the scenario: saved and loaded back table for table."""
+    import dataclasses
+
+    import pandas as pd
+
+    from planning.scenario import scenario_from_layers
+    from store.scenario import load_scenario, save_scenario
+
+    layers, rules, _ = sample_layers
+    plan, _ = sample_plan
+    projection = run_projection(layers.units, layers.schools, rules.projection, rules.standards)
+    schedule = phased_schedule(plan, projection, rules)
+    sc = scenario_from_layers(layers, rules, name="分期")
+    sc.result = dataclasses.replace(plan, schedule=schedule)
+    save_scenario(sc, tmp_path / "s")
+    back = load_scenario(tmp_path / "s").result
+    assert back is not None and back.schedule is not None
+    for name in ("steps", "classes"):
+        want = getattr(schedule, name).reset_index(drop=True)
+        got = getattr(back.schedule, name)[list(want.columns)].reset_index(drop=True)
+        pd.testing.assert_frame_equal(got, want, check_dtype=False, check_exact=False)
+    # a result without a schedule loads without one
+    sc.result = dataclasses.replace(plan, schedule=None)
+    save_scenario(sc, tmp_path / "s")
+    assert load_scenario(tmp_path / "s").result.schedule is None
