@@ -133,6 +133,12 @@ def bench_province() -> dict:
 BENCHES = {"raster": bench_raster, "polygons": bench_polygons, "province": bench_province}
 
 
+def run(quick: bool = False) -> list[dict]:
+    """Rows for bench/run_all.py; the province (tens of minutes on 2 cores) only on a full run."""
+    names = ["raster", "polygons"] + ([] if quick else ["province"])
+    return [BENCHES[name]() for name in names]
+
+
 def main(argv: list[str]) -> None:
     names = argv[0].split(",") if argv else list(BENCHES)
     for name in names:

@@ -40,8 +40,11 @@ SECTIONS = {
     "batch": "Batch: a whole province (issue 9)",
     "gui": "Desktop window: drag-to-redrawn, re-plan after an edit (issue 18, informational)",
     "projection": "Projection of school-age children (issue 19)",
+    "data": "Any data: population raster, polygon units, a province in one project (issue 16)",
 }
 TIMEOUT_S = {"quick": 300, "full": 900}
+# Sections that take longer than the others on a full run: the province in one project.
+SECTION_TIMEOUT_S = {"data": 3600}
 GB = 2**30
 PLAN_TIMEOUT_S = {"small": 120, "county": 150, "prefecture": 180}
 NOTES = """
@@ -121,6 +124,10 @@ def section_gui(quick: bool) -> list[dict]:
 def section_projection(quick: bool) -> list[dict]:
     # One row: the generated prefecture's units over 11 years, target < 1 s (county with --quick).
     return _module("projection").run(quick)
+
+
+def section_data(quick: bool) -> list[dict]:
+    return _module("data").run(quick)
 
 
 def section_catchments(quick: bool) -> list[dict]:
@@ -396,7 +403,9 @@ def run_section(name: str, quick: bool) -> tuple[list[dict], float]:
                 capture_output=True,
                 text=True,
                 cwd=ROOT,
-                timeout=TIMEOUT_S["quick" if quick else "full"],
+                timeout=TIMEOUT_S["quick"]
+                if quick
+                else SECTION_TIMEOUT_S.get(name, TIMEOUT_S["full"]),
             )
             err = p.stderr.strip().splitlines()[-6:]
             ok = p.returncode == 0 and out.exists()
