@@ -755,6 +755,19 @@ class CatchmentParams:
         hi=200,
         source=_LOCAL + "; widened when infeasible",
     )
+    widen_factor: float = param(
+        3.0,
+        zh="无学位时扩大搜索的距离倍数",
+        en="Search for a place up to this times the farthest distance",
+        unit="×",
+        lo=1.0,
+        hi=100.0,
+        source=_LOCAL + "; a village left without a place looks beyond its k nearest schools "
+        "only for schools within this multiple of the level's farthest distance",
+        help_zh="村/社区在最近k所学校中无学位时,只在该学段最远就学距离的此倍数内继续寻找;更远则记为无学位",
+        help_en="a unit with no place among its k nearest schools looks further only within "
+        "this multiple of the level's farthest distance; beyond, it is reported without a place",
+    )
     keep_current_km: float = param(
         0.5,
         zh="保留现学区的距离优势",

@@ -319,3 +319,22 @@ def test_improve_on_large_schools_is_valid_and_never_worse(seed):
         aw.improve(w, cap, cand_d, cand_i, school, place_more=place_more)
         _check_valid(school, w, cap, cand_i)
         assert _key(school, w, cand_d, cand_i) <= _key(start, w, cand_d, cand_i)
+
+
+def test_lists_widen_only_within_the_reach():
+    """A unit whose near schools are full looks further only within ``widen_km``: a school with
+    room 50 km away takes it without the reach, not with a 20 km reach."""
+    from geo.distance import StraightLine
+
+    units = np.array([[0.0, 0.0], [100.0, 0.0]])
+    schools = np.array([[0.0, 500.0], [50_000.0, 0.0]])  # near one full after unit 0, far one
+    demand, cap = np.array([50, 50]), np.array([50, 100])
+    sl = StraightLine()
+
+    def cands(k):
+        return sl.knn_km(units, schools, k)
+
+    wide = assign_capacity(demand, cap, cands, 1, 2)
+    assert wide.k_used == 2 and wide.unserved.sum() == 0
+    near = assign_capacity(demand, cap, cands, 1, 2, widen_km=20.0)
+    assert near.school.tolist() == [0, -1] and near.unserved.sum() == 50

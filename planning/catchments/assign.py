@@ -216,6 +216,7 @@ def assign_capacity(
     split_large: bool = False,
     keys: tuple[np.ndarray, np.ndarray] | None = None,
     keep: tuple[np.ndarray, float] | None = None,
+    widen_km: float = np.inf,
     progress: Progress | None = None,
 ) -> Assignment:
     """Least total pupil-km within capacity on the k nearest schools, widened when needed.
@@ -227,19 +228,23 @@ def assign_capacity(
     school of a unit with a current one costs that much more per pupil, so a unit moves only
     when it must (capacity, closure) or the move saves more than that; distances reported are
     the true ones, the lower bound stays that of the true distances (flow without ``keep``
-    is not solved again: the bound then is the flow's true pupil-km minus the discounts)."""
+    is not solved again: the bound then is the flow's true pupil-km minus the discounts).
+    ``widen_km``: the lists are widened only for units left short whose k-th school is still
+    within this distance (memory stays units × k, not units × schools, on a province)."""
     t0 = time.perf_counter()
+    k = max(1, min(k, m)) if m else 1
+    if np.isfinite(widen_km):
+        candidates = _within_reach(candidates, k, widen_km)
     true_candidates = candidates
     if keys is not None or keep is not None:
         candidates = _tie_broken(candidates, keys, keep)
     demand = np.rint(np.asarray(demand, float)).clip(0).astype(np.int64)
     capacity = np.rint(np.asarray(capacity, float)).clip(0).astype(np.int64)
     notes: list[str] = []
-    k = max(1, min(k, m)) if m else 1
     k_first = k
     while True:
         k, model, flow = _flow_widening(
-            Sparse(demand, capacity, *candidates(k)), candidates, k, notes, progress
+            Sparse(demand, capacity, *candidates(k)), candidates, (k, widen_km), notes, progress
         )
         # A lower bound on the true distances: the offsets add less than TIE_KM per pupil.
         tie = TIE_KM * float(flow.pupils.sum()) if keys is not None else 0.0
@@ -256,7 +261,7 @@ def assign_capacity(
         # A whole unit left out while a school beyond its k has room for it: widen and redo.
         room = capacity - np.bincount(arcs.school, arcs.pupils, m)
         out = np.flatnonzero((np.bincount(arcs.unit, arcs.pupils, len(demand)) == 0) & (demand > 0))
-        out = out[model.cand_i[out, -1] >= 0]
+        out = out[(model.cand_i[out, -1] >= 0) & (model.cand_d[out, -1] <= widen_km)]
         if k >= m or not len(out) or room.max(initial=0) < demand[out].min():
             break
         k = min(2 * k, m)
@@ -276,6 +281,18 @@ def assign_capacity(
         method=method,
         solve_seconds=time.perf_counter() - t0, notes=notes,
     )  # fmt: skip
+
+
+def _within_reach(candidates: Candidates, k_first: int, reach_km: float) -> Candidates:
+    """The lists with every school beyond the first ``k_first`` dropped when farther than
+    ``reach_km`` (a unit's own k nearest always stay, however far)."""
+
+    def of(k: int) -> tuple[np.ndarray, np.ndarray]:
+        d, i = candidates(k)
+        far = (np.arange(d.shape[1]) >= k_first)[None, :] & (d > reach_km)
+        return np.where(far, np.inf, d), np.where(far, -1, i)
+
+    return of
 
 
 def _tie_broken(
@@ -348,18 +365,23 @@ def _narrow_where_possible(
 
 
 def _flow_widening(
-    model: Sparse, candidates: Candidates, k: int, notes: list[str], progress: Progress | None
+    model: Sparse,
+    candidates: Candidates,
+    k_reach: tuple[int, float],
+    notes: list[str],
+    progress: Progress | None,
 ) -> tuple[int, Sparse, Arcs]:
     """Min-cost flow on the k nearest (``model``'s lists), k doubled while pupils stay short
-    and a unit left short had every one of its k slots filled (a school beyond them might have
-    room)."""
+    and a unit left short had every one of its k slots filled within the reach (a school
+    beyond them might have room). ``k_reach``: (k of ``model``, widening reach in km)."""
+    k, reach = k_reach
     demand, capacity = model.demand, model.capacity
     m = len(capacity)
     while True:
         check_canceled(progress)
         flow = solve_flow(demand, capacity, model.cand_d, model.cand_i)
         placed = np.bincount(flow.unit, flow.pupils, len(demand))
-        more = (placed < demand) & (model.cand_i[:, -1] >= 0)
+        more = (placed < demand) & (model.cand_i[:, -1] >= 0) & (model.cand_d[:, -1] <= reach)
         if not more.any() or k >= m:
             return k, model, flow
         k = min(2 * k, m)

@@ -172,6 +172,7 @@ def _solve(
         split_large=params.split_large_units,
         keys=(id_keys(unit_ids), id_keys(prob.ids)),
         keep=keep,
+        widen_km=params.widen_factor * params.max_km(prob.level),
         progress=progress,
     )
 
