@@ -70,3 +70,35 @@ def tied_cost(km: np.ndarray, a_keys: np.ndarray, b_keys: np.ndarray) -> np.ndar
     """Integer cost units of distances ``km`` with the pairs' tie offsets: what a choice
     between pairs compares (``km`` finite; broadcast like ``pair_offsets``)."""
     return cost_units(np.asarray(km, float) + pair_offsets(a_keys, b_keys))
+
+
+def nearest_tied(
+    cand_d: np.ndarray, cand_i: np.ndarray, a_keys: np.ndarray, b_keys: np.ndarray
+) -> tuple[np.ndarray, bool]:
+    """Per row of (n, k) candidates (km sorted ascending, index padded -1) the column of least
+    ``tied_cost`` (-1 when none), and whether the candidate lists were long enough to be sure:
+    False when some row's last valid candidate is within TIE_KM of its first (a longer list
+    may hold a better tied choice)."""
+    valid = (cand_i >= 0) & np.isfinite(cand_d)
+    km = np.where(valid, cand_d, 0.0)
+    cost = np.where(
+        valid, cost_units(km + tie_offsets(a_keys, b_keys, cand_i)), np.iinfo(np.int64).max
+    )
+    col = np.argmin(cost, axis=1) if cost.shape[1] else np.zeros(len(cost), np.int64)
+    col = np.where(valid.any(axis=1), col, -1)
+    last = np.where(valid, cand_d, -np.inf).max(axis=1, initial=-np.inf)
+    first = np.where(valid[:, :1], cand_d[:, :1], np.inf)[:, 0] if cost.shape[1] else last
+    sure = not bool((valid.all(axis=1) & (last - first < TIE_KM)).any())
+    return col, sure
+
+
+def canonical_order(ids: np.ndarray, xy: np.ndarray, first: np.ndarray | None = None) -> np.ndarray:
+    """Positions of rows sorted by (``first``, id, x, y): the order every engine works in, so
+    the plan does not depend on the order of the input rows (a reversed or re-saved layer
+    plans the same) and ties left to position go by id."""
+    ids = np.asarray(ids).astype(str)
+    if not len(ids):
+        return np.arange(0)
+    keys = (xy[:, 1], xy[:, 0], ids) if first is None else (xy[:, 1], xy[:, 0], ids, first)
+    order: np.ndarray = np.lexsort(keys)
+    return order
