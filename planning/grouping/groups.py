@@ -196,9 +196,12 @@ def form_groups(model: GroupingModel, plan: list[Link], params: GroupingParams) 
     keys = model.keys
     for g, c in enumerate(cores, start=1):
         # nearest first, near-ties by the ids' tie offsets (not by centimetres), then by id
-        near = [int(tied_cost(lk.km, keys[lk.member], keys[c])) for lk in by_core[c]]
+        links_c = by_core[c]
+        km = np.array([lk.km for lk in links_c], float)
+        km = np.nan_to_num(km, nan=1e9, posinf=1e9)  # a locked pair out of reach: last
+        near = tied_cost(km, keys[[lk.member for lk in links_c]], keys[c]).tolist()
         pairs = sorted(
-            zip(near, by_core[c]), key=lambda t: (t[0], rank[t[1].member], sid[t[1].member])
+            zip(near, links_c), key=lambda t: (t[0], rank[t[1].member], sid[t[1].member])
         )
         mem = [lk for _, lk in pairs]
         out.append(_group(f"G{g:0{width}d}", c, mem, model, params))

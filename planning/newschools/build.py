@@ -208,7 +208,8 @@ def canonical_layers(
     lowest column, the supply's to the first arc) must not follow the order of the rows."""
 
     def xy_of(gdf: gpd.GeoDataFrame) -> np.ndarray:
-        return shapely.get_coordinates(shapely.centroid(gdf.geometry.values)).reshape(-1, 2)
+        xy: np.ndarray = shapely.get_coordinates(shapely.centroid(gdf.geometry.values))
+        return xy.reshape(-1, 2)
 
     units = units.iloc[canonical_order(units["unit_id"].to_numpy(), xy_of(units))]
     lv = schools["level"].astype(str).map({k: i for i, k in enumerate(LEVELS)}).fillna(9)
