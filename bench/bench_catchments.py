@@ -27,9 +27,9 @@ from geo.roads import build_road_graph  # noqa: E402
 from geo.zones import zones_from_points  # noqa: E402
 from planning.catchments import run_catchments  # noqa: E402
 from planning.catchments.assign import assign_capacity, solve_flow  # noqa: E402
-from planning.catchments.assign_whole import cost_units, id_keys  # noqa: E402
 from planning.pipeline import cost_model  # noqa: E402
 from planning.rules import CatchmentParams, DistanceParams, Standards  # noqa: E402
+from planning.ties import cost_units, id_keys  # noqa: E402
 
 CRS = "EPSG:32649"
 TARGETS = {  # seconds: county, prefecture (issue 5)

@@ -38,14 +38,12 @@ import numpy as np
 from core.progress import Progress, check_canceled
 from planning.catchments.assign_whole import (
     CPSAT_MAX_ARCS,
-    TIE_KM,
-    cost_units,
     cpsat_polish,
     eject,
     improve,
     round_whole,
-    tie_offsets,
 )
+from planning.ties import TIE_KM, cost_units, tie_offsets
 
 # Candidate generator: k -> (dist_km (n, k), school index (n, k)), sorted, padded inf / -1.
 Candidates = Callable[[int], tuple[np.ndarray, np.ndarray]]
@@ -222,8 +220,8 @@ def assign_capacity(
     """Least total pupil-km within capacity on the k nearest schools, widened when needed.
 
     ``demand`` and ``capacity`` are integer pupils/places (non-negative). ``keys``: a key per
-    unit and per school (``assign_whole.id_keys`` of their ids): ties are then broken by the
-    ids (``assign_whole.TIE_KM``), not by sub-centimetre noise of the distances. ``keep``:
+    unit and per school (``planning.ties.id_keys`` of their ids): ties are then broken by the
+    ids (``planning.ties.TIE_KM``), not by sub-centimetre noise of the distances. ``keep``:
     (each unit's current school index or -1, km): minimal-change re-zoning, every other
     school of a unit with a current one costs that much more per pupil, so a unit moves only
     when it must (capacity, closure) or the move saves more than that; distances reported are

@@ -10,9 +10,9 @@ anywhere, so the same input always gives the same zones whatever the machine's l
 3. Local search, in rounds until no move improves: insert units without a place where room
    appeared; shift a unit to a nearer school with room; swap two units between their schools;
    an ejection chain (u moves to t, a unit v at t moves on to a school with room). Each applied
-   move lowers the total pupil-centimetres (integers, ``COST_PER_KM``; distances with the id
-   tie offsets ``TIE_KM`` when the caller gives keys), so the search ends; a round cap only
-   bounds it.
+   move lowers the total pupil-centimetres (integers, ``planning.ties.COST_PER_KM``; with the
+   id tie offsets below ``planning.ties.TIE_KM`` when the caller gives keys), so the search
+   ends; a round cap only bounds it.
 4. Large-neighbourhood search (``assign_lns``), alternating with the moves of 3: a few
    schools that share candidate units, all their units freed, the sub-problem solved exactly
    (a vectorised branch and bound), kept only when strictly better (most pupils placed, then
@@ -34,11 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
 from scipy import sparse
 from scipy.optimize import Bounds, LinearConstraint, milp
 
 from planning.catchments import assign_lns
+from planning.ties import cost_units
 
 # Local-search rounds at most (each round applies every non-conflicting improving move found);
 # the search usually stops by itself after a few rounds.
@@ -52,47 +52,9 @@ _NODE_LIMIT = 500
 # budget (CP-SAT work units, about seconds on a quiet machine; the same on a loaded one).
 CPSAT_MAX_ARCS = 400
 _CPSAT_WORK = 0.5
-# Integer cost units per km in every comparison (flow, moves, neighbourhoods, CP-SAT):
-# centimetres. Whole metres made ties and near-ties common, so moving a school by 1 cm or
-# saving coordinates with 6 decimals flipped comparisons and changed the zones of thousands of
-# pupils; with centimetres a comparison flips only when two answers differ by less than ~1 cm
-# per pupil. int64 stays exact: 10^5 pupils × 10^7 cm (100 km) per arc is 10^12.
-COST_PER_KM = 100_000.0
-
-
-# Decisions see each (unit, school) distance plus a fixed offset in [0, TIE_KM) drawn from the
-# two ids. On roads many answers tie exactly (two villages reaching two schools through one
-# junction cost the same either way round), and without the offsets the tie went to whichever
-# side sub-centimetre noise of the coordinates favoured: 1 cm moves changed the sample county's
-# primary mean between 1.85 and 2.11 km. With them a tie goes the same way for any jitter
-# smaller than about TIE_KM / 100 (measured: ≤ 7.5 cm moves, every level identical); answers
-# closer than TIE_KM per pupil are treated as equal, which no plan can tell apart. The offsets
-# only choose; reported distances are the true ones.
-TIE_KM = 0.01
-
-
-def cost_units(km: np.ndarray) -> np.ndarray:
-    """Distances in km as integer cost units (``COST_PER_KM``)."""
-    return np.rint(np.asarray(km, float) * COST_PER_KM).astype(np.int64)
-
-
-def id_keys(ids: np.ndarray) -> np.ndarray:
-    """A 64-bit key per id (unit_id, school_id), the same in every run and on every machine."""
-    return pd.util.hash_array(np.asarray(ids).astype(str).astype(object), categorize=False)
-
-
-def tie_offsets(unit_keys: np.ndarray, school_keys: np.ndarray, cand_i: np.ndarray) -> np.ndarray:
-    """(n, k) km in [0, TIE_KM) for each unit's candidate schools (0 on padding): a hash of
-    both ids mixed so that no sum over a cycle of arcs cancels (splitmix64's finaliser)."""
-    with np.errstate(over="ignore"):
-        z = unit_keys[:, None] ^ (
-            school_keys[np.maximum(cand_i, 0)] * np.uint64(0x9E3779B97F4A7C15)
-        )
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        z ^= z >> np.uint64(31)
-    frac = (z >> np.uint64(11)).astype(float) / float(1 << 53)
-    return np.where(cand_i >= 0, frac * TIE_KM, 0.0)
+# Distances are compared in integer centimetres (``planning.ties.COST_PER_KM``) plus, when the
+# caller gives the ids, a fixed per-(unit, school) offset below ``planning.ties.TIE_KM``: see
+# planning/ties.py for why (the plan must not follow centimetre noise or row order).
 
 
 def round_whole(

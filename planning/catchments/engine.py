@@ -34,7 +34,6 @@ from core.vocab import LEVEL
 from geo.distance import CostModel
 from planning.catchments import explain
 from planning.catchments.assign import Assignment, assign_capacity, assign_nearest
-from planning.catchments.assign_whole import id_keys
 from planning.catchments.explain import MEMBER_FULL
 from planning.catchments.problem import (
     DemandUnits,
@@ -50,6 +49,7 @@ from planning.catchments.result import (
     NoSchoolLevel,
 )
 from planning.rules import LEVELS, CatchmentParams, Standards
+from planning.ties import id_keys
 
 
 def run_catchments(

@@ -20,6 +20,7 @@ from geo.distance import CostModel, as_xy
 from geo.grid import uniform_grid
 from planning.demand import students_by_level, whole_pupils
 from planning.rules import LEVELS, CatchmentParams, Standards
+from planning.ties import canonical_order, id_keys, nearest_tied
 
 
 @dataclass
@@ -75,13 +76,23 @@ class LevelProblem:
             self._known[k] = (d, i)
         return self._known[k]
 
-    def forbid_feeder_arcs(self) -> None:
+    def forbid_feeder_arcs(self, unit_ids: np.ndarray) -> None:
         """000 §七(八) 优质学校不得把集团内成员学校变成生源基地: a unit whose nearest school is a
-        group member may not be zoned to that group's core."""
+        group member may not be zoned to that group's core. "Nearest" with the id tie offsets
+        of ``planning.ties`` (as the assignment sees distances), so two schools within
+        centimetres of each other do not swap roles with the noise of the coordinates."""
         if self.core_of is None or not (self.core_of >= 0).any() or self.m == 0:
             return
-        _, i1 = self.costs.knn_km(self.unit_xy, self.xy, 1)
-        self.nearest = i1[:, 0]
+        keys = id_keys(unit_ids), id_keys(self.ids)
+        k = min(self.m, 4)
+        while True:
+            d, i = self.costs.knn_km(self.unit_xy, self.xy, k)
+            col, sure = nearest_tied(d, i, *keys)
+            if sure or k >= self.m:
+                break
+            k = min(self.m, 2 * k)
+        rows = np.arange(len(i))
+        self.nearest = np.where(col >= 0, i[rows, np.maximum(col, 0)], -1)
         self.forbidden = np.where(self.nearest >= 0, self.core_of[np.maximum(self.nearest, 0)], -1)
         self._known.clear()
 
@@ -168,8 +179,7 @@ def canonical_units(units: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     broken by position, which is then the id's rank."""
     ids = units["unit_id"].astype(str).to_numpy() if "unit_id" in units else np.arange(len(units))
     xy = shapely.get_coordinates(shapely.centroid(units.geometry.values))
-    order = np.lexsort((xy[:, 1], xy[:, 0], ids)) if len(units) else np.arange(0)
-    return units.iloc[order].reset_index(drop=True)
+    return units.iloc[canonical_order(ids, xy)].reset_index(drop=True)
 
 
 def school_capacity(sch: pd.DataFrame, standards: Standards, level: str) -> np.ndarray:
@@ -196,8 +206,7 @@ def level_problem(
     unit is zoned past its nearest school, a group member, to that group's core."""
     sch = schools[schools["level"] == level]
     # by school_id (then location): ties downstream go by position, so by id, not row order
-    xy = as_xy(sch.geometry)
-    sch = sch.iloc[np.lexsort((xy[:, 1], xy[:, 0], sch["school_id"].astype(str).to_numpy()))]
+    sch = sch.iloc[canonical_order(sch["school_id"].to_numpy(), as_xy(sch.geometry))]
     classes = pd.to_numeric(sch.get("classes", 0), errors="coerce").to_numpy(float)
     prob = LevelProblem(
         level=level,
@@ -212,7 +221,7 @@ def level_problem(
         core_of=group_cores(sch),
     )
     if no_feeder_pools:
-        prob.forbid_feeder_arcs()
+        prob.forbid_feeder_arcs(units.frame["unit_id"].to_numpy())
     return prob
 
 

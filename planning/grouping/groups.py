@@ -15,6 +15,7 @@ from planning.grouping.problem import GroupingModel
 from planning.grouping.roles import EPS, Roles
 from planning.grouping.solver import Solution
 from planning.rules import GroupingParams
+from planning.ties import tied_cost
 
 PATTERNS: tuple[str, ...] = PATTERN.codes
 MODES: tuple[str, ...] = MODE.codes
@@ -34,7 +35,7 @@ class Link:
 class Group:
     group_id: str
     core: int  # work position
-    members: tuple[Link, ...]  # nearest first
+    members: tuple[Link, ...]  # nearest first (near-ties by the ids' tie offsets)
     pattern: str
     mode: str
     max_km: float
@@ -192,7 +193,16 @@ def form_groups(model: GroupingModel, plan: list[Link], params: GroupingParams) 
     cores = sorted(by_core, key=lambda c: (rank[c], sid[c]))
     width = max(3, len(str(len(cores))))
     out = []
+    keys = model.keys
     for g, c in enumerate(cores, start=1):
-        mem = sorted(by_core[c], key=lambda lk: (lk.km, rank[lk.member], sid[lk.member]))
+        # nearest first, near-ties by the ids' tie offsets (not by centimetres), then by id
+        links_c = by_core[c]
+        km = np.array([lk.km for lk in links_c], float)
+        km = np.nan_to_num(km, nan=1e9, posinf=1e9)  # a locked pair out of reach: last
+        near = tied_cost(km, keys[[lk.member for lk in links_c]], keys[c]).tolist()
+        pairs = sorted(
+            zip(near, links_c), key=lambda t: (t[0], rank[t[1].member], sid[t[1].member])
+        )
+        mem = [lk for _, lk in pairs]
         out.append(_group(f"G{g:0{width}d}", c, mem, model, params))
     return out

@@ -23,6 +23,7 @@ from geo.distance import CostModel, as_xy
 from planning.grouping.roles import EPS, LEVEL_RANK, Roles, assign_roles
 from planning.grouping.solver import GroupingProblem
 from planning.rules import GroupingParams
+from planning.ties import id_keys, tied_cost
 
 REQUIRED = (
     "school_id",
@@ -332,6 +333,7 @@ class GroupingModel:
     level_in_reach: np.ndarray  # per free member: a core of a compatible level within reach
     flow: GroupingProblem
     cost_kind: str
+    keys: np.ndarray  # per row the tie key of (school_id, level) (``school_keys``)
 
     @property
     def n(self) -> int:
@@ -422,9 +424,24 @@ def _arcs(
     return _Arcs(dist, allowed, level_in_reach)
 
 
+def school_keys(df: pd.DataFrame) -> np.ndarray:
+    """A tie key per school row, from its (school_id, level): the same whatever the row order."""
+    both = df["school_id"].astype(str) + "\x1f" + df["level"].astype(str)
+    return id_keys(both.to_numpy())
+
+
 def _flow(
-    arcs: _Arcs, roles: Roles, free_pos: np.ndarray, pl: _Places, params: GroupingParams
+    arcs: _Arcs,
+    roles: Roles,
+    pos: tuple[np.ndarray, np.ndarray],
+    pl: _Places,
+    *,
+    params: GroupingParams,
+    keys: np.ndarray,
 ) -> GroupingProblem:
+    """The solver's arcs. Costs in centimetres plus the (member, core) tie offset of
+    ``planning.ties``: near-ties go by the ids, not by centimetres of the coordinates."""
+    free_pos, core_pos = pos
     am, ac = np.nonzero(arcs.allowed)  # row-major: by member then core, both in (level, id) order
     n_cores = len(pl.cap_full)
     return GroupingProblem(
@@ -432,7 +449,7 @@ def _flow(
         n_cores=n_cores,
         arc_member=am.astype(np.int64),
         arc_core=ac.astype(np.int64),
-        arc_cost=np.rint(arcs.dist[am, ac] * 1000.0).astype(np.int64),
+        arc_cost=tied_cost(arcs.dist[am, ac], keys[free_pos[am]], keys[core_pos[ac]]),
         core_cap=pl.cap_full - pl.locked_count,
         member_private=roles.private[free_pos],
         core_private_cap=np.maximum(params.private_max_members - pl.locked_private, 0),
@@ -458,6 +475,7 @@ def build_problem(
     roles = assign_roles(df, params, chosen.excluded, chosen.forced, chosen.locks)
     level_rank = df["level"].map(LEVEL_RANK).to_numpy()
     sid = df["school_id"].to_numpy()
+    keys = school_keys(df)
     xy = as_xy(df) if len(df) else np.zeros((0, 2))
     core_pos = np.flatnonzero(roles.core)
     locked_members = {m for _, m in chosen.locks}
@@ -493,6 +511,7 @@ def build_problem(
         lock_km=lock_km,
         dist=dist,
         level_in_reach=arcs.level_in_reach,
-        flow=_flow(arcs, roles, free_pos, places, params),
+        flow=_flow(arcs, roles, (free_pos, core_pos), places, params=params, keys=keys),
         cost_kind=costs.kind,
+        keys=keys,
     )

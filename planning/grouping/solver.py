@@ -1,7 +1,8 @@
 """The numeric core of education grouping: members to cores, exactly, over plain numpy arrays.
 
 Model (b-matching as a flow): source → member (cap 1) → core (one arc per allowed pair, cost =
-distance in whole metres) → sink (cap = the core's remaining places). Private members reach their
+distance in centimetres plus the pair's id tie offset, ``planning.ties``) → sink (cap = the
+core's remaining places). Private members reach their
 core through a side node whose capacity is the core's remaining private places, so the
 "private schools only as a minority" rule stays a pure flow constraint.
 
@@ -34,7 +35,8 @@ class GroupingProblem:
     """Arcs member → core that the rules allow, with the cores' remaining capacities.
 
     ``arc_member``/``arc_core`` index members 0..n_members-1 and cores 0..n_cores-1;
-    ``arc_cost`` is an integer cost (whole metres). ``core_cap`` are places left after locked
+    ``arc_cost`` is an integer cost (the engine gives ``planning.ties.tied_cost``: centimetres
+    with the pair's tie offset; any non-negative integers work). ``core_cap`` are places left after locked
     pairs, ``core_private_cap`` private places left, ``core_min`` the fewest members an opened
     core must take (≤ 1 means no bound), ``core_open`` marks cores already opened by locked pairs
     (their minimum is not enforced: the planner chose them).

@@ -27,6 +27,7 @@ from planning.newschools.problem import (
 )
 from planning.newschools.supply import school_capacity, served_within_reach
 from planning.rules import LEVELS, NewSchoolParams, Standards
+from planning.ties import canonical_order, id_keys
 
 COUNTY_AREA = "*"
 COUNTY_NAME = "全县"  # the area's name in the rule texts, zh and en alike
@@ -199,6 +200,30 @@ def candidate_arrays(
     )
 
 
+def canonical_layers(
+    units: gpd.GeoDataFrame, schools: gpd.GeoDataFrame, candidates: gpd.GeoDataFrame | None
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame | None]:
+    """Units by unit_id, schools by (level, school_id), candidates by (level, candidate_id),
+    each then by location, with a fresh index: the sites chosen (the p-median's ties go to the
+    lowest column, the supply's to the first arc) must not follow the order of the rows."""
+
+    def xy_of(gdf: gpd.GeoDataFrame) -> np.ndarray:
+        xy: np.ndarray = shapely.get_coordinates(shapely.centroid(gdf.geometry.values))
+        return xy.reshape(-1, 2)
+
+    units = units.iloc[canonical_order(units["unit_id"].to_numpy(), xy_of(units))]
+    lv = schools["level"].astype(str).map({k: i for i, k in enumerate(LEVELS)}).fillna(9)
+    schools = schools.iloc[
+        canonical_order(schools["school_id"].to_numpy(), xy_of(schools), lv.to_numpy())
+    ]
+    if candidates is not None and len(candidates):
+        clv = candidates.get("level", pd.Series("", index=candidates.index)).fillna("")
+        cid = candidates.get("candidate_id", pd.Series("", index=candidates.index)).to_numpy()
+        order = canonical_order(cid, xy_of(candidates), clv.astype(str).to_numpy())
+        candidates = candidates.iloc[order].reset_index(drop=True)
+    return units.reset_index(drop=True), schools.reset_index(drop=True), candidates
+
+
 def build_problem(
     schools: gpd.GeoDataFrame,
     units: gpd.GeoDataFrame,
@@ -209,8 +234,9 @@ def build_problem(
     candidates: gpd.GeoDataFrame | None = None,
     progress: Progress | None = None,
 ) -> NewSchoolProblem:
-    """The problem of ``units`` (any index; positions are used) and ``schools``, checked layers."""
-    units = units.reset_index(drop=True)
+    """The problem of ``units`` (any index; positions are used) and ``schools``, checked layers.
+    Units, schools and candidates are taken in canonical order (``canonical_layers``)."""
+    units, schools, candidates = canonical_layers(units, schools, candidates)
     u = unit_arrays(units)
     kids = students_by_level(units, standards)
     schools_xy = as_xy(schools.geometry) if len(schools) else np.zeros((0, 2))
@@ -230,7 +256,13 @@ def build_problem(
         cap = school_capacity(schools[sel], cs)
         t0 = time.perf_counter()
         served_v = served_within_reach(
-            costs, u.xy[u.valid], demand[u.valid], schools_xy[sel], cap, service
+            costs,
+            u.xy[u.valid],
+            demand[u.valid],
+            schools_xy[sel],
+            cap,
+            service,
+            keys=(id_keys(u.ids[u.valid]), id_keys(schools["school_id"].to_numpy()[sel])),
         )
         seconds += time.perf_counter() - t0
         served = np.zeros(len(units))

@@ -18,6 +18,7 @@ import pandas as pd
 from geo.distance import CostModel, as_xy
 from planning.newschools.explain import layout_reason
 from planning.rules import LEVELS, NewSchoolParams
+from planning.ties import id_keys, tied_cost
 
 PERMANENT, TRANSITIONAL, TO_MERGE = "permanent", "transitional", "to_merge"
 LAYOUT_COLUMNS = ("layout_status", "layout_reason", "layout_reason_en", "merge_into")
@@ -42,6 +43,7 @@ def suggest_layout(
     merge_within_km: float,
     transitional_max_students: int,
     order_key: np.ndarray | None = None,
+    tie_keys: np.ndarray | None = None,
 ) -> LayoutCore:
     """Numeric core over the schools of ONE level.
 
@@ -49,6 +51,9 @@ def suggest_layout(
     never closed but may receive pupils once built); dist_km: square matrix between the schools.
     Smallest schools are placed first (then by ``order_key``), each to the nearest larger school
     with room; a school that receives pupils is never itself merged, so no pupil moves twice.
+    ``tie_keys`` (``planning.ties.id_keys`` of the ids): "nearest" compares centimetres plus
+    the pairs' tie offsets, so schools within centimetres of each other do not swap with the
+    noise of the coordinates.
     """
     n = len(students)
     students = np.asarray(students, float)
@@ -73,7 +78,10 @@ def suggest_layout(
             ok[i] = False
             cand = np.nonzero(ok)[0]
             if cand.size and not receiving[i]:
-                j = cand[np.lexsort((key[cand], dist_km[i, cand]))[0]]
+                near = dist_km[i, cand]
+                if tie_keys is not None:
+                    near = tied_cost(near, tie_keys[i], tie_keys[cand])
+                j = cand[np.lexsort((key[cand], near))[0]]
                 status[i], target[i] = TO_MERGE, j
                 spare[j] -= students[i]
                 receiving[j] = True
@@ -117,6 +125,7 @@ def _level_layout(
         merge_within_km=params.merge_within_km,
         transitional_max_students=params.transitional_max_students,
         order_key=ids,
+        tie_keys=id_keys(ids),
     )
     names = rows["name"].astype(str).to_numpy() if "name" in rows else ids
     out: dict[str, list[Any]] = {c: [] for c in LAYOUT_COLUMNS}

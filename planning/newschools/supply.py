@@ -10,6 +10,7 @@ import pandas as pd
 from ortools.graph.python import min_cost_flow
 
 from geo.distance import CostModel
+from planning.ties import cost_units, tied_cost
 
 # Rows of the units × schools distance table looked at a time: memory grows with the pairs
 # within reach (units × the few schools near each), not with units × schools (a province's
@@ -22,9 +23,9 @@ def allocate_supply(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Share schools' places among units: (served children per unit, places used per school).
 
-    A maximum flow of minimum total distance from schools to units over the pairs within
-    ``service_km``: as many children as possible get a place, each place counted once, the
-    nearest children first. Children and places are whole numbers (rounded / floored).
+    A maximum flow of minimum total distance (centimetres) from schools to units over the pairs
+    within ``service_km``: as many children as possible get a place, each place counted once,
+    the nearest children first. Children and places are whole numbers (rounded / floored).
     """
     n, m = dist_km.shape
     dem, cap = _whole(demand, capacity)
@@ -55,10 +56,18 @@ def _pairs(
 
 
 def allocate_pairs(
-    ui: np.ndarray, sj: np.ndarray, dist_km: np.ndarray, dem: np.ndarray, cap: np.ndarray
+    ui: np.ndarray,
+    sj: np.ndarray,
+    dist_km: np.ndarray,
+    dem: np.ndarray,
+    cap: np.ndarray,
+    *,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``allocate_supply`` over the pairs (unit ``ui``, school ``sj``, ``dist_km``) within
-    reach; ``dem`` and ``cap`` whole numbers per unit and per school."""
+    reach; ``dem`` and ``cap`` whole numbers per unit and per school. Costs in centimetres
+    (``planning.ties``); with ``keys`` (per unit, per school: ``id_keys`` of the ids) plus the
+    pairs' tie offsets, so who is served does not follow centimetres of the coordinates."""
     n, m = len(dem), len(cap)
     served = np.zeros(n, dtype=np.int64)
     used = np.zeros(m, dtype=np.int64)
@@ -68,7 +77,8 @@ def allocate_pairs(
     tails = np.concatenate([np.full(m, src), n + sj, np.arange(n)])
     heads = np.concatenate([n + np.arange(m), ui, np.full(n, snk)])
     caps = np.concatenate([cap, dem[ui], dem])
-    costs = np.concatenate([np.zeros(m), np.rint(dist_km * 1000.0), np.zeros(n)]).astype(np.int64)
+    arc_cost = cost_units(dist_km) if keys is None else tied_cost(dist_km, keys[0][ui], keys[1][sj])
+    costs = np.concatenate([np.zeros(m, np.int64), arc_cost, np.zeros(n, np.int64)])
     flow = min_cost_flow.SimpleMinCostFlow()
     flow.add_arcs_with_capacity_and_unit_cost(tails, heads, caps, costs)
     total = int(min(cap.sum(), dem.sum()))
@@ -90,9 +100,12 @@ def served_within_reach(
     schools_xy: np.ndarray,
     capacity: np.ndarray,
     service_km: float,
+    *,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
     """Children per unit (rows of ``units_xy``) placed in the schools within ``service_km``;
-    the distance table is read in blocks of rows, only the pairs within reach kept."""
+    the distance table is read in blocks of rows, only the pairs within reach kept. ``keys``:
+    as ``allocate_pairs``'s."""
     dem, cap = _whole(demand, capacity)
     n = len(units_xy)
     if n == 0 or len(schools_xy) == 0 or dem.sum() == 0 or cap.sum() == 0:
@@ -107,7 +120,7 @@ def served_within_reach(
     if not parts:
         return np.zeros(n, dtype=np.int64)
     ui, sj, d = (np.concatenate(p) for p in zip(*parts, strict=True))
-    served, _ = allocate_pairs(ui, sj, d, dem, cap)
+    served, _ = allocate_pairs(ui, sj, d, dem, cap, keys=keys)
     return served
 
 
