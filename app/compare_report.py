@@ -72,6 +72,8 @@ WORDS = {
         "status": "布局状态改变",
         "groups_changed": "集团变化学校",
         "villages_changed": "换校村庄(社区)",
+        "pupils": "学生数",
+        "units_moved": "换校:{level} {units} 个村(社区),{pupils} 名学生",
         "map": "变化区域图",
         "baseline": "基准方案",
     },
@@ -121,6 +123,8 @@ WORDS = {
         "status": "layout status changed",
         "groups_changed": "schools whose group changed",
         "villages_changed": "villages changing school",
+        "pupils": "Pupils",
+        "units_moved": "{level}: {units} units, {pupils} pupils change school",
         "map": "Map of the changes",
         "baseline": "baseline",
     },
@@ -234,8 +238,18 @@ def village_rows(d: PlanDiff, lang: str, names: dict[str, str]) -> list[list[Any
             _label_school(r.school_after, names),
             r.km_before,
             r.km_after,
+            r.pupils,
         ]
         for r in d.villages.itertuples(index=False)
+    ]
+
+
+def moved_lines(d: PlanDiff, lang: str) -> list[str]:
+    """Per level: units and pupils that change school from the baseline."""
+    w = _w(lang)
+    return [
+        w["units_moved"].format(level=LEVEL.label(lv, lang), units=n, pupils=f"{p:,.0f}")
+        for lv, (n, p) in d.moved().items()
     ]
 
 
@@ -262,6 +276,7 @@ VILLAGE_KEYS = [
     "school_after",
     "km_before",
     "km_after",
+    "pupils",
 ]
 
 
@@ -568,6 +583,7 @@ def compare_html(
             f"{w['status']} {c['schools_status']}",
             f"{w['groups_changed']} {c['groups_changed']}",
             f"{w['villages_changed']} {c['villages_changed']}",
+            *moved_lines(d, lang),
         ]
         parts.append(f"<p><b>{_e(w['summary'])}:</b> {_e(' · '.join(summary))}</p>")
         png = diff_map_png(cmp, i, lang=lang) if maps else None
@@ -586,7 +602,7 @@ def compare_html(
                 _table(
                     _headers(lang, VILLAGE_KEYS),
                     village_rows(d, lang, names),
-                    digits={5: 2, 6: 2},
+                    digits={5: 2, 6: 2, 7: 0},
                 )
             )
     if sources:

@@ -760,6 +760,11 @@ def assume_capacity(out: pd.DataFrame, sizes: pd.Series, assumed: AssumedCapacit
 PROJECTION_COLUMNS = re.compile(r"^(births_\d{4}|age_\d{1,2}|delivery_year)$")
 
 
+# Each unit's school now, per level (a re-zoning keeps it unless moving is needed or saves more
+# than the rules' catchments.keep_current_km): school ids of the schools layer, "" when not known.
+CURRENT_SCHOOL_COLUMNS = tuple(f"current_school_{level}" for level in LEVELS)
+
+
 def normalise_units(
     raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem]
 ) -> gpd.GeoDataFrame:
@@ -798,6 +803,9 @@ def normalise_units(
         )
     if "affiliation" in cols:  # optional: kept only when the data has it
         out["affiliation"] = _text(raw, cols["affiliation"])
+    for col in CURRENT_SCHOOL_COLUMNS:  # optional: the zones now, a re-zoning's baseline
+        if col in cols:
+            out[col] = raw[cols[col]].map(_id_text).fillna("").astype(object)
     out["src_row"] = rows
     for col in (c for c in raw.columns if PROJECTION_COLUMNS.match(str(c))):
         out[col] = raw[col]
@@ -1023,4 +1031,40 @@ def check_road_coverage(
                 code="far_from_roads",
                 **_where(src[key]),
             )
+        )
+
+
+def check_current_schools(
+    units: gpd.GeoDataFrame | None,
+    schools: gpd.GeoDataFrame | None,
+    src: LayerSource,
+    problems: list[Problem],
+) -> None:
+    """A warning per unit whose ``current_school_<level>`` is not a school of that level in the
+    schools layer: the unit is then planned as if it had no school now."""
+    if units is None or schools is None or not len(units):
+        return
+    rows = units["src_row"].to_numpy() if "src_row" in units else row_numbers(units)
+    ids = schools["school_id"].astype(str)
+    for col in (c for c in CURRENT_SCHOOL_COLUMNS if c in units.columns):
+        level = col.removeprefix("current_school_")
+        known = set(ids[schools["level"] == level])
+        given = units[col].fillna("").astype(str)
+        bad = ((given != "") & ~given.isin(known)).to_numpy()
+        heading = src.columns.get(col, col)
+        texts = [
+            f"current {level} school '{g}' is not a {level} school of the schools layer: "
+            "the unit is planned as if it had no school now"
+            for g in given
+        ]
+        report_rows(
+            problems,
+            bad,
+            rows,
+            texts.__getitem__,
+            fix="give the school_id (编号) of a school of that level in the schools layer, or "
+            "leave the cell blank",
+            code="unknown_current_school",
+            where={**_where(src), "column": heading},
+            severity="warning",
         )

@@ -10,6 +10,24 @@ import re
 
 from core import vocab
 
+
+def current_school_headings(level: str) -> tuple[str, ...]:
+    """Headings of the units' ``current_school_<level>`` column: the school id each unit is
+    zoned to now (现学校_小学, 现就读小学, 小学现学校, 现划片小学 …; the level's word from the
+    vocabulary)."""
+    zh = vocab.LEVEL.label(level, "zh")
+    return (
+        f"current_school_{level}",
+        f"现学校_{zh}",
+        f"现就读学校_{zh}",
+        f"现就读{zh}",
+        f"{zh}现学校",
+        f"{zh}现就读学校",
+        f"现划片{zh}",
+        f"现学区_{zh}",
+    )
+
+
 # Canonical column -> accepted headings (compared case-insensitively, spaces and _ ignored).
 COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
     "schools": {
@@ -63,6 +81,8 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
             "初中生数",
         ),
         "students_senior": ("students_senior", "高中学龄人数", "高中学龄人口", "高中生数"),
+        # The school each unit is zoned to now (a re-zoning baseline, issue 15): optional.
+        **{f"current_school_{lv}": current_school_headings(lv) for lv in vocab.LEVELS},
     },
     "boundary": {
         "name": ("name", "名称", "行政区名称", "县名"),

@@ -289,6 +289,10 @@ def _load_layers(
     metric = _filtered(metric, cfg.sources, problems)
     found = _normalise(metric, cfg.sources, Normalising(standards, options, problems))
     checks.check_plausible(found, cfg.sources, problems, options.limits)
+    if "population" in cfg.sources:
+        checks.check_current_schools(
+            found["population"], found["schools"], cfg.sources["population"], problems
+        )
     points = {k: found[k] for k in ("population", "schools")}
     checks.check_road_coverage(found["roads"], points, cfg.sources, problems, options.snap_max_m)
     for name, gdf in found.items():

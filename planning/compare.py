@@ -62,7 +62,17 @@ class PlanDiff:
     )  # school_id, level, name, role_before, core_before, role_after, core_after, x, y
     villages: (
         pd.DataFrame
-    )  # unit_id, name, level, school_before, school_after, km_before, km_after, x, y
+    )  # unit_id, name, level, school_before, school_after, km_before, km_after, pupils, x, y
+
+    def moved(self) -> dict[str, tuple[int, float]]:
+        """Per level with a change: units and pupils that change school (re-zoning, issue 15)."""
+        v = self.villages
+        out: dict[str, tuple[int, float]] = {}
+        for lv in LEVELS:
+            at = v[v["level"] == lv] if len(v) else v
+            if len(at):
+                out[lv] = (int(at["unit_id"].nunique()), float(at["pupils"].fillna(0).sum()))
+        return out
 
     @property
     def counts(self) -> dict[str, int]:
@@ -316,7 +326,7 @@ def _group_changes(a: Any, b: Any) -> pd.DataFrame:
 
 
 def _village_changes(da: pd.DataFrame, db: pd.DataFrame) -> pd.DataFrame:
-    cols = ["unit_id", "name", "level", "school_before", "school_after", "km_before", "km_after", "x", "y"]  # fmt: skip
+    cols = ["unit_id", "name", "level", "school_before", "school_after", "km_before", "km_after", "pupils", "x", "y"]  # fmt: skip
     if "unit_id" not in da or "unit_id" not in db:
         return pd.DataFrame(columns=cols)
     a = da.drop_duplicates("unit_id").set_index(da["unit_id"].astype(str).to_numpy())
@@ -325,7 +335,7 @@ def _village_changes(da: pd.DataFrame, db: pd.DataFrame) -> pd.DataFrame:
     pts = b.loc[common].geometry.representative_point() if common else None
     rows = []
     for lv in LEVELS:
-        col, dcol = f"school_id_{lv}", f"distance_{lv}_km"
+        col, dcol, pcol = f"school_id_{lv}", f"distance_{lv}_km", f"students_{lv}"
         if col not in a or col not in b:
             continue
         sa = a.loc[common, col].map(_sid)
@@ -344,6 +354,7 @@ def _village_changes(da: pd.DataFrame, db: pd.DataFrame) -> pd.DataFrame:
                     school_after=sb[uid],
                     km_before=as_number(a.at[uid, dcol]) if dcol in a else None,
                     km_after=as_number(b.at[uid, dcol]) if dcol in b else None,
+                    pupils=as_number(b.at[uid, pcol]) if pcol in b else None,
                     x=p.x,
                     y=p.y,
                 )  # fmt: skip

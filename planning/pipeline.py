@@ -18,7 +18,7 @@ from __future__ import annotations
 import dataclasses
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -48,6 +48,8 @@ MERGE_REASON = {
 }
 # The order of the stage summaries in PlanResult.summary (and summary.json).
 SUMMARY_ORDER = ("current", "groups", "new_schools", "catchments")
+# Per level, unit_id -> the school it is zoned to now (a re-zoning's baseline).
+Baseline = Mapping[str, Mapping[str, str]]
 
 
 @dataclass
@@ -123,6 +125,9 @@ class PlanState:
     made: dict[str, Any] = field(default_factory=dict)  # PlanResult field -> value
     summaries: dict[str, Any] = field(default_factory=dict)  # stage -> summary dict
     statuses: list[str] = field(default_factory=list)
+    # The zones now (per level, unit_id -> school_id): a re-zoning moves a unit only when needed
+    # or when it saves more than the rules' catchments.keep_current_km (issue 15).
+    baseline: Baseline | None = None
 
 
 def _summary_dict(summary: Any) -> dict[str, Any]:
@@ -197,6 +202,7 @@ def _catchments(st: PlanState, progress: Progress) -> CatchmentResult:
         rules.catchments,
         rules.standards,
         costs=st.costs,
+        baseline=st.baseline,
         progress=progress,
     )
     st.made.update(catchments=ct.catchments, demand=ct.demand)
@@ -367,8 +373,12 @@ def run_plan(
     choices: GroupChoices | None = None,
     progress: Progress | None = None,
     meta: dict[str, Any] | None = None,
+    baseline: Baseline | None = None,
 ) -> PlanResult:
-    """Run every engine on ``layers`` (a ``geo.layers.Layers``) with ``rules``."""
+    """Run every engine on ``layers`` (a ``geo.layers.Layers``) with ``rules``. ``baseline``
+    (per level, unit_id -> school_id: a base plan's zones, ``planning.catchments.zoning_of``)
+    makes the catchments a re-zoning of it; without it the units' ``current_school_<level>``
+    columns are the baseline when the data has them."""
     progress = ensure(progress)
     data_layers, data_rules = layers, rules
     layers, rules = for_plan_year(layers, rules)
@@ -376,7 +386,7 @@ def run_plan(
     progress.update(0.0, "距离模型 / distance model")
     costs = cost_model(layers.roads, rules.distance)
     timings = {"distance_model": round(time.perf_counter() - t, 4)}
-    st = PlanState(layers, rules, costs, choices, layers.schools)
+    st = PlanState(layers, rules, costs, choices, layers.schools, baseline=baseline)
     _run_stages(st, STAGES, progress, timings)
     info = {"created": datetime.now().isoformat(timespec="seconds"), "crs": layers.crs.to_string()}
     info.update(meta or {})
@@ -432,8 +442,10 @@ def rerun_stages(
     *,
     choices: GroupChoices | None = None,
     progress: Progress | None = None,
+    baseline: Baseline | None = None,
 ) -> PlanResult:
-    """A copy of ``result`` with ``stages`` (a subset of groups, catchments) computed again.
+    """A copy of ``result`` with ``stages`` (a subset of groups, catchments) computed again
+    (``baseline`` as for ``run_plan``).
 
     New-school planning is not re-run here (it is the slow, global stage): the last new schools
     are kept. With no previous result the caller runs the whole plan instead. The status stays
@@ -445,7 +457,8 @@ def rerun_stages(
     schools = current_schools(layers, result)
     for col, default in GROUP_DEFAULTS.items():
         schools[col] = _carry(schools, result.schools, col, default)
-    st = PlanState(layers, rules, rerun_cost_model(layers, rules), choices, schools)
+    costs = rerun_cost_model(layers, rules)
+    st = PlanState(layers, rules, costs, choices, schools, baseline=baseline)
     timings = dict(result.summary.get("timings_s", {}))
     # The schools are rebuilt from the layers above: the present is always run again on them.
     _run_stages(st, (set(stages) - {"new_schools"}) | {"current"}, progress, timings)

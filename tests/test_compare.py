@@ -155,6 +155,12 @@ def test_known_changes_are_found_exactly(base):
     v = d.villages
     assert list(v["school_after"]) == ["N900", "N900"] and set(v["level"]) == {"primary"}
     assert d.counts["villages_changed"] == 2
+    # units and pupils that change school, per level (issue 15: what a decision moves)
+    b = variant(base)
+    moved = set(v["unit_id"])
+    pupils = b.demand.set_index("unit_id").loc[sorted(moved), "students_primary"].sum()
+    assert d.moved() == {"primary": (2, pytest.approx(float(pupils)))}
+    assert pupils > 0
 
 
 def test_groups_are_matched_by_core_not_by_renumbered_id(base):

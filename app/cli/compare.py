@@ -25,6 +25,7 @@ from app.cli.progress import TerminalProgress
 from app.compare_report import (
     compare_html,
     fmt_value,
+    moved_lines,
     write_compare_html,
     write_compare_xlsx,
 )
@@ -196,3 +197,5 @@ def _print_table(cmp: Comparison, lang: str) -> None:
             f"moved {c['schools_moved']} status {c['schools_status']}, groups {c['groups_changed']}, "
             f"villages {c['villages_changed']}"
         )
+        for line in moved_lines(d, lang):
+            print(f"  {line}")

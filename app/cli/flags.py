@@ -32,6 +32,18 @@ def add_layer_args(p: argparse.ArgumentParser) -> None:
     )
 
 
+def add_baseline_flag(p: argparse.ArgumentParser) -> None:
+    """``--baseline PLAN``: re-zone against a saved plan or scenario (minimal change)."""
+    p.add_argument(
+        "--baseline",
+        metavar="PLAN",
+        help="a scenario folder, a plan folder or its plan.gpkg whose zones are the zones now: "
+        "a unit keeps its school unless moving is needed (closure, capacity) or saves more than "
+        "--catchments.keep-current-km per pupil (default: the population layer's "
+        "current_school_<level> columns when it has them)",
+    )
+
+
 def layer_args(args: argparse.Namespace) -> dict[str, str]:
     return {k: getattr(args, k) for k in LAYER_KEYS if getattr(args, k, None)}
 

@@ -13,6 +13,7 @@ from typing import TextIO
 from app.cli.flags import (
     EXIT_OK,
     EXIT_UNUSABLE,
+    add_baseline_flag,
     add_layer_args,
     add_rule_flags,
     formats,
@@ -23,11 +24,13 @@ from app.cli.forecast import add_year_flag, apply_year
 from app.cli.progress import TerminalProgress
 from app.export import export_all
 from core.errors import Problem
+from core.vocab import LEVEL, LEVELS
 from geo.project import CheckReport, ProjectConfig, load_layers, make_config
 from planning.figures import HEADLINE, plan_figures
 from planning.pipeline import PlanResult, run_plan
 from planning.project import load_options, load_rules_for
 from planning.rules import OUTPUT_CRS_KEYWORDS, Rules, rules_to_toml
+from store.baseline import read_baseline
 from store.plan import read_plan, write_plan
 
 SEVERITY_ZH = {"error": "错误", "warning": "警告", "info": "提示"}
@@ -68,6 +71,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         "--paper", choices=("A3", "A4"), default="A3", help="paper size of map.png/map.pdf"
     )
     add_year_flag(p)
+    add_baseline_flag(p)
     add_rule_flags(p)
     _add_out_crs(p, "--output.crs")
     p.set_defaults(run=cmd_plan)
@@ -187,7 +191,10 @@ def cmd_plan(args: argparse.Namespace) -> int:
     notes = data_notes(report)
     if notes:  # only then: complete data keeps its summary.json as it was
         meta["data_notes"] = notes
-    result = run_plan(layers, rules, progress=progress, meta=meta)
+    baseline = read_baseline(args.baseline) if args.baseline else None
+    if args.baseline:
+        meta["baseline"] = str(args.baseline)
+    result = run_plan(layers, rules, progress=progress, meta=meta, baseline=baseline)
     out = Path(args.out) if args.out else _default_out(cfg)
     files = write_plan(result, out)
     wanted = formats(args.formats)
@@ -243,8 +250,25 @@ def _print_summary(result: PlanResult, files: dict, lang: str) -> None:
     for level in fig.levels:
         keys = [f"{code}_{level}" for code in ("placed", "too_far", "no_place", "mean_km")]
         print("  " + " · ".join(f"{fig.label(k, lang)} {fig.text(k, lang)}" for k in keys))
+    _print_moved(result, lang)
     for note in result.meta.get("data_notes", []):
         print(f"  {'注意' if zh else 'note'}: {note}")
     print("输出文件:" if zh else "Files written:")
     for kind, path in files.items():
         print(f"  {kind}: {path}")
+
+
+def _print_moved(result: PlanResult, lang: str) -> None:
+    """Against a baseline: units and pupils per level that change school."""
+    catchments = result.summary.get("catchments", {})
+    for level in LEVELS:
+        s = catchments.get(level) or {}
+        if "units_moved" not in s:
+            continue
+        name = LEVEL.label(level, lang)
+        units, pupils = s["units_moved"], s.get("pupils_moved") or 0.0
+        print(
+            f"  {name}换校: {units} 个村(社区), {pupils:,.0f} 名学生"
+            if lang == "zh"
+            else f"  {name}: {units} units ({pupils:,.0f} pupils) change school"
+        )

@@ -8,7 +8,7 @@
 ``engine.run_catchments`` runs them per level.
 """
 
-from planning.catchments.engine import run_catchments
+from planning.catchments.engine import run_catchments, zoning_of
 from planning.catchments.result import (
     CatchmentResult,
     CatchmentSummary,
@@ -24,4 +24,5 @@ __all__ = [
     "NoSchoolLevel",
     "RoadNetworkSummary",
     "run_catchments",
+    "zoning_of",
 ]

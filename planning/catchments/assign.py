@@ -269,7 +269,10 @@ def assign_capacity(
     if split_large:
         arcs, snotes = _split_leftovers(model, arcs)
         notes += snotes
-    if k > k_first:
+    rezoned = False
+    if keep is not None:
+        arcs, rezoned = _from_baseline(model, keep[0], arcs, notes, progress, split_large)
+    if k > k_first and not rezoned:  # a re-zoning keeps its wide lists: units stay put
         arcs = _narrow_where_possible(
             model, k_first, arcs, notes=notes, progress=progress, split_large=split_large
         )
@@ -291,6 +294,59 @@ def _within_reach(candidates: Candidates, k_first: int, reach_km: float) -> Cand
         return np.where(far, np.inf, d), np.where(far, -1, i)
 
     return of
+
+
+def _from_baseline(
+    model: Sparse,
+    current: np.ndarray,
+    arcs: Arcs,
+    notes: list[str],
+    progress: Progress | None,
+    split_large: bool,
+) -> tuple[Arcs, bool]:
+    """Re-zoning: the baseline's own zoning as a start (each unit at its current school while
+    that is open and among its candidates, the farthest units of an over-full school moved out
+    first, the rest placed, ejecting others where needed, then the local search on the keep
+    costs), taken (True) unless it places fewer pupils than ``arcs`` (the answer from the flow). The
+    flow's rounding starts elsewhere and its local search, which only takes improving moves,
+    does not find the way back to the units' current schools; and the whole-unit answer is a
+    heuristic, so a fresh one may beat the baseline's by a reshuffle of far villages that the
+    decision at hand did not call for: from the baseline every move either is needed or saves
+    more than the keep surcharge."""
+    demand, capacity, cand_d, cand_i = model.demand, model.capacity, model.cand_d, model.cand_i
+    n, m = len(demand), len(capacity)
+    hit = (cand_i == current[:, None]) & (current[:, None] >= 0)
+    on = np.flatnonzero(hit.any(axis=1) & (demand > 0))
+    dist = cand_d[on, hit[on].argmax(axis=1)]
+    # Over-full schools: their largest units leave until the rest fits (the fewest moves; a
+    # unit the baseline shared among schools is named by one of them and is among these).
+    order = np.lexsort((on, -dist, -demand[on], current[on]))
+    load = np.bincount(current[on], demand[on], m)
+    keep = np.ones(len(on), bool)
+    for t in order:
+        s = current[on[t]]
+        if load[s] > capacity[s]:
+            keep[t] = False
+            load[s] -= demand[on[t]]
+    fixed = on[keep]
+    start = (fixed, current[fixed], demand[fixed].astype(float))
+    school = round_whole(demand, capacity, cand_d, cand_i, start)
+    short = (school < 0) & (demand > 0) & (cand_i[:, 0] >= 0)
+    if split_large:  # those are shared among schools with room afterwards, as the baseline did
+        short[on[~keep]] = False
+    if short.any():
+        eject(demand, capacity, cand_d, cand_i, school, np.flatnonzero(short))
+    check_canceled(progress)
+    improve(demand, capacity, cand_d, cand_i, school, place_more=not split_large)
+    got = _arcs_of(school, model)
+    if split_large:
+        got, _ = _split_leftovers(model, got)
+    if got.pupils.sum() < arcs.pupils.sum():
+        notes.append("re-zoning: the baseline's zoning placed fewer pupils; re-planned afresh")
+        return arcs, False
+    kept = int(np.count_nonzero(school[on] == current[on]))
+    notes.append(f"re-zoning from the baseline: {kept} of {n} units kept their school")
+    return got, True
 
 
 def _tie_broken(

@@ -127,6 +127,23 @@ def run_catchments(
     )
 
 
+def zoning_of(demand: pd.DataFrame) -> dict[str, dict[str, str]]:
+    """Per level, unit_id -> the school a plan's demand layer zones it to (``school_id_<level>``;
+    units without one left out): a plan or scenario as the baseline of a re-zoning."""
+    out: dict[str, dict[str, str]] = {}
+    if "unit_id" not in demand:
+        return out
+    units = demand["unit_id"].astype(str)
+    for level in LEVELS:
+        col = f"school_id_{level}"
+        if col not in demand:
+            continue
+        ids = demand[col].where(demand[col].notna(), "").astype(str).str.strip()
+        ok = (ids != "").to_numpy()
+        out[level] = dict(zip(units[ok], ids[ok], strict=True))
+    return out
+
+
 def current_schools(
     units: gpd.GeoDataFrame | None,
     du: DemandUnits,
