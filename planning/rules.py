@@ -756,7 +756,7 @@ class CatchmentParams:
         source=_LOCAL + "; widened when infeasible",
     )
     widen_factor: float = param(
-        3.0,
+        5.0,
         zh="无学位时扩大搜索的距离倍数",
         en="Search for a place up to this times the farthest distance",
         unit="×",
