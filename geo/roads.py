@@ -116,6 +116,7 @@ class RoadGraph:
         node_chain[seg_b] = self.seg_chain
         self.component = comp_k[self.chain_u[node_chain]] if k else np.zeros(0, np.int64)
         self.component[self.junction] = comp_k
+        self.search_component = comp_k  # per search-graph node (junction)
         self._seg_inv: np.ndarray | None = None  # snapping index, built on the first snap
         self._grid: _SegGrid | None = None
         self._seg_tree: shapely.STRtree | None = None
@@ -538,6 +539,12 @@ class RoadGraph:
             return out_d, out_i
         pending = np.flatnonzero(org.on_network)
         dest_ok = np.flatnonzero(dst.on_network)
+        # Per origin, how many destinations its piece of the network holds: an origin on a
+        # piece with fewer than k is done once it has them all (the search no longer widens to
+        # the whole network for it: a province of many pieces searched everything for them).
+        comp = self.search_component
+        in_piece = np.bincount(comp[dst.node_a[dest_ok]], minlength=self.n_components)
+        need = np.minimum(k, in_piece[comp[org.node_a]])
         radius = self._search_radius(self._first_radius(org, dst, k))
         while len(pending):
             if np.isfinite(radius):
@@ -584,10 +591,11 @@ class RoadGraph:
                 cd, ci = _merge_topk(cd, ci, extra_d, extra_i, k, m)
             if not np.isfinite(radius):
                 done = np.ones(len(pending), bool)
-            elif cd.shape[1] >= k:
-                done = cd[:, k - 1] <= radius
             else:
-                done = np.zeros(len(pending), bool)
+                want = need[pending]
+                col = np.clip(want - 1, 0, cd.shape[1] - 1)
+                kth = cd[np.arange(len(pending)), col]
+                done = (want == 0) | ((want <= cd.shape[1]) & (kth <= radius))
             kk = cd.shape[1]
             out_d[pending[done], :kk] = cd[done]
             out_i[pending[done], :kk] = ci[done]
