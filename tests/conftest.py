@@ -59,6 +59,27 @@ def gui_cleanup():
 
 
 @pytest.fixture
+def mini(qtbot, tmp_path, monkeypatch):
+    """The planner window on a tiny generated county (tests/builders.write_project), idle."""
+    from builders import write_project
+    from gui_support import idle, quiet
+
+    monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
+    monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
+    from app.gui.main import Launcher, create_app
+
+    create_app()
+    w = quiet(Launcher("zh", autosave_ms=3_600_000).open(write_project(tmp_path / "county")))
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and idle(w)), timeout=120_000)
+    yield w
+    from PyQt6 import sip
+
+    if not sip.isdeleted(w):
+        w.close()
+
+
+@pytest.fixture
 def window(qtbot, tmp_path, monkeypatch):
     """The planner window on the sample county, loaded and idle; autosave and scenarios in tmp."""
     monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))

@@ -118,3 +118,12 @@ def code_words(texts: list[tuple[str, str]]) -> list[tuple[str, str, str]]:
             if word in codes:
                 hits.append((where, word, text[:120]))
     return hits
+
+
+def run_js(qtbot, view, code: str, timeout_ms: int = 20_000):
+    """The value of ``code`` run in a web view's page (or a page), waited for."""
+    page = view.page() if hasattr(view, "page") else view
+    out = []
+    page.runJavaScript(code, out.append)
+    qtbot.waitUntil(lambda: bool(out), timeout=timeout_ms)
+    return out[0]

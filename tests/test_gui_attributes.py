@@ -5,38 +5,12 @@ from __future__ import annotations
 import os
 
 import pytest
+from gui_support import run_js
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
 pytestmark = [pytest.mark.gui, pytest.mark.usefixtures("gui_cleanup")]
 TIMEOUT_MS = 120_000
-
-
-@pytest.fixture
-def mini(qtbot, tmp_path, monkeypatch):
-    from builders import write_project
-    from gui_support import idle, quiet
-
-    monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
-    from app.gui.main import Launcher, create_app
-
-    create_app()
-    w = quiet(Launcher("zh", autosave_ms=3_600_000).open(write_project(tmp_path / "county")))
-    qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and idle(w)), timeout=TIMEOUT_MS)
-    yield w
-    from PyQt6 import sip
-
-    if not sip.isdeleted(w):
-        w.close()
-
-
-def _js(qtbot, view, code: str):
-    out = []
-    view.page().runJavaScript(code, out.append)
-    qtbot.waitUntil(lambda: bool(out), timeout=20_000)
-    return out[0]
 
 
 def _planned(qtbot, w) -> None:
@@ -92,7 +66,7 @@ def test_attribute_table_from_the_layers_panel_linked_with_the_map(qtbot, mini, 
     # a row selected: the school ringed on the map
     table.view.selectRow(0)
     qtbot.waitUntil(
-        lambda: _js(qtbot, w.map, "document.querySelectorAll('.sp-highlight').length") == 1,
+        lambda: run_js(qtbot, w.map, "document.querySelectorAll('.sp-highlight').length") == 1,
         timeout=10_000,
     )
     # and back: a school clicked on the map selects its row
@@ -128,7 +102,7 @@ def test_attribute_table_from_the_layers_panel_linked_with_the_map(qtbot, mini, 
     groups.view.selectRow(0)
     n = 1 + len(str(groups.model.raw(0, "member_ids")).replace(";", ",").split(","))
     qtbot.waitUntil(
-        lambda: _js(qtbot, w.map, "document.querySelectorAll('.sp-highlight').length") >= 2,
+        lambda: run_js(qtbot, w.map, "document.querySelectorAll('.sp-highlight').length") >= 2,
         timeout=10_000,
     )
     assert n >= 2
@@ -178,7 +152,7 @@ def test_identify_every_layer(qtbot, mini):
     # the page's own click handler reports the click (no add / measure mode)
     lat, lng = doc.to_latlng(d.x, d.y)
     panel.shown = None
-    _js(qtbot, w.map, f"schoolplanMap.fire('click', {{latlng: L.latLng({lat}, {lng})}}); 1")
+    run_js(qtbot, w.map, f"schoolplanMap.fire('click', {{latlng: L.latLng({lat}, {lng})}}); 1")
     qtbot.waitUntil(lambda: panel.shown is not None, timeout=10_000)
     assert panel.shown[0] in ("demand", "units")
     # a layer switched off is not identified (schools are drawn in schools_<level>)

@@ -7,7 +7,7 @@ import json
 import threading
 
 import pytest
-from gui_support import idle
+from gui_support import idle, run_js
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
@@ -100,13 +100,6 @@ def _run_all(qtbot, w):
     return w.doc.result
 
 
-def _js(qtbot, view, code: str):
-    out = []
-    view.page().runJavaScript(code, out.append)
-    qtbot.waitUntil(lambda: bool(out), timeout=20_000)
-    return out[0]
-
-
 def test_candidate_drawn_on_the_map_is_used_by_new_school_planning(qtbot, window, monkeypatch):
     import planning.pipeline as pipeline
 
@@ -145,7 +138,7 @@ def test_candidate_drawn_on_the_map_is_used_by_new_school_planning(qtbot, window
     assert "new_schools" in w.doc.stale
     # drawn on the map by the injected script
     qtbot.waitUntil(lambda: idle(w), timeout=120_000)
-    drawn = _js(qtbot, w.map, "document.querySelectorAll('.sp-candidate').length")
+    drawn = run_js(qtbot, w.map, "document.querySelectorAll('.sp-candidate').length")
     assert drawn == len(cands)
 
     after = _run_all(qtbot, w)

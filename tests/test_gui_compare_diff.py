@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 from builders import write_project
-from gui_support import idle, quiet
+from gui_support import idle, quiet, run_js
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
@@ -41,13 +41,6 @@ def _plan(qtbot, w):
     )
 
 
-def _js(qtbot, view, code: str):
-    out = []
-    view.page().runJavaScript(code, out.append)
-    qtbot.waitUntil(lambda: bool(out), timeout=20_000)
-    return out[0]
-
-
 def test_compare_view_colours_the_changes(qtbot, win):
     from app.gui import commands
 
@@ -78,15 +71,17 @@ def test_compare_view_colours_the_changes(qtbot, win):
     assert counts["schools_added"] >= 1 and counts["schools_removed"] >= 1
     assert counts["schools_moved"] >= 1
     for view in (dlg.map_a, dlg.map_b):
-        qtbot.waitUntil(lambda v=view: bool(_js(qtbot, v, "!!window.spDiffCounts")), timeout=20_000)
-        drawn = _js(qtbot, view, "window.spDiffCounts")
+        qtbot.waitUntil(
+            lambda v=view: bool(run_js(qtbot, v, "!!window.spDiffCounts")), timeout=20_000
+        )
+        drawn = run_js(qtbot, view, "window.spDiffCounts")
         assert int(drawn["villages"]) == len(dlg.comparison.diffs[0].villages)
         assert int(drawn["groups"]) == counts["groups_changed"]
         for change in ("added", "removed", "moved", "status"):
             assert int(drawn[change]) == counts[f"schools_{change}"], change
-        legend = _js(qtbot, view, "document.querySelector('.sp-diff-legend').innerText")
+        legend = run_js(qtbot, view, "document.querySelector('.sp-diff-legend').innerText")
         assert "换校村庄" in legend and "新增" in legend
-        n = _js(qtbot, view, "document.querySelectorAll('.sp-diff-village').length")
+        n = run_js(qtbot, view, "document.querySelectorAll('.sp-diff-village').length")
         assert int(n) == len(dlg.comparison.diffs[0].villages)
     dlg.close()
 

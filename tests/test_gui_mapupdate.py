@@ -9,7 +9,7 @@ import json
 
 import pytest
 from builders import write_project
-from gui_support import idle, quiet
+from gui_support import idle, quiet, run_js
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
@@ -39,15 +39,8 @@ def planned(qtbot, tmp_path, monkeypatch):
         w.close()
 
 
-def _js(qtbot, view, code: str):
-    out = []
-    view.page().runJavaScript(code, out.append)
-    qtbot.waitUntil(lambda: bool(out), timeout=20_000)
-    return out[0]
-
-
 def _marker(qtbot, w, key: str):
-    got = _js(
+    got = run_js(
         qtbot,
         w.map,
         f"(function(){{var m=schoolplan.markers[{json.dumps(key)}];"

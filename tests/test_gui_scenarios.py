@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 import pytest
-from gui_support import idle
+from gui_support import idle, run_js
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
@@ -42,15 +42,8 @@ def _run_all(qtbot, w, radius: float):
     return w.doc.result
 
 
-def _js(qtbot, view, code: str):
-    out = []
-    view.page().runJavaScript(code, out.append)
-    qtbot.waitUntil(lambda: bool(out), timeout=20_000)
-    return out[0]
-
-
 def _center(qtbot, view):
-    c = _js(
+    c = run_js(
         qtbot,
         view,
         "(function(){var c=schoolplanMap.getCenter();return [c.lat,c.lng,schoolplanMap.getZoom()];})()",
@@ -130,7 +123,7 @@ def test_scenarios_switch_compare_sync_export(qtbot, window, tmp_path):
     assert changed > 0
     qtbot.waitUntil(
         lambda: bool(
-            _js(qtbot, dlg.map_b, "window.spDiffCounts ? spDiffCounts.groups : -1") == changed
+            run_js(qtbot, dlg.map_b, "window.spDiffCounts ? spDiffCounts.groups : -1") == changed
         ),
         timeout=20_000,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from gui_support import run_js
 
 pytest.importorskip("PyQt6.QtWebEngineWidgets")
 
@@ -88,33 +89,6 @@ def test_rule_choices_show_labels_and_store_codes(qtbot):
 TIMEOUT_MS = 120_000
 
 
-@pytest.fixture
-def mini(qtbot, tmp_path, monkeypatch):
-    from builders import write_project
-    from gui_support import idle, quiet
-
-    monkeypatch.setenv("SCHOOLPLAN_AUTOSAVE_DIR", str(tmp_path / "autosave"))
-    monkeypatch.setenv("SCHOOLPLAN_SCENARIOS_DIR", str(tmp_path / "scenarios"))
-    from app.gui.main import Launcher, create_app
-
-    create_app()
-    w = quiet(Launcher("zh", autosave_ms=3_600_000).open(write_project(tmp_path / "county")))
-    qtbot.addWidget(w)
-    qtbot.waitUntil(lambda: bool(w.doc.layers is not None and idle(w)), timeout=TIMEOUT_MS)
-    yield w
-    from PyQt6 import sip
-
-    if not sip.isdeleted(w):
-        w.close()
-
-
-def _js(qtbot, view, code: str):
-    out = []
-    view.page().runJavaScript(code, out.append)
-    qtbot.waitUntil(lambda: bool(out), timeout=20_000)
-    return out[0]
-
-
 def _boxes(w):
     from PyQt6.QtWidgets import QMessageBox
 
@@ -147,14 +121,14 @@ def test_candidate_sites_in_the_layers_panel_and_the_legend(qtbot, mini):
     qtbot.waitUntil(lambda: "candidates" in w.layers_panel.keys(), timeout=TIMEOUT_MS)
     i = w.layers_panel.keys().index("candidates")
     assert w.layers_panel.list.item(i).text() == "候选地块"
-    legend = _js(qtbot, w.map, "document.querySelector('.sp-cand-legend').innerText")
+    legend = run_js(qtbot, w.map, "document.querySelector('.sp-cand-legend').innerText")
     assert "候选地块" in legend
     # unticked in the panel: hidden on the map
     from PyQt6.QtCore import Qt
 
     w.layers_panel.list.item(i).setCheckState(Qt.CheckState.Unchecked)
     qtbot.waitUntil(
-        lambda: _js(qtbot, w.map, "document.querySelectorAll('.sp-candidate').length") == 0,
+        lambda: run_js(qtbot, w.map, "document.querySelectorAll('.sp-candidate').length") == 0,
         timeout=10_000,
     )
 
@@ -170,7 +144,7 @@ def test_export_counts_the_files_written_and_the_view_has_no_popup(qtbot, mini, 
     qtbot.waitUntil(
         lambda: bool(w.doc.result is not None and not w.doc.stale and idle(w)), timeout=TIMEOUT_MS
     )
-    opened = _js(
+    opened = run_js(
         qtbot,
         w.map,
         "(function(){var k=Object.keys(schoolplan.markers)[0];schoolplan.markers[k].openPopup();"
@@ -232,8 +206,8 @@ def test_measure_distance_and_labels(qtbot, mini):
     assert a["measure"].isChecked() and not a["add_school"].isChecked()
     pts = [(25.50, 111.60), (25.50, 111.62), (25.52, 111.62)]
     for lat, lng in pts:
-        _js(qtbot, w.map, f"spMeasureAdd({lat}, {lng})")
-    km = float(_js(qtbot, w.map, "window.spMeasureKm"))
+        run_js(qtbot, w.map, f"spMeasureAdd({lat}, {lng})")
+    km = float(run_js(qtbot, w.map, "window.spMeasureKm"))
     geod = Geod(ellps="WGS84")
     expected = sum(geod.inv(p[1], p[0], q[1], q[0])[2] for p, q in zip(pts, pts[1:])) / 1000
     assert abs(km - expected) < 0.01 * expected
@@ -245,22 +219,22 @@ def test_measure_distance_and_labels(qtbot, mini):
     a["labels"].trigger()
     qtbot.waitUntil(
         lambda: (
-            _js(qtbot, w.map, "document.querySelectorAll('.sp-label').length")
+            run_js(qtbot, w.map, "document.querySelectorAll('.sp-label').length")
             == w.map.info["counts"]["schools"]
         ),
         timeout=10_000,
     )
-    text = _js(qtbot, w.map, "document.querySelector('.sp-label').innerText")
+    text = run_js(qtbot, w.map, "document.querySelector('.sp-label').innerText")
     assert text in set(doc.layers.schools["name"])
     # kept across a redraw of the layers
     w.jobs.run("all")
     qtbot.waitUntil(
         lambda: bool(w.doc.result is not None and not w.doc.stale and idle(w)), timeout=TIMEOUT_MS
     )
-    assert _js(qtbot, w.map, "document.querySelectorAll('.sp-label').length") > 0
+    assert run_js(qtbot, w.map, "document.querySelectorAll('.sp-label').length") > 0
     a["labels"].trigger()
     qtbot.waitUntil(  # (Leaflet fades tooltips out before removing them)
-        lambda: _js(qtbot, w.map, "document.querySelectorAll('.sp-label').length") == 0,
+        lambda: run_js(qtbot, w.map, "document.querySelectorAll('.sp-label').length") == 0,
         timeout=10_000,
     )
 
@@ -315,26 +289,26 @@ def test_basemap_none_folder_mbtiles_and_gcj02_shift(qtbot, mini, tmp_path):
     _mbtiles(tmp_path / "full.mbtiles")
 
     def tiles() -> int:
-        return int(_js(qtbot, w.map, "document.querySelectorAll('.sp-basemap img').length"))
+        return int(run_js(qtbot, w.map, "document.querySelectorAll('.sp-basemap img').length"))
 
     assert tiles() == 0  # none by default: the map works offline
     w.jobs.set_basemap(Basemap("mbtiles", str(tmp_path / "full.mbtiles")))
     qtbot.waitUntil(lambda: bool(idle(w)) and tiles() > 0, timeout=TIMEOUT_MS)
-    src = _js(qtbot, w.map, "document.querySelector('.sp-basemap img').src")
+    src = run_js(qtbot, w.map, "document.querySelector('.sp-basemap img').src")
     assert src.startswith("file://") and src.endswith(".png")
     loaded = "Array.from(document.querySelectorAll('.sp-basemap img')).filter(function(i){return i.complete&&i.naturalWidth>0;}).length"
-    qtbot.waitUntil(lambda: int(_js(qtbot, w.map, loaded)) > 0, timeout=20_000)
-    assert _js(qtbot, w.map, "window.spBasemapShift") == [0, 0]
+    qtbot.waitUntil(lambda: int(run_js(qtbot, w.map, loaded)) > 0, timeout=20_000)
+    assert run_js(qtbot, w.map, "window.spBasemapShift") == [0, 0]
 
     # an online source in GCJ-02: the tiles are shifted by the local offset (a few hundred m)
     w.jobs.set_basemap(Basemap("xyz", "https://tiles.invalid/{z}/{x}/{y}.png", gcj02=True))
     qtbot.waitUntil(lambda: bool(idle(w)) and tiles() > 0, timeout=TIMEOUT_MS)
-    dx, dy = _js(qtbot, w.map, "window.spBasemapShift")
-    zoom = float(_js(qtbot, w.map, "schoolplanMap.getZoom()"))
+    dx, dy = run_js(qtbot, w.map, "window.spBasemapShift")
+    zoom = float(run_js(qtbot, w.map, "schoolplanMap.getZoom()"))
     metres_per_px = 156543.03 * 0.9026 / 2**zoom  # cos(25.5°)
     shift_m = (dx * dx + dy * dy) ** 0.5 * metres_per_px
     assert 200 < shift_m < 900, shift_m
-    gcj = _js(qtbot, w.map, "spToGcj(25.5, 111.6)")
+    gcj = run_js(qtbot, w.map, "spToGcj(25.5, 111.6)")
     assert abs(gcj[0] - 25.5) < 0.01 and abs(gcj[1] - 111.6) < 0.01 and gcj != [25.5, 111.6]
 
     w.jobs.set_basemap(Basemap("none"))
