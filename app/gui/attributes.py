@@ -324,6 +324,31 @@ _IDENTIFY_ORDER = (
 )
 
 
+def school_row(doc, school_id: str, level: str) -> tuple[str, int] | None:
+    """(layer, row) of a school at a level: among the schools, then the new schools."""
+    for layer in ("schools", "new_schools"):
+        frame = layer_frame(doc, layer)
+        if frame is None or "school_id" not in frame:
+            continue
+        hit = frame["school_id"].astype(str).eq(str(school_id))
+        if "level" in frame:
+            hit &= frame["level"].astype(str).eq(str(level))
+        rows = hit.to_numpy().nonzero()[0]
+        if len(rows):
+            return layer, int(rows[0])
+    return None
+
+
+def candidate_row(doc, candidate_id: str) -> tuple[str, int] | None:
+    """(layer, row) of a candidate site by its id."""
+    frame = layer_frame(doc, "candidates")
+    if frame is not None and "candidate_id" in frame:
+        rows = frame["candidate_id"].astype(str).eq(str(candidate_id)).to_numpy().nonzero()[0]
+        if len(rows):
+            return "candidates", int(rows[0])
+    return None
+
+
 def feature_at(doc, x: float, y: float, tolerance_m: float, skip=()) -> tuple[str, int] | None:
     """(layer, row) of the feature under (x, y) in the project CRS: the nearest point or line
     within ``tolerance_m``, else the zone that contains the point; None if nothing is there."""

@@ -31,9 +31,11 @@ from app.gui import actions as declared
 from app.gui.attributes import (
     AttributeDocks,
     IdentifyPanel,
+    candidate_row,
     feature_at,
     hidden_data_layers,
     layer_frame,
+    school_row,
 )
 from app.gui.check_panel import CheckPanel
 from app.gui.dialogs import confirm_dialog, unsaved_dialog
@@ -303,24 +305,14 @@ class MainWindow(QMainWindow):
             self._identified(*hit)
 
     def identify_school(self, school_id: str, level: str) -> None:
-        for layer in ("schools", "new_schools"):
-            frame = layer_frame(self.doc, layer)
-            if frame is None or "school_id" not in frame:
-                continue
-            hit = frame["school_id"].astype(str).eq(str(school_id))
-            if "level" in frame:
-                hit &= frame["level"].astype(str).eq(str(level))
-            rows = hit.to_numpy().nonzero()[0]
-            if len(rows):
-                self._identified(layer, int(rows[0]))
-                return
+        hit = school_row(self.doc, school_id, level)
+        if hit is not None:
+            self._identified(*hit)
 
     def identify_candidate(self, candidate_id: str) -> None:
-        frame = layer_frame(self.doc, "candidates")
-        if frame is not None and "candidate_id" in frame:
-            rows = frame["candidate_id"].astype(str).eq(str(candidate_id)).to_numpy().nonzero()[0]
-            if len(rows):
-                self._identified("candidates", int(rows[0]))
+        hit = candidate_row(self.doc, candidate_id)
+        if hit is not None:
+            self._identified(*hit)
 
     def _record_error(self, text: str) -> None:
         self.last_error = text
