@@ -13,8 +13,10 @@ import io
 import shutil
 import subprocess
 import tempfile
+from copy import deepcopy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -53,12 +55,29 @@ def _heading(doc, text: str, level: int = 1) -> None:
         r.font.color.rgb = RGBColor(0, 0, 0)
 
 
-def _cell(cell, text: str, *, bold: bool = False, align=None) -> None:
-    cell.text = ""
+_RPR: dict[tuple[str, float, bool], object] = {}
+
+
+def _run_props(font: str, size: float, bold: bool):
+    """The run properties (w:rPr) ``set_font`` gives, built once per font, size and weight."""
+    key = (font, size, bold)
+    if key not in _RPR:
+        run = Document().add_paragraph().add_run("")
+        set_font(run, font, size, bold)
+        _RPR[key] = run._r.rPr
+    return _RPR[key]
+
+
+def _cell(cell, text: str, *, bold: bool = False, align=None, fresh: bool = False) -> None:
+    """One cell's text in the table font; ``fresh``: the cell still has only its empty paragraph
+    (a new table's cell), which then takes the run (a copy of cached run properties)."""
+    if not fresh:
+        cell.text = ""
     p = cell.paragraphs[0]
     if align is not None:
         p.alignment = align
-    set_font(p.add_run(text), BODY_FONT, SMALL, bold)
+    run = p.add_run(text)
+    run._r.insert(0, deepcopy(_run_props(BODY_FONT, SMALL, bold)))
 
 
 def _repeat_header(row) -> None:
@@ -71,16 +90,6 @@ def _repeat_header(row) -> None:
 
 def _table(doc, head: list[str], rows: list[list[str]], widths_cm: list[float] | None = None):
     """A bordered table with a repeated header row; every cell text."""
-    t = doc.add_table(rows=1 + len(rows), cols=len(head))
-    t.style = "Table Grid"
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for j, h in enumerate(head):
-        _cell(t.cell(0, j), h, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _repeat_header(t.rows[0])
-    for i, row in enumerate(rows, start=1):
-        cells = t.rows[i].cells
-        for j, v in enumerate(row):
-            _cell(cells[j], v)
     if not widths_cm:
         # Widths from the content (a CJK character counts two), long texts capped, page-wide.
         need = [
@@ -88,11 +97,22 @@ def _table(doc, head: list[str], rows: list[list[str]], widths_cm: list[float] |
             for j, h in enumerate(head)
         ]
         widths_cm = [TEXT_CM * n / sum(need) for n in need]
+    widths = [Cm(w) for w in widths_cm]
+    t = doc.add_table(rows=1 + len(rows), cols=len(head))
+    t.style = "Table Grid"
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
-    for j, w in enumerate(widths_cm):
-        t.columns[j].width = Cm(w)
-        for cell in t.columns[j].cells:
-            cell.width = Cm(w)
+    for j, w in enumerate(widths):
+        t.columns[j].width = w
+    for i, row in enumerate(t.rows):
+        values = head if i == 0 else rows[i - 1]
+        for j, cell in enumerate(row.cells):
+            cell.width = widths[j]
+            if i == 0:
+                _cell(cell, values[j], bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, fresh=True)
+            else:
+                _cell(cell, values[j], fresh=True)
+    _repeat_header(t.rows[0])
     doc.add_paragraph()
     return t
 
@@ -248,7 +268,7 @@ def _groups_chapter(doc, result, figures) -> None:
            [1.2, 3.2, 3.0, 5.6, 1.6, 2.1])  # fmt: skip
 
 
-def _zones_chapter(doc, result, map_png: Path | None) -> None:
+def _zones_chapter(doc, result, map_png: Path | None, map_image=None) -> None:
     _heading(doc, CHAPTERS[5])
     z = result.catchments
     rows = []
@@ -266,18 +286,21 @@ def _zones_chapter(doc, result, map_png: Path | None) -> None:
     _table(
         doc, ["学段", "学区数", "学区学生", "平均距离(公里)", "最远距离(公里)", "超容量学区"], rows
     )
-    if map_png is not None and Path(map_png).exists():
-        doc.add_picture(_page_image(Path(map_png)), width=Cm(16.5))
+    picture = map_image if map_image is not None else map_png
+    if map_image is not None or (map_png is not None and Path(map_png).exists()):
+        doc.add_picture(_page_image(picture), width=Cm(16.5))
         doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         para(doc, "图1 学校布局规划图(map.png,与本报告同一次规划生成)", size=10,
              align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)  # fmt: skip
 
 
-def _page_image(png: Path, width_px: int = REPORT_MAP_PX) -> io.BytesIO:
+def _page_image(png, width_px: int = REPORT_MAP_PX) -> io.BytesIO:
     """The print map at the report's resolution (16.5 cm at ~250 dpi): a 300-dpi A3 page would
-    make the report ten times larger for detail no A4 page shows."""
-    with Image.open(png) as im:
-        im = im.convert("RGB")
+    make the report ten times larger for detail no A4 page shows. ``png``: map.png's path, or
+    the page as the RGB array it was encoded from (no reading and decoding it again)."""
+    im = Image.fromarray(np.asarray(png)) if not isinstance(png, (str, Path)) else Image.open(png)
+    with im:
+        im = im if im.mode == "RGB" else im.convert("RGB")
         if im.width > width_px:  # reduce (box filter on whole pixels) is much faster than resize
             im = im.reduce(max(1, im.width // width_px))
         buf = io.BytesIO()
@@ -309,8 +332,11 @@ def _annex(doc, result) -> None:
     para(doc, f"每对牵头学校与共建学校一份协议,见 agreements/{FILE_NAME}(每页一份)。")
 
 
-def write_report(result, path: str | Path, *, map_png: str | Path | None = None) -> Path:
-    """Write report.docx (A4 portrait, Chinese); ``map_png`` is embedded in chapter 六."""
+def write_report(
+    result, path: str | Path, *, map_png: str | Path | None = None, map_image=None
+) -> Path:
+    """Write report.docx (A4 portrait, Chinese); ``map_png`` is embedded in chapter 六
+    (``map_image``, the same page as an RGB array, saves reading the file back)."""
     doc = Document()
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
@@ -331,7 +357,7 @@ def write_report(result, path: str | Path, *, map_png: str | Path | None = None)
     _new_chapter(doc, result)
     _layout_chapter(doc, result, figures)
     _groups_chapter(doc, result, figures)
-    _zones_chapter(doc, result, Path(map_png) if map_png else None)
+    _zones_chapter(doc, result, Path(map_png) if map_png else None, map_image)
     _annex(doc, result)
     path = Path(path)
     doc.save(path)
