@@ -32,6 +32,7 @@ from app.export import symbology as sym
 from app.export import tables as tb
 from app.export.agreements import BODY_FONT, FILE_NAME, TITLE_FONT, para, set_font
 from core.vocab import LAYOUT_STATUS, LEVELS
+from planning.present import PRESENT_COLUMNS
 
 CHAPTERS = (
     "一、现状",
@@ -127,23 +128,31 @@ def _figures_table(doc, figures: list[ft.Figure], state: str) -> None:
     """Figures of one state as a matrix: rows = figure, columns = levels (and county)."""
     mine = [f for f in figures if f.state == state]
     levels = [lv for lv in (*LEVELS, "") if any(f.level == lv for f in mine)]
-    keys: list[str] = []
+    rows_of: list[str] = []
     for f in mine:
-        if f.key not in keys:
-            keys.append(f.key)
-    val = {(f.key, f.level): ft.fmt(f) for f in mine}
-    label = {f.key: f.zh for f in mine}
+        if f.short_zh not in rows_of:
+            rows_of.append(f.short_zh)
+    val = {(f.short_zh, f.level): f.text("zh") for f in mine}
     head = ["指标"] + [sym.level_name(lv, "zh") if lv else "全县" for lv in levels]
-    rows = [[label[k]] + [val.get((k, lv), "") for lv in levels] for k in keys]
+    rows = [[k] + [val.get((k, lv), "") for lv in levels] for k in rows_of]
     _table(doc, head, rows)
 
 
-def _present_chapter(doc, result, figures, pr) -> None:
+def _present_flags(result) -> pd.DataFrame:
+    """The present flags per school: the pipeline's 现状 stage put them on the schools layer;
+    only a plan written before that stage is diagnosed here."""
+    s = result.schools
+    if set(PRESENT_COLUMNS) <= set(s.columns):
+        return s
+    return ft.present(result).schools
+
+
+def _present_chapter(doc, result, figures) -> None:
     _heading(doc, CHAPTERS[0])
     para(doc, "以下为按学校上报数据计算的现状(规划前),在校学生数与学位数均为学校实际数据。")
     _figures_table(doc, figures, "present")
     s = result.schools
-    flags = pr.schools
+    flags = _present_flags(result)
     rows = []
     for i in range(len(s)):
         words = [w[0] for f, w in tb.FLAG_WORDS.items() if bool(flags[f].iat[i])]
@@ -161,8 +170,9 @@ def _present_chapter(doc, result, figures, pr) -> None:
     if rows:
         para(doc, f"现状存在问题的学校共{len(rows)}所:")
         _table(doc, ["学校", "学段", "在校生", "学位", "班均人数", "问题"], rows)
-    short = [a for a in pr.junior_areas if a.short]
-    if short:
+    short_now = next((f.value for f in figures if f.key == "junior_short_now"), None)
+    if short_now:  # the areas by name (the figure counts them)
+        short = [a for a in ft.present(result).junior_areas if a.short]
         para(
             doc,
             "初中班级数不足的规划片区:"
@@ -252,11 +262,11 @@ def _layout_chapter(doc, result, figures) -> None:
 
 def _groups_chapter(doc, result, figures) -> None:
     _heading(doc, CHAPTERS[4])
-    cov = next((f for f in figures if f.key == "coverage"), None)
+    cov = next((f for f in figures if f.key == "coverage_pct"), None)
     n = next((f for f in figures if f.key == "groups"), None)
-    text = f"规划组建教育集团(结对){n.value if n else 0}个"
-    if cov is not None:
-        text += f",集团化覆盖率{cov.value}"
+    text = f"规划组建教育集团(结对){n.text('zh') if n else 0}个"
+    if cov is not None and cov.value is not None:
+        text += f",集团化覆盖率{cov.text('zh')}"
     para(doc, text + "。各集团的模式、成员与交流、经费要求如下;结对共建安排见附件1。")
     g = tb.groups_frame(result, "zh")
     rows = [
@@ -344,15 +354,14 @@ def write_report(
     sec.left_margin = sec.right_margin = Cm(2.2)
     sec.top_margin = sec.bottom_margin = Cm(2.2)
     meta = result.meta or {}
-    pr = ft.present(result)
-    figures = ft.headline(result, pr)
+    figures = ft.headline(result)
     title = sym.plan_title(meta, "zh").replace("规划图", "规划报告")
     para(doc, title, size=20, font=TITLE_FONT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
          indent=False)  # fmt: skip
     date = sym.plan_date(meta)
     if date:
         para(doc, f"编制日期:{date}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    _present_chapter(doc, result, figures, pr)
+    _present_chapter(doc, result, figures)
     _demand_chapter(doc, result, figures)
     _new_chapter(doc, result)
     _layout_chapter(doc, result, figures)

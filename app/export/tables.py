@@ -1,7 +1,7 @@
 """tables.xlsx: the plan as tables a bureau prints for a meeting.
 
-Sheets (Chinese names; English with lang="en"): 汇总 (headline figures only, 现状 and 规划后, from
-``app.export.figures_text``), 结对共建安排表 (seed 003 附件1: 共建形式 merged over its rows |
+Sheets (Chinese names; English with lang="en"): 汇总 (every figure of ``planning.figures`` once,
+现状 and 规划后, worded by ``app.export.figures_text``), 结对共建安排表 (seed 003 附件1: 共建形式 merged over its rows |
 牵头学校 | 共建学校 | 共建周期), 集团化办学 (quotas and funding per group), 新建学校, 学区,
 超距离村庄 (units beyond the distance limit), 学校, and 技术说明 (the engines' own figures).
 Every sheet: a title row and a date row, 序号, wrapped text, widths from the content, header
@@ -38,7 +38,6 @@ from core.vocab import (
     Vocab,
     yes_no,
 )
-from planning.figures import plan_figures
 from planning.grouping import pairing_table_from_layers
 from planning.grouping.explain import pairing_annex
 from planning.present import PRESENT_COLUMNS
@@ -440,31 +439,18 @@ def _annex_sheet(wb: Workbook, result, lang: str) -> Worksheet:
 
 
 def summary_frame(result, lang: str) -> pd.DataFrame:
-    """The summary sheet: headline figures only (figures_text.headline), with their state."""
-    rows = []
-    for f in ft.headline(result):
-        zh, en = ft.STATE_LABEL[f.state]
-        rows.append(
-            {
-                "state": en if lang == "en" else zh,
-                "level": sym.level_name(f.level, lang) if f.level else ("County" if lang == "en" else "全县"),
-                "label": f.label(lang),
-                "value": ft.fmt(f),
-            }
-        )  # fmt: skip
-    # The figures every output shows (planning.figures), with the coverage's definition.
-    fig = plan_figures(result)
+    """The summary sheet: every figure of ``planning.figures`` once (figures_text.headline),
+    with its state and level."""
     county = "County" if lang == "en" else "全县"
-    for key, label, _value, _unit in fig.rows(lang):
-        zh, en = ft.STATE_LABEL["present" if key.endswith("_now") else "plan"]
-        state = en if lang == "en" else zh
-        rows.append({"state": state, "level": county, "label": label, "value": fig.text(key, lang)})
-        if key == "coverage_pct":
-            basis = "basis" if lang == "en" else "口径"
-            rows.append(
-                {"state": state, "level": county, "label": f"{label} · {basis}",
-                 "value": fig.coverage_text(lang)}
-            )  # fmt: skip
+    rows = [
+        {
+            "state": ft.STATE_LABEL[f.state][1 if lang == "en" else 0],
+            "level": sym.level_name(f.level, lang) if f.level else county,
+            "label": f.label(lang),
+            "value": f.text(lang),
+        }
+        for f in ft.headline(result)
+    ]
     return pd.DataFrame(rows, columns=[c.key for c in SUMMARY_COLS])
 
 
