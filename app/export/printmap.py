@@ -1,7 +1,7 @@
 """Print map of a plan: A3 landscape (or A4) PNG at 300 dpi and a vector PDF.
 
-Page 1 (also map.png) is the overview: all schools, group links, new schools and the zones of
-the first level; the PDF adds one page per level. Every page has a title with scenario and date,
+Page 1 (also map.png) is the overview: all schools, group links, new schools, the zones of
+the first level and village names where there is room; the PDF adds one page per level. Every page has a title with scenario and date,
 legend, scale bar, north arrow and source note; school names are placed so they never overlap.
 Where names cannot all be placed (a county seat is crowded) the page gets an inset: an enlarged,
 framed view of the crowded area (referenced on the main map by a frame with the same letter)
@@ -59,6 +59,8 @@ LABEL_PT = {"A3": 6.5, "A4": 5.0}
 NEW_MIN_PT = 12.0
 ROAD_SIMPLIFY_M = 10.0  # well under a printed line's width at county scale
 TOWN_PT = {"A3": 8.0, "A4": 6.0}
+# Village names (where there is room, under the school names): small grey type.
+VILLAGE_PT = {"A3": 5.0, "A4": 4.0}
 # Legend items and title, summary text (points): A4 is 0.7 times A3, its panel too.
 PANEL_PT = {"A3": (9.0, 10.0, 8.5), "A4": (7.0, 8.0, 7.0)}
 # Page frame (figure fractions): map on the left, legend panel on the right.
@@ -167,7 +169,7 @@ def _scale_bar(ax, t, fontsize: float = 7) -> None:
     return (bx - 0.02 * length, by - h, bx + 1.2 * length, by + 5 * h)
 
 
-def _north_arrow(ax, t) -> None:
+def _north_arrow(ax, t) -> tuple[float, float, float, float]:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     cx, top = x1 - 0.04 * (x1 - x0), y1 - 0.04 * (y1 - y0)
@@ -197,6 +199,7 @@ def _north_arrow(ax, t) -> None:
         fontsize=10,
         weight="bold",
     )
+    return (cx - 1.5 * w, top - 1.35 * hgt, cx + 1.5 * w, top)
 
 
 def _free(b, boxes: np.ndarray) -> bool:
@@ -239,12 +242,15 @@ def _place_labels(
     avoid: np.ndarray | None = None,
     wh: np.ndarray | None = None,
     draw: bool = True,
+    taken: list | None = None,
 ) -> tuple[list[int], int]:
     """Greedy label placement: each name tries four spots around its symbol and is dropped if
     every spot overlaps a placed label, another symbol, a box of ``avoid`` (display pixels) or
     the map edge. ``only`` (mask) limits which schools get a name. Returns the indices named
     (a combined school's second level at the same spot shares the first one's name) and the
     number of names drawn; with ``draw=False`` nothing is added to the axes (a trial run).
+    ``taken`` (optional) receives the boxes (display pixels) of the names and symbols, for the
+    village names placed after them.
 
     Each name is measured once (``wh``, from ``_measure``); the four spots are then plain
     arithmetic, and only accepted names become Text artists."""
@@ -305,6 +311,8 @@ def _place_labels(
     if draw and boxes:
         _draw_names(ax, xy, names, boxes, fontsize)
         drawn = len(boxes)
+    if taken is not None:
+        taken += [placed, sym_boxes[near]]
     return done, drawn
 
 
@@ -561,6 +569,53 @@ def _draw_towns(ax, result, cache: dict, paper: str) -> int:
     return n
 
 
+def _place_villages(fig, ax, result, paper: str, cache: dict, taken: list) -> int:
+    """Village names where there is room: biggest population first, each tries a spot above,
+    below, right and left of its point and is dropped when every spot overlaps a name, a
+    symbol, a township name, the scale bar, the north arrow, the inset frame or the map edge
+    (boxes in display pixels). Small grey type under the school names; returns the names drawn."""
+    if "villages" not in cache:
+        v = sym.village_names(result.demand)
+        v.sort(key=lambda r: (-r[3], r[0]))
+        cache["villages"] = v
+    villages = cache["villages"]
+    if not villages:
+        return 0
+    size = VILLAGE_PT[paper]
+    scale = fig.dpi / 72.0
+    names = [r[0] for r in villages]
+    wh = _measure(fig, names, size, cache.setdefault("sizes", {}))
+    disp = ax.transData.transform(np.array([(r[1], r[2]) for r in villages]))
+    towns = cache.get("towns") or []
+    if towns:  # township names are drawn centred on their point, bold: measured a little wider
+        tw = _measure(fig, [n for n, _, _ in towns], TOWN_PT[paper], cache["sizes"]) * 1.15
+        tc = ax.transData.transform(np.array([(x, y) for _, x, y in towns]))
+        taken = [*taken, np.c_[tc - tw / 2, tc + tw / 2]]
+    boxes = np.vstack([np.asarray(b, float).reshape(-1, 4) for b in taken])
+    axbox = ax.get_window_extent()
+    pad, gap = 1.0 * scale, 2.5 * scale
+    out: list[tuple[int, float, float]] = []
+    for i, (x, y) in enumerate(disp):
+        w, h = wh[i]
+        if not w:
+            continue
+        for bx, by in ((x - w / 2, y + gap), (x - w / 2, y - gap - h), (x + gap, y - h / 2),
+                       (x - gap - w, y - h / 2)):  # fmt: skip
+            b = (bx - pad, by - pad, bx + w + pad, by + h + pad)
+            inside = bx >= axbox.x0 and bx + w <= axbox.x1 and by >= axbox.y0 and by + h <= axbox.y1
+            if inside and _free(b, boxes):
+                boxes = np.vstack([boxes, b])
+                out.append((i, (bx + w / 2 - x) / scale, (by + h / 2 - y) / scale))
+                break
+    for i, ox, oy in out:
+        ax.text(
+            villages[i][1], villages[i][2], names[i], fontsize=size, color=sym.VILLAGE_LABEL,
+            ha="center", va="center", zorder=13, parse_math=False,
+            transform=offset_copy(ax.transData, fig=fig, x=ox, y=oy, units="points"),
+        )  # fmt: skip
+    return len(out)
+
+
 def _crowded_window(xy: np.ndarray, missing: np.ndarray, span: float):
     """(x0, y0, x1, y1) around the densest group of schools whose names found no place, or None.
 
@@ -756,9 +811,11 @@ def _draw_page(
                 "magnification": float(mag),
                 "in_panel": bool(space[0] >= PANEL_RECT[0] - 1e-9),
             }
+    taken: list[np.ndarray] = []
     main_labels, main_drawn = _place_labels(
-        fig, ax, sc.xy, sc.names, sc.box_pt, sc.order, fontsize, only=only, avoid=avoid, wh=wh
-    )
+        fig, ax, sc.xy, sc.names, sc.box_pt, sc.order, fontsize, only=only, avoid=avoid, wh=wh,
+        taken=taken,
+    )  # fmt: skip
     stats["labels_main"] = main_drawn
     stats["labels"] = main_drawn + inset_drawn  # name texts drawn on the page
     named = np.zeros(len(sc.names), bool)
@@ -767,8 +824,14 @@ def _draw_page(
     stats["unlabelled"] = int(sum(1 for i, nm in enumerate(sc.names) if nm and not named[i]))
     stats["schools"] = len(schools)
 
-    _scale_bar(ax, t)
-    _north_arrow(ax, t)
+    bar = _scale_bar(ax, t)
+    arrow = _north_arrow(ax, t)
+    taken.append(ax.transData.transform(np.array([bar, arrow]).reshape(-1, 2)).reshape(-1, 4))
+    # Village names on the overview page (map.png and the PDF's first page): on the level pages,
+    # with few school names, hundreds would fit, and each costs as much to draw as a school name.
+    stats["villages"] = (
+        _place_villages(fig, ax, result, paper, cache, taken) if level is None else 0
+    )
 
     title = sym.plan_title(result.meta, lang)
     subtitle = (
