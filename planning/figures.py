@@ -34,8 +34,15 @@ COUNTY_FIGURES = ("groups", "coverage_pct", "coverage_target_pct", "members_not_
                   "funding_min_yuan", "over_capacity_now", "oversized_now", "over_max_now",
                   "junior_short_now", "over_capacity_after", "oversized_after",
                   "no_zone")  # fmt: skip
-UNITS = {"coverage_pct": "%", "coverage_target_pct": "%", "funding_min_yuan": "元",
-         "mean_km": "km", "p95_km": "km", "max_km": "km", "placed": "人", "too_far": "人",
+# Per level, the fuller tables of tables.xlsx's summary sheet and the report (present state,
+# then after the plan); not in ``keys()``: the comparison and the panels keep the short list.
+PRESENT_LEVEL_FIGURES = ("schools_now", "students_now", "capacity_now", "utilization_now",
+                         "over_capacity_level_now", "oversized_level_now")  # fmt: skip
+AFTER_LEVEL_FIGURES = ("open_schools", "new_places", "transitional", "to_merge", "zoned",
+                       "utilization_after", "over_capacity_level_after")  # fmt: skip
+UNITS = {"utilization_now": "%", "utilization_after": "%", "zoned": "人", "students_now": "人",
+         "capacity_now": "个", "new_places": "个", "coverage_pct": "%", "coverage_target_pct": "%",
+         "funding_min_yuan": "元", "mean_km": "km", "p95_km": "km", "max_km": "km", "placed": "人", "too_far": "人",
          "no_place": "人", "off_road": "人", "new_classes": "班"}  # fmt: skip
 
 
@@ -51,6 +58,20 @@ class LevelFigures:
     max_km: float | None
     # Placed pupils whose road distance rests on an off-road leg (None: not a road plan).
     off_road: float | None = None
+    # The summary sheet's and the report's fuller tables (PRESENT_/AFTER_LEVEL_FIGURES).
+    schools_now: float | None = None
+    students_now: float | None = None
+    capacity_now: float | None = None
+    utilization_now: float | None = None  # %
+    over_capacity_level_now: float | None = None
+    oversized_level_now: float | None = None
+    open_schools: float | None = None
+    new_places: float | None = None
+    transitional: float | None = None
+    to_merge: float | None = None
+    zoned: float | None = None
+    utilization_after: float | None = None  # %
+    over_capacity_level_after: float | None = None
 
 
 @dataclass(frozen=True)
@@ -91,12 +112,29 @@ class Figures:
         out += [f"{code}_{lv}" for lv in self.levels for code in LEVEL_FIGURES]
         return out
 
-    def label(self, key: str, lang: str = "zh") -> str:
+    def all_keys(self) -> list[tuple[str, str]]:
+        """(state, key) of every figure, present first then after the plan, each state's levels
+        before the county: the summary sheet's rows, each figure once."""
+        now = [f"{c}_{lv}" for lv in self.levels for c in PRESENT_LEVEL_FIGURES]
+        now += [k for k in COUNTY_FIGURES if k.endswith("_now")]
+        after = [
+            f"{c}_{lv}"
+            for lv in self.levels
+            for c in (*AFTER_LEVEL_FIGURES[:1], *LEVEL_FIGURES[:2], *AFTER_LEVEL_FIGURES[1:],
+                      *LEVEL_FIGURES[2:])
+        ]  # fmt: skip
+        after += [k for k in COUNTY_FIGURES if not k.endswith("_now")]
+        return [("present", k) for k in now] + [("plan", k) for k in after]
+
+    def label(self, key: str, lang: str = "zh", *, with_level: bool = True) -> str:
+        """A figure's words; ``with_level=False`` leaves a level's name out (a table whose
+        columns are the levels)."""
         if key in COUNTY_FIGURES:
             return FIGURE.label(key, lang)
         code, _, lv = key.rpartition("_")
-        name = LEVEL.label(lv, lang)
-        return FIGURE.label(code, lang, level=name if lang != "en" else name.capitalize())
+        name = LEVEL.label(lv, lang) if with_level else ""
+        text = FIGURE.label(code, lang, level=name if lang != "en" else name.capitalize())
+        return text if with_level else text.removeprefix(": ")
 
     def coverage_text(self, lang: str = "zh") -> str:
         """The coverage's definition beside it: "126 / 162 所开办学校"."""
@@ -212,8 +250,71 @@ def _level_figures(plan: Any, lv: str) -> LevelFigures:
     return LevelFigures(
         new_schools=float(sel["school_id"].nunique()) if len(sel) else 0.0,
         new_classes=float(sel["classes"].sum()) if len(sel) and "classes" in sel else 0.0,
+        new_places=float(pd.to_numeric(sel["capacity"]).sum()) if "capacity" in sel else 0.0,
         **pupils,
+        **_present_level(plan, lv),
+        **_after_level(plan, lv, figs if isinstance(figs, dict) else {}),
     )
+
+
+def _pct(part: float | None, whole: float | None) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(100.0 * part / whole, 1)
+
+
+def _present_level(plan: Any, lv: str) -> dict[str, float | None]:
+    """A level's present (现状) from summary.json ``current``, else from the schools layer
+    (its existing schools and the present flags the pipeline's 现状 stage put on them)."""
+    cur = (plan.summary.get("current") or {}).get(lv)
+    if isinstance(cur, dict) and "schools" in cur:
+        n, students, capacity = (float(cur.get(k, 0)) for k in ("schools", "students", "capacity"))
+        over, oversized = cur.get("over_capacity_schools"), cur.get("oversized_class_schools")
+    else:
+        s = plan.schools
+        m = (s["level"] == lv) & (s.get("status", "existing") == "existing")
+        sub = s[m]
+        n = float(len(sub))
+        students = float(pd.to_numeric(sub["students"], errors="coerce").fillna(0).sum())
+        capacity = float(pd.to_numeric(sub["capacity"], errors="coerce").fillna(0).sum())
+        flags = [
+            float(sub[c].astype(bool).sum()) if c in sub else None
+            for c in ("over_capacity", "oversized_class")
+        ]
+        over, oversized = flags
+    return {
+        "schools_now": n,
+        "students_now": students,
+        "capacity_now": capacity,
+        "utilization_now": _pct(students, capacity),
+        "over_capacity_level_now": as_number(over),
+        "oversized_level_now": as_number(oversized),
+    }
+
+
+def _after_level(plan: Any, lv: str, figs: dict[str, Any]) -> dict[str, float | None]:
+    """A level's schools after the plan (layout) and its zones (the catchment engine's figures,
+    else the zones layer)."""
+    s = plan.schools
+    st = s.loc[s["level"] == lv, "layout_status"].astype(str) if "layout_status" in s else None
+    c = plan.catchments
+    z = c[c["level"] == lv] if len(c) and "level" in c else c.iloc[0:0]
+    students = pd.to_numeric(z.get("students", pd.Series(dtype=float)), errors="coerce").fillna(0)
+    capacity = pd.to_numeric(z.get("capacity", pd.Series(dtype=float)), errors="coerce").fillna(0)
+    zoned = as_number(figs.get("students")) if "students" in figs else float(students.sum())
+    over = figs.get("over_capacity_schools")
+    return {
+        "open_schools": float((st != "to_merge").sum())
+        if st is not None
+        else float((s["level"] == lv).sum()),
+        "transitional": float((st == "transitional").sum()) if st is not None else None,
+        "to_merge": float((st == "to_merge").sum()) if st is not None else None,
+        "zoned": zoned,
+        "utilization_after": _pct(zoned, float(capacity.sum())),
+        "over_capacity_level_after": as_number(over)
+        if over is not None
+        else float((students > capacity).sum()),
+    }
 
 
 def _flag_count(plan: Any, col: str) -> float | None:

@@ -88,6 +88,34 @@ def test_labels_do_not_overlap_and_a4_works(tmp_path):
 
 
 @needs_font
+def test_village_names_where_there_is_room_over_nothing_else():
+    """Issue 17: village names on the print map, small and grey, only where they overlap no
+    school name, symbol, township name or other village name."""
+    from matplotlib.colors import to_hex
+
+    from app.export import symbology as sym
+
+    plan = make_plan((40, 12, 6), size_km=30)
+    fig, stats = _page(plan)
+    ax = next(a for a in fig.axes if a.get_label() == "map")
+    r = fig.canvas.get_renderer()
+    villages = {v[0] for v in sym.village_names(plan.demand)}
+    towns = {t for t in plan.demand["town"]}
+    drawn = [t for t in ax.texts if t.get_text() in villages]
+    assert len(drawn) == stats["villages"] > 3
+    assert len(drawn) < len(villages)  # not every village has room beside the school names
+    assert {to_hex(t.get_color()) for t in drawn} == {sym.VILLAGE_LABEL.lower()}
+    assert all(t.get_fontsize() < 6 for t in drawn)
+    others = _name_boxes(fig, ax, plan) + [
+        t.get_window_extent(r) for t in ax.texts if t.get_text() in towns
+    ]
+    boxes = [t.get_window_extent(r) for t in drawn]
+    _no_overlap(boxes)
+    for b in boxes:
+        assert not any(b.overlaps(o) for o in others)
+
+
+@needs_font
 @pytest.mark.parametrize("paper", ["A3", "A4"])
 def test_crowded_county_seat_gets_a_framed_inset_with_readable_names(paper):
     plan = make_plan((30, 8, 4), size_km=50, seat=12)

@@ -77,6 +77,19 @@ def test_summary_sheet_has_headline_figures_and_no_raw_keys(book):
     assert "groups.coverage_pct" in keys  # the technical figures kept on their own sheet
 
 
+def test_summary_sheet_words_plan_figures_each_once(book):
+    """Every row of 汇总 is one figure of planning.figures, with that figure's text; none twice."""
+    from planning.figures import plan_figures
+
+    _, wb = book
+    rows = _records(wb["汇总"])
+    labels = [str(r["指标"]) for r in rows]
+    assert len(labels) == len(set(labels))
+    figures = plan_figures(make_plan())
+    expected = {figures.label(k, "zh"): figures.text(k, "zh") for _, k in figures.all_keys()}
+    assert {lb: str(r["数值"]).lstrip("'") for lb, r in zip(labels, rows, strict=True)} == expected
+
+
 def test_annex1_in_the_seed_form_with_merged_forms(book):
     plan = make_plan()
     _, wb = book

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 from types import SimpleNamespace
 
 import openpyxl
@@ -68,8 +69,49 @@ def test_tables_xlsx_shows_the_same_figures(sample_plan, figures, tmp_path):
     for key, label, _value, _unit in figures.rows("zh"):
         shown = cells.get(label, cells.get(f"{label} (%)"))
         assert str(shown).lstrip("'") == figures.text(key, "zh"), key
-    basis = [str(v) for k, v in cells.items() if k.endswith("口径")]
-    assert basis == [figures.coverage_text("zh")]
+    # the coverage's definition is beside its value, not on a row of its own
+    assert figures.coverage_text("zh") in str(cells[figures.label("coverage_pct", "zh")])
+    assert not [k for k in cells if k.endswith("口径")]
+
+
+def _number(text: str) -> float:
+    """The leading number of a summary cell ("56,034", "92.9 %", "2.36 km", "77.8 % (…)")."""
+    m = re.match(r"-?[\d,]+(\.\d+)?", text)
+    assert m, text
+    return float(m.group(0).replace(",", ""))
+
+
+def test_summary_sheet_is_plan_figures_once_each(sample_plan, figures, tmp_path):
+    """Issue 17: every number on 汇总 is the plan_figures value of its row, and no label (so
+    no figure) is shown twice."""
+    from app.export.tables import write_tables
+
+    result, _ = sample_plan
+    ws = openpyxl.load_workbook(write_tables(result, tmp_path / "t.xlsx"))["汇总"]
+    head = [c.value for c in ws[3]]
+    at_label, at_value = head.index("指标"), head.index("数值")
+    rows = [
+        (str(r[at_label]).lstrip("'"), str(r[at_value]).lstrip("'"))
+        for r in ws.iter_rows(min_row=4, values_only=True)
+        if r[at_label] is not None
+    ]
+    labels = [label for label, _ in rows]
+    assert len(labels) == len(set(labels)), [x for x in labels if labels.count(x) > 1]
+    by_label = dict(rows)
+    keys = [key for _, key in figures.all_keys()]
+    assert set(by_label) == {figures.label(k, "zh") for k in keys}
+    assert len(keys) == len(set(keys))
+    for key in keys:
+        shown, value = by_label[figures.label(key, "zh")], figures.value(key)
+        if value is None:
+            assert shown == "—", key
+            continue
+        decimals = len(shown.split(" ")[0].partition(".")[2])
+        assert _number(shown) == pytest.approx(round(value, decimals)), key
+    # the figures the old sheet showed twice (its own and planning.figures') are there once
+    assert sum("教育集团" in lb and "数" in lb for lb in labels) == 1
+    assert sum("覆盖率" in lb and "目标" not in lb for lb in labels) == 1
+    assert sum(lb.startswith("小学新建学校") for lb in labels) == 1
 
 
 def test_compare_xlsx_shows_the_same_figures(sample_plan, figures, tmp_path):

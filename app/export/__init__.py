@@ -59,6 +59,7 @@ def export_all(
         allow = (DEFAULT_TILES,) if online_basemap else ()
         files["html"] = save_offline(fmap, out / "map.html", allow=allow)
         t["html"] = time.perf_counter() - t0
+    images: dict = {}  # the print map's overview page, handed to the report in memory
     if "png" in formats or "pdf" in formats:
         t0 = time.perf_counter()
         from app.export.printmap import render_print
@@ -71,6 +72,7 @@ def export_all(
                 lang=lang,
                 paper=paper,
                 beside=beside,
+                images=images,
             )
         )
         t["print"] = time.perf_counter() - t0
@@ -86,7 +88,9 @@ def export_all(
         from app.export.report import write_report
 
         png = files.get("png") or (out / "map.png" if (out / "map.png").exists() else None)
-        files["report"] = write_report(result, out / "report.docx", map_png=png)
+        files["report"] = write_report(
+            result, out / "report.docx", map_png=png, map_image=images.get("png")
+        )
         files["agreements"] = write_plan_agreements(result, out)
         t["docx"] = time.perf_counter() - t0
         if "pdf" in formats and report_pdf:

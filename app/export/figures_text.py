@@ -1,10 +1,10 @@
-"""The headline figures of a plan, computed once for tables.xlsx and report.docx.
+"""The headline figures of a plan worded for tables.xlsx and report.docx.
 
-Kept small on purpose: 现状 (the present, from the data as given) comes from
-``planning.present.run_present``, 规划后 (after the plan) from the plan's own layers and summary.
-Both documents read ``headline`` / ``far_units`` and nothing else for these figures, so the summary
-sheet and the report cannot disagree. (The figures issue moves the computation to
-``planning.figures``; this module then only words its result.)
+Nothing is computed here: every figure is ``planning.figures.plan_figures``'s (the one place
+figures are computed, also summary.json's, the print map's panel's, the window's and the
+comparison's), in the order of ``Figures.all_keys``: 现状 per level then county, 规划后 per level
+then county. Each figure appears once; the summary sheet and the report word the same values.
+``far_units`` lists the units behind the ``too_far`` figures.
 """
 
 from __future__ import annotations
@@ -18,27 +18,31 @@ from scipy.spatial import cKDTree
 
 from app.export import symbology as sym
 from core.vocab import LEVELS
+from planning.figures import COUNTY_FIGURES, Figures, plan_figures
 from planning.present import PresentResult, run_present
-
-INT = "int"
-PCT = "pct"
-KM = "km"
 
 
 @dataclass(frozen=True)
 class Figure:
-    """One headline figure: which state (现状 / 规划后), level ("" = county), label, value."""
+    """One figure as the documents show it: state (现状 / 规划后), level ("" = county), its key in
+    ``Figures``, the label with the level (``zh``, ``en``), without it (``short_zh``, for a table
+    whose columns are the levels), the value and its text."""
 
     state: str  # "present" | "plan"
     level: str
     key: str
     zh: str
     en: str
-    value: float | int | str
-    kind: str = INT  # INT | PCT | KM | "text"
+    short_zh: str
+    value: float | None
+    text_zh: str
+    text_en: str
 
     def label(self, lang: str) -> str:
         return self.en if lang == "en" else self.zh
+
+    def text(self, lang: str) -> str:
+        return self.text_en if lang == "en" else self.text_zh
 
 
 STATE_LABEL = {"present": ("现状", "Present"), "plan": ("规划后", "After the plan")}
@@ -57,7 +61,8 @@ def start_year(result) -> int:
 
 
 def present(result) -> PresentResult:
-    """现状 of the plan's schools; units are the demand layer (population and township)."""
+    """现状 of the plan's schools run again (the junior planning areas by name, and a plan
+    written before the pipeline's 现状 stage put the flags on the schools layer)."""
     units = result.demand
     if units is None or len(units) == 0 or "population" not in units:
         units = pd.DataFrame({"population": [], "town": []})
@@ -66,104 +71,25 @@ def present(result) -> PresentResult:
     return run_present(result.schools, units, result.rules)
 
 
-def _num(frame: pd.DataFrame | None, col: str, mask=None) -> float:
-    if frame is None or col not in frame:
-        return 0.0
-    v = pd.to_numeric(frame[col], errors="coerce").fillna(0)
-    return float(v[mask].sum() if mask is not None else v.sum())
-
-
-def _present_figures(result, pr: PresentResult) -> list[Figure]:
+def headline(result, figures: Figures | None = None) -> list[Figure]:
+    """Every figure of ``plan_figures(result)`` worded, each once (``Figures.all_keys``)."""
+    figs = figures if figures is not None else plan_figures(result)
     out = []
-    for lv in LEVELS:
-        p = pr.levels[lv]
-        if not p.schools:
-            continue
-        util = p.students / p.capacity if p.capacity else float("nan")
-        out += [
-            Figure("present", lv, "schools", "学校数", "Schools", p.schools),
-            Figure("present", lv, "students", "在校学生数", "Pupils", p.students),
-            Figure("present", lv, "capacity", "学位数", "Places", p.capacity),
-            Figure("present", lv, "utilization", "学位利用率", "Utilisation", util, PCT),
-            Figure("present", lv, "over_capacity", "超容量学校", "Schools over capacity",
-                   p.over_capacity_schools),
-            Figure("present", lv, "oversized", "大班额学校(≥56人/班)", "Schools with oversized classes",
-                   p.oversized_class_schools),
-        ]  # fmt: skip
-        if lv == "senior":
-            out.append(
-                Figure("present", lv, "over_max", "超规模高中(>3000人)", "Senior schools over the size limit",
-                       p.over_max_students_schools)
-            )  # fmt: skip
-        if lv == "junior" and pr.junior_areas:
-            out.append(
-                Figure("present", lv, "junior_short", "初中班额不足的乡镇", "Townships short of junior classes",
-                       p.junior_short_areas)
-            )  # fmt: skip
+    for state, key in figs.all_keys():
+        level = "" if key in COUNTY_FIGURES else key.rpartition("_")[2]
+        out.append(
+            Figure(
+                state=state, level=level, key=key, zh=figs.label(key, "zh"),
+                en=figs.label(key, "en"), short_zh=figs.label(key, "zh", with_level=False),
+                value=figs.value(key), text_zh=figs.text(key, "zh"), text_en=figs.text(key, "en"),
+            )
+        )  # fmt: skip
     return out
 
 
-def _plan_figures(result) -> list[Figure]:
-    s, z, d = result.schools, result.catchments, result.demand
-    status = (
-        s["layout_status"].astype(str) if "layout_status" in s else pd.Series("", index=s.index)
-    )
-    out = []
-    for lv in LEVELS:
-        at = (s["level"] == lv).to_numpy()
-        if not at.any():
-            continue
-        st = status[at]
-        zl = z[z["level"] == lv] if z is not None and len(z) else None
-        students, capacity = _num(zl, "students"), _num(zl, "capacity")
-        is_new = st == "new"
-        over = (
-            0 if zl is None else int((pd.to_numeric(zl["utilization"], errors="coerce") > 1).sum())
-        )
-        too_far = (
-            _num(d, f"students_{lv}", d[f"status_{lv}"] == "too_far")
-            if d is not None and f"status_{lv}" in d
-            else 0.0
-        )
-        out += [
-            Figure("plan", lv, "open", "开办学校数", "Open schools", int((st != "to_merge").sum())),
-            Figure("plan", lv, "new", "新建学校", "New schools", int(is_new.sum())),
-            Figure("plan", lv, "new_places", "新增学位", "New places",
-                   int(_num(s[at], "capacity", is_new.to_numpy()))),
-            Figure("plan", lv, "transitional", "过渡保留学校", "Transitional schools", int((st == "transitional").sum())),
-            Figure("plan", lv, "to_merge", "撤并学校", "Schools to merge", int((st == "to_merge").sum())),
-            Figure("plan", lv, "students", "学区学生数", "Zoned pupils", int(students)),
-            Figure("plan", lv, "utilization", "学位利用率", "Utilisation",
-                   students / capacity if capacity else float("nan"), PCT),
-            Figure("plan", lv, "over_capacity", "超容量学区", "Zones over capacity", over),
-            Figure("plan", lv, "too_far", "超出就学距离的学生", "Pupils beyond the distance limit", int(too_far)),
-        ]  # fmt: skip
-    g = (result.summary or {}).get("groups") or {}
-    n_groups = len(result.groups) if result.groups is not None else 0
-    out.append(Figure("plan", "", "groups", "教育集团(结对)数", "Groups (pairings)", n_groups))
-    if g.get("eligible"):
-        cov = f"{g.get('coverage_pct', 0):.1f}% ({g.get('in_groups', 0)} / {g.get('eligible', 0)})"
-        out.append(Figure("plan", "", "coverage", "集团化覆盖率(参加 / 可参加学校)",
-                          "Group coverage (in groups / eligible)", cov, "text"))  # fmt: skip
-    return out
-
-
-def headline(result, pr: PresentResult | None = None) -> list[Figure]:
-    """Every headline figure of the plan: 现状 per level, then 规划后 per level and county."""
-    return _present_figures(result, pr if pr is not None else present(result)) + _plan_figures(
-        result
-    )
-
-
-def fmt(f: Figure) -> str:
-    """A figure as documents print it."""
-    if f.kind == PCT:
-        return sym.fmt_pct(f.value)
-    if f.kind == KM:
-        return sym.fmt_num(f.value, 1)
-    if f.kind == "text":
-        return str(f.value)
-    return sym.fmt_num(f.value)
+def fmt(f: Figure, lang: str = "zh") -> str:
+    """A figure as documents print it (``Figures.text``)."""
+    return f.text(lang)
 
 
 FAR_COLUMNS = ("unit", "town", "level", "pupils", "distance_km", "school", "nearest")

@@ -1,20 +1,23 @@
 """Print map of a plan: A3 landscape (or A4) PNG at 300 dpi and a vector PDF.
 
-Page 1 (also map.png) is the overview: all schools, group links, new schools and the zones of
-the first level; the PDF adds one page per level. Every page has a title with scenario and date,
+Page 1 (also map.png) is the overview: all schools, group links, new schools, the zones of
+the first level and village names where there is room; the PDF adds one page per level. Every page has a title with scenario and date,
 legend, scale bar, north arrow and source note; school names are placed so they never overlap.
 Where names cannot all be placed (a county seat is crowded) the page gets an inset: an enlarged,
 framed view of the crowded area (referenced on the main map by a frame with the same letter)
 where those names are placed again. Drawn in the plan's metric CRS, so the scale bars are true.
 
 Pages are laid out at ``LAYOUT_DPI`` (every size is in points, so nothing moves with the dpi) and
-the PNG is rendered at 300 dpi from the same figure that goes into the PDF; given ``beside``
-(the window's ``app.gui.workers.run_beside``), the PNG is encoded while the PDF pages are drawn.
+the PNG is rendered at 300 dpi from the same figure that goes into the PDF and encoded on a
+thread of its own while the PDF pages are drawn.
 """
 
 from __future__ import annotations
 
 import math
+import struct
+import threading
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +39,6 @@ from matplotlib.patches import Patch, Polygon, Rectangle
 from matplotlib.path import Path as MplPath
 from matplotlib.patheffects import withStroke
 from matplotlib.transforms import Affine2D, offset_copy
-from PIL import Image
 from scipy.spatial import cKDTree
 
 from app.export import symbology as sym
@@ -57,6 +59,8 @@ LABEL_PT = {"A3": 6.5, "A4": 5.0}
 NEW_MIN_PT = 12.0
 ROAD_SIMPLIFY_M = 10.0  # well under a printed line's width at county scale
 TOWN_PT = {"A3": 8.0, "A4": 6.0}
+# Village names (where there is room, under the school names): small grey type.
+VILLAGE_PT = {"A3": 5.0, "A4": 4.0}
 # Legend items and title, summary text (points): A4 is 0.7 times A3, its panel too.
 PANEL_PT = {"A3": (9.0, 10.0, 8.5), "A4": (7.0, 8.0, 7.0)}
 # Page frame (figure fractions): map on the left, legend panel on the right.
@@ -165,7 +169,7 @@ def _scale_bar(ax, t, fontsize: float = 7) -> None:
     return (bx - 0.02 * length, by - h, bx + 1.2 * length, by + 5 * h)
 
 
-def _north_arrow(ax, t) -> None:
+def _north_arrow(ax, t) -> tuple[float, float, float, float]:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     cx, top = x1 - 0.04 * (x1 - x0), y1 - 0.04 * (y1 - y0)
@@ -195,6 +199,7 @@ def _north_arrow(ax, t) -> None:
         fontsize=10,
         weight="bold",
     )
+    return (cx - 1.5 * w, top - 1.35 * hgt, cx + 1.5 * w, top)
 
 
 def _free(b, boxes: np.ndarray) -> bool:
@@ -237,12 +242,15 @@ def _place_labels(
     avoid: np.ndarray | None = None,
     wh: np.ndarray | None = None,
     draw: bool = True,
+    taken: list | None = None,
 ) -> tuple[list[int], int]:
     """Greedy label placement: each name tries four spots around its symbol and is dropped if
     every spot overlaps a placed label, another symbol, a box of ``avoid`` (display pixels) or
     the map edge. ``only`` (mask) limits which schools get a name. Returns the indices named
     (a combined school's second level at the same spot shares the first one's name) and the
     number of names drawn; with ``draw=False`` nothing is added to the axes (a trial run).
+    ``taken`` (optional) receives the boxes (display pixels) of the names and symbols, for the
+    village names placed after them.
 
     Each name is measured once (``wh``, from ``_measure``); the four spots are then plain
     arithmetic, and only accepted names become Text artists."""
@@ -303,6 +311,8 @@ def _place_labels(
     if draw and boxes:
         _draw_names(ax, xy, names, boxes, fontsize)
         drawn = len(boxes)
+    if taken is not None:
+        taken += [placed, sym_boxes[near]]
     return done, drawn
 
 
@@ -559,6 +569,53 @@ def _draw_towns(ax, result, cache: dict, paper: str) -> int:
     return n
 
 
+def _place_villages(fig, ax, result, paper: str, cache: dict, taken: list) -> int:
+    """Village names where there is room: biggest population first, each tries a spot above,
+    below, right and left of its point and is dropped when every spot overlaps a name, a
+    symbol, a township name, the scale bar, the north arrow, the inset frame or the map edge
+    (boxes in display pixels). Small grey type under the school names; returns the names drawn."""
+    if "villages" not in cache:
+        v = sym.village_names(result.demand)
+        v.sort(key=lambda r: (-r[3], r[0]))
+        cache["villages"] = v
+    villages = cache["villages"]
+    if not villages:
+        return 0
+    size = VILLAGE_PT[paper]
+    scale = fig.dpi / 72.0
+    names = [r[0] for r in villages]
+    wh = _measure(fig, names, size, cache.setdefault("sizes", {}))
+    disp = ax.transData.transform(np.array([(r[1], r[2]) for r in villages]))
+    towns = cache.get("towns") or []
+    if towns:  # township names are drawn centred on their point, bold: measured a little wider
+        tw = _measure(fig, [n for n, _, _ in towns], TOWN_PT[paper], cache["sizes"]) * 1.15
+        tc = ax.transData.transform(np.array([(x, y) for _, x, y in towns]))
+        taken = [*taken, np.c_[tc - tw / 2, tc + tw / 2]]
+    boxes = np.vstack([np.asarray(b, float).reshape(-1, 4) for b in taken])
+    axbox = ax.get_window_extent()
+    pad, gap = 1.0 * scale, 2.5 * scale
+    out: list[tuple[int, float, float]] = []
+    for i, (x, y) in enumerate(disp):
+        w, h = wh[i]
+        if not w:
+            continue
+        for bx, by in ((x - w / 2, y + gap), (x - w / 2, y - gap - h), (x + gap, y - h / 2),
+                       (x - gap - w, y - h / 2)):  # fmt: skip
+            b = (bx - pad, by - pad, bx + w + pad, by + h + pad)
+            inside = bx >= axbox.x0 and bx + w <= axbox.x1 and by >= axbox.y0 and by + h <= axbox.y1
+            if inside and _free(b, boxes):
+                boxes = np.vstack([boxes, b])
+                out.append((i, (bx + w / 2 - x) / scale, (by + h / 2 - y) / scale))
+                break
+    for i, ox, oy in out:
+        ax.text(
+            villages[i][1], villages[i][2], names[i], fontsize=size, color=sym.VILLAGE_LABEL,
+            ha="center", va="center", zorder=13, parse_math=False,
+            transform=offset_copy(ax.transData, fig=fig, x=ox, y=oy, units="points"),
+        )  # fmt: skip
+    return len(out)
+
+
 def _crowded_window(xy: np.ndarray, missing: np.ndarray, span: float):
     """(x0, y0, x1, y1) around the densest group of schools whose names found no place, or None.
 
@@ -754,9 +811,11 @@ def _draw_page(
                 "magnification": float(mag),
                 "in_panel": bool(space[0] >= PANEL_RECT[0] - 1e-9),
             }
+    taken: list[np.ndarray] = []
     main_labels, main_drawn = _place_labels(
-        fig, ax, sc.xy, sc.names, sc.box_pt, sc.order, fontsize, only=only, avoid=avoid, wh=wh
-    )
+        fig, ax, sc.xy, sc.names, sc.box_pt, sc.order, fontsize, only=only, avoid=avoid, wh=wh,
+        taken=taken,
+    )  # fmt: skip
     stats["labels_main"] = main_drawn
     stats["labels"] = main_drawn + inset_drawn  # name texts drawn on the page
     named = np.zeros(len(sc.names), bool)
@@ -765,8 +824,14 @@ def _draw_page(
     stats["unlabelled"] = int(sum(1 for i, nm in enumerate(sc.names) if nm and not named[i]))
     stats["schools"] = len(schools)
 
-    _scale_bar(ax, t)
-    _north_arrow(ax, t)
+    bar = _scale_bar(ax, t)
+    arrow = _north_arrow(ax, t)
+    taken.append(ax.transData.transform(np.array([bar, arrow]).reshape(-1, 2)).reshape(-1, 4))
+    # Village names on the overview page (map.png and the PDF's first page): on the level pages,
+    # with few school names, hundreds would fit, and each costs as much to draw as a school name.
+    stats["villages"] = (
+        _place_villages(fig, ax, result, paper, cache, taken) if level is None else 0
+    )
 
     title = sym.plan_title(result.meta, lang)
     subtitle = (
@@ -975,6 +1040,7 @@ def print_rc() -> dict:
         "font.family": [font.family, "DejaVu Sans"],
         # Type 3 subsets glyphs quickly; Type 42 re-subsets a 20 MB CJK font per page (4x slower).
         "pdf.fonttype": 3,
+        "pdf.compression": 1,
         "axes.unicode_minus": False,
         "hatch.linewidth": 0.6,
         # Hinting snaps glyphs to a screen's pixel grid: nothing to gain at 300 dpi or in a PDF,
@@ -994,8 +1060,51 @@ def _render_rgb(fig: Figure, dpi: int) -> np.ndarray:
         fig.set_dpi(old)
 
 
+def run_in_thread(fn: Callable[[], None]) -> Callable[[], None]:
+    """Start ``fn`` on a thread of its own; the returned ``join()`` waits for it and re-raises
+    its exception in the caller's thread."""
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fn()
+        except BaseException as exc:  # re-raised by join(), in the caller's thread
+            errors.append(exc)
+
+    thread = threading.Thread(target=run, name="print-png", daemon=True)
+    thread.start()
+
+    def join() -> None:
+        thread.join()
+        if errors:
+            raise errors[0]
+
+    return join
+
+
+def _png_chunk(tag: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + tag + data + struct.pack(">I", zlib.crc32(tag + data))
+
+
 def _save_png(rgb: np.ndarray, path: Path, dpi: int) -> None:
-    Image.fromarray(rgb).save(path, format="png", compress_level=1, dpi=(dpi, dpi))
+    """An RGB array as a PNG (8-bit, no row filter, fastest deflate, dpi in pHYs).
+
+    Written with zlib itself: it lets go of the GIL (PIL's encoder does not), so the page
+    compresses on its thread while the PDF pages are drawn, in a third of PIL's time; a map's
+    flat areas need no row filter (the file is smaller than PIL's at the same level)."""
+    h, w, _ = rgb.shape
+    raw = np.empty((h, 1 + 3 * w), np.uint8)
+    raw[:, 0] = 0  # filter type None on every row
+    raw[:, 1:] = rgb.reshape(h, -1)
+    ppm = round(dpi / 0.0254)
+    png = (
+        b"\x89PNG\r\n\x1a\n"
+        + _png_chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+        + _png_chunk(b"pHYs", struct.pack(">IIB", ppm, ppm, 1))
+        + _png_chunk(b"IDAT", zlib.compress(raw.tobytes(), 1))
+        + _png_chunk(b"IEND", b"")
+    )
+    Path(path).write_bytes(png)
 
 
 def render_print(
@@ -1008,11 +1117,14 @@ def render_print(
     dpi: int = DPI,
     stats: list | None = None,
     beside: Callable[[Callable[[], None]], Callable[[], None]] | None = None,
+    images: dict | None = None,
 ) -> dict[str, Path]:
     """Write the print map; returns {"png": path, "pdf": path} for those asked for.
 
     ``stats`` (optional) receives each page's figures (labels placed, inset, …), for tests.
-    ``beside(fn) -> join`` (optional) runs the PNG encoding next to the PDF drawing."""
+    ``beside(fn) -> join`` runs the PNG encoding next to the PDF drawing (default: a thread of
+    its own). ``images`` (optional) receives the overview page as an RGB array (``"png"``), so the
+    report embeds map.png without reading and decoding the file again."""
     paper = str(paper).upper()
     _paper(paper)
     rc = print_rc()
@@ -1036,11 +1148,10 @@ def render_print(
         try:
             if png is not None:
                 rgb = _render_rgb(fig, dpi)
-                if beside is not None:
-                    # zlib lets go of the GIL: the PNG compresses while the PDF pages are drawn.
-                    join = beside(lambda: _save_png(rgb, Path(png), dpi))
-                else:
-                    _save_png(rgb, Path(png), dpi)
+                if images is not None:
+                    images["png"] = rgb
+                # zlib lets go of the GIL: the PNG compresses while the PDF pages are drawn.
+                join = (beside or run_in_thread)(lambda: _save_png(rgb, Path(png), dpi))
                 out["png"] = Path(png)
             if pdf is not None:
                 meta = {"Title": sym.plan_title(result.meta, lang), "Creator": "SchoolPlan"}

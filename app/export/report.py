@@ -13,8 +13,10 @@ import io
 import shutil
 import subprocess
 import tempfile
+from copy import deepcopy
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from docx import Document
 from docx.enum.section import WD_ORIENT
@@ -30,6 +32,7 @@ from app.export import symbology as sym
 from app.export import tables as tb
 from app.export.agreements import BODY_FONT, FILE_NAME, TITLE_FONT, para, set_font
 from core.vocab import LAYOUT_STATUS, LEVELS
+from planning.present import PRESENT_COLUMNS
 
 CHAPTERS = (
     "一、现状",
@@ -53,12 +56,29 @@ def _heading(doc, text: str, level: int = 1) -> None:
         r.font.color.rgb = RGBColor(0, 0, 0)
 
 
-def _cell(cell, text: str, *, bold: bool = False, align=None) -> None:
-    cell.text = ""
+_RPR: dict[tuple[str, float, bool], object] = {}
+
+
+def _run_props(font: str, size: float, bold: bool):
+    """The run properties (w:rPr) ``set_font`` gives, built once per font, size and weight."""
+    key = (font, size, bold)
+    if key not in _RPR:
+        run = Document().add_paragraph().add_run("")
+        set_font(run, font, size, bold)
+        _RPR[key] = run._r.rPr
+    return _RPR[key]
+
+
+def _cell(cell, text: str, *, bold: bool = False, align=None, fresh: bool = False) -> None:
+    """One cell's text in the table font; ``fresh``: the cell still has only its empty paragraph
+    (a new table's cell), which then takes the run (a copy of cached run properties)."""
+    if not fresh:
+        cell.text = ""
     p = cell.paragraphs[0]
     if align is not None:
         p.alignment = align
-    set_font(p.add_run(text), BODY_FONT, SMALL, bold)
+    run = p.add_run(text)
+    run._r.insert(0, deepcopy(_run_props(BODY_FONT, SMALL, bold)))
 
 
 def _repeat_header(row) -> None:
@@ -71,16 +91,6 @@ def _repeat_header(row) -> None:
 
 def _table(doc, head: list[str], rows: list[list[str]], widths_cm: list[float] | None = None):
     """A bordered table with a repeated header row; every cell text."""
-    t = doc.add_table(rows=1 + len(rows), cols=len(head))
-    t.style = "Table Grid"
-    t.alignment = WD_TABLE_ALIGNMENT.CENTER
-    for j, h in enumerate(head):
-        _cell(t.cell(0, j), h, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER)
-    _repeat_header(t.rows[0])
-    for i, row in enumerate(rows, start=1):
-        cells = t.rows[i].cells
-        for j, v in enumerate(row):
-            _cell(cells[j], v)
     if not widths_cm:
         # Widths from the content (a CJK character counts two), long texts capped, page-wide.
         need = [
@@ -88,11 +98,22 @@ def _table(doc, head: list[str], rows: list[list[str]], widths_cm: list[float] |
             for j, h in enumerate(head)
         ]
         widths_cm = [TEXT_CM * n / sum(need) for n in need]
+    widths = [Cm(w) for w in widths_cm]
+    t = doc.add_table(rows=1 + len(rows), cols=len(head))
+    t.style = "Table Grid"
+    t.alignment = WD_TABLE_ALIGNMENT.CENTER
     t.autofit = False
-    for j, w in enumerate(widths_cm):
-        t.columns[j].width = Cm(w)
-        for cell in t.columns[j].cells:
-            cell.width = Cm(w)
+    for j, w in enumerate(widths):
+        t.columns[j].width = w
+    for i, row in enumerate(t.rows):
+        values = head if i == 0 else rows[i - 1]
+        for j, cell in enumerate(row.cells):
+            cell.width = widths[j]
+            if i == 0:
+                _cell(cell, values[j], bold=True, align=WD_ALIGN_PARAGRAPH.CENTER, fresh=True)
+            else:
+                _cell(cell, values[j], fresh=True)
+    _repeat_header(t.rows[0])
     doc.add_paragraph()
     return t
 
@@ -107,23 +128,31 @@ def _figures_table(doc, figures: list[ft.Figure], state: str) -> None:
     """Figures of one state as a matrix: rows = figure, columns = levels (and county)."""
     mine = [f for f in figures if f.state == state]
     levels = [lv for lv in (*LEVELS, "") if any(f.level == lv for f in mine)]
-    keys: list[str] = []
+    rows_of: list[str] = []
     for f in mine:
-        if f.key not in keys:
-            keys.append(f.key)
-    val = {(f.key, f.level): ft.fmt(f) for f in mine}
-    label = {f.key: f.zh for f in mine}
+        if f.short_zh not in rows_of:
+            rows_of.append(f.short_zh)
+    val = {(f.short_zh, f.level): f.text("zh") for f in mine}
     head = ["指标"] + [sym.level_name(lv, "zh") if lv else "全县" for lv in levels]
-    rows = [[label[k]] + [val.get((k, lv), "") for lv in levels] for k in keys]
+    rows = [[k] + [val.get((k, lv), "") for lv in levels] for k in rows_of]
     _table(doc, head, rows)
 
 
-def _present_chapter(doc, result, figures, pr) -> None:
+def _present_flags(result) -> pd.DataFrame:
+    """The present flags per school: the pipeline's 现状 stage put them on the schools layer;
+    only a plan written before that stage is diagnosed here."""
+    s = result.schools
+    if set(PRESENT_COLUMNS) <= set(s.columns):
+        return s
+    return ft.present(result).schools
+
+
+def _present_chapter(doc, result, figures) -> None:
     _heading(doc, CHAPTERS[0])
     para(doc, "以下为按学校上报数据计算的现状(规划前),在校学生数与学位数均为学校实际数据。")
     _figures_table(doc, figures, "present")
     s = result.schools
-    flags = pr.schools
+    flags = _present_flags(result)
     rows = []
     for i in range(len(s)):
         words = [w[0] for f, w in tb.FLAG_WORDS.items() if bool(flags[f].iat[i])]
@@ -141,8 +170,9 @@ def _present_chapter(doc, result, figures, pr) -> None:
     if rows:
         para(doc, f"现状存在问题的学校共{len(rows)}所:")
         _table(doc, ["学校", "学段", "在校生", "学位", "班均人数", "问题"], rows)
-    short = [a for a in pr.junior_areas if a.short]
-    if short:
+    short_now = next((f.value for f in figures if f.key == "junior_short_now"), None)
+    if short_now:  # the areas by name (the figure counts them)
+        short = [a for a in ft.present(result).junior_areas if a.short]
         para(
             doc,
             "初中班级数不足的规划片区:"
@@ -232,11 +262,11 @@ def _layout_chapter(doc, result, figures) -> None:
 
 def _groups_chapter(doc, result, figures) -> None:
     _heading(doc, CHAPTERS[4])
-    cov = next((f for f in figures if f.key == "coverage"), None)
+    cov = next((f for f in figures if f.key == "coverage_pct"), None)
     n = next((f for f in figures if f.key == "groups"), None)
-    text = f"规划组建教育集团(结对){n.value if n else 0}个"
-    if cov is not None:
-        text += f",集团化覆盖率{cov.value}"
+    text = f"规划组建教育集团(结对){n.text('zh') if n else 0}个"
+    if cov is not None and cov.value is not None:
+        text += f",集团化覆盖率{cov.text('zh')}"
     para(doc, text + "。各集团的模式、成员与交流、经费要求如下;结对共建安排见附件1。")
     g = tb.groups_frame(result, "zh")
     rows = [
@@ -248,7 +278,7 @@ def _groups_chapter(doc, result, figures) -> None:
            [1.2, 3.2, 3.0, 5.6, 1.6, 2.1])  # fmt: skip
 
 
-def _zones_chapter(doc, result, map_png: Path | None) -> None:
+def _zones_chapter(doc, result, map_png: Path | None, map_image=None) -> None:
     _heading(doc, CHAPTERS[5])
     z = result.catchments
     rows = []
@@ -266,18 +296,21 @@ def _zones_chapter(doc, result, map_png: Path | None) -> None:
     _table(
         doc, ["学段", "学区数", "学区学生", "平均距离(公里)", "最远距离(公里)", "超容量学区"], rows
     )
-    if map_png is not None and Path(map_png).exists():
-        doc.add_picture(_page_image(Path(map_png)), width=Cm(16.5))
+    picture = map_image if map_image is not None else map_png
+    if map_image is not None or (map_png is not None and Path(map_png).exists()):
+        doc.add_picture(_page_image(picture), width=Cm(16.5))
         doc.paragraphs[-1].alignment = WD_ALIGN_PARAGRAPH.CENTER
         para(doc, "图1 学校布局规划图(map.png,与本报告同一次规划生成)", size=10,
              align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)  # fmt: skip
 
 
-def _page_image(png: Path, width_px: int = REPORT_MAP_PX) -> io.BytesIO:
+def _page_image(png, width_px: int = REPORT_MAP_PX) -> io.BytesIO:
     """The print map at the report's resolution (16.5 cm at ~250 dpi): a 300-dpi A3 page would
-    make the report ten times larger for detail no A4 page shows."""
-    with Image.open(png) as im:
-        im = im.convert("RGB")
+    make the report ten times larger for detail no A4 page shows. ``png``: map.png's path, or
+    the page as the RGB array it was encoded from (no reading and decoding it again)."""
+    im = Image.fromarray(np.asarray(png)) if not isinstance(png, (str, Path)) else Image.open(png)
+    with im:
+        im = im if im.mode == "RGB" else im.convert("RGB")
         if im.width > width_px:  # reduce (box filter on whole pixels) is much faster than resize
             im = im.reduce(max(1, im.width // width_px))
         buf = io.BytesIO()
@@ -309,8 +342,11 @@ def _annex(doc, result) -> None:
     para(doc, f"每对牵头学校与共建学校一份协议,见 agreements/{FILE_NAME}(每页一份)。")
 
 
-def write_report(result, path: str | Path, *, map_png: str | Path | None = None) -> Path:
-    """Write report.docx (A4 portrait, Chinese); ``map_png`` is embedded in chapter 六."""
+def write_report(
+    result, path: str | Path, *, map_png: str | Path | None = None, map_image=None
+) -> Path:
+    """Write report.docx (A4 portrait, Chinese); ``map_png`` is embedded in chapter 六
+    (``map_image``, the same page as an RGB array, saves reading the file back)."""
     doc = Document()
     sec = doc.sections[0]
     sec.orientation = WD_ORIENT.PORTRAIT
@@ -318,20 +354,19 @@ def write_report(result, path: str | Path, *, map_png: str | Path | None = None)
     sec.left_margin = sec.right_margin = Cm(2.2)
     sec.top_margin = sec.bottom_margin = Cm(2.2)
     meta = result.meta or {}
-    pr = ft.present(result)
-    figures = ft.headline(result, pr)
+    figures = ft.headline(result)
     title = sym.plan_title(meta, "zh").replace("规划图", "规划报告")
     para(doc, title, size=20, font=TITLE_FONT, bold=True, align=WD_ALIGN_PARAGRAPH.CENTER,
          indent=False)  # fmt: skip
     date = sym.plan_date(meta)
     if date:
         para(doc, f"编制日期:{date}", align=WD_ALIGN_PARAGRAPH.CENTER, indent=False)
-    _present_chapter(doc, result, figures, pr)
+    _present_chapter(doc, result, figures)
     _demand_chapter(doc, result, figures)
     _new_chapter(doc, result)
     _layout_chapter(doc, result, figures)
     _groups_chapter(doc, result, figures)
-    _zones_chapter(doc, result, Path(map_png) if map_png else None)
+    _zones_chapter(doc, result, Path(map_png) if map_png else None, map_image)
     _annex(doc, result)
     path = Path(path)
     doc.save(path)

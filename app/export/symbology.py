@@ -246,6 +246,26 @@ def town_points(demand) -> list[tuple[str, float, float]]:
     return [(str(k), float(r.x), float(r.y)) for k, r in g.iterrows()]
 
 
+def village_names(demand) -> list[tuple[str, float, float, float]]:
+    """(name, x, y, population) of every named unit at its point, in the layer's CRS; the name
+    without its township's prefix ("祥霖铺镇柑子园村" → "柑子园村": the township is on the map)."""
+    if demand is None or len(demand) == 0 or "name" not in demand:
+        return []
+    pts = demand.geometry.representative_point()
+    town = demand["town"].astype(str) if "town" in demand else pd.Series("", index=demand.index)
+    pop = (
+        pd.to_numeric(demand["population"], errors="coerce").fillna(0.0)
+        if "population" in demand
+        else pd.Series(0.0, index=demand.index)
+    )
+    out = []
+    for nm, tw, x, y, n in zip(demand["name"].astype(str), town, pts.x, pts.y, pop, strict=True):
+        short = nm[len(tw) :] if tw and nm.startswith(tw) and len(nm) > len(tw) else nm
+        if short.strip() and short != "nan":
+            out.append((short, float(x), float(y), float(n)))
+    return out
+
+
 def fmt_num(value, digits: int = 0) -> str:
     try:
         v = float(value)

@@ -1,7 +1,7 @@
 """tables.xlsx: the plan as tables a bureau prints for a meeting.
 
-Sheets (Chinese names; English with lang="en"): 汇总 (headline figures only, 现状 and 规划后, from
-``app.export.figures_text``), 结对共建安排表 (seed 003 附件1: 共建形式 merged over its rows |
+Sheets (Chinese names; English with lang="en"): 汇总 (every figure of ``planning.figures`` once,
+现状 and 规划后, worded by ``app.export.figures_text``), 结对共建安排表 (seed 003 附件1: 共建形式 merged over its rows |
 牵头学校 | 共建学校 | 共建周期), 集团化办学 (quotas and funding per group), 新建学校, 学区,
 超距离村庄 (units beyond the distance limit), 学校, and 技术说明 (the engines' own figures).
 Every sheet: a title row and a date row, 序号, wrapped text, widths from the content, header
@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from openpyxl import Workbook
-from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles import Alignment, Border, Font, NamedStyle, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
@@ -38,7 +38,6 @@ from core.vocab import (
     Vocab,
     yes_no,
 )
-from planning.figures import plan_figures
 from planning.grouping import pairing_table_from_layers
 from planning.grouping.explain import pairing_annex
 from planning.present import PRESENT_COLUMNS
@@ -227,6 +226,7 @@ _THIN = Side(style="thin", color="808080")
 BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 WRAP = Alignment(wrap_text=True, vertical="center")
 CENTER = Alignment(horizontal="center", vertical="center", wrap_text=True)
+MIDDLE = Alignment(vertical="center")
 MAX_WIDTH = 60
 
 
@@ -245,7 +245,8 @@ def put(ws, row: int, col: int, value: Any, fmt: str | None = None):
         v = float(value)
         if math.isfinite(v):
             cell.value = int(v) if float(v).is_integer() and fmt in (INT, YUAN) else v
-            cell.number_format = fmt
+            if cell.number_format != fmt:  # a body cell's named style has it already
+                cell.number_format = fmt
         return cell
     text = _clean_text(value)
     cell.value = text
@@ -253,6 +254,20 @@ def put(ws, row: int, col: int, value: Any, fmt: str | None = None):
     if text.startswith(_FORMULA_START):
         cell.quotePrefix = True  # stays text when a user edits the cell or saves as CSV
     return cell
+
+
+def _body_style(wb: Workbook, fmt: str | None) -> str:
+    """The named style of a table's body cells with number format ``fmt`` (None: wrapped text),
+    added to the workbook the first time."""
+    name = f"SchoolPlan {fmt or 'text'}"
+    if name not in wb.named_styles:
+        wb.add_named_style(
+            NamedStyle(
+                name=name, border=BORDER, alignment=WRAP if fmt is None else MIDDLE,
+                number_format=fmt or "General",
+            )
+        )  # fmt: skip
+    return name
 
 
 def _translate(value: Any, codes: str | None, lang: str) -> Any:
@@ -329,26 +344,29 @@ def _sheet(
         cell = put(ws, hr, j, c.en if lang == "en" else c.zh)
         cell.font, cell.fill, cell.alignment, cell.border = HEADER_FONT, HEADER_FILL, CENTER, BORDER
         widths.append(max(6.0, min(text_width(cell.value) / 2 + 2, 14)))
+    # One named style per number format: a cell takes it in one assignment (four style
+    # assignments per cell were most of the workbook's time).
+    styles = [_body_style(wb, c.fmt) for c in cols]
+    text_w = np.zeros((len(records), len(cols)))
     for i, rec in enumerate(records, start=hr + 1):
         rec["_n"] = i - hr
         for j, c in enumerate(cols, start=1):
             value = _translate(rec.get(c.key), c.codes, lang)
+            ws.cell(row=i, column=j).style = styles[j - 1]
             cell = put(ws, i, j, value, c.fmt)
-            cell.border = BORDER
-            cell.alignment = WRAP if c.fmt is None else Alignment(vertical="center")
-            widths[j - 1] = max(widths[j - 1], text_width(cell.value, c.fmt) + 2)
+            text_w[i - hr - 1, j - 1] = text_width(cell.value, c.fmt)
+            widths[j - 1] = max(widths[j - 1], text_w[i - hr - 1, j - 1] + 2)
+    col_w = []
     for j, c in enumerate(cols, start=1):
         # Content decides the width; long texts stop at the column's own cap and wrap.
         cap = max(c.width, 12) if c.fmt is None else 16
-        ws.column_dimensions[get_column_letter(j)].width = min(widths[j - 1], cap, MAX_WIDTH)
-    for i in range(hr + 1, hr + 1 + len(records)):
-        lines = 1
-        for j, c in enumerate(cols, start=1):
-            if c.fmt is None:
-                w = ws.column_dimensions[get_column_letter(j)].width
-                lines = max(lines, math.ceil(text_width(ws.cell(i, j).value) / max(w - 1, 1)))
+        col_w.append(min(widths[j - 1], cap, MAX_WIDTH))
+        ws.column_dimensions[get_column_letter(j)].width = col_w[-1]
+    text_cols = [j for j, c in enumerate(cols) if c.fmt is None]
+    for i in range(len(records)):
+        lines = max([1] + [math.ceil(text_w[i, j] / max(col_w[j] - 1, 1)) for j in text_cols])
         # LibreOffice keeps the stored height: give wrapped rows the lines they need.
-        ws.row_dimensions[i].height = 15 * lines + 3
+        ws.row_dimensions[hr + 1 + i].height = 15 * lines + 3
     ws.freeze_panes = ws.cell(hr + 1, 1 + int(number)).coordinate
     ws.row_dimensions[hr].height = 30
     if records:
@@ -421,31 +439,18 @@ def _annex_sheet(wb: Workbook, result, lang: str) -> Worksheet:
 
 
 def summary_frame(result, lang: str) -> pd.DataFrame:
-    """The summary sheet: headline figures only (figures_text.headline), with their state."""
-    rows = []
-    for f in ft.headline(result):
-        zh, en = ft.STATE_LABEL[f.state]
-        rows.append(
-            {
-                "state": en if lang == "en" else zh,
-                "level": sym.level_name(f.level, lang) if f.level else ("County" if lang == "en" else "全县"),
-                "label": f.label(lang),
-                "value": ft.fmt(f),
-            }
-        )  # fmt: skip
-    # The figures every output shows (planning.figures), with the coverage's definition.
-    fig = plan_figures(result)
+    """The summary sheet: every figure of ``planning.figures`` once (figures_text.headline),
+    with its state and level."""
     county = "County" if lang == "en" else "全县"
-    for key, label, _value, _unit in fig.rows(lang):
-        zh, en = ft.STATE_LABEL["present" if key.endswith("_now") else "plan"]
-        state = en if lang == "en" else zh
-        rows.append({"state": state, "level": county, "label": label, "value": fig.text(key, lang)})
-        if key == "coverage_pct":
-            basis = "basis" if lang == "en" else "口径"
-            rows.append(
-                {"state": state, "level": county, "label": f"{label} · {basis}",
-                 "value": fig.coverage_text(lang)}
-            )  # fmt: skip
+    rows = [
+        {
+            "state": ft.STATE_LABEL[f.state][1 if lang == "en" else 0],
+            "level": sym.level_name(f.level, lang) if f.level else county,
+            "label": f.label(lang),
+            "value": f.text(lang),
+        }
+        for f in ft.headline(result)
+    ]
     return pd.DataFrame(rows, columns=[c.key for c in SUMMARY_COLS])
 
 
