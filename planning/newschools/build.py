@@ -178,7 +178,7 @@ def unit_arrays(units: gpd.GeoDataFrame) -> UnitArrays:
         .clip(lower=0)
         .to_numpy(),
         not_point=shapely.get_type_id(geoms) != shapely.GeometryType.POINT,
-        samples=lambda i: polygon_samples(geoms[i]),
+        samples=lambda i, n: polygon_samples(geoms[i], n),
         ids=uid,
         names=units["name"].astype(str).to_numpy() if "name" in units else uid,
         towns=_text_column(units, "town"),

@@ -21,9 +21,9 @@ class UnitArrays:
     valid: np.ndarray  # bool: xy is finite
     population: np.ndarray  # float, ≥ 0
     not_point: np.ndarray  # bool: the geometry is not a single point (it may be sampled)
-    # Regular grid of points inside unit i (empty unless a polygon with area), asked for lazily:
-    # only the few areas that get several schools need it.
-    samples: Callable[[int], np.ndarray]
+    # Regular grid of about n points inside unit i (``samples(i, n)``; empty unless a polygon
+    # with area), asked for lazily: only the few areas that get several schools need it.
+    samples: Callable[[int, int], np.ndarray]
     # Labels, read only by ``explain``.
     ids: np.ndarray
     names: np.ndarray
