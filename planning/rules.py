@@ -683,6 +683,31 @@ class NewSchoolParams:
         help_en="a smaller gap than this share of the rule's smallest school is left to "
         "expanding nearby schools",
     )
+    proposed_per_10k: float = param(
+        2.0,
+        zh="无候选地块时每万人建议选址数",
+        en="No candidate sites: proposed sites per 10,000 people",
+        unit="处/万人",
+        lo=0.0,
+        hi=20.0,
+        source=_LOCAL + "; twice 002 §二.3 每1万人设1所小学, so the siting has a choice",
+        help_zh="项目没有候选地块图层时,按人口加权聚类(k-means)提出建议选址,标为“建议选址”,"
+        "可在地图上调整;0=不提出(新建学校落在人口加权中心或人口分布点)",
+        help_en="when the project has no candidate sites layer, sites are proposed at the "
+        "centres of a population-weighted k-means, marked 'proposed' for the planner to "
+        "move; 0: none (new schools go to the weighted centre or a demand point)",
+    )
+    proposed_max: int = param(
+        200,
+        zh="建议选址最多处数",
+        en="Proposed sites: at most",
+        unit="处",
+        lo=1,
+        hi=5000,
+        source=_LOCAL,
+        help_zh="全县建议选址的上限",
+        help_en="the most sites proposed for the whole county",
+    )
 
 
 @dataclass(frozen=True)

@@ -57,7 +57,12 @@ def make_problem(level, xy, population, children, served, keys, mode="unit", can
     if candidates:
         cxy, clevel = zip(*candidates)
         names = np.array([f"c{i}" for i in range(len(cxy))], dtype=object)
-        cands = CandidateArrays(np.asarray(cxy, float), np.asarray(clevel, dtype=object), names)
+        cands = CandidateArrays(
+            np.asarray(cxy, float),
+            np.asarray(clevel, dtype=object),
+            names,
+            np.zeros(len(cxy), bool),
+        )
     return NewSchoolProblem(units, cands, (lp,), np.zeros((0, 2)), None, 0.0)
 
 

@@ -192,10 +192,12 @@ def candidate_arrays(
     if candidates is None or not len(candidates) or not params.use_candidates:
         return CandidateArrays.none()
     level = candidates.get("level", pd.Series("", index=candidates.index))
+    origin = candidates.get("origin", pd.Series("", index=candidates.index))
     return CandidateArrays(
         xy=as_xy(candidates.geometry),
         level=level.fillna("").astype(str).to_numpy(),
         names=candidates.get("name", candidates["candidate_id"]).astype(str).to_numpy(),
+        proposed=(origin.fillna("").astype(str) == "proposed").to_numpy(),  # CANDIDATE_ORIGIN
     )
 
 

@@ -38,10 +38,16 @@ class CandidateArrays:
     xy: np.ndarray  # (m, 2)
     level: np.ndarray  # level code, "" = any level
     names: np.ndarray  # for ``explain``
+    proposed: np.ndarray  # bool: proposed from the population (planning.proposals), not data
 
     @classmethod
     def none(cls) -> CandidateArrays:
-        return cls(np.zeros((0, 2)), np.zeros(0, dtype=object), np.zeros(0, dtype=object))
+        return cls(
+            np.zeros((0, 2)),
+            np.zeros(0, dtype=object),
+            np.zeros(0, dtype=object),
+            np.zeros(0, dtype=bool),
+        )
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class Site(NamedTuple):
     x: float
     y: float
     how: str  # core.vocab.NEW_SCHOOL_SITE code
-    candidate: int = -1  # candidate position when ``how`` is "candidate"
+    candidate: int = -1  # candidate position when ``how`` is "candidate" or "proposed"
 
 
 @dataclass(frozen=True)

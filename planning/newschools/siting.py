@@ -248,7 +248,8 @@ class Siting:
             if col < elig.size:
                 c = int(elig[col])
                 self.cand_used[c] = True
-                out.append(Site(x, y, "candidate", c))
+                how = "proposed" if self.problem.candidates.proposed[c] else "candidate"
+                out.append(Site(x, y, how, c))
             else:
                 out.append(Site(x, y, "demand_point"))
         return out
