@@ -19,7 +19,7 @@ import pyproj
 
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
-from core.vocab import LEVEL, LEVELS, OUTPUT_CRS, PAIRING_FORM  # noqa: F401  (LEVELS re-exported for the engines)
+from core.vocab import LEVEL, LEVELS, OUTPUT_CRS, PAIRING_FORM, ROAD_CLASS  # noqa: F401  (LEVELS re-exported for the engines)
 from geo.plausibility import PlausibilityParams
 from geo.roads import SNAP_MAX_M
 from planning.data_rules import DataParams
@@ -832,6 +832,28 @@ class CatchmentParams:
         return float(getattr(self, f"max_km_{level}"))
 
 
+_SPEED_SOURCE = (
+    "local choice; JTG B01-2014 公路工程技术标准 design speeds as a guide (国道 80, 省道 60, "
+    "县道 40, 乡道 30 km/h)"
+)
+
+
+def _speed(default: float, code: str) -> Any:
+    """The declared speed of one road class (``core.vocab.ROAD_CLASS`` code)."""
+    return param(
+        default,
+        zh=f"{ROAD_CLASS.label(code, 'zh')}车速",
+        en=f"Speed on {ROAD_CLASS.label(code, 'en')}",
+        unit="km/h",
+        lo=1.0,
+        hi=130.0,
+        source=_SPEED_SOURCE,
+        help_zh="按道路等级的车速,供按时间计算的道路距离使用;目前道路距离按路段长度计算,不使用此值",
+        help_en="the speed of this road class, for road distances by time; road distances are "
+        "measured by length for now and do not use it",
+    )
+
+
 @dataclass(frozen=True)
 class DistanceParams:
     """How distances are measured, by every engine alike (new schools, groups, catchments): one
@@ -870,6 +892,20 @@ class DistanceParams:
         help_en="places farther than the snap distance from every road: straight line × this "
         "(instead of unreachable)",
     )
+    # Speeds per road class (the roads layer's road_class codes, core.vocab.ROAD_CLASS).
+    speed_trunk_kmh: float = _speed(80.0, "trunk")
+    speed_primary_kmh: float = _speed(60.0, "primary")
+    speed_secondary_kmh: float = _speed(40.0, "secondary")
+    speed_tertiary_kmh: float = _speed(30.0, "tertiary")
+    speed_unclassified_kmh: float = _speed(20.0, "unclassified")
+    speed_residential_kmh: float = _speed(20.0, "residential")
+    speed_service_kmh: float = _speed(15.0, "service")
+    speed_track_kmh: float = _speed(10.0, "track")
+    speed_path_kmh: float = _speed(5.0, "path")
+
+    def speed_kmh(self, road_class: str) -> float:
+        """The declared speed of a road class code; NaN for a class without one."""
+        return float(getattr(self, f"speed_{road_class}_kmh", float("nan")))
 
 
 # Output CRS keywords (case-insensitive) of [output] crs; any other value is a CRS pyproj reads.

@@ -27,6 +27,7 @@ from core.vocab import (
     NEW_SCHOOL_SITE_KIND,
     PATTERN,
     QUALITY,
+    ROAD_CLASS,
     STATUS,
     Vocab,
 )
@@ -50,6 +51,7 @@ CODED_COLUMNS: dict[str, Vocab] = {
     "mode": MODE,
     "site": NEW_SCHOOL_SITE_KIND,
     "origin": CANDIDATE_ORIGIN,
+    "road_class": ROAD_CLASS,
 }
 
 
