@@ -12,8 +12,8 @@ from typing import Any
 
 from batch.tasks import CountyTask, safe_name
 from core.errors import SchoolPlanError
-from geo.project import load_layers
 from planning.pipeline import run_plan
+from planning.project import load_planning_layers
 from store.plan import write_plan
 
 
@@ -44,7 +44,7 @@ def plan_county(task: CountyTask) -> CountyOutcome:
                 for k, s in task.config.sources.items()
             }
             cfg = dataclasses.replace(task.config, sources=sources)
-            layers, report = load_layers(cfg, task.rules.standards)
+            layers, report = load_planning_layers(cfg, task.rules)
             if layers is None:
                 errs = report.errors
                 out.message = f"input not usable: {len(errs)} error(s): " + "; ".join(

@@ -509,6 +509,27 @@ NEW_SCHOOL_SITE = _v(
     ),
     T("candidate", "候选地块 {name}", "candidate site {name}"),
     T("demand_point", "人口分布点(候选地块不足)", "demand point (too few candidate sites)"),
+    T(
+        "proposed",
+        "建议选址 {name}(按人口分布提出,可调整)",
+        "proposed site {name} (from the population; move it as needed)",
+    ),
+)
+# The same codes in a word or two: the new schools' ``site`` column in tables, maps and QGIS.
+NEW_SCHOOL_SITE_KIND = _v(
+    "new_school_site_kind",
+    T("centre", "人口加权中心", "weighted centre"),
+    T("centre_shared", "人口加权中心(同址)", "weighted centre (shared)"),
+    T("candidate", "候选地块", "candidate site"),
+    T("demand_point", "人口分布点", "demand point"),
+    T("proposed", "建议选址", "proposed site"),
+)
+# Where a candidate site came from: the project's data, or proposed from the population
+# (planning.proposals) when the project has no candidate sites.
+CANDIDATE_ORIGIN = _v(
+    "candidate_origin",
+    T("data", "资料", "from the data"),
+    T("proposed", "建议选址", "proposed"),
 )
 # Why an area with a gap got no new school (requirements table, note column).
 NEW_SCHOOL_NOTE = _v(

@@ -18,7 +18,7 @@ import shapely
 
 from core.errors import Problem
 from core.validate import duplicates, numeric_column, report_rows
-from core.vocab import LEVELS
+from core.vocab import LEVELS, ROAD_CLASS
 from core.vocab import normal_key as _key
 from geo.columns import (
     COLUMNS,
@@ -834,13 +834,21 @@ def normalise_boundary(
     return gpd.GeoDataFrame({"name": [name]}, geometry=[merged], crs=raw.crs)
 
 
+def road_class_codes(words: pd.Series) -> pd.Series:
+    """Road classes as ``core.vocab.ROAD_CLASS`` codes (县道 -> secondary, trunk_link -> trunk),
+    each distinct word parsed once; a word the vocabulary does not know is kept as it is."""
+    codes, uniq = pd.factorize(words)
+    parsed = np.array([ROAD_CLASS.parse(w) or str(w) for w in uniq] + [""], dtype=object)
+    return pd.Series(parsed[codes], index=words.index, dtype=object)
+
+
 def normalise_roads(
     raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem]
 ) -> gpd.GeoDataFrame:
     rows = row_numbers(raw)
     cols = map_columns("roads", raw, src, problems)
     out = pd.DataFrame(index=raw.index)
-    out["road_class"] = _text(raw, cols.get("road_class"))
+    out["road_class"] = road_class_codes(_text(raw, cols.get("road_class")))
     out["speed_kmh"] = (
         numeric_column(
             raw[cols["speed_kmh"]],

@@ -14,6 +14,7 @@ from geo.project import (  # noqa: F401
     load_layers,
     make_config,
 )
+from planning.proposals import with_proposed_candidates
 from planning.rules import Rules, load_rules
 
 
@@ -58,6 +59,18 @@ def load_rules_for(cfg: ProjectConfig, rules_path: str | Path | None = None) -> 
     return rules
 
 
+def load_planning_layers(cfg: ProjectConfig, rules: Rules) -> tuple[Layers | None, CheckReport]:
+    """The one loading path of every command: the layers with the rules' ``[data]`` options, and
+    candidate sites proposed from the population when the project has none (the report says so).
+    ``None`` layers when unusable, as ``geo.project.load_layers``."""
+    layers, report = load_layers(cfg, rules.standards, load_options(rules))
+    if layers is not None:
+        layers, note = with_proposed_candidates(layers, rules.new_schools)
+        if note is not None:
+            report.problems.append(note)
+    return layers, report
+
+
 def load_project(
     project: str | Path | None = None,
     *,
@@ -67,7 +80,7 @@ def load_project(
     """Load a project for planning; raises ``InputError`` listing every error when unusable."""
     cfg = make_config(project, layer_args)
     rules = load_rules_for(cfg, rules_path)
-    layers, report = load_layers(cfg, rules.standards, load_options(rules))
+    layers, report = load_planning_layers(cfg, rules)
     if layers is None:
         raise InputError(
             f"the input data cannot be used: {len(report.errors)} error(s)",

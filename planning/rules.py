@@ -19,7 +19,7 @@ import pyproj
 
 from core.errors import RulesError
 from core.params import ParamSpec, param, replace_checked, specs
-from core.vocab import LEVEL, LEVELS, OUTPUT_CRS, PAIRING_FORM  # noqa: F401  (LEVELS re-exported for the engines)
+from core.vocab import LEVEL, LEVELS, OUTPUT_CRS, PAIRING_FORM, ROAD_CLASS  # noqa: F401  (LEVELS re-exported for the engines)
 from geo.plausibility import PlausibilityParams
 from geo.roads import SNAP_MAX_M
 from planning.data_rules import DataParams
@@ -683,6 +683,31 @@ class NewSchoolParams:
         help_en="a smaller gap than this share of the rule's smallest school is left to "
         "expanding nearby schools",
     )
+    proposed_per_10k: float = param(
+        2.0,
+        zh="无候选地块时每万人建议选址数",
+        en="No candidate sites: proposed sites per 10,000 people",
+        unit="处/万人",
+        lo=0.0,
+        hi=20.0,
+        source=_LOCAL + "; twice 002 §二.3 每1万人设1所小学, so the siting has a choice",
+        help_zh="项目没有候选地块图层时,按人口加权聚类(k-means)提出建议选址,标为“建议选址”,"
+        "可在地图上调整;0=不提出(新建学校落在人口加权中心或人口分布点)",
+        help_en="when the project has no candidate sites layer, sites are proposed at the "
+        "centres of a population-weighted k-means, marked 'proposed' for the planner to "
+        "move; 0: none (new schools go to the weighted centre or a demand point)",
+    )
+    proposed_max: int = param(
+        200,
+        zh="建议选址最多处数",
+        en="Proposed sites: at most",
+        unit="处",
+        lo=1,
+        hi=5000,
+        source=_LOCAL,
+        help_zh="全县建议选址的上限",
+        help_en="the most sites proposed for the whole county",
+    )
 
 
 @dataclass(frozen=True)
@@ -820,6 +845,28 @@ class CatchmentParams:
         return float(getattr(self, f"max_km_{level}"))
 
 
+_SPEED_SOURCE = (
+    "local choice; JTG B01-2014 公路工程技术标准 design speeds as a guide (国道 80, 省道 60, "
+    "县道 40, 乡道 30 km/h)"
+)
+
+
+def _speed(default: float, code: str) -> Any:
+    """The declared speed of one road class (``core.vocab.ROAD_CLASS`` code)."""
+    return param(
+        default,
+        zh=f"{ROAD_CLASS.label(code, 'zh')}车速",
+        en=f"Speed on {ROAD_CLASS.label(code, 'en')}",
+        unit="km/h",
+        lo=1.0,
+        hi=130.0,
+        source=_SPEED_SOURCE,
+        help_zh="按道路等级的车速,供按时间计算的道路距离使用;目前道路距离按路段长度计算,不使用此值",
+        help_en="the speed of this road class, for road distances by time; road distances are "
+        "measured by length for now and do not use it",
+    )
+
+
 @dataclass(frozen=True)
 class DistanceParams:
     """How distances are measured, by every engine alike (new schools, groups, catchments): one
@@ -858,6 +905,20 @@ class DistanceParams:
         help_en="places farther than the snap distance from every road: straight line × this "
         "(instead of unreachable)",
     )
+    # Speeds per road class (the roads layer's road_class codes, core.vocab.ROAD_CLASS).
+    speed_trunk_kmh: float = _speed(80.0, "trunk")
+    speed_primary_kmh: float = _speed(60.0, "primary")
+    speed_secondary_kmh: float = _speed(40.0, "secondary")
+    speed_tertiary_kmh: float = _speed(30.0, "tertiary")
+    speed_unclassified_kmh: float = _speed(20.0, "unclassified")
+    speed_residential_kmh: float = _speed(20.0, "residential")
+    speed_service_kmh: float = _speed(15.0, "service")
+    speed_track_kmh: float = _speed(10.0, "track")
+    speed_path_kmh: float = _speed(5.0, "path")
+
+    def speed_kmh(self, road_class: str) -> float:
+        """The declared speed of a road class code; NaN for a class without one."""
+        return float(getattr(self, f"speed_{road_class}_kmh", float("nan")))
 
 
 # Output CRS keywords (case-insensitive) of [output] crs; any other value is a CRS pyproj reads.

@@ -376,3 +376,39 @@ def test_where_forms():
     assert keep_rows(df, "学段 == '小学' and 人口 > 15").tolist() == [False, False, True]
     assert keep_rows(df, "`村(社区)名称` != '' or not 学段 in ['小学']").tolist() == [True] * 3
     assert keep_rows(df, "学段 in ('初中',)").tolist() == [False, True, False]
+
+
+def test_road_classes_reach_the_roads_layer_as_codes_with_a_declared_speed(tmp_path):
+    """OSM highway tags and a file's own words (县道, trunk_link, 机耕路) load as ROAD_CLASS
+    codes, each with a speed declared in the rules ([distance] speed_<class>_kmh); a word the
+    vocabulary does not know is kept. Road distances are lengths: the speeds are not used yet."""
+    from core.vocab import ROAD_CLASS
+
+    boundary, schools, units = _helsinki(tmp_path)
+    cfg = make_config(
+        None,
+        {"schools": str(schools), "population": str(units), "boundary": str(boundary),
+         "roads": str(HELSINKI)},
+    )  # fmt: skip
+    rules = Rules()
+    layers, report = load_layers(cfg, rules.standards)
+    assert report.usable
+    classes = set(layers.roads["road_class"])
+    assert {"primary", "residential", "path"} <= classes <= set(ROAD_CLASS.codes) | {""}
+    assert all(rules.distance.speed_kmh(c) > 0 for c in classes - {""})
+
+    from shapely.geometry import LineString
+
+    from geo.checks import normalise_roads
+    from geo.project import LayerSource
+
+    lines = [LineString([(i, 0), (i, 100)]) for i in range(4)]
+    own = gpd.GeoDataFrame(
+        {"等级": ["县道", "trunk_link", "机耕路", "高速公路匝道x"]}, geometry=lines, crs=layers.crs
+    )
+    got = normalise_roads(
+        own, LayerSource(key="roads", file=tmp_path / "roads.gpkg", layer="roads"), []
+    )
+    assert list(got["road_class"]) == ["secondary", "trunk", "track", "高速公路匝道x"]
+    assert rules.distance.speed_kmh("secondary") == 40.0
+    assert np.isnan(rules.distance.speed_kmh("高速公路匝道x"))

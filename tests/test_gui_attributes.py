@@ -133,7 +133,8 @@ def test_identify_every_layer(qtbot, mini):
     # a village / demand point
     d = doc.result.demand.geometry.iloc[0]
     layer, row = at(d.x + 5, d.y)
-    assert layer in ("demand", "units")
+    # (a tiny project's proposed candidate sites sit on its villages)
+    assert layer in ("demand", "units", "candidates")
     # a place inside a zone, far from every point and line: the zone
     zones = doc.result.catchments
     z = zones.geometry.iloc[0]
@@ -154,7 +155,7 @@ def test_identify_every_layer(qtbot, mini):
     panel.shown = None
     run_js(qtbot, w.map, f"schoolplanMap.fire('click', {{latlng: L.latLng({lat}, {lng})}}); 1")
     qtbot.waitUntil(lambda: panel.shown is not None, timeout=10_000)
-    assert panel.shown[0] in ("demand", "units")
+    assert panel.shown[0] in ("demand", "units", "candidates")
     # a layer switched off is not identified (schools are drawn in schools_<level>)
     from app.gui.attributes import hidden_data_layers
 
@@ -182,14 +183,19 @@ def test_candidates_and_roads_tables_and_identify(qtbot, mini):
 
     w, doc = mini, mini.doc
     x, y = doc.school_xy(str(doc.layers.schools["school_id"].iloc[0]))
+    # The project has no candidates layer: the sites proposed from the population (P001 ...)
+    # are listed after the planner's own (C001 ...).
+    proposed = len(doc.candidates())
+    assert proposed and (doc.candidates()["origin"] == "proposed").all()
     doc.undo_stack.push(commands.AddCandidate(doc, doc.candidate_template(x + 300, y, "junior")))
     table = w.attributes.open("candidates")
-    assert table.model.rowCount() == 1
+    assert table.model.rowCount() == proposed + 1
     assert "候选点编号" in _headers(table)
-    level = table.model.columns.index("level")
-    assert table.proxy.index(0, level).data() == "初中"
+    level, cid = table.model.columns.index("level"), table.model.columns.index("candidate_id")
+    ids = [table.proxy.index(r, cid).data() for r in range(table.proxy.rowCount())]
+    assert table.proxy.index(ids.index("C001"), level).data() == "初中"
     doc.undo_stack.push(commands.AddCandidate(doc, doc.candidate_template(x - 300, y)))
-    assert table.model.rowCount() == 2  # refreshed with the layers
+    assert table.model.rowCount() == proposed + 2  # refreshed with the layers
     w.map.bridge.candidateClicked("C002")
     assert w.identify.shown == ("candidates", 1)
 

@@ -394,3 +394,30 @@ def test_sizes_stay_in_rule_range_and_below_threshold_nothing(pop, share, level)
     assert all(req.min_classes <= c <= req.max_classes for c in sizes)
     if level == "senior":
         assert all(c * STD.class_size(level) <= PARAMS.senior_max_students for c in sizes)
+
+
+def test_many_polygons_in_one_area_are_sampled_within_the_cap():
+    """A county-wide senior area over 100 tract squares: the siting samples at most about
+    DEMAND_SAMPLES demand points and SITE_SAMPLES site places (not 60 per tract, whose
+    n x n table made polygons cost ten times their points), keeps every child's weight,
+    and still sites every school inside the county."""
+    from planning.newschools import build, siting
+
+    squares = [box(X0 + i * 1000, Y0 + j * 1000, X0 + (i + 1) * 1000, Y0 + (j + 1) * 1000)
+               for i in range(10) for j in range(10)]  # fmt: skip
+    units = make_units([(f"T{k:03d}", 6000, 0, 0, "village", "", g) for k, g in enumerate(squares)])
+    params = dataclasses.replace(PARAMS, senior_max_students=600)
+    problem = build.build_problem(make_schools([]), units, params, STD, costs=STRAIGHT)
+    sit = siting.Siting(problem, params, STD, STRAIGHT)
+    members = np.arange(len(units))
+    weights = np.arange(1.0, len(units) + 1)
+    dxy, dw, sxy = sit._demand_points(3, members, weights)
+    assert len(squares) * 60 > siting.DEMAND_SAMPLES  # the cap is what bounds them here
+    assert len(dxy) <= siting.DEMAND_SAMPLES + len(squares)
+    assert len(sxy) <= siting.SITE_SAMPLES + len(squares) and len(sxy) < len(dxy)
+    assert dw.sum() == pytest.approx(weights.sum(), rel=1e-12)
+    res = run_new_schools(make_schools([]), units, params, STD, costs=STRAIGHT)
+    senior = res.new_schools.query("level == 'senior'")
+    assert len(senior) >= 2
+    county = box(X0, Y0, X0 + 10_000, Y0 + 10_000)
+    assert all(county.contains(p) for p in senior.geometry)

@@ -26,7 +26,7 @@ from planning.rules import NewSchoolParams, Standards
 PARAMS, STD = NewSchoolParams(), Standards()
 
 
-def no_samples(i: int) -> np.ndarray:
+def no_samples(i: int, n: int = 60) -> np.ndarray:
     return np.zeros((0, 2))
 
 
@@ -57,7 +57,12 @@ def make_problem(level, xy, population, children, served, keys, mode="unit", can
     if candidates:
         cxy, clevel = zip(*candidates)
         names = np.array([f"c{i}" for i in range(len(cxy))], dtype=object)
-        cands = CandidateArrays(np.asarray(cxy, float), np.asarray(clevel, dtype=object), names)
+        cands = CandidateArrays(
+            np.asarray(cxy, float),
+            np.asarray(clevel, dtype=object),
+            names,
+            np.zeros(len(cxy), bool),
+        )
     return NewSchoolProblem(units, cands, (lp,), np.zeros((0, 2)), None, 0.0)
 
 

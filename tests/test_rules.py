@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from app.cli import main
 from core.errors import RulesError
 from core.params import coerce
+from core.vocab import ROAD_CLASS
 from planning.rules import (
     SECTIONS,
     OldRulesLayout,
@@ -248,7 +249,14 @@ def test_distance_settings_have_their_own_section(capsys):
     assert not hasattr(r.catchments, "distance") and not hasattr(r.catchments, "snap_max_m")
     assert main(["rules", "--distance.model", "straight", "--distance.snap-max-m", "800"]) == 0
     data = tomllib.loads(capsys.readouterr().out)
-    assert data["distance"] == {"model": "straight", "snap_max_m": 800.0, "offroad_detour": 1.3}
+    speeds = {k: v for k, v in data["distance"].items() if k.startswith("speed_")}
+    assert {k: v for k, v in data["distance"].items() if k not in speeds} == {
+        "model": "straight",
+        "snap_max_m": 800.0,
+        "offroad_detour": 1.3,
+    }
+    # a speed per road class of the vocabulary (declared; distances are still road lengths)
+    assert set(speeds) == {f"speed_{c}_kmh" for c in ROAD_CLASS.codes}
     assert "distance" not in data["catchments"]
 
 

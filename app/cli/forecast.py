@@ -22,9 +22,9 @@ import pandas as pd
 
 from app.cli.flags import EXIT_OK, EXIT_UNUSABLE
 from core.errors import InputError
-from geo.project import load_layers, make_config
+from geo.project import make_config
 from planning.pipeline import run_plan
-from planning.project import load_rules_for
+from planning.project import load_planning_layers, load_rules_for
 from planning.projection.engine import run_projection
 from planning.rules import Rules
 from planning.schedule import phased_schedule
@@ -118,7 +118,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
     rules = load_rules_for(cfg, args.rules)
     if args.to is not None:
         rules = rules.with_values({"projection": {"horizon": args.to}}, where="--to")
-    layers, report = load_layers(cfg, rules.standards)
+    layers, report = load_planning_layers(cfg, rules)
     if not report.usable:
         for p in report.errors:
             print(f"schoolplan: {p}", file=sys.stderr)

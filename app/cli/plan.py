@@ -25,10 +25,10 @@ from app.cli.progress import TerminalProgress
 from app.export import export_all
 from core.errors import Problem
 from core.vocab import LEVEL, LEVELS
-from geo.project import CheckReport, ProjectConfig, load_layers, make_config
+from geo.project import CheckReport, ProjectConfig, make_config
 from planning.figures import HEADLINE, plan_figures
 from planning.pipeline import PlanResult, run_plan
-from planning.project import load_options, load_rules_for
+from planning.project import load_planning_layers, load_rules_for
 from planning.rules import OUTPUT_CRS_KEYWORDS, Rules, rules_to_toml
 from store.baseline import read_baseline
 from store.plan import read_plan, write_plan
@@ -152,7 +152,7 @@ def print_report(report: CheckReport, lang: str = "zh", stream: TextIO | None = 
 
 def cmd_check(args: argparse.Namespace) -> int:
     cfg, rules = config_and_rules(args)
-    layers, report = load_layers(cfg, rules.standards, load_options(rules))
+    layers, report = load_planning_layers(cfg, rules)
     if args.json:
         print(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -176,7 +176,7 @@ def cmd_plan(args: argparse.Namespace) -> int:
     rules = apply_year(rules, args.year)
     progress = EnglishProgress() if args.lang == "en" else TerminalProgress()
     progress.update(0.0, "读取并检查图层 / reading and checking layers")
-    layers, report = load_layers(cfg, rules.standards, load_options(rules))
+    layers, report = load_planning_layers(cfg, rules)
     if not report.usable:
         print_report(report, args.lang, stream=sys.stderr)
         return EXIT_UNUSABLE
@@ -207,7 +207,13 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 # Assumptions loading made that change what the plan means: repeated in summary.json and at
 # the end of the run, not only among the warnings.
-NOTE_CODES = ("no_population", "capacity_assumed", "needs_attributes", "raster_population")
+NOTE_CODES = (
+    "no_population",
+    "capacity_assumed",
+    "needs_attributes",
+    "raster_population",
+    "candidates_proposed",
+)
 
 
 def data_notes(report: CheckReport) -> list[str]:

@@ -27,10 +27,12 @@ from openpyxl.worksheet.worksheet import Worksheet
 from app.export import figures_text as ft
 from app.export import symbology as sym
 from core.vocab import (
+    CANDIDATE_ORIGIN,
     GROUP_ROLE,
     LAYOUT_STATUS,
     LEVEL,
     LOCATION,
+    NEW_SCHOOL_SITE_KIND,
     OWNERSHIP,
     QUALITY,
     SCHOOL_TYPE,
@@ -62,6 +64,8 @@ CODES: dict[str, Vocab] = {
     "layout_status": LAYOUT_STATUS,
     "group_role": GROUP_ROLE,
     "level": LEVEL,
+    "site": NEW_SCHOOL_SITE_KIND,
+    "origin": CANDIDATE_ORIGIN,
 }
 # A school outside any group gets a blank 集团角色 cell, not GROUP_ROLE's 未入集团: in a sheet
 # the empty cell reads at a glance and the group columns beside it are empty too.
@@ -167,6 +171,7 @@ NEW_COLS = (
     Col("classes", "班级数", "Classes", INT, 8),
     Col("capacity", "学位数", "Capacity", INT, 9),
     Col("unit_id", "所在人口单元", "Population unit", width=14),
+    Col("site", "选址", "Site", width=12, codes="site"),
     Col("rule_text", "规划依据", "Rule", width=50),
 )
 CATCH_COLS = (

@@ -49,6 +49,7 @@ _EXTRA_LABELS: dict[str, tuple[str, str]] = {
     "note": ("备注", "Note"),
     "source": ("来源", "Source"),
     "kind": ("单元类型", "Unit kind"),
+    "origin": ("来源", "Origin"),
 }
 # Bookkeeping of the data check (the source file's row), not an attribute of the feature.
 _INTERNAL = {"src_row"}

@@ -22,8 +22,8 @@ from app.gui.services import WindowServices
 from app.gui.workers import Job, JobRunner
 from core.errors import SchoolPlanError
 from geo.layers import LAYER_KEYS, LAYER_ZH, LayerSource
-from geo.project import ProjectConfig, load_layers, make_config
-from planning.project import load_options, load_rules_for
+from geo.project import ProjectConfig, make_config
+from planning.project import load_planning_layers, load_rules_for
 from planning.scenario import scenario_from_layers
 from store.layout import JSON_NAME
 from store.scenario import is_scenario_folder, load_scenario, save_scenario
@@ -37,7 +37,7 @@ def _load_project(path, cfg, progress):
     progress.update(0.1, _tr("Reading and checking the layers..."))
     cfg = cfg or make_config(path)
     rules = load_rules_for(cfg)
-    layers, report = load_layers(cfg, rules.standards, load_options(rules))
+    layers, report = load_planning_layers(cfg, rules)
     progress.update(1.0, "")
     return cfg, layers, rules, report
 

@@ -18,7 +18,19 @@ from PyQt6.QtCore import (
 from PyQt6.QtGui import QColor
 from PyQt6.QtWidgets import QAbstractItemView, QHeaderView, QLineEdit, QTableView, QTabWidget
 
-from core.vocab import GROUP_ROLE, LAYOUT_STATUS, LEVEL, MODE, PATTERN, QUALITY, STATUS, Vocab
+from core.vocab import (
+    CANDIDATE_ORIGIN,
+    GROUP_ROLE,
+    LAYOUT_STATUS,
+    LEVEL,
+    MODE,
+    NEW_SCHOOL_SITE_KIND,
+    PATTERN,
+    QUALITY,
+    ROAD_CLASS,
+    STATUS,
+    Vocab,
+)
 
 SchoolKey = tuple[str, str]
 _ROOT = QModelIndex()
@@ -37,6 +49,9 @@ CODED_COLUMNS: dict[str, Vocab] = {
     "layout_status": LAYOUT_STATUS,
     "pattern": PATTERN,
     "mode": MODE,
+    "site": NEW_SCHOOL_SITE_KIND,
+    "origin": CANDIDATE_ORIGIN,
+    "road_class": ROAD_CLASS,
 }
 
 

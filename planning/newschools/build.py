@@ -179,7 +179,7 @@ def unit_arrays(units: gpd.GeoDataFrame) -> UnitArrays:
         .clip(lower=0)
         .to_numpy(),
         not_point=shapely.get_type_id(geoms) != shapely.GeometryType.POINT,
-        samples=lambda i: polygon_samples(geoms[i]),
+        samples=lambda i, n: polygon_samples(geoms[i], n),
         ids=uid,
         names=units["name"].astype(str).to_numpy() if "name" in units else uid,
         towns=_text_column(units, "town"),
@@ -193,10 +193,12 @@ def candidate_arrays(
     if candidates is None or not len(candidates) or not params.use_candidates:
         return CandidateArrays.none()
     level = candidates.get("level", pd.Series("", index=candidates.index))
+    origin = candidates.get("origin", pd.Series("", index=candidates.index))
     return CandidateArrays(
         xy=as_xy(candidates.geometry),
         level=level.fillna("").astype(str).to_numpy(),
         names=candidates.get("name", candidates["candidate_id"]).astype(str).to_numpy(),
+        proposed=(origin.fillna("").astype(str) == "proposed").to_numpy(),  # CANDIDATE_ORIGIN
     )
 
 

@@ -172,6 +172,7 @@ def _new_rows(
                 "classes": new.classes,
                 "capacity": new.capacity,
                 "unit_id": units.ids[near],
+                "site": new.site.how,
                 "rule": rule_text(new, area, lp, cand_names, params, "zh"),
                 "rule_en": rule_text(new, area, lp, cand_names, params, "en"),
                 "x": new.site.x,

@@ -21,9 +21,9 @@ class UnitArrays:
     valid: np.ndarray  # bool: xy is finite
     population: np.ndarray  # float, ≥ 0
     not_point: np.ndarray  # bool: the geometry is not a single point (it may be sampled)
-    # Regular grid of points inside unit i (empty unless a polygon with area), asked for lazily:
-    # only the few areas that get several schools need it.
-    samples: Callable[[int], np.ndarray]
+    # Regular grid of about n points inside unit i (``samples(i, n)``; empty unless a polygon
+    # with area), asked for lazily: only the few areas that get several schools need it.
+    samples: Callable[[int, int], np.ndarray]
     # Labels, read only by ``explain``.
     ids: np.ndarray
     names: np.ndarray
@@ -38,10 +38,16 @@ class CandidateArrays:
     xy: np.ndarray  # (m, 2)
     level: np.ndarray  # level code, "" = any level
     names: np.ndarray  # for ``explain``
+    proposed: np.ndarray  # bool: proposed from the population (planning.proposals), not data
 
     @classmethod
     def none(cls) -> CandidateArrays:
-        return cls(np.zeros((0, 2)), np.zeros(0, dtype=object), np.zeros(0, dtype=object))
+        return cls(
+            np.zeros((0, 2)),
+            np.zeros(0, dtype=object),
+            np.zeros(0, dtype=object),
+            np.zeros(0, dtype=bool),
+        )
 
 
 @dataclass(frozen=True)
@@ -74,7 +80,7 @@ class Site(NamedTuple):
     x: float
     y: float
     how: str  # core.vocab.NEW_SCHOOL_SITE code
-    candidate: int = -1  # candidate position when ``how`` is "candidate"
+    candidate: int = -1  # candidate position when ``how`` is "candidate" or "proposed"
 
 
 @dataclass(frozen=True)

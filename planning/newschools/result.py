@@ -8,7 +8,11 @@ from typing import Any
 import geopandas as gpd
 import pandas as pd
 
-NEW_COLUMNS = ["school_id", "name", "level", "classes", "capacity", "unit_id", "rule", "rule_en"]
+# ``site``: where the school was put, a core.vocab.NEW_SCHOOL_SITE code ("proposed": at a site
+# proposed from the population, planning.proposals).
+NEW_COLUMNS = [
+    "school_id", "name", "level", "classes", "capacity", "unit_id", "site", "rule", "rule_en"
+]  # fmt: skip
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,12 @@ from planning.newschools.reach import Columns, Reach, absorb, member_columns, wi
 from planning.newschools.thresholds import requirement, requires_none, size_new_schools
 from planning.rules import NewSchoolParams, Standards
 
+# Sampling of polygon units when an area needs several schools (numerical settings, not policy):
+# samples per unit, and at most about this many demand samples and site samples per area.
+SAMPLES_PER_UNIT = 60
+DEMAND_SAMPLES = 2000
+SITE_SAMPLES = 400
+
 
 def group_many(
     keys: np.ndarray, values: np.ndarray, *more: np.ndarray
@@ -170,18 +176,35 @@ class Siting:
 
     def _demand_points(
         self, k: int, members: np.ndarray, weights: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Weighted demand points of an area: its units' points, or for several schools over
-        polygon units a grid of samples in each, so the schools can spread over them."""
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Weighted demand points of an area and the places a school may take among them: its
+        units' points, or for several schools over polygon units a grid of samples in each, so
+        the schools can spread over them. The samples are capped per area (``DEMAND_SAMPLES``
+        in all, the sites on a coarser grid of ``SITE_SAMPLES``) so a county of many polygons
+        costs about as much as its points; each unit's weight is shared among its samples, so
+        the area's total is kept."""
         units = self.problem.units
         weights = np.asarray(weights, dtype=float)
         keep = (weights > 0) & np.all(np.isfinite(units.xy[members]), axis=1)
         take, wts = members[keep], weights[keep]
         if not (k > 1 and np.any(units.not_point[take])):
-            return units.xy[take], wts
+            return units.xy[take], wts, units.xy[take]
+        n_poly = int(np.count_nonzero(units.not_point[take]))
+        dxy, dw = self._sampled(take, wts, min(SAMPLES_PER_UNIT, DEMAND_SAMPLES // n_poly))
+        if len(dxy) <= SITE_SAMPLES:
+            return dxy, dw, dxy
+        sxy, _ = self._sampled(take, wts, min(SAMPLES_PER_UNIT, SITE_SAMPLES // n_poly))
+        return dxy, dw, sxy
+
+    def _sampled(
+        self, take: np.ndarray, wts: np.ndarray, n_target: int
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """About ``n_target`` samples per polygon unit of ``take`` (its point when none fall
+        inside, and for point units), each carrying an equal share of its unit's weight."""
+        units = self.problem.units
         pts, w = [], []
         for m_, wt in zip(take, wts):
-            samples = units.samples(int(m_))
+            samples = units.samples(int(m_), max(n_target, 1)) if units.not_point[m_] else ()
             if len(samples):
                 pts.append(samples)
                 w.append(np.full(len(samples), wt / len(samples)))
@@ -206,13 +229,13 @@ class Siting:
         self, lp: LevelProblem, k: int, members: np.ndarray, weights: np.ndarray
     ) -> list[Site]:
         """``k`` sites for one area: p-median among candidates (and demand points when too few)."""
-        dxy, dw = self._demand_points(k, members, weights)
+        dxy, dw, sxy = self._demand_points(k, members, weights)
         elig = self._eligible(lp.level, dxy, lp.service_km)
         if elig.size == 0 and k == 1:
             cx, cy = np.average(dxy, axis=0, weights=dw)
             return [Site(cx, cy, "centre")]
         cand_xy = self.problem.candidates.xy
-        site_xy = np.vstack([cand_xy[elig], dxy]) if elig.size < k else cand_xy[elig]
+        site_xy = np.vstack([cand_xy[elig], sxy]) if elig.size < k else cand_xy[elig]
         sol = solve_pmedian(self.costs.dense_km(dxy, site_xy), dw, k)
         out: list[Site] = []
         if sol.open.size < k:
@@ -225,7 +248,8 @@ class Siting:
             if col < elig.size:
                 c = int(elig[col])
                 self.cand_used[c] = True
-                out.append(Site(x, y, "candidate", c))
+                how = "proposed" if self.problem.candidates.proposed[c] else "candidate"
+                out.append(Site(x, y, how, c))
             else:
                 out.append(Site(x, y, "demand_point"))
         return out
