@@ -20,6 +20,7 @@ import os
 import statistics
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -105,19 +106,13 @@ def run(quick: bool = False, plan_dir: str | None = None) -> list[dict]:
 
         cpu: list[float] = []
 
-        def cpu_now() -> float:  # this process and its waited-for children (the forked stages)
-            t = os.times()
-            return t.user + t.system + t.children_user + t.children_system
-
-        def export(parallel=None):
+        def export():
             stages.clear()
-            c = cpu_now()
-            files = export_all(plan, out, timings=stages, report_pdf=False, parallel=parallel)
-            cpu.append(cpu_now() - c)
+            c = time.process_time()
+            files = export_all(plan, out, timings=stages, report_pdf=False)
+            cpu.append(time.process_time() - c)
             return files
 
-        one_s, _ = median_time(lambda: export(False), repeat=1 if quick else 3, warmup=1)
-        cpu.clear()
         total, files = median_time(export, repeat=1 if quick else 3, warmup=1)
         sizes = ", ".join(
             f"{k} {files[k].stat().st_size / 1e6:.2f} MB"
@@ -128,15 +123,13 @@ def run(quick: bool = False, plan_dir: str | None = None) -> list[dict]:
         )
         html_s, _ = once(lambda: export_all(plan, out / "h", formats=("html",)))
         from app.export.report import to_pdf
-        from app.export.side import can_fork
 
         pdf_s, pdf = once(lambda: to_pdf(files["report"]))
         cpu_s = statistics.median(cpu)
         load = ", ".join(f"{v:.1f}" for v in os.getloadavg()) if hasattr(os, "getloadavg") else "?"
         rows.append(
             row("export: html+png+pdf+xlsx+docx (report, agreements)+styles", size, total, target="< 5 s", max_s=5.0,
-                peer="the same export, one stage after another (no fork)", peer_s=one_s,
-                note=("map.html and tables.xlsx in a forked process beside the print map; " if can_fork() else "stages one after another (no safe fork here); ") + f"CPU {cpu_s:.2f} s ({'within' if cpu_s < 5.0 else 'over'} 5 s; wall is higher when other jobs share the cores, load average {load}); last run per stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()) + f"; {sizes}")
+                note=f"CPU {cpu_s:.2f} s ({'within' if cpu_s < 5.0 else 'over'} 5 s; wall is higher when other jobs share the cores, load average {load}); last run per stage: " + ", ".join(f"{k} {v:.2f} s" for k, v in stages.items()) + f"; {sizes}")
         )  # fmt: skip
         rows.append(
             row("export: offline map.html", size, html_s, peer="plain folium (CDN links, no popups' figures)",

@@ -12,7 +12,6 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from app.export.side import can_fork, start_beside
 from core.errors import SchoolPlanError
 
 FORMATS = ("html", "png", "pdf", "xlsx", "docx")
@@ -29,7 +28,6 @@ def export_all(
     timings: dict[str, float] | None = None,
     beside=None,
     report_pdf: bool = True,
-    parallel: bool | None = None,
 ) -> dict[str, Path]:
     """Write map.html, map.png, map.pdf, tables.xlsx and the documents (those in ``formats``).
 
@@ -38,8 +36,6 @@ def export_all(
     ``timings`` (optional) receives seconds per format, for the benchmark. ``beside``
     (optional): the print map's ``beside`` (the window passes ``app.gui.workers.run_beside``).
     ``report_pdf``: with "docx" and "pdf", also convert report.docx with LibreOffice (seconds).
-    ``parallel``: map.html and tables.xlsx in a forked process beside the print map (None: where
-    that is safe, see ``app.export.side``; False: never).
     """
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -54,19 +50,17 @@ def export_all(
     # Each format's module is imported when that format is asked for: folium and matplotlib are
     # slow to import, and the GUI and the CLI import this package at start.
 
-    # The HTML map and the tables beside the print map in a forked process where that is safe
-    # (the command line on two or more cores), else one after the other.
-    side = tuple(f for f in ("html", "xlsx") if f in formats)
-    prints = "png" in formats or "pdf" in formats
-    join = None
-    if side and prints and parallel is not False and can_fork():
-        join = start_beside(lambda: _side_stages(result, out, side, lang, online_basemap))
-    else:
-        side_files, side_t = _side_stages(result, out, side, lang, online_basemap)
-        files.update(side_files)
-        t.update(side_t)
+    if "html" in formats:
+        t0 = time.perf_counter()
+        from app.export.mapbuilder import DEFAULT_TILES, build_map
+        from app.export.offline import save_offline
+
+        fmap = build_map(result, lang=lang, online_basemap=online_basemap)
+        allow = (DEFAULT_TILES,) if online_basemap else ()
+        files["html"] = save_offline(fmap, out / "map.html", allow=allow)
+        t["html"] = time.perf_counter() - t0
     images: dict = {}  # the print map's overview page, handed to the report in memory
-    if prints:
+    if "png" in formats or "pdf" in formats:
         t0 = time.perf_counter()
         from app.export.printmap import render_print
 
@@ -82,6 +76,12 @@ def export_all(
             )
         )
         t["print"] = time.perf_counter() - t0
+    if "xlsx" in formats:
+        t0 = time.perf_counter()
+        from app.export.tables import write_tables
+
+        files["xlsx"] = write_tables(result, out / "tables.xlsx", lang=lang)
+        t["xlsx"] = time.perf_counter() - t0
     if "docx" in formats:
         t0 = time.perf_counter()
         from app.export.agreements import write_plan_agreements
@@ -101,10 +101,6 @@ def export_all(
             if pdf is not None:
                 files["report_pdf"] = pdf
             t["report_pdf"] = time.perf_counter() - t0
-    if join is not None:
-        side_files, side_t = join()
-        files.update(side_files)
-        t.update(side_t)
     gpkg = out / "plan.gpkg"
     if gpkg.exists():
         t0 = time.perf_counter()
@@ -114,27 +110,3 @@ def export_all(
             files["styles"] = gpkg
         t["styles"] = time.perf_counter() - t0
     return files
-
-
-def _side_stages(
-    result, out: Path, stages: tuple[str, ...], lang: str, online_basemap: bool
-) -> tuple[dict[str, Path], dict[str, float]]:
-    """map.html and tables.xlsx (those in ``stages``): their files and seconds."""
-    files: dict[str, Path] = {}
-    t: dict[str, float] = {}
-    if "html" in stages:
-        t0 = time.perf_counter()
-        from app.export.mapbuilder import DEFAULT_TILES, build_map
-        from app.export.offline import save_offline
-
-        fmap = build_map(result, lang=lang, online_basemap=online_basemap)
-        allow = (DEFAULT_TILES,) if online_basemap else ()
-        files["html"] = save_offline(fmap, out / "map.html", allow=allow)
-        t["html"] = time.perf_counter() - t0
-    if "xlsx" in stages:
-        t0 = time.perf_counter()
-        from app.export.tables import write_tables
-
-        files["xlsx"] = write_tables(result, out / "tables.xlsx", lang=lang)
-        t["xlsx"] = time.perf_counter() - t0
-    return files, t
