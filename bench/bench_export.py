@@ -105,11 +105,12 @@ def run(quick: bool = False, plan_dir: str | None = None) -> list[dict]:
         stages: dict[str, float] = {}
 
         cpu: list[float] = []
+        from app.gui.workers import run_beside  # as the command line and the window do
 
         def export():
             stages.clear()
             c = time.process_time()
-            files = export_all(plan, out, timings=stages, report_pdf=False)
+            files = export_all(plan, out, timings=stages, report_pdf=False, beside=run_beside)
             cpu.append(time.process_time() - c)
             return files
 

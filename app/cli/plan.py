@@ -221,7 +221,9 @@ def data_notes(report: CheckReport) -> list[str]:
 
 
 def export(result: PlanResult, out: Path, wanted: tuple[str, ...], paper: str, lang: str) -> dict:
-    return export_all(result, out, lang=lang, paper=paper, formats=wanted)
+    from app.gui.workers import run_beside  # the one module that starts threads
+
+    return export_all(result, out, lang=lang, paper=paper, formats=wanted, beside=run_beside)
 
 
 def cmd_export(args: argparse.Namespace) -> int:

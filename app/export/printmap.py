@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import math
 import struct
-import threading
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -1060,26 +1059,11 @@ def _render_rgb(fig: Figure, dpi: int) -> np.ndarray:
         fig.set_dpi(old)
 
 
-def run_in_thread(fn: Callable[[], None]) -> Callable[[], None]:
-    """Start ``fn`` on a thread of its own; the returned ``join()`` waits for it and re-raises
-    its exception in the caller's thread."""
-    errors: list[BaseException] = []
-
-    def run() -> None:
-        try:
-            fn()
-        except BaseException as exc:  # re-raised by join(), in the caller's thread
-            errors.append(exc)
-
-    thread = threading.Thread(target=run, name="print-png", daemon=True)
-    thread.start()
-
-    def join() -> None:
-        thread.join()
-        if errors:
-            raise errors[0]
-
-    return join
+def run_now(fn: Callable[[], None]) -> Callable[[], None]:
+    """Run ``fn`` at once (threads live only in app/gui/workers.py; the window passes its
+    ``run_beside`` to write the PNG next to the PDF drawing)."""
+    fn()
+    return lambda: None
 
 
 def _png_chunk(tag: bytes, data: bytes) -> bytes:
@@ -1151,7 +1135,7 @@ def render_print(
                 if images is not None:
                     images["png"] = rgb
                 # zlib lets go of the GIL: the PNG compresses while the PDF pages are drawn.
-                join = (beside or run_in_thread)(lambda: _save_png(rgb, Path(png), dpi))
+                join = (beside or run_now)(lambda: _save_png(rgb, Path(png), dpi))
                 out["png"] = Path(png)
             if pdf is not None:
                 meta = {"Title": sym.plan_title(result.meta, lang), "Creator": "SchoolPlan"}
