@@ -121,8 +121,14 @@ def layers_from_scenario(scenario: Scenario) -> Layers:
     return _copy_layers(scenario.layers)
 
 
-def plan_scenario(scenario: Scenario, *, progress: Progress | None = None) -> PlanResult:
-    """Run the plan on the scenario's layers, rules and choices; keeps and returns the result."""
+def plan_scenario(
+    scenario: Scenario,
+    *,
+    progress: Progress | None = None,
+    baseline: dict[str, dict[str, str]] | None = None,
+) -> PlanResult:
+    """Run the plan on the scenario's layers, rules and choices; keeps and returns the result.
+    ``baseline``: per level, each unit's current school (minimal-change re-zoning)."""
     meta = {
         "project": scenario.project.get("name", ""),
         "project_en": scenario.project.get("name_en", ""),
@@ -135,6 +141,7 @@ def plan_scenario(scenario: Scenario, *, progress: Progress | None = None) -> Pl
         choices=choices,
         progress=progress,
         meta=meta,
+        baseline=baseline,
     )
     return scenario.result
 

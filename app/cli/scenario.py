@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import argparse
 
-from app.cli.flags import EXIT_OK, add_rule_flags, rule_overrides
+from app.cli.flags import EXIT_OK, add_baseline_flag, add_rule_flags, rule_overrides
 from app.cli.forecast import add_year_flag, year_overrides
 from app.cli.progress import TerminalProgress
 from core.errors import InputError
@@ -13,6 +13,7 @@ from planning.compare import plan_metrics
 from planning.grouping import GroupChoices
 from planning.rules import Rules, iter_specs
 from planning.scenario import Scenario, plan_scenario, scenario_from_project
+from store.baseline import read_baseline
 from store.scenario import load_scenario, save_scenario
 
 
@@ -61,6 +62,7 @@ def add_parsers(sub: argparse._SubParsersAction) -> None:
         help="pair this member with this core; repeatable",
     )
     sv.add_argument("--no-plan", action="store_true", help="save the inputs only, without planning")
+    add_baseline_flag(sv)
     add_year_flag(sv)
     add_rule_flags(sv)
     sh = ssub.add_parser(
@@ -87,7 +89,10 @@ def cmd_scenario(args: argparse.Namespace) -> int:
     _drop(sc, "candidates", "candidate_id", args.drop_candidate)
     if not args.no_plan:
         progress = TerminalProgress()
-        plan_scenario(sc, progress=progress)
+        baseline = read_baseline(args.baseline) if args.baseline else None
+        if args.baseline:
+            sc.notes = (sc.notes + "\n" if sc.notes else "") + f"baseline: {args.baseline}"
+        plan_scenario(sc, progress=progress, baseline=baseline)
         progress.close()
     files = save_scenario(sc, args.out)
     print(f"scenario '{sc.name}' saved: {files['json'].parent}")
