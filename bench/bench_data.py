@@ -94,8 +94,8 @@ def _tracts(layers: Layers, n_side: int) -> gpd.GeoDataFrame:
     return tracts
 
 
-def bench_polygons() -> dict:
-    layers, rules, _ = load_project(SAMPLE)
+def _tracts_against_points(layers: Layers, rules, stage: str, size: str) -> dict:
+    """The plan on the villages, then on 135 tract polygons holding their people: one row."""
     tracts = _tracts(layers, 20)[:135]
     t = time.perf_counter()
     run_plan(layers, rules)
@@ -105,13 +105,20 @@ def bench_polygons() -> dict:
     run_plan(layers, rules)
     secs = time.perf_counter() - t
     return row(
-        "data: polygon units",
-        f"{len(tracts)} tract polygons (sample county)",
+        stage,
+        size.format(n=len(tracts)),
         secs,
         peer="same plan on the 294 village points",
         peer_s=points_s,
         target="< 10 s",
         max_s=10.0,
+    )
+
+
+def bench_polygons() -> dict:
+    layers, rules, _ = load_project(SAMPLE)
+    return _tracts_against_points(
+        layers, rules, "data: polygon units", "{n} tract polygons (sample county)"
     )
 
 
@@ -122,22 +129,11 @@ def bench_polygons_bare() -> dict:
     layers, rules, _ = load_project(SAMPLE)
     layers.candidates = None
     layers.schools = layers.schools[layers.schools["level"] != "senior"].reset_index(drop=True)
-    tracts = _tracts(layers, 20)[:135]
-    t = time.perf_counter()
-    run_plan(layers, rules)
-    points_s = time.perf_counter() - t
-    layers.units = tracts
-    t = time.perf_counter()
-    run_plan(layers, rules)
-    secs = time.perf_counter() - t
-    return row(
+    return _tracts_against_points(
+        layers,
+        rules,
         "data: polygon units, no candidates",
-        f"{len(tracts)} tract polygons, no candidate sites, no senior schools",
-        secs,
-        peer="same plan on the 294 village points",
-        peer_s=points_s,
-        target="< 10 s",
-        max_s=10.0,
+        "{n} tract polygons, no candidate sites, no senior schools",
     )
 
 
