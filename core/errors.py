@@ -52,6 +52,10 @@ class SchoolPlanError(Exception):
         self.problems = list(problems or [])
         super().__init__(message)
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Rebuilt whole (problems and fix too) when it crosses a process boundary.
+        return (type(self), (self.message, self.problems, self.fix))
+
     def __str__(self) -> str:
         lines = [self.message]
         if self.fix:

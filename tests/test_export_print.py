@@ -173,3 +173,32 @@ def test_unknown_paper_is_a_user_error(tmp_path):
 
     with pytest.raises(SchoolPlanError):
         render_print(make_plan(), png=tmp_path / "x.png", paper="B5")
+
+
+@pytest.mark.slow  # two exports of a small plan
+@needs_font
+def test_export_apart_writes_what_one_process_writes(tmp_path):
+    """The command line writes the PDF pages and the tables in a forked process: same files,
+    same pages, same map.png pixels, same table cells as an export in one process."""
+    from openpyxl import load_workbook
+
+    from app.export import export_all
+    from app.gui.workers import run_apart
+
+    plan = make_plan()
+    formats = ("png", "pdf", "xlsx")
+    timings: dict = {}
+    one = export_all(plan, tmp_path / "one", formats=formats, paper="A4")
+    two = export_all(
+        plan, tmp_path / "two", formats=formats, paper="A4", apart=run_apart, timings=timings
+    )
+    assert set(one) == set(two) == set(formats)
+    assert {"png", "pdf", "xlsx", "wait"} <= set(timings)  # the far lane's stages came back
+    assert np.array_equal(mpimg.imread(one["png"]), mpimg.imread(two["png"]))
+    pages = [len(re.findall(rb"/Type\s*/Page(?!s)", f["pdf"].read_bytes())) for f in (one, two)]
+    assert pages == [4, 4]
+    a, b = (load_workbook(f["xlsx"]) for f in (one, two))
+    assert a.sheetnames == b.sheetnames
+    for name in a.sheetnames:
+        cells = [[c.value for c in row] for row in a[name].iter_rows()]
+        assert cells == [[c.value for c in row] for row in b[name].iter_rows()], name

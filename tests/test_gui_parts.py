@@ -339,6 +339,43 @@ def test_run_beside_runs_off_the_callers_thread_and_reraises():
         join()
 
 
+def test_run_apart_returns_the_childs_value_and_reraises_its_error_whole():
+    import os
+
+    from app.gui.workers import run_apart
+    from core.errors import Problem, SchoolPlanError
+
+    assert run_apart(lambda: os.getpid())() != os.getpid()  # ran in another process
+
+    def bad():
+        raise SchoolPlanError("disk full", [Problem("no space", fix="free 1 GB")], fix="free space")
+
+    with pytest.raises(SchoolPlanError) as err:
+        run_apart(bad)()
+    assert err.value.fix == "free space" and err.value.problems[0].fix == "free 1 GB"
+
+    def dies():
+        os._exit(3)  # killed, out of memory, …: no answer comes back
+
+    with pytest.raises(SchoolPlanError, match="exit code 3"):
+        run_apart(dies)()
+
+
+def test_run_apart_runs_in_the_caller_while_other_threads_run():
+    import os
+
+    from app.gui.workers import run_apart
+
+    hold = threading.Event()
+    other = threading.Thread(target=hold.wait)
+    other.start()
+    try:
+        assert run_apart(lambda: os.getpid())() == os.getpid()  # no fork beside a thread
+    finally:
+        hold.set()
+        other.join()
+
+
 def test_threads_start_only_in_workers():
     from pathlib import Path
 
@@ -348,7 +385,14 @@ def test_threads_start_only_in_workers():
         if path.parts[-2:] == ("gui", "workers.py"):
             continue
         text = path.read_text(encoding="utf-8")
-        for word in ("import threading", "QThread", "concurrent.futures", "threading.Thread"):
+        for word in (
+            "import threading",
+            "QThread",
+            "concurrent.futures",
+            "threading.Thread",
+            "multiprocessing",
+            "os.fork",
+        ):
             assert word not in text, (path.name, word)
 
 

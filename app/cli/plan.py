@@ -221,9 +221,13 @@ def data_notes(report: CheckReport) -> list[str]:
 
 
 def export(result: PlanResult, out: Path, wanted: tuple[str, ...], paper: str, lang: str) -> dict:
-    from app.gui.workers import run_beside  # the one module that starts threads
+    # The one module that starts threads and processes; the PDF pages and the tables are written
+    # by a second process while this one writes the rest.
+    from app.gui.workers import run_apart, run_beside
 
-    return export_all(result, out, lang=lang, paper=paper, formats=wanted, beside=run_beside)
+    return export_all(
+        result, out, lang=lang, paper=paper, formats=wanted, beside=run_beside, apart=run_apart
+    )
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -27,14 +27,18 @@ def export_all(
     online_basemap: bool = False,
     timings: dict[str, float] | None = None,
     beside=None,
+    apart=None,
     report_pdf: bool = True,
 ) -> dict[str, Path]:
     """Write map.html, map.png, map.pdf, tables.xlsx and the documents (those in ``formats``).
 
     Returns {format: path} ("report", "report_pdf", "agreements" for "docx"); adds "styles" when
     plan.gpkg in ``out_dir`` received QGIS styles.
-    ``timings`` (optional) receives seconds per format, for the benchmark. ``beside``
+    ``timings`` (optional) receives seconds per stage, for the benchmark. ``beside``
     (optional): the print map's ``beside`` (the window passes ``app.gui.workers.run_beside``).
+    ``apart(fn) -> join`` (optional; the command line passes ``app.gui.workers.run_apart``):
+    runs the PDF pages and the tables in another process while this one writes the rest; the
+    stages do not share state, so the files are the same either way.
     ``report_pdf``: with "docx" and "pdf", also convert report.docx with LibreOffice (seconds).
     """
     unknown = [f for f in formats if f not in FORMATS]
@@ -45,62 +49,27 @@ def export_all(
         )
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    files: dict[str, Path] = {}
-    t = timings if timings is not None else {}
-    # Each format's module is imported when that format is asked for: folium and matplotlib are
-    # slow to import, and the GUI and the CLI import this package at start.
-
-    if "html" in formats:
+    job = _Export(result, out, lang, paper, beside)
+    far = tuple(f for f in FAR_STAGES if f in formats) if apart is not None else ()
+    # Started first, before this process starts threads of its own (a fork copies only this one).
+    join = (apart or _now)(lambda: job.run(far))
+    near = tuple(f for f in FORMATS if f in formats and f not in far)
+    files, t = job.run(near, online_basemap)
+    t0 = time.perf_counter()
+    far_files, far_t = join()
+    t["wait"] = time.perf_counter() - t0
+    t.update(far_t)
+    order = ("html", "png", "pdf", "xlsx", "report", "agreements")
+    files = {k: v for part in (files, far_files) for k, v in part.items()}
+    files = {k: files[k] for k in sorted(files, key=order.index)}
+    if "docx" in formats and "pdf" in formats and report_pdf:
         t0 = time.perf_counter()
-        from app.export.mapbuilder import DEFAULT_TILES, build_map
-        from app.export.offline import save_offline
+        from app.export.report import to_pdf
 
-        fmap = build_map(result, lang=lang, online_basemap=online_basemap)
-        allow = (DEFAULT_TILES,) if online_basemap else ()
-        files["html"] = save_offline(fmap, out / "map.html", allow=allow)
-        t["html"] = time.perf_counter() - t0
-    images: dict = {}  # the print map's overview page, handed to the report in memory
-    if "png" in formats or "pdf" in formats:
-        t0 = time.perf_counter()
-        from app.export.printmap import render_print
-
-        files.update(
-            render_print(
-                result,
-                png=out / "map.png" if "png" in formats else None,
-                pdf=out / "map.pdf" if "pdf" in formats else None,
-                lang=lang,
-                paper=paper,
-                beside=beside,
-                images=images,
-            )
-        )
-        t["print"] = time.perf_counter() - t0
-    if "xlsx" in formats:
-        t0 = time.perf_counter()
-        from app.export.tables import write_tables
-
-        files["xlsx"] = write_tables(result, out / "tables.xlsx", lang=lang)
-        t["xlsx"] = time.perf_counter() - t0
-    if "docx" in formats:
-        t0 = time.perf_counter()
-        from app.export.agreements import write_plan_agreements
-        from app.export.report import write_report
-
-        png = files.get("png") or (out / "map.png" if (out / "map.png").exists() else None)
-        files["report"] = write_report(
-            result, out / "report.docx", map_png=png, map_image=images.get("png")
-        )
-        files["agreements"] = write_plan_agreements(result, out)
-        t["docx"] = time.perf_counter() - t0
-        if "pdf" in formats and report_pdf:
-            t0 = time.perf_counter()
-            from app.export.report import to_pdf
-
-            pdf = to_pdf(files["report"])
-            if pdf is not None:
-                files["report_pdf"] = pdf
-            t["report_pdf"] = time.perf_counter() - t0
+        pdf = to_pdf(files["report"])
+        if pdf is not None:
+            files["report_pdf"] = pdf
+        t["report_pdf"] = time.perf_counter() - t0
     gpkg = out / "plan.gpkg"
     if gpkg.exists():
         t0 = time.perf_counter()
@@ -109,4 +78,81 @@ def export_all(
         if write_qgis_styles(gpkg, result, lang=lang):
             files["styles"] = gpkg
         t["styles"] = time.perf_counter() - t0
+    if timings is not None:
+        timings.update(t)
     return files
+
+
+# Apart: about half the work on the sample county (the PDF pages and the tables; map.html,
+# map.png and the report, which embeds map.png from memory, stay). In one process map.png and the
+# PDF's first page are one drawing.
+FAR_STAGES = ("pdf", "xlsx")
+
+
+def _now(fn):
+    value = fn()
+    return lambda: value
+
+
+class _Export:
+    """The stages of one export; each writes its own files and reads only the plan."""
+
+    def __init__(self, result, out: Path, lang: str, paper: str, beside) -> None:
+        self.result, self.out, self.lang, self.paper, self.beside = result, out, lang, paper, beside
+        self.images: dict = {}  # the print map's overview page, handed to the report in memory
+
+    def run(self, stages: tuple[str, ...], online_basemap: bool = False):
+        files: dict[str, Path] = {}
+        t: dict[str, float] = {}
+        for stage in stages:
+            t0 = time.perf_counter()
+            if stage == "html":
+                files.update(self.html(online_basemap))
+            elif stage in ("png", "pdf"):
+                if stage in files:
+                    continue  # drawn with the other one
+                kinds = tuple(k for k in ("png", "pdf") if k in stages)
+                files.update(self.print_map(kinds))
+                stage = "print" if len(kinds) == 2 else stage
+            elif stage == "xlsx":
+                from app.export.tables import write_tables
+
+                files["xlsx"] = write_tables(self.result, self.out / "tables.xlsx", lang=self.lang)
+            elif stage == "docx":
+                files.update(self.documents(files.get("png")))
+            t[stage] = time.perf_counter() - t0
+        return files, t
+
+    def html(self, online_basemap: bool) -> dict[str, Path]:
+        from app.export.mapbuilder import DEFAULT_TILES, build_map
+        from app.export.offline import save_offline
+
+        fmap = build_map(self.result, lang=self.lang, online_basemap=online_basemap)
+        allow = (DEFAULT_TILES,) if online_basemap else ()
+        return {"html": save_offline(fmap, self.out / "map.html", allow=allow)}
+
+    def print_map(self, kinds: tuple[str, ...]) -> dict[str, Path]:
+        from app.export.printmap import render_print
+
+        return render_print(
+            self.result,
+            png=self.out / "map.png" if "png" in kinds else None,
+            pdf=self.out / "map.pdf" if "pdf" in kinds else None,
+            lang=self.lang,
+            paper=self.paper,
+            beside=self.beside,
+            images=self.images,
+        )
+
+    def documents(self, png: Path | None) -> dict[str, Path]:
+        from app.export.agreements import write_plan_agreements
+        from app.export.report import write_report
+
+        out = self.out
+        png = png or (out / "map.png" if (out / "map.png").exists() else None)
+        return {
+            "report": write_report(
+                self.result, out / "report.docx", map_png=png, map_image=self.images.get("png")
+            ),
+            "agreements": write_plan_agreements(self.result, out),
+        }

@@ -5,11 +5,14 @@ implements ``core.progress.Progress`` with Qt signals, so engines report to the 
 and poll the cancel flag without knowing about Qt. One job runs at a time: submitting while busy
 cancels the running job and runs the newest request next (older pending requests are dropped,
 they would be stale anyway). ``run_beside`` runs a plain function next to the caller (the print
-map encodes its PNG while it draws the PDF pages).
+map encodes its PNG while it draws the PDF pages); ``run_apart`` runs one in a forked process, so
+the command line draws the PDF pages on the second core while it writes the other exports.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import pickle
 import threading
 import traceback
 from collections.abc import Callable
@@ -71,6 +74,56 @@ def run_beside(fn: Callable[[], None]) -> Callable[[], None]:
         thread.join()
         if errors:
             raise errors[0]
+
+    return join
+
+
+def run_apart(fn: Callable[[], Any]) -> Callable[[], Any]:
+    """Start ``fn`` in a forked child process; the returned ``join()`` waits for it and returns
+    ``fn``'s (picklable) value or re-raises its error in the caller.
+
+    matplotlib and most of the stack hold the GIL, so only a process uses the second core. A fork
+    copies the caller's memory (the plan is not serialised); where there is no fork (Windows,
+    macOS), or where other threads run (the window: a fork would copy their locks), ``fn`` runs
+    at once in the caller instead."""
+    if "fork" not in multiprocessing.get_all_start_methods() or threading.active_count() > 1:
+        value = fn()
+        return lambda: value
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+
+    def child() -> None:
+        try:
+            outcome: tuple[str, Any] = ("value", fn())
+        except BaseException as exc:  # sent to the parent, re-raised there
+            outcome = ("error", exc)
+        try:
+            send.send(outcome)
+        except (pickle.PicklingError, TypeError, AttributeError):
+            send.send(("error", SchoolPlanError(f"{type(outcome[1]).__name__}: {outcome[1]}")))
+
+    process = ctx.Process(target=child, name=getattr(fn, "__name__", "apart"), daemon=True)
+    process.start()
+    send.close()  # the child holds the only writing end: its death reads as EOF
+
+    def join() -> Any:
+        try:
+            kind, payload = receive.recv()
+        except EOFError:
+            kind, payload = "error", None
+        finally:
+            receive.close()
+            process.join()
+        if kind == "value":
+            return payload
+        if payload is None:
+            payload = SchoolPlanError(
+                f"导出子进程意外结束 (退出码 {process.exitcode}) / the export process ended "
+                f"unexpectedly (exit code {process.exitcode})",
+                fix="再导出一次;仍失败时用 --formats 逐个导出 / export again; if it fails "
+                "again, export one format at a time with --formats",
+            )
+        raise payload
 
     return join
 
