@@ -132,8 +132,14 @@ def test_plan_year_through_the_cli(sample_project, sample_plan, tmp_path, capsys
     assert set(steps["action"]) <= {"build", "close", "transitional"} and len(steps)
     assert steps.geometry.notna().all()
     wb = load_workbook(out / "tables.xlsx")
-    assert "分期实施" in wb.sheetnames
-    assert wb["分期实施"].max_row == len(steps) + 1
+    ws = wb["分期实施"]  # a sheet like the others: title, date, 序号, header, print setup
+    assert "分期实施计划表" in ws["A1"].value and "编制日期" in ws["A2"].value
+    assert [c.value for c in ws[3]][:4] == ["序号", "措施", "年份", "分期"]
+    assert ws.max_row == len(steps) + 3 and ws.cell(ws.max_row, 1).value == len(steps)
+    assert ws.print_title_rows == "$3:$3" and ws.page_setup.orientation == "landscape"
+    shown = [r[1] for r in ws.iter_rows(min_row=4, values_only=True)]
+    assert shown == sorted(shown, key=["新建", "撤并", "过渡性保留"].index)  # builds first
+    assert wb.sheetnames.index("分期实施") == wb.sheetnames.index("技术说明") - 1
     # The plan of the data as it is has no schedule: its outputs are as before.
     assert base.schedule is None
 

@@ -4,8 +4,8 @@ forecast.xlsx: the county per level and year, each township (units' ``town``) pe
 school's current zone per level when a plan is given, every unit, and the rules used. The base
 year's column is marked as the data's present (现状); later years are the projection.
 forecast.png: the county's children per level (lines) above small multiples per township.
-``write_schedule_sheet`` adds the plan's phased schedule (分期实施) to another workbook
-(tables.xlsx).
+With a schedule it adds the phased steps (分期实施, in tables.xlsx's order) and the classes per
+school and year (tables.xlsx has the steps as a titled, print-ready sheet of its own).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from openpyxl.styles import Alignment
 from openpyxl.utils import get_column_letter
 
 from app.export.fonts import cjk_font_or_raise
-from app.export.tables import HEADER_FILL, HEADER_FONT, INT, put
+from app.export.tables import HEADER_FILL, HEADER_FONT, INT, put, schedule_frame
 from core.params import specs
 from core.vocab import CLASS_CHANGE, LEVEL, LEVELS, SCHEDULE_ACTION, TERM
 from planning.projection.engine import ProjectionResult
@@ -176,20 +176,17 @@ def _params_sheet(wb, title: str, params: ProjectionParams, lang: str) -> None:
 def _steps_sheet(wb, title: str, schedule: ScheduleResult, names: dict, lang: str) -> None:
     ws = wb.create_sheet(title)
     _header(ws, 1, list(_words(lang)["steps"]), [8, 12, 26, 12, 8, 10, 26, 60])
-    order = {"build": 0, "close": 1, "transitional": 2}
-    steps = schedule.steps.assign(_o=schedule.steps["action"].map(order))
-    steps = steps.sort_values(["_o", "year", "level", "school_id"], na_position="last")
-    for i, rec in enumerate(steps.to_dict("records"), start=2):
-        year = rec["year"]
+    frame = schedule_frame(schedule, names, lang)
+    for i, rec in enumerate(frame.to_dict("records"), start=2):
         cells = [
             LEVEL.label(rec["level"], lang),
             rec["school_id"],
             rec["name"],
             SCHEDULE_ACTION.label(rec["action"], lang),
-            None if pd.isna(year) else int(year),
+            rec["year"],
             TERM.label(rec["term"], lang),
-            names.get(rec["receiving_school_id"], ""),
-            rec["reason_en"] if lang == "en" else rec["reason"],
+            rec["receiving"],
+            rec["reason_text"],
         ]
         for j, value in enumerate(cells, start=1):
             put(ws, i, j, value, "0" if j == 5 else None)
@@ -214,15 +211,6 @@ def _classes_sheet(wb, title: str, schedule: ScheduleResult, names: dict, years,
             text = f"{int(r['classes_needed'])} {change[r['change']]}" if r["open"] else "—"
             put(ws, i, j, text)
     ws.freeze_panes = ws.cell(row=2, column=6)
-
-
-def write_schedule_sheet(wb: Workbook, plan, lang: str = "zh") -> None:
-    """The sheet 分期实施 (Phasing) of ``plan.schedule``: build, close and transitional steps with
-    their year, term and receiving school; nothing when the plan has no schedule."""
-    if plan.schedule is None:
-        return
-    names = dict(zip(plan.schools["school_id"].astype(str), plan.schools["name"].astype(str)))
-    _steps_sheet(wb, _words(lang)["sheets"][5], plan.schedule, names, lang)
 
 
 def write_forecast_xlsx(

@@ -35,8 +35,10 @@ from core.vocab import (
     NEW_SCHOOL_SITE_KIND,
     OWNERSHIP,
     QUALITY,
+    SCHEDULE_ACTION,
     SCHOOL_TYPE,
     STATUS,
+    TERM,
     Vocab,
     yes_no,
 )
@@ -66,6 +68,8 @@ CODES: dict[str, Vocab] = {
     "level": LEVEL,
     "site": NEW_SCHOOL_SITE_KIND,
     "origin": CANDIDATE_ORIGIN,
+    "schedule_action": SCHEDULE_ACTION,
+    "term": TERM,
 }
 # A school outside any group gets a blank 集团角色 cell, not GROUP_ROLE's 未入集团: in a sheet
 # the empty cell reads at a glance and the group columns beside it are empty too.
@@ -201,6 +205,17 @@ SUMMARY_COLS = (
     Col("label", "指标", "Figure", width=34),
     Col("value", "数值", "Value", width=20),
 )
+# The phased plan (planning.schedule): builds first, then closures and transitional schools.
+SCHEDULE_COLS = (
+    Col("action", "措施", "Step", width=10, codes="schedule_action"),
+    Col("year", "年份", "Year", "0", 7),
+    Col("term", "分期", "Term", width=8, codes="term"),
+    Col("level", "学段", "Level", width=8, codes="level"),
+    Col("school_id", "学校编号", "School id", width=11),
+    Col("name", "学校名称", "Name", width=26),
+    Col("receiving", "接收学校", "Receiving school", width=24),
+    Col("reason_text", "理由", "Reason", width=44),
+)
 TECH_COLS = (
     Col("key", "项目", "Item", width=48),
     Col("value", "数值", "Value", width=40),
@@ -214,6 +229,7 @@ SHEETS = (
     ("catchments", "学区", "Catchments", "学区划片一览表", "catchment zones"),
     ("far_units", "超距离村庄", "Beyond distance", "超出就学距离的村庄(社区)", "units beyond the distance limit"),
     ("schools", "学校", "Schools", "学校现状与规划一览表", "schools, present and planned"),
+    ("schedule", "分期实施", "Phasing", "学校建设分期实施计划表", "phased school building plan"),
     ("technical", "技术说明", "Technical notes", "技术说明(模型计算数据)", "technical notes (model figures)"),
 )  # fmt: skip
 SHEET_NAMES = {k: (zh, en) for k, zh, en, _, _ in SHEETS}
@@ -459,6 +475,21 @@ def summary_frame(result, lang: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[c.key for c in SUMMARY_COLS])
 
 
+def schedule_frame(schedule, names: dict[str, str], lang: str) -> pd.DataFrame:
+    """The schedule's steps in the order a plan lists them (build, close, transitional; then
+    year, level, school id), with the receiving school's name and the reason in ``lang``."""
+    steps = schedule.steps
+    if steps is None or len(steps) == 0:
+        return pd.DataFrame(columns=[c.key for c in SCHEDULE_COLS])
+    order = {code: i for i, code in enumerate(SCHEDULE_ACTION.codes)}
+    f = pd.DataFrame(steps).assign(_o=steps["action"].map(order))
+    f = f.sort_values(["_o", "year", "level", "school_id"], na_position="last", kind="stable")
+    f["year"] = [None if pd.isna(y) else int(y) for y in f["year"]]
+    f["receiving"] = [names.get(str(r), "") for r in f["receiving_school_id"]]
+    f["reason_text"] = f["reason_en" if lang == "en" else "reason"]
+    return f.drop(columns="_o")
+
+
 def technical_frame(result, lang: str) -> pd.DataFrame:
     """The engines' own figures under their keys (also in summary.json): nothing is lost."""
     meta = result.meta or {}
@@ -540,11 +571,10 @@ def write_tables(result, path: str | Path, *, lang: str = "zh") -> Path:
     assumed = (Col("capacity_assumed", "学位为假定值", "Capacity assumed", width=10, codes="bool"),)
     cols = SCHOOL_COLS + (assumed if "capacity_assumed" in sf else ())
     _sheet(wb, "schools", cols, sf, result, lang)
+    if getattr(result, "schedule", None) is not None:
+        frame = schedule_frame(result.schedule, _names(result), lang)
+        _sheet(wb, "schedule", SCHEDULE_COLS, frame, result, lang)
     _sheet(wb, "technical", TECH_COLS, technical_frame(result, lang), result, lang)
-    # Imported here: forecast.py builds its sheets on this module's cell helpers.
-    from app.export.forecast import write_schedule_sheet
-
-    write_schedule_sheet(wb, result, lang)
 
     path = Path(path)
     wb.save(path)
