@@ -284,3 +284,46 @@ def test_english_map_in_the_browser(tmp_path, qtbot, browser):
     assert "Zone over capacity" in got["legend"] and "Zones" in got["legend"]
     assert "school layout plan" in got["title"]
     assert guard.blocked == []
+
+
+PANELS_JS = """
+(function () {
+  function box(sel) { var r = document.querySelector(sel).getBoundingClientRect();
+    return [r.left, r.top, r.right, r.bottom]; }
+  return JSON.stringify({ legend: box(".sp-legend"), layers: box(".leaflet-control-layers"),
+    title: box(".sp-title"), w: window.innerWidth, h: window.innerHeight });
+})()
+"""
+
+
+def test_legend_and_layer_list_do_not_meet_on_a_1400_by_900_screen(
+    tmp_path, qtbot, browser, sample_plan
+):
+    """The sample county's map (roads, townships, villages, three levels: the longest layer list)
+    on a common laptop screen: the title, the legend and the layer list all show, none on another."""
+    from PyQt6.QtWebEngineWidgets import QWebEngineView
+
+    page, guard = browser
+    files = export_all(sample_plan[0], tmp_path, formats=("html",))
+    view = QWebEngineView()
+    view.setPage(page)
+    view.resize(1400, 900)
+    view.show()
+    _load(qtbot, page, files["html"])
+    qtbot.waitUntil(
+        lambda: bool(_js(qtbot, page, "!!(window.schoolplan && window.schoolplan.ready)")),
+        timeout=10000,
+    )
+    got = json.loads(_js(qtbot, page, PANELS_JS))
+    assert (got["w"], got["h"]) == (1400, 900)
+
+    def meet(a, b):
+        return a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]
+
+    panels = [got["legend"], got["layers"], got["title"]]
+    for i, a in enumerate(panels):
+        assert 0 <= a[0] and a[2] <= 1400 and 0 <= a[1] and a[3] <= 900, a  # on the screen
+        assert not any(meet(a, b) for b in panels[i + 1 :]), got
+    assert guard.blocked == []
+    view.setPage(None)
+    view.deleteLater()

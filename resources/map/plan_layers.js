@@ -167,12 +167,20 @@
   title.onAdd = function () { var d = sp.titleDiv = L.DomUtil.create("div", "sp-title"); d.innerHTML = D.titleHtml;
     L.DomEvent.disableClickPropagation(d); return d; };
   title.addTo(map);
-  var legend = L.control({ position: "bottomright" });
+  // The legend sits bottom-left above the scale, the layer list alone on the right: on a
+  // 1400 x 900 screen the two no longer meet, and the county is fitted between them.
+  L.control.scale({ imperial: false, metric: true, maxWidth: 160, position: "bottomleft" }).addTo(map);
+  var legend = L.control({ position: "bottomleft" });
   legend.onAdd = function () { var d = sp.legendDiv = L.DomUtil.create("div", "sp-legend"); d.innerHTML = D.legendHtml; return d; };
   legend.addTo(map);
-  L.control.scale({ imperial: false, metric: true, maxWidth: 160, position: "bottomleft" }).addTo(map);
   sp.control = L.control.layers({}, sp.overlays, { collapsed: D.collapsed, position: "topright" }).addTo(map);
-  if (D.bounds) map.fitBounds(D.bounds);
+  if (D.bounds) {
+    var padL = sp.legendDiv.offsetWidth + 20, padR = sp.control.getContainer().offsetWidth + 20;
+    // A map too narrow for both panels (or not laid out yet) takes the whole width.
+    if (map.getSize().x > padL + padR + 200)
+      map.fitBounds(D.bounds, { paddingTopLeft: [padL, 10], paddingBottomRight: [padR, 10] });
+    else map.fitBounds(D.bounds);
+  }
   var STATIC = { roads: true, towns: true, villages: true };
   sp.replace = function (D2) {  // layers as they were switched on or off stay so
     var shown = {}, kept = {}, keptOverlays = {};
