@@ -328,6 +328,14 @@ ROAD_CLASS = _v(
     T("path", "步道", "path", ("footway", "pedestrian", "steps", "cycleway", "bridleway", "小路")),
 )
 
+# Where the township boundaries of a plan's maps come from (geo.townships, the ``source`` column
+# of the townships layer): a layer the bureau gave, or approximated from the villages' points.
+TOWNSHIP_SOURCE = _v(
+    "township_source",
+    T("given", "乡镇界", "Township boundaries"),
+    T("derived", "乡镇界(按村点推算)", "Township boundaries (approx., from villages)"),
+)
+
 # ---- engines' reason and rule codes: each engine's block below, in the order of the pipeline ----
 
 # -- education groups (planning.grouping): why a school is or is not in a group. The code is the

@@ -59,7 +59,16 @@ class AssumedCapacity:
 POINT_LAYERS = {"schools", "candidates"}
 LEVEL_TABLE = {k: v for k, v in VALUE_TABLES[("schools", "level")].items() if k in LEVELS}
 LINE_LAYERS = {"roads"}
-AREA_LAYERS = {"boundary"}
+AREA_LAYERS = {"boundary", "townships"}
+# What an area layer's wrong shape is told as: (problem, fix, severity).
+AREA_WORDS = {
+    "boundary": ("the boundary must be a polygon", "give the county polygon", "error"),
+    "townships": (
+        "a township must be a polygon",
+        "remove the row or give the township's area as a polygon (it is left out)",
+        "warning",
+    ),
+}
 T = TypeVar("T")
 
 
@@ -397,12 +406,14 @@ def _check_geometry(
             )
     elif kind in AREA_LAYERS:
         bad = ~np.isin(types, [POLYGON, MULTIPOLYGON, COLLECTION])
+        text, fix, severity = AREA_WORDS[kind]
         for i in np.flatnonzero(bad):
             problems.append(
                 Problem(
-                    f"the boundary must be a polygon, found {TYPE_NAMES.get(int(types[i]))}",
-                    fix="give the county polygon",
+                    f"{text}, found {TYPE_NAMES.get(int(types[i]))}",
+                    fix=fix,
                     row=int(rows[at[i]]),
+                    severity=severity,
                     code="wrong_geometry",
                     **where,
                 )
@@ -832,6 +843,72 @@ def normalise_boundary(
         polys = [g for g in merged.geoms if g.geom_type in ("Polygon", "MultiPolygon")]
         merged = shapely.union_all(polys)
     return gpd.GeoDataFrame({"name": [name]}, geometry=[merged], crs=raw.crs)
+
+
+def _polygonal(shape: shapely.Geometry | None) -> shapely.Geometry | None:
+    """The polygons of a shape (a collection's polygons), None when it has none."""
+    if shape is None or shape.is_empty:
+        return None
+    if shape.geom_type in ("Polygon", "MultiPolygon"):
+        return shape
+    parts = [g for g in getattr(shape, "geoms", ()) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
+
+
+def normalise_townships(
+    raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem]
+) -> gpd.GeoDataFrame | None:
+    """The townships layer as one (multi)polygon per township name, sorted by name, ``source``
+    "given"; None (with a warning: the maps then approximate the townships) when it has no
+    name column or no polygon. The layer only draws the maps: its problems are warnings."""
+    where = _where(src)
+    cols = map_columns("townships", raw, src, problems)
+    if "name" not in cols:
+        headings = [str(c) for c in raw.columns if c != raw.geometry.name]
+        problems.append(
+            Problem(
+                f"the townships layer has no name column (columns: {', '.join(headings)}); "
+                "it is not used",
+                fix="add a column 乡镇名称 / 乡镇 / name, or map one in project.toml: "
+                '[layers.townships.columns] name = "你的列名"',
+                column="name",
+                severity="warning",
+                code="missing_column",
+                **where,
+            )
+        )
+        return None
+    rows = row_numbers(raw)
+    names = _text(raw, cols["name"]).to_numpy()
+    raw = check_geometry(raw, "townships", src, problems)
+    shapes = [_polygonal(g) for g in raw.geometry.values]
+    has_shape = np.array([g is not None for g in shapes], bool)
+    blank = has_shape & (names == "")
+    report_rows(problems, blank, rows, "the township has no name: its area is left out",
+                fix="fill in the name", code="missing_value", where=where,
+                severity="warning")  # fmt: skip
+    keep = has_shape & ~blank
+    if not keep.any():
+        problems.append(
+            Problem(
+                "the townships layer has no named polygon; it is not used",
+                fix="give the townships as polygons with a name column",
+                severity="warning",
+                code="empty_layer",
+                **where,
+            )
+        )
+        return None
+    kept = pd.DataFrame({"name": names[keep], "shape": np.array(shapes, dtype=object)[keep]})
+    by_name = kept.groupby("name", sort=True)["shape"].agg(
+        lambda s: shapely.make_valid(shapely.union_all(np.asarray(s.values)))
+    )
+    out = gpd.GeoDataFrame(
+        {"name": list(by_name.index), "source": "given"},
+        geometry=[_polygonal(g) for g in by_name.values],
+        crs=raw.crs,
+    )
+    return out[out.geometry.notna()].reset_index(drop=True)
 
 
 def road_class_codes(words: pd.Series) -> pd.Series:

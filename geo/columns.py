@@ -97,6 +97,22 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
         "name": ("name", "名称", "地块名称"),
         "level": ("level", "适用学段", "学段"),
     },
+    "townships": {
+        "name": (
+            "name",
+            "乡镇",
+            "乡镇名称",
+            "乡镇街道",
+            "乡镇(街道)",
+            "乡镇街道名称",
+            "街道",
+            "名称",
+            "township",
+            "town",
+            "xzqmc",
+        ),
+        "code": ("code", "乡镇代码", "区划代码", "行政区划代码", "代码", "xzqdm"),
+    },
 }
 
 REQUIRED: dict[str, tuple[str, ...]] = {
@@ -106,6 +122,9 @@ REQUIRED: dict[str, tuple[str, ...]] = {
     "boundary": (),
     "roads": (),
     "candidates": (),
+    # The name is needed, but a townships layer only draws the maps: its absence is a warning
+    # (geo.checks.normalise_townships), not a required-column error.
+    "townships": (),
 }
 
 LON_NAMES = ("经度", "lon", "lng", "long", "longitude", "x", "x坐标", "东经")

@@ -8,14 +8,24 @@ from pathlib import Path
 import geopandas as gpd
 import pyproj
 
-LAYER_KEYS: tuple[str, ...] = ("schools", "population", "boundary", "roads", "candidates")
-OPTIONAL_LAYERS: tuple[str, ...] = ("roads", "candidates")
+LAYER_KEYS: tuple[str, ...] = (
+    "schools",
+    "population",
+    "boundary",
+    "roads",
+    "candidates",
+    "townships",
+)
+OPTIONAL_LAYERS: tuple[str, ...] = ("roads", "candidates", "townships")
+# Layers only the maps use: a problem with one is a warning, never a reason not to plan.
+MAP_ONLY_LAYERS: tuple[str, ...] = ("townships",)
 LAYER_ZH = {
     "schools": "学校",
     "population": "人口单元",
     "boundary": "县域边界",
     "roads": "道路",
     "candidates": "候选地块",
+    "townships": "乡镇",
 }
 
 
@@ -50,6 +60,9 @@ class Layers:
     crs: pyproj.CRS
     roads: gpd.GeoDataFrame | None = None
     candidates: gpd.GeoDataFrame | None = None
+    # The township polygons the bureau gave (name, source); None when it gave none (the maps
+    # then approximate them from the units' town column: geo.townships.township_areas).
+    townships: gpd.GeoDataFrame | None = None
     sources: dict[str, LayerSource] = field(default_factory=dict)
     name: str = ""
     name_en: str = ""

@@ -21,7 +21,14 @@ from core.vocab import LEVELS
 from geo import checks
 from geo.checks import LevelStandards
 from geo.crs import choose_metric_crs, convert_points
-from geo.layers import LAYER_KEYS, LAYER_ZH, OPTIONAL_LAYERS, Layers, LayerSource
+from geo.layers import (
+    LAYER_KEYS,
+    LAYER_ZH,
+    MAP_ONLY_LAYERS,
+    OPTIONAL_LAYERS,
+    Layers,
+    LayerSource,
+)
 from geo.osm import roads_from_osm, schools_from_osm
 from geo.plausibility import PlausibilityParams
 from geo.raster import population_from_raster
@@ -308,6 +315,7 @@ def _load_layers(
         crs=crs,
         roads=found["roads"],
         candidates=found["candidates"],
+        townships=found["townships"],
         sources=dict(cfg.sources),
         name=cfg.name,
         name_en=cfg.name_en,
@@ -329,7 +337,11 @@ def _read_sources(
         try:
             gdf = read_layer(src, problems, defer=True)
         except SchoolPlanError as exc:
-            problems.append(Problem(exc.message, fix=exc.fix, code="unreadable", **where))
+            # A layer only the maps use is left out, the plan made without it.
+            sev = "warning" if key in MAP_ONLY_LAYERS else "error"
+            problems.append(
+                Problem(exc.message, fix=exc.fix, code="unreadable", severity=sev, **where)
+            )
             problems.extend(exc.problems)
             continue
         if len(gdf) == 0:
@@ -435,7 +447,7 @@ def _normalise(
     problems, tolerance = n.problems, n.options.edge_tolerance_m
     boundary = _boundary(metric, src, problems)
     found: dict[str, gpd.GeoDataFrame | None] = dict.fromkeys(
-        ("schools", "population", "roads", "candidates"), None
+        ("schools", "population", "roads", "candidates", "townships"), None
     )
     if "schools" in src:
         raw = metric.get("schools")
@@ -457,6 +469,10 @@ def _normalise(
         candidates = checks.normalise_candidates(metric["candidates"], src["candidates"], problems)
         found["candidates"] = checks.check_inside(
             candidates, boundary, src["candidates"], problems, tolerance
+        )
+    if "townships" in metric:
+        found["townships"] = checks.normalise_townships(
+            metric["townships"], src["townships"], problems
         )
     found["boundary"] = boundary
     return found

@@ -30,6 +30,7 @@ from core.progress import Progress, check_canceled, ensure, sub
 from core.vocab import ZONE_REASON
 from geo.distance import CostModel, make_cost_model
 from geo.layers import Layers
+from geo.townships import township_areas
 from planning.catchments import CatchmentResult, run_catchments
 from planning.figures import plan_figures
 from planning.grouping import GroupChoices, GroupingResult, run_grouping
@@ -70,6 +71,9 @@ class PlanResult:
     # The input roads, for the maps (not written to plan.gpkg).
     roads: gpd.GeoDataFrame | None = None
     schedule: ScheduleResult | None = None  # 分期实施 when rules.projection.with_schedule
+    # Township areas for the maps (name, source: given or derived from the units' town column,
+    # geo.townships); written to plan.gpkg, no engine reads them.
+    townships: gpd.GeoDataFrame | None = None
 
 
 def cost_model(roads: gpd.GeoDataFrame | None, distance: DistanceParams) -> CostModel:
@@ -399,6 +403,7 @@ def run_plan(
         status="ok" if _all_fine(st.statuses) else "partial",
         **st.made,
         roads=layers.roads,
+        townships=township_areas(data_layers.townships, data_layers.units, layers.boundary),
     )
     result.schedule = stage_schedule(result, data_layers, data_rules)
     return with_figures(result)
@@ -469,6 +474,11 @@ def rerun_stages(
         rules=rules,
         status=result.status if _all_fine(st.statuses) else "partial",
         roads=layers.roads,
+        townships=(
+            result.townships
+            if result.townships is not None
+            else township_areas(data_layers.townships, data_layers.units, layers.boundary)
+        ),
         **st.made,
     )
     again.schedule = stage_schedule(again, data_layers, data_rules)
@@ -495,4 +505,5 @@ def preview_result(layers: Layers, rules: Rules, meta: dict[str, Any] | None = N
         meta=dict(meta or {}),
         status="empty",
         roads=layers.roads,
+        townships=township_areas(layers.townships, layers.units, layers.boundary),
     )

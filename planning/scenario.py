@@ -161,6 +161,7 @@ def _copy_layers(layers: Layers) -> Layers:
         crs=layers.crs,
         roads=cp(layers.roads),
         candidates=cp(layers.candidates),
+        townships=cp(layers.townships),
         sources=dict(layers.sources),
         name=layers.name,
         name_en=layers.name_en,

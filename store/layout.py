@@ -29,6 +29,7 @@ INPUT_LAYERS: dict[str, str] = {
     "boundary": "input_boundary",
     "roads": "input_roads",
     "candidates": "input_candidates",
+    "townships": "input_townships",
 }
 REQUIRED_INPUTS = ("schools", "units", "boundary")
 # PlanResult.<attribute> -> layer name; the result boundary is the input boundary.

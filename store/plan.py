@@ -29,12 +29,23 @@ from pyproj.transformer import Transformer
 
 from core.errors import InputError, RulesError
 from geo.crs import cgcs2000_gk3_epsg, choose_metric_crs, in_china
+from geo.townships import empty_townships
 from planning.pipeline import PlanResult
 from planning.rules import Rules, output_crs_keyword
 from planning.schedule import ScheduleResult
 from store.atomic import replacing, write_json_atomic
 
-PLAN_LAYERS = ("schools", "groups", "new_schools", "catchments", "demand", "boundary")
+PLAN_LAYERS = (
+    "schools",
+    "groups",
+    "new_schools",
+    "catchments",
+    "demand",
+    "boundary",
+    "townships",
+)
+# Layers a plan.gpkg written before they existed lacks: read back as None.
+LATER_LAYERS = ("townships",)
 GEOMETRY_TYPES = {
     "schools": "Point",
     "groups": "MultiLineString",
@@ -42,6 +53,7 @@ GEOMETRY_TYPES = {
     "catchments": "MultiPolygon",
     "demand": "Unknown",
     "boundary": "MultiPolygon",
+    "townships": "MultiPolygon",
     "schedule": "Point",
 }
 # GeoPackage 1.2, not GDAL's newest (1.4): the GDAL of QGIS 3.22 (planning offices' version)
@@ -63,7 +75,7 @@ def write_layers_atomic(path: Path, layers: dict[str, pd.DataFrame | None]) -> N
             kwargs: dict[str, Any] = {}
             if len(gdf) == 0 and isinstance(gdf, gpd.GeoDataFrame):
                 kwargs["geometry_type"] = GEOMETRY_TYPES.get(name, "Unknown")
-            elif name in ("catchments", "boundary"):
+            elif name in ("catchments", "boundary", "townships"):
                 kwargs["promote_to_multi"] = True
             pyogrio.write_dataframe(
                 gdf, tmp, layer=name, driver="GPKG", dataset_options=GPKG_OPTIONS, **kwargs
@@ -102,6 +114,8 @@ def write_plan(result: PlanResult, out_dir: str | Path) -> dict[str, Path]:
     layers: dict[str, pd.DataFrame | None] = {
         name: _reprojected(getattr(result, name), metric, target) for name in PLAN_LAYERS
     }
+    if layers["townships"] is None:  # always written: QGIS users find the layer where it was
+        layers["townships"] = empty_townships(target)
     for name, frame in schedule_layers(result).items():
         geo = isinstance(frame, gpd.GeoDataFrame)
         layers[name] = _reprojected(frame, metric, target) if geo else frame
@@ -163,8 +177,13 @@ def read_plan(out_dir: str | Path) -> PlanResult:
             )
     try:
         summary = json.loads(js.read_text(encoding="utf-8"))
-        layers = {name: pyogrio.read_dataframe(gpkg, layer=name) for name in PLAN_LAYERS}
-        schedule = _read_schedule(gpkg, {str(n) for n, _ in pyogrio.list_layers(gpkg)})
+        names = {str(n) for n, _ in pyogrio.list_layers(gpkg)}
+        layers = {
+            name: pyogrio.read_dataframe(gpkg, layer=name)
+            for name in PLAN_LAYERS
+            if name in names or name not in LATER_LAYERS
+        }
+        schedule = _read_schedule(gpkg, names)
     except Exception as exc:  # noqa: BLE001 - any failure means the saved plan is damaged
         raise InputError(
             f"{out}: the saved plan cannot be read ({str(exc)[:200]})",

@@ -31,6 +31,7 @@ import pyproj
 from core.errors import RulesError, ScenarioError
 from core.jsonable import jsonable
 from geo.layers import Layers, LayerSource
+from geo.townships import township_areas
 from planning.grouping import GroupChoices
 from planning.pipeline import PlanResult
 from planning.rules import Rules
@@ -443,6 +444,7 @@ def _read_inputs(folder: Path, doc: dict[str, Any], names: set[str]) -> Layers:
         crs=crs,
         roads=frames["roads"],
         candidates=frames["candidates"],
+        townships=frames["townships"],
         sources=_sources(doc.get("sources") or {}),
         name=str(project.get("name", "")),
         name_en=str(project.get("name_en", "")),
@@ -632,6 +634,7 @@ def _read_result(
         meta=dict(info.get("meta") or {}),
         status=str(info.get("status", "ok")),
         schedule=schedule,
+        townships=township_areas(layers.townships, layers.units, layers.boundary),
         **frames,
     )
 

@@ -280,19 +280,23 @@ def test_qgis_styles_in_geopackage(tmp_path):
     plan = make_plan()
     write_plan(plan, tmp_path)
     gpkg = tmp_path / "plan.gpkg"
-    assert write_qgis_styles(gpkg, plan) == 6
-    assert write_qgis_styles(gpkg, plan) == 6  # idempotent: replaces, does not duplicate
+    # plan.gpkg always holds a townships layer (empty when the units name no township)
+    assert write_qgis_styles(gpkg, plan) == 7
+    assert write_qgis_styles(gpkg, plan) == 7  # idempotent: replaces, does not duplicate
     con = sqlite3.connect(gpkg)
     rows = con.execute(
         "SELECT f_table_name, f_geometry_column, styleName, styleQML, useAsDefault FROM layer_styles"
     ).fetchall()
     # One style per layer, and one per level for the zones (the first level's the default).
     assert sorted((r[0], r[2]) for r in rows) == sorted(
-        [(t, "SchoolPlan") for t in ("boundary", "demand", "groups", "new_schools", "schools")]
+        [
+            (t, "SchoolPlan")
+            for t in ("boundary", "demand", "groups", "new_schools", "schools", "townships")
+        ]
         + [("catchments", f"SchoolPlan {LEVEL.label(lv)}") for lv in LEVELS]
     )
     defaults = {r[0]: r[2] for r in rows if r[4] == 1}
-    assert len(defaults) == 6 and defaults["catchments"] == "SchoolPlan 小学"
+    assert len(defaults) == 7 and defaults["catchments"] == "SchoolPlan 小学"
     for _, geom, _, qml, _ in rows:
         assert geom
         xml.dom.minidom.parseString(qml.split(">", 1)[1])  # well-formed after the DOCTYPE

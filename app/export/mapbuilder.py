@@ -36,6 +36,7 @@ DEFAULT_TILES = "https://tile.openstreetmap.org/{z}/{x}/{y}.png"
 DEFAULT_TILES_ATTR = "© OpenStreetMap contributors"
 NEW_MIN_PX = 22.0  # a new school's star is never smaller: the plan's main decision must show
 ROAD_SIMPLIFY_M = 10.0
+TOWNSHIP_SIMPLIFY_M = 20.0  # township borders: a screen line, not a survey (keeps the file small)
 VILLAGE_ZOOM = 12  # village names appear from this zoom on (a township fills the screen)
 
 
@@ -327,18 +328,38 @@ def _roads_payload(result) -> list[dict]:
     return out
 
 
+def _townships_payload(result, lang: str) -> dict | None:
+    """The township borders as one line layer (each shared border once, simplified), with the
+    layer's name: given, or approximated from the villages; None without townships."""
+    townships = getattr(result, "townships", None)
+    lines = sym.township_lines(townships, result.boundary, TOWNSHIP_SIMPLIFY_M)
+    if lines is None:
+        return None
+    frame = gpd.GeoDataFrame(geometry=[lines], crs=townships.crs).to_crs(WGS84)
+    return {
+        "name": esc(sym.township_label(townships, lang)),
+        "color": sym.TOWNSHIP_COLOR,
+        "weight": round(sym.TOWNSHIP_WIDTH * 2, 1),
+        "dash": " ".join(f"{v * 2:g}" for v in sym.TOWNSHIP_DASH),
+        "count": len(townships),
+        "data": _features(frame, [{}]),
+    }
+
+
 def _places_payload(result) -> tuple[list[dict], list[dict]]:
-    """Township names (at the middle of their units) and village names (each unit's point)."""
+    """Township names (at the middle of their units, or inside the townships the bureau gave)
+    and village names (each unit's point)."""
     d = result.demand
-    if d is None or len(d) == 0:
-        return [], []
+    townships = getattr(result, "townships", None)
     towns = []
-    if "town" in d:
-        pts = gpd.GeoSeries(
-            [shapely.Point(x, y) for _, x, y in sym.town_points(d)], crs=d.crs
-        ).to_crs(WGS84)
-        for (name, _, _), p in zip(sym.town_points(d), pts, strict=True):
+    points = sym.town_points(d, townships)
+    if points:
+        crs = townships.crs if sym.has_townships(townships) else d.crs
+        pts = gpd.GeoSeries([shapely.Point(x, y) for _, x, y in points], crs=crs).to_crs(WGS84)
+        for (name, _, _), p in zip(points, pts, strict=True):
             towns.append({"name": esc(name), "lat": round(p.y, 6), "lng": round(p.x, 6)})
+    if d is None or len(d) == 0:
+        return towns, []
     villages = []
     if "name" in d:
         pts = gpd.GeoSeries(d.geometry.representative_point(), crs=d.crs).to_crs(WGS84)
@@ -382,7 +403,9 @@ def _unserved_payload(result, t, lang) -> dict[str, list[dict]]:
     return out
 
 
-def _legend_html(t, lang, levels, has_new, has_unserved, has_links, status=(), roads=False) -> str:
+def _legend_html(
+    t, lang, levels, has_new, has_unserved, has_links, status=(), roads=False, townships=None
+) -> str:
     def svg(shape, color, size=14, ring=False):
         return sym.symbol_svg(shape, color, size, ring)
 
@@ -407,6 +430,12 @@ def _legend_html(t, lang, levels, has_new, has_unserved, has_links, status=(), r
     if roads:
         items.append(
             f"<div><span class='sp-lg-line' style='border-top:3px solid {sym.ROAD_BANDS[0][1]}'></span> {esc(t['roads'])}</div>"
+        )
+    if townships:
+        items.append(
+            f"<div><svg width='18' height='8'><line x1='0' y1='4' x2='18' y2='4' "
+            f"stroke='{townships['color']}' stroke-width='1.6' stroke-dasharray='{townships['dash']}'/>"
+            f"</svg> {townships['name']}</div>"
         )
     if has_links:
         items.append(f"<div><span class='sp-lg-line'></span> {esc(t['links'])}</div>")
@@ -470,6 +499,7 @@ def build_payload(
     links, radius = _links_payload(result, t, lang, names)
     unserved = _unserved_payload(result, t, lang)
     roads = _roads_payload(result)
+    townships = _townships_payload(result, lang)
     towns, villages = _places_payload(result)
     status = (
         set(result.schools["layout_status"].astype(str))
@@ -500,6 +530,7 @@ def build_payload(
         "layerNames": {lv: {**{k: layer_name(t, lv, k, lang) for k in ("schools", "zones", "links", "unserved")},
                             "zonesUtil": f"{layer_name(t, lv, 'zones', lang)} ({t['by_util']})"} for lv in levels},
         "roads": roads,
+        "townships": townships,
         "towns": towns,
         "villages": villages,
         "villageZoom": VILLAGE_ZOOM,
@@ -513,7 +544,7 @@ def build_payload(
         "levelColor": sym.LEVEL_COLOR,
         "unservedColor": sym.UNSERVED_COLOR,
         "titleHtml": f"<h1>{esc(title_text)}</h1><div>{esc(sub)}</div>",
-        "legendHtml": _legend_html(t, lang, levels, any(s["shape"] == "star" for s in schools), bool(unserved), bool(links), status, bool(roads)),
+        "legendHtml": _legend_html(t, lang, levels, any(s["shape"] == "star" for s in schools), bool(unserved), bool(links), status, bool(roads), townships),
         "bounds": bounds,
         "collapsed": collapsed,
     }  # fmt: skip

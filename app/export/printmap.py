@@ -429,6 +429,7 @@ def _draw_features(ax, result, sc: _Schools, *, level, zone_level, cache: dict, 
             stats["over"] = len(over)
 
     _draw_roads(ax, getattr(result, "roads", None), cache)
+    stats["townships"] = _draw_townships(ax, result, cache)
     groups = result.groups
     if groups is not None and len(groups):
         g = groups if level is None else groups[groups["level"] == level]
@@ -550,10 +551,36 @@ def _draw_roads(ax, roads, cache: dict) -> None:
         )  # fmt: skip
 
 
+def _draw_townships(ax, result, cache: dict) -> int:
+    """Township borders: a thin dashed grey line above the zones and roads, under the names and
+    symbols. One compound path, built once per export (the print map is time-critical: a path per
+    township and page would multiply the PDF's paths); returns the townships drawn."""
+    townships = getattr(result, "townships", None)
+    if not sym.has_townships(townships):
+        return 0
+    if "townships" not in cache:
+        lines = sym.township_lines(townships, result.boundary, ROAD_SIMPLIFY_M)
+        parts = [p for p in sym.line_parts(lines) if len(p) > 1]
+        path = None
+        if parts:
+            codes = [np.r_[MplPath.MOVETO, np.full(len(p) - 1, MplPath.LINETO)] for p in parts]
+            path = MplPath(np.concatenate(parts), np.concatenate(codes))
+        cache["townships"] = path
+    if cache["townships"] is None:
+        return 0
+    ax.add_collection(
+        PathCollection([cache["townships"]], facecolors="none", edgecolors=sym.TOWNSHIP_COLOR,
+                       linewidths=sym.TOWNSHIP_WIDTH, linestyles=[(0, sym.TOWNSHIP_DASH)],
+                       zorder=3.5)
+    )  # fmt: skip
+    return len(townships)
+
+
 def _draw_towns(ax, result, cache: dict, paper: str) -> int:
-    """Township names at the middle of their units (grey, haloed, under the school names)."""
+    """Township names at the middle of their units, or inside the townships the bureau gave
+    (grey, haloed, under the school names)."""
     if "towns" not in cache:
-        cache["towns"] = sym.town_points(result.demand)
+        cache["towns"] = sym.town_points(result.demand, getattr(result, "townships", None))
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     n = 0
@@ -770,6 +797,7 @@ def _draw_page(
         result.groups,
         paper,
         getattr(result, "roads", None),
+        getattr(result, "townships", None) if stats.get("townships") else None,
     )
 
     # A trial placement tells whether some crowded area needs an enlarged view.
@@ -890,7 +918,17 @@ class _UtilBandsHandler(HandlerBase):
 
 
 def _legend(
-    panel, t, sc: _Schools, level, zone_level, lang, stats, groups, paper, result_roads=None
+    panel,
+    t,
+    sc: _Schools,
+    level,
+    zone_level,
+    lang,
+    stats,
+    groups,
+    paper,
+    result_roads=None,
+    townships=None,
 ):
     handles = []
     shown_levels = [level] if level else sym.level_order(sc.level)
@@ -973,6 +1011,11 @@ def _legend(
     roads = getattr(result_roads, "geometry", None)
     if roads is not None and len(roads):
         handles.append(Line2D([], [], color=sym.ROAD_BANDS[0][1], lw=1.2, label=t["roads"]))
+    if sym.has_townships(townships):
+        handles.append(
+            Line2D([], [], color=sym.TOWNSHIP_COLOR, lw=sym.TOWNSHIP_WIDTH * 1.5,
+                   ls=(0, sym.TOWNSHIP_DASH), label=sym.township_label(townships, lang))
+        )  # fmt: skip
     handles.append(Line2D([], [], color=sym.BOUNDARY_COLOR, lw=1.4, label=t["boundary"]))
     leg = panel.legend(
         handles=handles,

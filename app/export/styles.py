@@ -21,7 +21,7 @@ from xml.sax.saxutils import escape
 from app import resources as assets
 from app.export import symbology as sym
 from app.export.tables import CATCH_COLS, CODES, NEW_COLS, SCHOOL_COLS
-from core.vocab import DEMAND_STATUS, MODE, PATTERN, Vocab
+from core.vocab import DEMAND_STATUS, MODE, PATTERN, TOWNSHIP_SOURCE, Vocab
 
 _DDL = """
 CREATE TABLE IF NOT EXISTS layer_styles (
@@ -34,7 +34,15 @@ STYLE_NAME = "SchoolPlan"
 
 
 # Layers with a style template in resources/qgis/<layer>.qml.
-STYLED_LAYERS = ("schools", "new_schools", "catchments", "groups", "demand", "boundary")
+STYLED_LAYERS = (
+    "schools",
+    "new_schools",
+    "catchments",
+    "groups",
+    "demand",
+    "boundary",
+    "townships",
+)
 _COMMENT = re.compile(r"<!--.*?-->", re.S)
 # Field aliases (zh, en): the sheets' headers, and the layers' own columns. A name that means
 # different things in different layers ("name", "students", "unit_id") is in LAYER_FIELD_LABELS.
@@ -98,6 +106,10 @@ LAYER_FIELD_LABELS: dict[str, dict[str, tuple[str, str]]] = {
         "name": ("村(社区)名称", "Village / community"),
     },
     "boundary": {"name": ("行政区名称", "Area name")},
+    "townships": {
+        "name": ("乡镇名称", "Township"),
+        "source": ("乡镇界来源", "Boundary source"),
+    },
 }
 
 
@@ -112,6 +124,7 @@ VALUE_MAPS: dict[str, Vocab] = {
     "pattern": PATTERN,
     "mode": MODE,
     **{f"status_{lv}": DEMAND_STATUS for lv in ("primary", "junior", "senior")},
+    "source": TOWNSHIP_SOURCE,  # the townships layer's (no other plan layer has the field)
 }
 
 
@@ -218,6 +231,11 @@ def _fields(
         "color_too_far": _rgba(sym.UNSERVED_COLOR["too_far"]),
         "color_unserved": _rgba(sym.UNSERVED_COLOR["unserved"]),
         "boundary": _rgba(sym.BOUNDARY_COLOR),
+        "township": _rgba(sym.TOWNSHIP_COLOR),
+        "township_width": f"{sym.TOWNSHIP_WIDTH:g}",
+        "township_dash": ";".join(f"{v:g}" for v in sym.TOWNSHIP_DASH),
+        "town_label": _rgba(sym.TOWN_LABEL),
+        "label_townships": _attr(TOWNSHIP_SOURCE.label("given", lang)),
     }
     for lv in sym.LEVELS:
         name = sym.level_name(lv, lang)

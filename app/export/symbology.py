@@ -15,7 +15,7 @@ import pandas as pd
 import shapely
 
 from app import resources as assets
-from core.vocab import GROUP_ROLE, LEVEL, Vocab
+from core.vocab import GROUP_ROLE, LEVEL, TOWNSHIP_SOURCE, Vocab
 
 LEVELS: tuple[str, ...] = LEVEL.codes
 
@@ -36,6 +36,9 @@ TOWN_LABEL: str = _SYMBOLS["colors"]["town_label"]
 VILLAGE_LABEL: str = _SYMBOLS["colors"]["village_label"]
 UTIL_BOUNDS: tuple[float, ...] = tuple(_SYMBOLS["utilisation"]["bounds"])
 UTIL_COLORS: tuple[str, ...] = tuple(_SYMBOLS["utilisation"]["colors"])
+TOWNSHIP_COLOR: str = _SYMBOLS["township"]["color"]
+TOWNSHIP_WIDTH: float = float(_SYMBOLS["township"]["width"])
+TOWNSHIP_DASH: tuple[float, ...] = tuple(float(v) for v in _SYMBOLS["township"]["dash"])
 ROAD_BANDS: tuple[tuple[float, str, float], ...] = tuple(
     (float(a), str(b), float(c)) for a, b, c in _SYMBOLS["roads"]["bands"]
 )
@@ -231,8 +234,59 @@ def road_band(speed) -> int:
     return len(ROAD_BANDS) - 1
 
 
-def town_points(demand) -> list[tuple[str, float, float]]:
-    """(township, x, y) at the mean position of each township's units, in the layer's CRS."""
+def has_townships(townships) -> bool:
+    return townships is not None and len(townships) > 0
+
+
+def township_label(townships, lang: str) -> str:
+    """The legend's and layer list's name of the township boundaries: given, or approximated
+    from the villages (core.vocab.TOWNSHIP_SOURCE)."""
+    derived = "source" in townships and (townships["source"].astype(str) == "derived").any()
+    return TOWNSHIP_SOURCE.label("derived" if derived else "given", lang)
+
+
+def township_lines(townships, boundary, tolerance_m: float) -> shapely.Geometry | None:
+    """The township borders as lines, each shared border once (two dashed lines drawn over
+    each other out of step would look solid) and the county's own boundary left out (it is
+    drawn already), simplified by ``tolerance_m`` (neighbours' borders stay shared); in the
+    layers' CRS, None when there is nothing to draw."""
+    if not has_townships(townships):
+        return None
+    geoms = townships.geometry.values
+    try:
+        geoms = shapely.coverage_simplify(geoms, tolerance_m)
+    except Exception:  # not a valid coverage (a given layer may overlap): each on its own
+        geoms = shapely.simplify(geoms, tolerance_m, preserve_topology=True)
+    lines = shapely.union_all(shapely.boundary(geoms))
+    if boundary is not None and len(boundary):
+        county = shapely.union_all(boundary.geometry.values)
+        lines = shapely.difference(lines, shapely.buffer(county.boundary, tolerance_m))
+    lines = shapely.line_merge(lines)
+    return None if lines is None or lines.is_empty else lines
+
+
+def line_parts(shape: shapely.Geometry | None) -> list[np.ndarray]:
+    """The (x, y) vertex arrays of the lines of ``shape``."""
+    if shape is None or shape.is_empty:
+        return []
+    parts = shapely.get_parts(shape)
+    return [
+        shapely.get_coordinates(p) for p in parts if p.geom_type in ("LineString", "LinearRing")
+    ]
+
+
+def town_points(demand, townships=None) -> list[tuple[str, float, float]]:
+    """(township, x, y) at the mean position of each township's units, in the layer's CRS; at
+    a point inside each township's polygon when the bureau gave the township boundaries."""
+    if has_townships(townships) and "source" in townships:
+        given = townships[townships["source"].astype(str) == "given"]
+        if len(given):
+            g = given.sort_values("name")
+            pts = shapely.point_on_surface(g.geometry.values)
+            return [
+                (str(n), float(x), float(y))
+                for n, x, y in zip(g["name"], shapely.get_x(pts), shapely.get_y(pts), strict=True)
+            ]
     if demand is None or len(demand) == 0 or "town" not in demand:
         return []
     pts = demand.geometry.representative_point()

@@ -54,9 +54,10 @@
     if (show) layer.addTo(map);
   }
   // Own panes keep the stacking fixed whatever order layers are switched on in.
-  [["spRoads", 405], ["spLinks", 420], ["spBoundary", 430], ["spUnserved", 440]].forEach(function (p) {
+  [["spRoads", 405], ["spTownships", 410], ["spLinks", 420], ["spBoundary", 430], ["spUnserved", 440]].forEach(function (p) {
     map.createPane(p[0]).style.zIndex = p[1]; });
   map.getPane("spBoundary").style.pointerEvents = "none";
+  map.getPane("spTownships").style.pointerEvents = "none";
   if (map.attributionControl) map.attributionControl.setPrefix(false);
   if (D.roads.length) {
     var rd = L.layerGroup();
@@ -64,6 +65,12 @@
       L.geoJSON(b.data, { interactive: false, className: "sp-road", pane: "spRoads",
         style: { color: b.color, weight: b.weight, opacity: 0.8 } }).addTo(rd); });
     overlay("roads", T.roads, rd, true);
+  }
+  if (D.townships) {  // township borders: thin dash-dot grey, above the zones, under the names
+    var tb = L.geoJSON(D.townships.data, { interactive: false, className: "sp-township", pane: "spTownships",
+      style: { color: D.townships.color, weight: D.townships.weight, dashArray: D.townships.dash,
+               opacity: 0.9, fill: false } });
+    overlay("townships", D.townships.name, tb, true);
   }
   if (D.towns.length) {
     var tw = L.layerGroup();
@@ -93,7 +100,8 @@
   L.geoJSON(D.boundary, { interactive: false, className: "sp-boundary", pane: "spBoundary",
     style: { color: "{{ this.boundary_color }}", weight: 2.5, fill: false } }).addTo(map);
   // One payload's layers; sp.replace draws another payload in the same page (the window's
-  // edits), without reloading it. Roads, townships and village names above are drawn once.
+  // edits), without reloading it. Roads, township borders and names and village names above
+  // are drawn once.
   function draw(D) {
     var schoolLayers = {};
     D.schools.forEach(function (s) {
@@ -181,7 +189,7 @@
       map.fitBounds(D.bounds, { paddingTopLeft: [padL, 10], paddingBottomRight: [padR, 10] });
     else map.fitBounds(D.bounds);
   }
-  var STATIC = { roads: true, towns: true, villages: true };
+  var STATIC = { roads: true, townships: true, towns: true, villages: true };
   sp.replace = function (D2) {  // layers as they were switched on or off stay so
     var shown = {}, kept = {}, keptOverlays = {};
     Object.keys(sp.layers).forEach(function (k) {
