@@ -343,7 +343,7 @@ def test_add_layer_dialog_asks_file_and_kind(qtbot, open_window, project, tmp_pa
     monkeypatch.setattr(QInputDialog, "getItem", get_item)
     w.files.add_layer_dialog()
     _wait_loaded(qtbot, w, NEW_IDS)
-    assert asked["items"][0] == "schools 学校" and len(asked["items"]) == 5
+    assert asked["items"][0] == "schools 学校" and len(asked["items"]) == 6
     _assert_new_schools_shown(w, path)
 
 

@@ -339,26 +339,44 @@ def test_run_beside_runs_off_the_callers_thread_and_reraises():
         join()
 
 
+APART_SCRIPT = """
+import os
+import pytest
+from app.gui.workers import run_apart
+from core.errors import Problem, SchoolPlanError
+
+assert run_apart(lambda: os.getpid())() != os.getpid()  # ran in another process
+
+def bad():
+    raise SchoolPlanError("disk full", [Problem("no space", fix="free 1 GB")], fix="free space")
+
+with pytest.raises(SchoolPlanError) as err:
+    run_apart(bad)()
+assert err.value.fix == "free space" and err.value.problems[0].fix == "free 1 GB"
+
+def dies():
+    os._exit(3)  # killed, out of memory, ...: no answer comes back
+
+with pytest.raises(SchoolPlanError, match="exit code 3"):
+    run_apart(dies)()
+print("ok")
+"""
+
+
 def test_run_apart_returns_the_childs_value_and_reraises_its_error_whole():
+    """In a fresh interpreter, as the command line runs it: this test process has the threads
+    of other tests (web engine, dask), and beside threads run_apart does not fork."""
     import os
+    import subprocess
+    import sys
+    from pathlib import Path
 
-    from app.gui.workers import run_apart
-    from core.errors import Problem, SchoolPlanError
-
-    assert run_apart(lambda: os.getpid())() != os.getpid()  # ran in another process
-
-    def bad():
-        raise SchoolPlanError("disk full", [Problem("no space", fix="free 1 GB")], fix="free space")
-
-    with pytest.raises(SchoolPlanError) as err:
-        run_apart(bad)()
-    assert err.value.fix == "free space" and err.value.problems[0].fix == "free 1 GB"
-
-    def dies():
-        os._exit(3)  # killed, out of memory, …: no answer comes back
-
-    with pytest.raises(SchoolPlanError, match="exit code 3"):
-        run_apart(dies)()
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    done = subprocess.run(
+        [sys.executable, "-c", APART_SCRIPT], capture_output=True, text=True, env=env, cwd=root
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr
 
 
 def test_run_apart_runs_in_the_caller_while_other_threads_run():
