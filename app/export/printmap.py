@@ -58,6 +58,11 @@ LABEL_PT = {"A3": 6.5, "A4": 5.0}
 NEW_MIN_PT = 12.0
 ROAD_SIMPLIFY_M = 10.0  # well under a printed line's width at county scale
 TOWN_PT = {"A3": 8.0, "A4": 6.0}
+# A township name's spots (in name widths x 0.6 and heights): its middle, then a ring above,
+# below and beside it, then a ring twice as far (still inside the township at county scale).
+_RING = np.array([(0, 1), (0, -1), (1, 0), (-1, 0), (1, 1), (-1, 1), (1, -1), (-1, -1)])
+TOWN_SPOTS = np.vstack([(0, 0), _RING, 2 * _RING])
+TOWN_READABLE = 0.1  # share of a township name's box another name or a symbol may cover
 # Village names (where there is room, under the school names): small grey type.
 VILLAGE_PT = {"A3": 5.0, "A4": 4.0}
 # Legend items and title, summary text (points): A4 is 0.7 times A3, its panel too.
@@ -576,23 +581,55 @@ def _draw_townships(ax, result, cache: dict) -> int:
     return len(townships)
 
 
-def _draw_towns(ax, result, cache: dict, paper: str) -> int:
+def _draw_towns(fig, ax, result, cache: dict, paper: str, taken: list) -> tuple[int, int]:
     """Township names at the middle of their units, or inside the townships the bureau gave
-    (grey, haloed, under the school names)."""
+    (grey, bold, haloed). Placed after the school names and symbols: each takes the first of its
+    middle and eight spots around it that is free of them (the middle of a township is often its
+    central school), else the spot least covered; its box joins ``taken`` for the village names.
+    Returns the names drawn and how many of them are readable (at most TOWN_READABLE covered)."""
     if "towns" not in cache:
         cache["towns"] = sym.town_points(result.demand, getattr(result, "townships", None))
+    towns = [r for r in cache["towns"] if _in_view(ax, r[1], r[2])]
+    if not towns:
+        return 0, 0
+    size, scale = TOWN_PT[paper], fig.dpi / 72.0
+    # Bold type with a halo: measured a little wider than the regular face.
+    wh = _measure(fig, [n for n, _, _ in towns], size, cache.setdefault("sizes", {})) * 1.15
+    disp = ax.transData.transform(np.array([(x, y) for _, x, y in towns]))
+    boxes = np.vstack([np.asarray(b, float).reshape(-1, 4) for b in taken])
+    placed, clear = [], 0
+    for (name, x, y), (dx, dy), (w, h) in zip(towns, disp, wh, strict=True):
+        # Spots in order of preference; the first free one, else the one least covered.
+        cx = dx + TOWN_SPOTS[:, 0] * (w * 0.6 + 2 * scale)
+        cy = dy + TOWN_SPOTS[:, 1] * (h + 2 * scale)
+        cover = [_overlap((x0 - w / 2, y0 - h / 2, x0 + w / 2, y0 + h / 2), boxes)
+                 for x0, y0 in zip(cx, cy, strict=True)]  # fmt: skip
+        k = int(np.argmin(cover))  # ties: the earlier spot
+        clear += int(cover[k] <= TOWN_READABLE * w * h)
+        ox, oy = (cx[k] - dx) / scale, (cy[k] - dy) / scale
+        placed.append((cx[k] - w / 2, cy[k] - h / 2, cx[k] + w / 2, cy[k] + h / 2))
+        boxes = np.vstack([boxes, placed[-1]])
+        ax.text(
+            x, y, name, fontsize=size, color=sym.TOWN_LABEL, ha="center", va="center",
+            weight="bold", alpha=0.75, zorder=4, parse_math=False,
+            transform=offset_copy(ax.transData, fig=fig, x=ox, y=oy, units="points"),
+            path_effects=[withStroke(linewidth=2.2, foreground="white", alpha=0.8)],
+        )  # fmt: skip
+    taken.append(np.array(placed))
+    return len(towns), clear
+
+
+def _overlap(b, boxes: np.ndarray) -> float:
+    """Area of box ``b`` covered by ``boxes`` (summed; display pixels)."""
+    w = np.minimum(b[2], boxes[:, 2]) - np.maximum(b[0], boxes[:, 0])
+    h = np.minimum(b[3], boxes[:, 3]) - np.maximum(b[1], boxes[:, 1])
+    return float((np.clip(w, 0, None) * np.clip(h, 0, None)).sum())
+
+
+def _in_view(ax, x: float, y: float) -> bool:
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
-    n = 0
-    for name, x, y in cache["towns"]:
-        if x0 <= x <= x1 and y0 <= y <= y1:
-            ax.text(
-                x, y, name, fontsize=TOWN_PT[paper], color=sym.TOWN_LABEL, ha="center",
-                va="center", weight="bold", alpha=0.75, zorder=4, parse_math=False,
-                path_effects=[withStroke(linewidth=2.2, foreground="white", alpha=0.8)],
-            )  # fmt: skip
-            n += 1
-    return n
+    return bool(x0 <= x <= x1 and y0 <= y <= y1)
 
 
 def _place_villages(fig, ax, result, paper: str, cache: dict, taken: list) -> int:
@@ -612,11 +649,6 @@ def _place_villages(fig, ax, result, paper: str, cache: dict, taken: list) -> in
     names = [r[0] for r in villages]
     wh = _measure(fig, names, size, cache.setdefault("sizes", {}))
     disp = ax.transData.transform(np.array([(r[1], r[2]) for r in villages]))
-    towns = cache.get("towns") or []
-    if towns:  # township names are drawn centred on their point, bold: measured a little wider
-        tw = _measure(fig, [n for n, _, _ in towns], TOWN_PT[paper], cache["sizes"]) * 1.15
-        tc = ax.transData.transform(np.array([(x, y) for _, x, y in towns]))
-        taken = [*taken, np.c_[tc - tw / 2, tc + tw / 2]]
     boxes = np.vstack([np.asarray(b, float).reshape(-1, 4) for b in taken])
     axbox = ax.get_window_extent()
     pad, gap = 1.0 * scale, 2.5 * scale
@@ -780,7 +812,6 @@ def _draw_page(
 
     sc = _school_symbols(schools, paper)
     _draw_features(ax, result, sc, level=level, zone_level=zone_level, cache=cache, stats=stats)
-    stats["towns"] = _draw_towns(ax, result, cache, paper)
     stats["to_merge"] = int((sc.status == "to_merge").sum())
     stats["transitional"] = int((sc.status == "transitional").sum())
     stats["new"] = int(sc.is_new.sum())
@@ -854,6 +885,7 @@ def _draw_page(
     bar = _scale_bar(ax, t)
     arrow = _north_arrow(ax, t)
     taken.append(ax.transData.transform(np.array([bar, arrow]).reshape(-1, 2)).reshape(-1, 4))
+    stats["towns"], stats["towns_clear"] = _draw_towns(fig, ax, result, cache, paper, taken)
     # Village names on the overview page (map.png and the PDF's first page): on the level pages,
     # with few school names, hundreds would fit, and each costs as much to draw as a school name.
     stats["villages"] = (
