@@ -584,8 +584,9 @@ def _draw_townships(ax, result, cache: dict) -> int:
 def _draw_towns(fig, ax, result, cache: dict, paper: str, taken: list) -> tuple[int, int]:
     """Township names at the middle of their units, or inside the townships the bureau gave
     (grey, bold, haloed). Placed after the school names and symbols: each takes the first of its
-    middle and eight spots around it that is free of them (the middle of a township is often its
-    central school), else the spot least covered; its box joins ``taken`` for the village names.
+    middle and the spots around it inside its township that is free of them (the middle of a
+    township is often its central school), else the spot least covered; its box joins ``taken``
+    for the village names.
     Returns the names drawn and how many of them are readable (at most TOWN_READABLE covered)."""
     if "towns" not in cache:
         cache["towns"] = sym.town_points(result.demand, getattr(result, "townships", None))
@@ -597,13 +598,18 @@ def _draw_towns(fig, ax, result, cache: dict, paper: str, taken: list) -> tuple[
     wh = _measure(fig, [n for n, _, _ in towns], size, cache.setdefault("sizes", {})) * 1.15
     disp = ax.transData.transform(np.array([(x, y) for _, x, y in towns]))
     boxes = np.vstack([np.asarray(b, float).reshape(-1, 4) for b in taken])
+    areas = _township_shapes(result, cache)
+    to_data = ax.transData.inverted()
     placed, clear = [], 0
     for (name, x, y), (dx, dy), (w, h) in zip(towns, disp, wh, strict=True):
         # Spots in order of preference; the first free one, else the one least covered.
         cx = dx + TOWN_SPOTS[:, 0] * (w * 0.6 + 2 * scale)
         cy = dy + TOWN_SPOTS[:, 1] * (h + 2 * scale)
-        cover = [_overlap((x0 - w / 2, y0 - h / 2, x0 + w / 2, y0 + h / 2), boxes)
-                 for x0, y0 in zip(cx, cy, strict=True)]  # fmt: skip
+        cover = np.array([_overlap((x0 - w / 2, y0 - h / 2, x0 + w / 2, y0 + h / 2), boxes)
+                          for x0, y0 in zip(cx, cy, strict=True)])  # fmt: skip
+        if name in areas:  # a name moved off its middle stays inside its own township
+            inside = shapely.contains_xy(areas[name], *to_data.transform(np.c_[cx, cy]).T)
+            cover[1:][~inside[1:]] = np.inf
         k = int(np.argmin(cover))  # ties: the earlier spot
         clear += int(cover[k] <= TOWN_READABLE * w * h)
         ox, oy = (cx[k] - dx) / scale, (cy[k] - dy) / scale
@@ -617,6 +623,20 @@ def _draw_towns(fig, ax, result, cache: dict, paper: str, taken: list) -> tuple[
         )  # fmt: skip
     taken.append(np.array(placed))
     return len(towns), clear
+
+
+def _township_shapes(result, cache: dict) -> dict:
+    """Township name → its area (prepared for point tests), once per export."""
+    if "township_shapes" not in cache:
+        t = getattr(result, "townships", None)
+        shapes = {}
+        if t is not None and len(t) and "name" in t:
+            for name, geom in zip(t["name"].astype(str), t.geometry.values, strict=True):
+                if geom is not None and not geom.is_empty:
+                    shapely.prepare(geom)
+                    shapes[name] = geom
+        cache["township_shapes"] = shapes
+    return cache["township_shapes"]
 
 
 def _overlap(b, boxes: np.ndarray) -> float:
