@@ -32,6 +32,7 @@ from geo.columns import (
 )
 from geo.layers import LayerSource
 from geo.plausibility import PlausibilityParams, check_schools, check_units
+from geo.townships import polygon_part
 
 
 class LevelStandards(Protocol):
@@ -845,16 +846,6 @@ def normalise_boundary(
     return gpd.GeoDataFrame({"name": [name]}, geometry=[merged], crs=raw.crs)
 
 
-def _polygonal(shape: shapely.Geometry | None) -> shapely.Geometry | None:
-    """The polygons of a shape (a collection's polygons), None when it has none."""
-    if shape is None or shape.is_empty:
-        return None
-    if shape.geom_type in ("Polygon", "MultiPolygon"):
-        return shape
-    parts = [g for g in getattr(shape, "geoms", ()) if g.geom_type in ("Polygon", "MultiPolygon")]
-    return shapely.union_all(parts) if parts else None
-
-
 def normalise_townships(
     raw: gpd.GeoDataFrame, src: LayerSource, problems: list[Problem]
 ) -> gpd.GeoDataFrame | None:
@@ -881,7 +872,7 @@ def normalise_townships(
     rows = row_numbers(raw)
     names = _text(raw, cols["name"]).to_numpy()
     raw = check_geometry(raw, "townships", src, problems)
-    shapes = [_polygonal(g) for g in raw.geometry.values]
+    shapes = [polygon_part(g) for g in raw.geometry.values]
     has_shape = np.array([g is not None for g in shapes], bool)
     blank = has_shape & (names == "")
     report_rows(problems, blank, rows, "the township has no name: its area is left out",
@@ -905,7 +896,7 @@ def normalise_townships(
     )
     out = gpd.GeoDataFrame(
         {"name": list(by_name.index), "source": "given"},
-        geometry=[_polygonal(g) for g in by_name.values],
+        geometry=[polygon_part(g) for g in by_name.values],
         crs=raw.crs,
     )
     return out[out.geometry.notna()].reset_index(drop=True)

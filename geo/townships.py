@@ -88,9 +88,9 @@ def derive_townships(
         if cell is not None and not cell.is_empty:
             by_town.setdefault(str(towns[i]), []).append(cell)
     names = sorted(by_town)
-    shapes = [_polygons(shapely.union_all(by_town[n])) for n in names]
+    shapes = [polygon_part(shapely.union_all(by_town[n])) for n in names]
     out = gpd.GeoDataFrame({"name": names, "source": DERIVED}, geometry=shapes, crs=boundary.crs)
-    return out[~out.geometry.is_empty].reset_index(drop=True)
+    return out[out.geometry.notna()].reset_index(drop=True)
 
 
 def _voronoi_cells(xy: np.ndarray, county: shapely.Geometry) -> tuple[np.ndarray, np.ndarray]:
@@ -116,10 +116,12 @@ def _voronoi_cells(xy: np.ndarray, county: shapely.Geometry) -> tuple[np.ndarray
     return cells[has], owner[has]
 
 
-def _polygons(shape: shapely.Geometry) -> shapely.Geometry:
-    """Only the polygons of a clipped union (edges and points where cells touch the boundary
-    are dropped)."""
+def polygon_part(shape: shapely.Geometry | None) -> shapely.Geometry | None:
+    """The polygons of a shape (a collection's polygons, without the edges and points where
+    clipped cells touch the boundary), None when it has none."""
+    if shape is None or shape.is_empty:
+        return None
     if shape.geom_type in ("Polygon", "MultiPolygon"):
         return shape
-    parts = [g for g in shapely.get_parts(shape) if g.geom_type == "Polygon"]
-    return shapely.multipolygons(parts) if parts else shapely.Polygon()
+    parts = [g for g in getattr(shape, "geoms", ()) if g.geom_type in ("Polygon", "MultiPolygon")]
+    return shapely.union_all(parts) if parts else None
