@@ -524,6 +524,12 @@ def _decision_marks(ax, sc: _Schools) -> None:
         )  # fmt: skip
 
 
+def _compound_path(parts: list[np.ndarray]) -> MplPath:
+    """Many polylines as one path (one PDF path instead of one per line)."""
+    codes = [np.r_[MplPath.MOVETO, np.full(len(p) - 1, MplPath.LINETO)] for p in parts]
+    return MplPath(np.concatenate(parts), np.concatenate(codes))
+
+
 def _draw_roads(ax, roads, cache: dict) -> None:
     """Roads by speed band under the symbols (the plan's road network, when it has one).
 
@@ -545,8 +551,7 @@ def _draw_roads(ax, roads, cache: dict) -> None:
                 if ln.geom_type == "LineString"
             ]
             if parts:
-                codes = [np.r_[MplPath.MOVETO, np.full(len(p) - 1, MplPath.LINETO)] for p in parts]
-                paths.append((k, MplPath(np.concatenate(parts), np.concatenate(codes))))
+                paths.append((k, _compound_path(parts)))
         cache["roads"] = paths
     for k, path in cache["roads"]:
         _, color, width = sym.ROAD_BANDS[k]
@@ -566,11 +571,7 @@ def _draw_townships(ax, result, cache: dict) -> int:
     if "townships" not in cache:
         lines = sym.township_lines(townships, result.boundary, ROAD_SIMPLIFY_M)
         parts = [p for p in sym.line_parts(lines) if len(p) > 1]
-        path = None
-        if parts:
-            codes = [np.r_[MplPath.MOVETO, np.full(len(p) - 1, MplPath.LINETO)] for p in parts]
-            path = MplPath(np.concatenate(parts), np.concatenate(codes))
-        cache["townships"] = path
+        cache["townships"] = _compound_path(parts) if parts else None
     if cache["townships"] is None:
         return 0
     ax.add_collection(
